@@ -1,0 +1,1 @@
+"""Annotation: campaigns, prompts, responses, ranking tasks, leases, judgments and raters."""

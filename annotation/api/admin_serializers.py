@@ -1,0 +1,130 @@
+"""Serializers for admins and ML engineers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from annotation.exporting import EXPORT_FORMATS
+from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, RaterPool, Role
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    task_count = serializers.IntegerField(read_only=True)
+    complete_count = serializers.IntegerField(read_only=True)
+    judgment_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "name", "guidelines", "responses_per_task", "overlap", "lease_ttl_s",
+                  "gold_rate", "judgment_mode", "status", "created_at", "task_count",
+                  "complete_count", "judgment_count"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {
+            "responses_per_task": {"min_value": 2, "max_value": 16},
+            "overlap": {"min_value": 1, "max_value": 100},
+            "lease_ttl_s": {"min_value": 30, "max_value": 7 * 24 * 3600},
+            "gold_rate": {"min_value": 0.0, "max_value": 1.0},
+        }
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        mode = attrs.get("judgment_mode", getattr(self.instance, "judgment_mode", JudgmentMode.RANK))
+        k = attrs.get("responses_per_task", getattr(self.instance, "responses_per_task", 4))
+        if mode == JudgmentMode.PAIRWISE and k != 2:
+            raise serializers.ValidationError(
+                {"responses_per_task": "A pairwise campaign has exactly 2 responses per task."},
+                code="pairwise_needs_two",
+            )
+        return attrs
+
+
+class ImportInSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    source = serializers.CharField(required=False, max_length=200, allow_blank=True)
+
+
+class RowErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    reason = serializers.CharField()
+
+
+class ImportReportSerializer(serializers.Serializer):
+    prompts = serializers.IntegerField()
+    responses = serializers.IntegerField()
+    tasks = serializers.IntegerField()
+    judgments = serializers.IntegerField()
+    errors = RowErrorSerializer(many=True)
+
+
+class PoolSerializer(serializers.ModelSerializer):
+    member_ids = serializers.PrimaryKeyRelatedField(source="members", many=True, read_only=True)
+    campaign_ids = serializers.PrimaryKeyRelatedField(source="campaigns", many=True, read_only=True)
+
+    class Meta:
+        model = RaterPool
+        fields = ["id", "name", "description", "member_ids", "campaign_ids", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class MembershipChangeSerializer(serializers.Serializer):
+    add = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                max_length=10_000)
+    remove = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                   max_length=10_000)
+
+
+class RaterSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    paused_reason = serializers.CharField()
+    pool_ids = serializers.ListField(child=serializers.IntegerField())
+    judgment_count = serializers.IntegerField()
+
+
+class RaterCreateSerializer(serializers.Serializer):
+    username = serializers.RegexField(r"^[\w.@+-]{1,150}$")
+    password = serializers.CharField(min_length=8, max_length=200, write_only=True)
+    role = serializers.ChoiceField(choices=[r for r in Role.choices if r[0] != Role.EXTERNAL])
+
+    def validate_username(self, value: str) -> str:
+        if get_user_model().objects.filter(username=value).exists():
+            raise serializers.ValidationError("This username is taken.", code="user_exists")
+        return value
+
+
+class PauseInSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class JudgmentSerializer(serializers.ModelSerializer):
+    campaign_id = serializers.IntegerField(source="task.campaign_id", read_only=True)
+    rater_username = serializers.CharField(source="rater.username", read_only=True)
+
+    class Meta:
+        model = Judgment
+        fields = ["id", "task_id", "campaign_id", "assignment_id", "rater_id", "rater_username",
+                  "ranking", "strength", "flags", "rationale", "is_surplus", "was_late", "source",
+                  "server_time_ms", "client_time_ms", "submitted_at"]
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    format = serializers.ChoiceField(choices=sorted(EXPORT_FORMATS), default="trl")
+    campaign = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    rater = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    pool = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+    include_ties = serializers.BooleanField(default=False)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor_username = serializers.CharField(source="actor.username", default=None, read_only=True)
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "actor_id", "actor_username", "action", "target_type", "target_id",
+                  "details", "created_at"]

@@ -1,0 +1,153 @@
+"""Endpoints every logged-in user may call: auth, me, next task, submit, skip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate, login, logout
+from django.middleware.csrf import get_token
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from annotation.api import rater_serializers as s
+from annotation.errors import NotAllowed, NotFound
+from annotation.models import Assignment, RaterStatus
+from annotation.services.assignments import claim_next_assignment, skip_assignment
+from annotation.services.judgments import Submission, submit_judgment
+from annotation.services.raters import role_of
+from annotation.views_support import assignment_view, load_assignment, rater_stats
+
+
+def me_payload(user: Any) -> dict[str, Any]:
+    profile = getattr(user, "rater_profile", None)
+    return {"id": user.pk, "username": user.get_username(), "role": role_of(user),
+            "status": profile.status if profile else RaterStatus.ACTIVE}
+
+
+class LoginThrottle(AnonRateThrottle):
+    rate = "30/min"
+
+
+@method_decorator(ensure_csrf_cookie, name="dispatch")
+class CsrfView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: OpenApiResponse(description="Sets the csrftoken cookie.")})
+    def get(self, request: Request) -> Response:
+        return Response({"csrf_token": get_token(request)})
+
+
+def _credentials(request: Request) -> Any:
+    data = s.LoginInSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    user = authenticate(request, **data.validated_data)
+    if user is None or not user.is_active:
+        raise NotAllowed("Wrong username or password.", code="bad_credentials")
+    return user
+
+
+@method_decorator(csrf_protect, name="dispatch")
+class LoginView(APIView):
+    """Session login for the browser (send the csrftoken cookie's value as X-CSRFToken)."""
+
+    permission_classes = [AllowAny]
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=s.LoginInSerializer, responses=s.MeSerializer)
+    def post(self, request: Request) -> Response:
+        user = _credentials(request)
+        login(request._request, user)
+        return Response(me_payload(user))
+
+
+class LogoutView(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request) -> Response:
+        logout(request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenView(APIView):
+    """A token for scripts: send it as `Authorization: Token <token>`."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [LoginThrottle]
+
+    @extend_schema(request=s.LoginInSerializer, responses=s.TokenOutSerializer)
+    def post(self, request: Request) -> Response:
+        token, _ = Token.objects.get_or_create(user=_credentials(request))
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    @extend_schema(responses=s.MeSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(me_payload(request.user))
+
+
+class MyStatsView(APIView):
+    @extend_schema(responses=s.MyStatsSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(s.MyStatsSerializer(rater_stats(request.user)).data)  # type: ignore[arg-type]
+
+
+class NextAssignmentView(APIView):
+    """Claim the next task (or get back your live one). 204 when no work is left for you."""
+
+    @extend_schema(request=None, responses={200: s.AssignmentOutSerializer,
+                                            204: OpenApiResponse(description="No work left.")})
+    def post(self, request: Request) -> Response:
+        assignment = claim_next_assignment(rater=request.user)  # type: ignore[arg-type]
+        if assignment is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        view = assignment_view(load_assignment(assignment.pk))
+        return Response(s.AssignmentOutSerializer(view).data)
+
+
+class AssignmentDetailView(APIView):
+    @extend_schema(responses=s.AssignmentOutSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        if not Assignment.objects.filter(pk=pk, rater=request.user).exists():
+            raise NotFound("No such assignment.", code="assignment_not_found")
+        return Response(s.AssignmentOutSerializer(assignment_view(load_assignment(pk))).data)
+
+
+class SubmitView(APIView):
+    """Submit a ranking. 201 when stored, 200 when the idempotency key was seen before."""
+
+    @extend_schema(request=s.SubmitInSerializer, responses={201: s.SubmitOutSerializer,
+                                                            200: s.SubmitOutSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.SubmitInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = submit_judgment(
+            rater=request.user, assignment_id=pk,  # type: ignore[arg-type]
+            submission=Submission(**data.validated_data),
+        )
+        judgment = result.judgment
+        body = {"judgment_id": judgment.pk, "assignment_id": judgment.assignment_id,
+                "is_surplus": judgment.is_surplus, "was_late": judgment.was_late,
+                "replayed": result.replayed, "submitted_at": judgment.submitted_at}
+        code = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
+        return Response(s.SubmitOutSerializer(body).data, status=code)
+
+
+class SkipView(APIView):
+    @extend_schema(request=s.SkipInSerializer, responses=s.SkipOutSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.SkipInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment = skip_assignment(
+            rater=request.user, assignment_id=pk,  # type: ignore[arg-type]
+            reason=data.validated_data.get("reason", ""),
+        )
+        return Response({"assignment_id": assignment.pk, "status": assignment.status})

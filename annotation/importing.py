@@ -1,0 +1,250 @@
+"""Parsing import files into records. Pure: bytes in, records and row errors out.
+
+Accepted rows (JSONL objects, or CSV rows with the same column names):
+- prompts: `prompt` (text) or `conversation` / `messages` (list of {role, content}), with
+  optional `responses` (list of texts or of {text, generator}; in CSV, columns `response_1`..),
+  `metadata`, `id`;
+- preferences: `prompt` + `chosen` + `rejected` (texts, or TRL's conversational message lists),
+  or `chosen` + `rejected` alone as Anthropic HH transcripts ("\\n\\nHuman: ...\\n\\nAssistant: ...").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+ROLES = ("system", "user", "assistant")
+MAX_RESPONSES = 16
+MAX_TEXT_CHARS = 100_000
+_HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
+
+
+@dataclass(frozen=True)
+class ResponseRecord:
+    text: str
+    generator: str = ""
+
+
+@dataclass(frozen=True)
+class PromptRecord:
+    line: int
+    conversation: list[dict[str, str]]
+    responses: list[ResponseRecord]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class PreferenceRecord:
+    line: int
+    conversation: list[dict[str, str]]
+    chosen: str
+    rejected: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    external_id: str = ""
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+@dataclass
+class ParsedImport:
+    prompts: list[PromptRecord] = field(default_factory=list)
+    preferences: list[PreferenceRecord] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+class RowInvalid(ValueError):
+    pass
+
+
+def _text(value: object, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RowInvalid(f"{what} must be non-empty text")
+    if len(value) > MAX_TEXT_CHARS:
+        raise RowInvalid(f"{what} is longer than {MAX_TEXT_CHARS} characters")
+    return value
+
+
+def _messages(value: object, what: str) -> list[dict[str, str]]:
+    if not isinstance(value, list) or not value:
+        raise RowInvalid(f"{what} must be a non-empty list of {{role, content}} messages")
+    messages = []
+    for index, message in enumerate(value):
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise RowInvalid(f"{what}[{index}] needs a role among {', '.join(ROLES)}")
+        messages.append({"role": message["role"], "content": _text(message.get("content"),
+                                                                  f"{what}[{index}].content")})
+    return messages
+
+
+def _conversation(row: dict[str, Any]) -> list[dict[str, str]]:
+    raw = row.get("conversation", row.get("messages", row.get("prompt")))
+    if isinstance(raw, str) and raw.lstrip().startswith("["):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise RowInvalid(f"prompt looks like a JSON list but is not valid JSON: {error}") from None
+    if isinstance(raw, str):
+        return [{"role": "user", "content": _text(raw, "prompt")}]
+    if raw is None:
+        raise RowInvalid("row needs a prompt, conversation or messages field")
+    conversation = _messages(raw, "conversation")
+    if conversation[-1]["role"] != "user":
+        raise RowInvalid("conversation must end with a user message")
+    return conversation
+
+
+def _response(value: object, index: int) -> ResponseRecord:
+    if isinstance(value, dict):
+        generator = value.get("generator", "")
+        return ResponseRecord(_text(value.get("text"), f"responses[{index}].text"),
+                              generator if isinstance(generator, str) else str(generator))
+    return ResponseRecord(_text(value, f"responses[{index}]"))
+
+
+def _responses(row: dict[str, Any]) -> list[ResponseRecord]:
+    raw = row.get("responses")
+    if raw is None:
+        columns = sorted((k for k in row if re.fullmatch(r"response_\d+", k)),
+                         key=lambda k: int(k.split("_")[1]))
+        raw = [row[k] for k in columns if row[k] not in (None, "")]
+    if not isinstance(raw, list):
+        raise RowInvalid("responses must be a list")
+    if len(raw) == 1 or len(raw) > MAX_RESPONSES:
+        raise RowInvalid(f"a prompt needs 0 or 2..{MAX_RESPONSES} responses, got {len(raw)}")
+    responses = [_response(value, index) for index, value in enumerate(raw)]
+    if len({r.text for r in responses}) != len(responses):
+        raise RowInvalid("two responses to the same prompt are identical")
+    return responses
+
+
+def split_hh_transcript(transcript: str) -> tuple[list[dict[str, str]], str]:
+    """Split an HH transcript into the conversation before the last reply, and that reply."""
+    parts = _HH_TURN.split(transcript)
+    if len(parts) < 3 or parts[0].strip():
+        raise RowInvalid("HH transcript must start with '\\n\\nHuman: '")
+    turns = [{"role": "user" if speaker == "Human" else "assistant", "content": text.strip()}
+             for speaker, text in zip(parts[1::2], parts[2::2], strict=True)]
+    if turns[-1]["role"] != "assistant":
+        raise RowInvalid("HH transcript must end with an Assistant turn")
+    if any(not turn["content"] for turn in turns[:-1]):
+        raise RowInvalid("HH transcript has an empty turn")
+    return turns[:-1], turns[-1]["content"]
+
+
+def _reply(value: object, what: str) -> str:
+    if isinstance(value, list):
+        messages = _messages(value, what)
+        if messages[-1]["role"] != "assistant":
+            raise RowInvalid(f"{what} must end with an assistant message")
+        return messages[-1]["content"]
+    return _text(value, what)
+
+
+def _preference(row: dict[str, Any], line: int) -> PreferenceRecord:
+    chosen_raw, rejected_raw = row["chosen"], row["rejected"]
+    if "prompt" in row or "conversation" in row or "messages" in row:
+        conversation = _conversation(row)
+        chosen, rejected = _reply(chosen_raw, "chosen"), _reply(rejected_raw, "rejected")
+    else:
+        conversation, chosen = split_hh_transcript(_text(chosen_raw, "chosen"))
+        other, rejected = split_hh_transcript(_text(rejected_raw, "rejected"))
+        if other != conversation:
+            raise RowInvalid("chosen and rejected transcripts do not share the same prompt")
+    chosen, rejected = _text(chosen, "chosen"), _text(rejected, "rejected")
+    if chosen == rejected:
+        raise RowInvalid("chosen and rejected are identical")
+    return PreferenceRecord(line, conversation, chosen, rejected, _metadata(row), _id(row))
+
+
+def _metadata(row: dict[str, Any]) -> dict[str, Any]:
+    metadata = row.get("metadata") or {}
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except json.JSONDecodeError:
+            raise RowInvalid("metadata must be a JSON object") from None
+    if not isinstance(metadata, dict):
+        raise RowInvalid("metadata must be an object")
+    return metadata
+
+
+def _id(row: dict[str, Any]) -> str:
+    value = row.get("id", "")
+    return str(value)[:200] if value is not None else ""
+
+
+def parse_row(row: object, line: int, parsed: ParsedImport) -> None:
+    """Parse one row into `parsed`, recording a RowError instead of raising."""
+    try:
+        if not isinstance(row, dict):
+            raise RowInvalid("each row must be a JSON object")
+        if "chosen" in row or "rejected" in row:
+            if "chosen" not in row or "rejected" not in row:
+                raise RowInvalid("a preference row needs both chosen and rejected")
+            parsed.preferences.append(_preference(row, line))
+        else:
+            parsed.prompts.append(PromptRecord(line, _conversation(row), _responses(row),
+                                               _metadata(row), _id(row)))
+    except RowInvalid as error:
+        parsed.errors.append(RowError(line, str(error)))
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise RowInvalid(f"file is not UTF-8 (byte {error.start})") from None
+
+
+def parse_jsonl(data: bytes) -> ParsedImport:
+    parsed = ParsedImport()
+    try:
+        text = _decode(data)
+    except RowInvalid as error:
+        parsed.errors.append(RowError(0, str(error)))
+        return parsed
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            parsed.errors.append(RowError(line_number, f"invalid JSON: {error.msg}"))
+            continue
+        parse_row(row, line_number, parsed)
+    return parsed
+
+
+def parse_csv(data: bytes) -> ParsedImport:
+    parsed = ParsedImport()
+    try:
+        reader = csv.DictReader(io.StringIO(_decode(data), newline=""))
+        for row in reader:
+            line = reader.line_num
+            if None in row:
+                parsed.errors.append(RowError(line, "row has more cells than the header"))
+                continue
+            cleaned = {key.strip(): value for key, value in row.items() if key is not None}
+            parse_row({k: v for k, v in cleaned.items() if v != ""}, line, parsed)
+    except RowInvalid as error:
+        parsed.errors.append(RowError(0, str(error)))
+    except csv.Error as error:
+        parsed.errors.append(RowError(0, f"malformed CSV: {error}"))
+    return parsed
+
+
+def parse_import(data: bytes, file_format: str) -> ParsedImport:
+    """Parse a whole file; `file_format` is jsonl or csv (gzip is unpacked by the caller)."""
+    parsed = parse_csv(data) if file_format == "csv" else parse_jsonl(data)
+    if not parsed.errors and not parsed.prompts and not parsed.preferences:
+        parsed.errors.append(RowError(0, "the file has no rows"))
+    return parsed

@@ -1,0 +1,33 @@
+"""Create a user with a role (annotator, admin, ml_engineer)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from annotation.errors import ServiceError
+from annotation.models import Role
+from annotation.services.raters import create_user_with_role
+
+
+class Command(BaseCommand):
+    help = "Create a user with a role; prints a generated password unless one is given."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username")
+        parser.add_argument("--role", default=Role.ANNOTATOR,
+                            choices=[r for r in Role.values if r != Role.EXTERNAL])
+        parser.add_argument("--password", help="Default: a random one, printed once.")
+        parser.add_argument("--email", default="")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        password = options["password"] or secrets.token_urlsafe(12)
+        try:
+            create_user_with_role(username=options["username"], password=password,
+                                  role=options["role"], email=options["email"])
+        except ServiceError as error:
+            raise CommandError(error.detail) from error
+        shown = "(as given)" if options["password"] else password
+        self.stdout.write(f"Created {options['username']} ({options['role']}), password: {shown}")

@@ -1,0 +1,41 @@
+"""Export preference pairs as TRL JSONL (standard or conversational) or CSV."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.dateparse import parse_datetime
+
+from annotation.exporting import EXPORT_FORMATS, render_export
+from annotation.selectors import PreferenceFilter, iter_preference_rows
+
+
+class Command(BaseCommand):
+    help = "Export preference pairs (ties left out unless --include-ties)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", choices=sorted(EXPORT_FORMATS), default="trl")
+        parser.add_argument("--out", type=Path, help="Output file (default: standard output).")
+        parser.add_argument("--campaign", type=int, action="append", default=[])
+        parser.add_argument("--rater", type=int, action="append", default=[])
+        parser.add_argument("--pool", type=int, action="append", default=[])
+        parser.add_argument("--since", type=parse_datetime)
+        parser.add_argument("--until", type=parse_datetime)
+        parser.add_argument("--include-ties", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        filters = PreferenceFilter(
+            campaign_ids=tuple(options["campaign"]), rater_ids=tuple(options["rater"]),
+            pool_ids=tuple(options["pool"]), since=options["since"], until=options["until"],
+            include_ties=options["include_ties"],
+        )
+        chunks = render_export(iter_preference_rows(filters), options["format"])
+        if options["out"] is None:
+            sys.stdout.writelines(chunks)
+            return
+        with options["out"].open("w", encoding="utf-8", newline="") as handle:
+            handle.writelines(chunks)
+        self.stderr.write(f"Wrote {options['out']}")

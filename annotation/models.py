@@ -1,0 +1,330 @@
+"""Annotation data model. The database itself enforces the promises raters rely on:
+one judgment per assignment, one assignment (hence one live lease) per (task, rater), one
+judgment per (task, rater), one idempotency key per rater."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    ANNOTATOR = "annotator", "Annotator"
+    ADMIN = "admin", "Admin"
+    ML_ENGINEER = "ml_engineer", "ML engineer"
+    # Stands for the authors of imported preference data; never logs in.
+    EXTERNAL = "external", "External source"
+
+
+class RaterStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+
+
+class RaterProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rater_profile"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+    status = models.CharField(max_length=8, choices=RaterStatus.choices, default=RaterStatus.ACTIVE)
+    paused_reason = models.CharField(max_length=500, blank=True)
+    demographics = models.JSONField(default=dict, blank=True)
+    demographics_consent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(demographics_consent=True) | Q(demographics={}),
+                name="demographics_need_consent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role})"
+
+    @property
+    def is_paused(self) -> bool:
+        return self.status == RaterStatus.PAUSED
+
+
+class JudgmentMode(models.TextChoices):
+    RANK = "rank", "Rank K responses"
+    PAIRWISE = "pairwise", "Pairwise with graded strength"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    ARCHIVED = "archived", "Archived"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown shown to raters.")
+    responses_per_task = models.PositiveSmallIntegerField(default=4)
+    overlap = models.PositiveSmallIntegerField(default=3, help_text="Raters per task.")
+    lease_ttl_s = models.PositiveIntegerField(default=1800)
+    gold_rate = models.FloatField(default=0.0)
+    judgment_mode = models.CharField(
+        max_length=16, choices=JudgmentMode.choices, default=JudgmentMode.RANK
+    )
+    status = models.CharField(
+        max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(responses_per_task__gte=2) & Q(responses_per_task__lte=16),
+                name="campaign_k_between_2_and_16",
+            ),
+            models.CheckConstraint(
+                condition=Q(overlap__gte=1) & Q(overlap__lte=100), name="campaign_overlap_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(gold_rate__gte=0) & Q(gold_rate__lte=1), name="campaign_gold_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(lease_ttl_s__gte=30), name="campaign_lease_at_least_30s"
+            ),
+            models.CheckConstraint(
+                condition=~Q(judgment_mode="pairwise") | Q(responses_per_task=2),
+                name="pairwise_campaign_has_two_responses",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RaterPool(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rater_pools", blank=True)
+    campaigns = models.ManyToManyField(Campaign, related_name="pools", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Prompt(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="prompts")
+    conversation = models.JSONField(help_text="List of {role, content} messages.")
+    metadata = models.JSONField(default=dict, blank=True)
+    source = models.CharField(max_length=200, blank=True)
+    external_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Prompt {self.pk}"
+
+
+class Response(models.Model):
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
+    text = models.TextField()
+    # Who wrote it: an external name, or a training ModelVersion id (annotation never imports
+    # training, so this is a plain integer). Raters never see either.
+    generator = models.CharField(max_length=200, blank=True)
+    generator_version_id = models.BigIntegerField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Response {self.pk}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETE = "complete", "Complete"
+
+
+class RankingTask(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="tasks")
+    response_ids = models.JSONField(help_text="The responses to rank, in canonical order.")
+    required_judgments = models.PositiveSmallIntegerField()
+    # Counted under the task's row lock at submit time, so it is exact; surplus ones excluded.
+    submitted_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    is_gold = models.BooleanField(default=False)
+    gold_ranking = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["campaign", "id"],
+                name="open_task_by_campaign",
+                condition=Q(status="open"),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(submitted_count__lte=models.F("required_judgments")),
+                name="task_never_over_filled",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Task {self.pk}"
+
+
+class AssignmentStatus(models.TextChoices):
+    LEASED = "leased", "Leased"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+    EXPIRED = "expired", "Expired"
+    RELEASED = "released", "Released (rater paused)"
+
+
+class Assignment(models.Model):
+    """One rater's lease on one task. A lease is live while status is leased and expires_at
+    is in the future; an expired lease stops counting against the overlap at once, whether
+    or not the sweeper has marked it yet."""
+
+    task = models.ForeignKey(RankingTask, on_delete=models.CASCADE, related_name="assignments")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+    )
+    status = models.CharField(
+        max_length=16, choices=AssignmentStatus.choices, default=AssignmentStatus.LEASED
+    )
+    display_order = models.JSONField(help_text="Response ids in the order this rater saw them.")
+    leased_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    skip_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            # One row per (task, rater) ever: so at most one live lease, and a task that was
+            # judged or skipped is never offered to that rater again.
+            models.UniqueConstraint(fields=["task", "rater"], name="one_assignment_per_task_rater"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["task", "expires_at"], name="live_lease_by_task", condition=Q(status="leased")
+            ),
+            models.Index(
+                fields=["rater", "expires_at"], name="live_lease_by_rater", condition=Q(status="leased")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment {self.pk} ({self.status})"
+
+    def is_live(self, now: datetime | None = None) -> bool:
+        moment = now or timezone.now()
+        return self.status == AssignmentStatus.LEASED and self.expires_at > moment
+
+
+class Strength(models.TextChoices):
+    MUCH_BETTER = "much_better", "Much better"
+    BETTER = "better", "Better"
+    SLIGHTLY_BETTER = "slightly_better", "Slightly better"
+    ABOUT_SAME = "about_same", "About the same"
+
+
+STRENGTH_MARGIN = {
+    Strength.MUCH_BETTER: 3.0,
+    Strength.BETTER: 2.0,
+    Strength.SLIGHTLY_BETTER: 1.0,
+    Strength.ABOUT_SAME: 0.0,
+}
+
+
+class JudgmentSource(models.TextChoices):
+    HUMAN = "human", "Rated here"
+    IMPORTED = "imported", "Imported"
+
+
+class Judgment(models.Model):
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="judgment")
+    # Copies of the assignment's task and rater, so the database can hold the
+    # one-judgment-per-(task, rater) rule and reports need no join.
+    task = models.ForeignKey(RankingTask, on_delete=models.CASCADE, related_name="judgments")
+    rater = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgments"
+    )
+    ranking = models.JSONField(help_text="Tiers of response ids, best first; ties share a tier.")
+    strength = models.CharField(max_length=16, choices=Strength.choices, blank=True)
+    flags = models.JSONField(default=list, blank=True)
+    rationale = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=100)
+    is_surplus = models.BooleanField(default=False, help_text="Arrived after the task was full.")
+    was_late = models.BooleanField(default=False, help_text="Arrived after the lease expired.")
+    source = models.CharField(
+        max_length=16, choices=JudgmentSource.choices, default=JudgmentSource.HUMAN
+    )
+    server_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    client_time_ms = models.PositiveIntegerField(null=True, blank=True)
+    submitted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "rater"], name="one_judgment_per_task_rater"),
+            models.UniqueConstraint(
+                fields=["rater", "idempotency_key"], name="unique_idempotency_key_per_rater"
+            ),
+        ]
+        indexes = [models.Index(fields=["submitted_at"], name="judgment_by_time")]
+
+    def __str__(self) -> str:
+        return f"Judgment {self.pk}"
+
+
+class Preference(models.Model):
+    """One pair a judgment implies. Ties are kept (is_tie) for agreement statistics; exports
+    of chosen/rejected pairs leave them out."""
+
+    judgment = models.ForeignKey(Judgment, on_delete=models.CASCADE, related_name="preferences")
+    task = models.ForeignKey(RankingTask, on_delete=models.CASCADE, related_name="+")
+    chosen = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    rejected = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    is_tie = models.BooleanField(default=False)
+    margin = models.FloatField(default=0.0)
+    # None for imported pairs, whose display order is unknown.
+    chosen_shown_first = models.BooleanField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["judgment", "chosen", "rejected"], name="one_preference_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(chosen=models.F("rejected")), name="preference_has_two_sides"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Preference {self.pk}"
+
+
+class AuditEvent(models.Model):
+    """Append-only record of admin actions."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"

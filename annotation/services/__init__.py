@@ -1,0 +1,1 @@
+"""Write workflows: every transaction and cross-model update of the annotation app."""

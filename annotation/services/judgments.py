@@ -1,0 +1,192 @@
+"""Submitting a judgment: validated against what was shown, stored with its preference pairs
+in one transaction, idempotent per rater key, and never dropped for arriving late."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotation.errors import Conflict, InvalidInput, NotAllowed
+from annotation.models import (
+    STRENGTH_MARGIN,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    Judgment,
+    JudgmentMode,
+    Preference,
+    RankingTask,
+    RaterProfile,
+    RaterStatus,
+    Strength,
+    TaskStatus,
+)
+from annotation.ranking import RankingError, implied_pairs, labels_for, parse_tiers
+from annotation.services.assignments import lock_own_assignment
+
+FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
+MAX_CLIENT_TIME_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a rater sends for one assignment."""
+
+    ranking: object
+    idempotency_key: str
+    strength: str = ""
+    flags: list[str] = field(default_factory=list)
+    rationale: str = ""
+    client_time_ms: int | None = None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    judgment: Judgment
+    replayed: bool
+
+
+def _position_tiers(assignment: Assignment, ranking: object) -> list[list[int]]:
+    labels = labels_for(len(assignment.display_order))
+    try:
+        return parse_tiers(ranking, labels)
+    except RankingError as error:
+        raise InvalidInput(error.detail, code=error.code) from error
+
+
+def _check_strength(mode: str, tiers: list[list[int]], strength: str) -> None:
+    if mode != JudgmentMode.PAIRWISE:
+        if strength:
+            raise InvalidInput("Strength is only for pairwise campaigns.", code="strength_unexpected")
+        return
+    if strength not in Strength.values:
+        raise InvalidInput(
+            f"Pairwise judgments need a strength: one of {', '.join(Strength.values)}.",
+            code="strength_required",
+        )
+    is_tie = len(tiers) == 1
+    if is_tie != (strength == Strength.ABOUT_SAME):
+        raise InvalidInput(
+            "A tie must have strength about_same, and about_same must be a tie.",
+            code="strength_mismatch",
+        )
+
+
+def _check_extras(submission: Submission) -> None:
+    unknown = [flag for flag in submission.flags if flag not in FLAG_CHOICES]
+    if unknown:
+        raise InvalidInput(f"Unknown flags: {', '.join(map(str, unknown))}.", code="unknown_flag")
+    client_ms = submission.client_time_ms
+    if client_ms is not None and not 0 <= client_ms <= MAX_CLIENT_TIME_MS:
+        raise InvalidInput("client_time_ms must be between 0 and one day.", code="bad_client_time")
+
+
+def _replay(assignment: Assignment, rater: AbstractUser, key: str) -> Judgment | None:
+    previous = Judgment.objects.filter(rater=rater, idempotency_key=key).first()
+    if previous is None:
+        return None
+    if previous.assignment_id != assignment.pk:
+        raise Conflict(
+            "This idempotency key was already used for another task.", code="idempotency_key_reused"
+        )
+    return previous
+
+
+def _check_submittable(assignment: Assignment, rater: AbstractUser) -> None:
+    if assignment.status == AssignmentStatus.SUBMITTED:
+        raise Conflict("This task was already submitted.", code="already_submitted")
+    if assignment.status == AssignmentStatus.SKIPPED:
+        raise Conflict("This task was skipped.", code="assignment_skipped")
+    status = RaterProfile.objects.filter(user=rater).values_list("status", flat=True).first()
+    if status == RaterStatus.PAUSED:
+        raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
+
+
+def _write_preferences(judgment: Judgment, assignment: Assignment, tiers: list[list[int]],
+                       mode: str, strength: str) -> None:
+    order = assignment.display_order
+    preferences = []
+    for pair in implied_pairs(tiers):
+        margin = STRENGTH_MARGIN[Strength(strength)] if mode == JudgmentMode.PAIRWISE else float(
+            pair.tier_gap
+        )
+        preferences.append(
+            Preference(
+                judgment=judgment,
+                task_id=assignment.task_id,
+                chosen_id=order[pair.better],
+                rejected_id=order[pair.worse],
+                is_tie=pair.is_tie,
+                margin=0.0 if pair.is_tie else margin,
+                chosen_shown_first=pair.better < pair.worse,
+            )
+        )
+    Preference.objects.bulk_create(preferences)
+
+
+def _count_towards_task(task_id: int) -> bool:
+    """Lock the task and count this judgment if it is not full; False means surplus."""
+    task = RankingTask.objects.select_for_update().get(pk=task_id)
+    if task.submitted_count >= task.required_judgments:
+        return False
+    task.submitted_count += 1
+    if task.submitted_count >= task.required_judgments:
+        task.status = TaskStatus.COMPLETE
+    task.save(update_fields=["submitted_count", "status"])
+    return True
+
+
+def submit_judgment(
+    *, rater: AbstractUser, assignment_id: int, submission: Submission
+) -> SubmitResult:
+    """Store the judgment and its preferences atomically. A retry with the same key returns
+    the first result and writes nothing; a late submission is kept (surplus if the task
+    is full)."""
+    _check_extras(submission)
+    try:
+        with transaction.atomic():
+            assignment = lock_own_assignment(rater=rater, assignment_id=assignment_id)
+            previous = _replay(assignment, rater, submission.idempotency_key)
+            if previous is not None:
+                return SubmitResult(previous, replayed=True)
+            return SubmitResult(_store(rater, assignment, submission), replayed=False)
+    except IntegrityError as error:
+        raise Conflict(
+            "This submission conflicts with one already stored.", code="duplicate_submission"
+        ) from error
+
+
+def _store(rater: AbstractUser, assignment: Assignment, submission: Submission) -> Judgment:
+    _check_submittable(assignment, rater)
+    mode = Campaign.objects.values_list("judgment_mode", flat=True).get(
+        pk=assignment.task.campaign_id
+    )
+    tiers = _position_tiers(assignment, submission.ranking)
+    _check_strength(mode, tiers, submission.strength)
+    now = timezone.now()
+    was_late = not assignment.is_live(now)
+    counted = _count_towards_task(assignment.task_id)
+    order = assignment.display_order
+    judgment = Judgment.objects.create(
+        assignment=assignment,
+        task_id=assignment.task_id,
+        rater=rater,
+        ranking=[[order[position] for position in tier] for tier in tiers],
+        strength=submission.strength,
+        flags=sorted(set(submission.flags)),
+        rationale=submission.rationale,
+        idempotency_key=submission.idempotency_key,
+        is_surplus=not counted,
+        was_late=was_late,
+        server_time_ms=int((now - assignment.leased_at).total_seconds() * 1000),
+        client_time_ms=submission.client_time_ms,
+        submitted_at=now,
+    )
+    _write_preferences(judgment, assignment, tiers, mode, submission.strength)
+    assignment.status = AssignmentStatus.SUBMITTED
+    assignment.finished_at = now
+    assignment.save(update_fields=["status", "finished_at"])
+    return judgment

@@ -1,0 +1,128 @@
+"""Users, roles, rater pools and pausing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from annotation.errors import Conflict, InvalidInput, NotFound
+from annotation.models import Campaign, RaterPool, RaterProfile, RaterStatus, Role
+from annotation.services.assignments import release_leases
+from annotation.services.audit import record_audit_event
+
+
+def create_user_with_role(
+    *, username: str, password: str | None, role: str = Role.ANNOTATOR, email: str = ""
+) -> AbstractUser:
+    """Create a user and their rater profile; admins also get Django admin access."""
+    if role not in Role.values:
+        raise InvalidInput(f"Unknown role {role!r}.", code="unknown_role")
+    user_model = get_user_model()
+    if user_model.objects.filter(username=username).exists():
+        raise Conflict(f"User {username!r} already exists.", code="user_exists")
+    with transaction.atomic():
+        user = user_model.objects.create_user(username=username, email=email, password=password)
+        if role == Role.ADMIN:
+            user.is_staff = True
+            user.is_superuser = True
+            user.save(update_fields=["is_staff", "is_superuser"])
+        if role == Role.EXTERNAL:
+            user.is_active = False
+            user.save(update_fields=["is_active"])
+        RaterProfile.objects.create(user=user, role=role)
+    return user  # type: ignore[return-value]
+
+
+def role_of(user: AbstractUser) -> str | None:
+    if not user.is_authenticated:
+        return None
+    profile = getattr(user, "rater_profile", None)
+    if profile is not None:
+        return str(profile.role)
+    return Role.ADMIN if user.is_superuser else Role.ANNOTATOR
+
+
+def _locked_profile(user_id: int) -> RaterProfile:
+    profile = RaterProfile.objects.select_for_update().filter(user_id=user_id).first()
+    if profile is None:
+        raise NotFound("No such rater.", code="rater_not_found")
+    return profile
+
+
+def pause_rater(*, actor: AbstractUser, user_id: int, reason: str = "") -> RaterProfile:
+    """Pause a rater and release their live leases, in one transaction, with an audit event."""
+    with transaction.atomic():
+        profile = _locked_profile(user_id)
+        profile.status = RaterStatus.PAUSED
+        profile.paused_reason = reason[:500]
+        profile.save(update_fields=["status", "paused_reason"])
+        released = release_leases(rater=profile.user)
+        record_audit_event(
+            actor=actor, action="rater.pause", target=profile.user,
+            details={"reason": reason, "leases_released": released},
+        )
+    return profile
+
+
+def resume_rater(*, actor: AbstractUser, user_id: int) -> RaterProfile:
+    """Let a paused rater work again, with an audit event."""
+    with transaction.atomic():
+        profile = _locked_profile(user_id)
+        profile.status = RaterStatus.ACTIVE
+        profile.paused_reason = ""
+        profile.save(update_fields=["status", "paused_reason"])
+        record_audit_event(actor=actor, action="rater.resume", target=profile.user)
+    return profile
+
+
+def _users(user_ids: Iterable[int]) -> list[AbstractUser]:
+    ids = sorted(set(user_ids))
+    users = list(get_user_model().objects.filter(pk__in=ids))
+    if len(users) != len(ids):
+        found = {user.pk for user in users}
+        raise NotFound(
+            f"No such users: {', '.join(str(i) for i in ids if i not in found)}.",
+            code="user_not_found",
+        )
+    return users  # type: ignore[return-value]
+
+
+def _campaigns(campaign_ids: Iterable[int]) -> list[Campaign]:
+    ids = sorted(set(campaign_ids))
+    campaigns = list(Campaign.objects.filter(pk__in=ids))
+    if len(campaigns) != len(ids):
+        raise NotFound("No such campaign.", code="campaign_not_found")
+    return campaigns
+
+
+def change_pool_members(
+    *, actor: AbstractUser, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
+) -> RaterPool:
+    """Add and remove pool members by user id, with an audit event."""
+    to_add, to_remove = _users(add), _users(remove)
+    with transaction.atomic():
+        pool.members.add(*to_add)
+        pool.members.remove(*to_remove)
+        record_audit_event(
+            actor=actor, action="pool.members", target=pool,
+            details={"added": [u.pk for u in to_add], "removed": [u.pk for u in to_remove]},
+        )
+    return pool
+
+
+def change_pool_campaigns(
+    *, actor: AbstractUser, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
+) -> RaterPool:
+    """Allow or withdraw campaigns for a pool, with an audit event."""
+    to_add, to_remove = _campaigns(add), _campaigns(remove)
+    with transaction.atomic():
+        pool.campaigns.add(*to_add)
+        pool.campaigns.remove(*to_remove)
+        record_audit_event(
+            actor=actor, action="pool.campaigns", target=pool,
+            details={"added": [c.pk for c in to_add], "removed": [c.pk for c in to_remove]},
+        )
+    return pool

@@ -1,0 +1,36 @@
+"""The Celery app: queues `default` and `gpu`, reliability settings from NOTES.md.
+
+A task message is only a nudge; the database row it names is the truth about the job.
+"""
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("rlhf_studio")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.update(
+    task_queues=[Queue("default"), Queue("gpu")],
+    task_default_queue="default",
+    task_routes={"training.tasks.*": {"queue": "gpu"}},
+    # A killed worker's task goes back to the queue instead of vanishing.
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    task_time_limit=int(os.environ.get("CELERY_TASK_TIME_LIMIT", "600")),
+    task_soft_time_limit=int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "540")),
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    beat_schedule={
+        "expire-stale-leases": {
+            "task": "annotation.tasks.expire_stale_leases",
+            "schedule": float(os.environ.get("LEASE_SWEEP_INTERVAL_S", "60")),
+            "options": {"queue": "default", "expires": 50},
+        },
+    },
+)
+app.autodiscover_tasks()

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Start RLHF Studio: migrate, load the demo, then the web server, a Celery worker and beat.
+# Ctrl-C stops every process this script started. Embedded defaults (SQLite + filesystem
+# broker under var/) unless DATABASE_URL / REDIS_URL are set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+VAR=${RLHF_VAR_DIR:-var}
+PORT=${PORT:-8000}
+mkdir -p "$VAR/celery/queue" "$VAR/celery/processed" "$VAR/log"
+
+if [[ -z "${DJANGO_SECRET_KEY:-}" ]]; then
+  if [[ ! -s "$VAR/secret_key" ]]; then
+    (umask 077 && "$BIN/python" -c "import secrets; print(secrets.token_urlsafe(50))" > "$VAR/secret_key")
+  fi
+  export DJANGO_SECRET_KEY=$(cat "$VAR/secret_key")
+fi
+
+echo "Database: ${DATABASE_URL:+Postgres (DATABASE_URL)}${DATABASE_URL:-SQLite file $VAR/rlhf-studio.sqlite3}"
+echo "Broker:   ${REDIS_URL:+Redis (REDIS_URL)}${REDIS_URL:-filesystem queue under $VAR/celery}"
+"$BIN/python" manage.py migrate --no-input -v 0
+"$BIN/python" manage.py collectstatic --no-input -v 0
+"$BIN/python" manage.py seed_demo
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "Stopping ${#pids[@]} processes..."
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop INT TERM EXIT
+
+"$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" --workers 2 --threads 4 \
+  --access-logfile "$VAR/log/access.log" --error-logfile "$VAR/log/web.log" &
+pids+=($!)
+"$BIN/celery" -A config worker --queues default,gpu --concurrency 1 --pool solo \
+  --loglevel INFO --logfile "$VAR/log/worker.log" &
+pids+=($!)
+# Exactly one beat per deployment: this script is the only one that starts it here.
+"$BIN/celery" -A config beat --schedule "$VAR/celery/beat-schedule" \
+  --pidfile "$VAR/celery/beat.pid" --loglevel INFO --logfile "$VAR/log/beat.log" &
+pids+=($!)
+
+for _ in $(seq 1 50); do
+  if "$BIN/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/v1/schema/', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  sleep 0.2
+done
+cat <<MSG
+
+RLHF Studio is running at http://127.0.0.1:$PORT/
+  API docs:   http://127.0.0.1:$PORT/api/v1/docs/
+  Logs:       $VAR/log/   (web, worker, beat)
+  Logins are printed above (also in $VAR/demo-logins.json). Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"
+echo "A process exited; stopping the rest." >&2

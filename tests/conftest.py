@@ -1,0 +1,67 @@
+"""Shared fixtures. Tests that need real Postgres or Redis are marked `postgres` / `redis`:
+they skip with a reason when the service is absent, and fail instead when REQUIRE_SERVICES=1
+(CI), so nothing silently skips there."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from annotation.models import Role
+from tests.factories import make_user
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def redis_reachable() -> bool:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return False
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 2):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_services(item: pytest.Item) -> str | None:
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    if item.get_closest_marker("redis") and not redis_reachable():
+        return "needs Redis: set REDIS_URL=redis://... to a running server"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    reason = _missing_services(item)
+    if reason is None:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(db: None) -> Callable[..., APIClient]:
+    """An API client logged in (by token) as a new user of the given role."""
+
+    def build(role: str = Role.ANNOTATOR, username: str | None = None) -> APIClient:
+        client = APIClient()
+        user = make_user(role=role, username=username)
+        client.force_authenticate(user=user)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return build

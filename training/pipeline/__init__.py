@@ -1,0 +1,1 @@
+"""Pure ML code (torch, transformers). Imports nothing from Django; runs and is tested alone."""
