@@ -20,6 +20,7 @@ from typing import Any
 ROLES = ("system", "user", "assistant")
 MAX_RESPONSES = 16
 MAX_TEXT_CHARS = 100_000
+MAX_GENERATOR_CHARS = 200  # Response.generator's column width
 _HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
 
 
@@ -85,13 +86,16 @@ def _messages(value: object, what: str) -> list[dict[str, str]]:
     return messages
 
 
-def _conversation(row: dict[str, Any]) -> list[dict[str, str]]:
+def _conversation(row: dict[str, Any], cells_are_text: bool = False) -> list[dict[str, str]]:
     raw = row.get("conversation", row.get("messages", row.get("prompt")))
-    if isinstance(raw, str) and raw.lstrip().startswith("["):
+    # Only CSV cells hold message lists as JSON text; in JSONL a string prompt is just text.
+    if cells_are_text and isinstance(raw, str) and raw.lstrip().startswith("["):
         try:
             raw = json.loads(raw)
         except json.JSONDecodeError as error:
-            raise RowInvalid(f"prompt looks like a JSON list but is not valid JSON: {error}") from None
+            raise RowInvalid(
+                f"prompt looks like a JSON list but is not valid JSON: {error}"
+            ) from None
     if isinstance(raw, str):
         return [{"role": "user", "content": _text(raw, "prompt")}]
     if raw is None:
@@ -105,8 +109,12 @@ def _conversation(row: dict[str, Any]) -> list[dict[str, str]]:
 def _response(value: object, index: int) -> ResponseRecord:
     if isinstance(value, dict):
         generator = value.get("generator", "")
-        return ResponseRecord(_text(value.get("text"), f"responses[{index}].text"),
-                              generator if isinstance(generator, str) else str(generator))
+        generator = generator if isinstance(generator, str) else str(generator)
+        if len(generator) > MAX_GENERATOR_CHARS:
+            raise RowInvalid(
+                f"responses[{index}].generator is longer than {MAX_GENERATOR_CHARS} characters"
+            )
+        return ResponseRecord(_text(value.get("text"), f"responses[{index}].text"), generator)
     return ResponseRecord(_text(value, f"responses[{index}]"))
 
 
@@ -149,10 +157,10 @@ def _reply(value: object, what: str) -> str:
     return _text(value, what)
 
 
-def _preference(row: dict[str, Any], line: int) -> PreferenceRecord:
+def _preference(row: dict[str, Any], line: int, cells_are_text: bool) -> PreferenceRecord:
     chosen_raw, rejected_raw = row["chosen"], row["rejected"]
     if "prompt" in row or "conversation" in row or "messages" in row:
-        conversation = _conversation(row)
+        conversation = _conversation(row, cells_are_text)
         chosen, rejected = _reply(chosen_raw, "chosen"), _reply(rejected_raw, "rejected")
     else:
         conversation, chosen = split_hh_transcript(_text(chosen_raw, "chosen"))
@@ -182,20 +190,54 @@ def _id(row: dict[str, Any]) -> str:
     return str(value)[:200] if value is not None else ""
 
 
-def parse_row(row: object, line: int, parsed: ParsedImport) -> None:
-    """Parse one row into `parsed`, recording a RowError instead of raising."""
+def _check_storable(record: PromptRecord | PreferenceRecord) -> None:
+    """Refuse text no database column can hold: NUL characters and lone surrogates. Walks
+    the record without recursion, so deeply nested metadata cannot exhaust the stack."""
+    pending: list[object] = [record]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, PromptRecord | PreferenceRecord | ResponseRecord):
+            pending.extend(vars(value).values())
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise RowInvalid("row contains a NUL character, which cannot be stored")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RowInvalid("row contains text that is not valid Unicode") from None
+
+
+def _record(row: object, line: int, cells_are_text: bool) -> PromptRecord | PreferenceRecord:
+    if not isinstance(row, dict):
+        raise RowInvalid("each row must be a JSON object")
+    if "chosen" in row or "rejected" in row:
+        if "chosen" not in row or "rejected" not in row:
+            raise RowInvalid("a preference row needs both chosen and rejected")
+        return _preference(row, line, cells_are_text)
+    return PromptRecord(line, _conversation(row, cells_are_text), _responses(row),
+                        _metadata(row), _id(row))
+
+
+def parse_row(row: object, line: int, parsed: ParsedImport, cells_are_text: bool = False) -> None:
+    """Parse one row into `parsed`, recording a RowError instead of raising. `cells_are_text`
+    (CSV) lets a conversation be given as JSON text."""
     try:
-        if not isinstance(row, dict):
-            raise RowInvalid("each row must be a JSON object")
-        if "chosen" in row or "rejected" in row:
-            if "chosen" not in row or "rejected" not in row:
-                raise RowInvalid("a preference row needs both chosen and rejected")
-            parsed.preferences.append(_preference(row, line))
-        else:
-            parsed.prompts.append(PromptRecord(line, _conversation(row), _responses(row),
-                                               _metadata(row), _id(row)))
+        record = _record(row, line, cells_are_text)
+        _check_storable(record)
     except RowInvalid as error:
         parsed.errors.append(RowError(line, str(error)))
+    except RecursionError:
+        parsed.errors.append(RowError(line, "row is nested too deeply"))
+    else:
+        if isinstance(record, PreferenceRecord):
+            parsed.preferences.append(record)
+        else:
+            parsed.prompts.append(record)
 
 
 def _decode(data: bytes) -> str:
@@ -212,13 +254,18 @@ def parse_jsonl(data: bytes) -> ParsedImport:
     except RowInvalid as error:
         parsed.errors.append(RowError(0, str(error)))
         return parsed
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # Split on "\n" only: str.splitlines() also splits on U+2028, U+0085 and others, which
+    # are legal raw inside JSON strings. A trailing "\r" is JSON whitespace.
+    for line_number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
             parsed.errors.append(RowError(line_number, f"invalid JSON: {error.msg}"))
+            continue
+        except RecursionError:
+            parsed.errors.append(RowError(line_number, "invalid JSON: nested too deeply"))
             continue
         parse_row(row, line_number, parsed)
     return parsed
@@ -234,7 +281,8 @@ def parse_csv(data: bytes) -> ParsedImport:
                 parsed.errors.append(RowError(line, "row has more cells than the header"))
                 continue
             cleaned = {key.strip(): value for key, value in row.items() if key is not None}
-            parse_row({k: v for k, v in cleaned.items() if v != ""}, line, parsed)
+            parse_row({k: v for k, v in cleaned.items() if v != ""}, line, parsed,
+                      cells_are_text=True)
     except RowInvalid as error:
         parsed.errors.append(RowError(0, str(error)))
     except csv.Error as error:

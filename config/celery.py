@@ -15,7 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_queues=[Queue("default"), Queue("gpu")],
     task_default_queue="default",
-    task_routes={"training.tasks.*": {"queue": "gpu"}},
+    task_routes={"annotation.tasks.*": {"queue": "default"}, "training.tasks.*": {"queue": "gpu"}},
     # A killed worker's task goes back to the queue instead of vanishing.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
@@ -24,7 +24,6 @@ app.conf.update(
     task_time_limit=int(os.environ.get("CELERY_TASK_TIME_LIMIT", "600")),
     task_soft_time_limit=int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "540")),
     broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=False,
     beat_schedule={
         "expire-stale-leases": {
             "task": "annotation.tasks.expire_stale_leases",

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# make bench-api: the rater API under gunicorn on Postgres, simulated raters doing
+# next -> submit cycles over HTTP, then an invariant check on the database. The last line of
+# output is one JSON object with the headline figures.
+#
+# Knobs: BENCH_SECONDS (60), BENCH_RATERS (40 concurrent raters), BENCH_TASKS (20000),
+# BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/rlhf_bench; that database is dropped
+# and recreated on every run), BENCH_GUNICORN_ARGS (worker settings, default below).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+OUT=${RLHF_VAR_DIR:-var}/bench
+RUN_SECONDS=${BENCH_SECONDS:-60}
+RATERS=${BENCH_RATERS:-40}
+TASKS=${BENCH_TASKS:-20000}
+DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rlhf_bench}
+# Measured on this 2-core machine, which also runs Postgres and the load generator (10 s runs,
+# 40 raters; see the final report for figures): sync workers beat gthread because every
+# request is short and CPU-bound, so threads only add GIL handoffs. See WORKERS_NOTE below.
+GUNICORN_ARGS=${BENCH_GUNICORN_ARGS:---worker-class sync --workers 4}
+mkdir -p "$OUT"
+
+# Database name, host, port, user and password from the URL, for psql.
+read -r DB_NAME DB_HOST DB_PORT DB_USER DB_PASSWORD < <("$BIN/python" - "$DB_URL" <<'PY'
+import sys
+from urllib.parse import unquote, urlparse
+url = urlparse(sys.argv[1])
+print(url.path.lstrip("/"), url.hostname or "127.0.0.1", url.port or 5432,
+      unquote(url.username or "postgres"), unquote(url.password or "-"))
+PY
+)
+case "$DB_NAME" in
+  test | test_test | postgres | template0 | template1 | "")
+    echo "Refusing to drop the database '$DB_NAME': pick another BENCH_DATABASE_URL." >&2
+    exit 2 ;;
+esac
+if [[ ! "$DB_NAME" =~ ^[a-z][a-z0-9_]*$ ]]; then
+  echo "Benchmark database name must be lower-case letters, digits and _: '$DB_NAME'." >&2
+  exit 2
+fi
+[[ "$DB_PASSWORD" == "-" ]] || export PGPASSWORD="$DB_PASSWORD"
+
+echo "Recreating database $DB_NAME on $DB_HOST:$DB_PORT"
+# template1 as the maintenance database: the postgres database is left alone.
+psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d template1 -q -v ON_ERROR_STOP=1 \
+  -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" -c "CREATE DATABASE \"$DB_NAME\""
+
+export DATABASE_URL="$DB_URL"
+export DJANGO_SECRET_KEY
+DJANGO_SECRET_KEY=$("$BIN/python" -c "import secrets; print(secrets.token_urlsafe(50))")
+unset DJANGO_DEBUG
+"$BIN/python" manage.py migrate --no-input -v 0
+"$BIN/python" -m tests.benchmarks.seed_api --raters "$RATERS" --tasks "$TASKS" \
+  --out "$OUT/raters.json"
+
+PORT=$("$BIN/python" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); \
+print(s.getsockname()[1])")
+gunicorn_pid=""
+stop_gunicorn() {
+  if [[ -n "$gunicorn_pid" ]]; then
+    kill -TERM "$gunicorn_pid" 2>/dev/null || true
+    wait "$gunicorn_pid" 2>/dev/null || true
+  fi
+}
+trap stop_gunicorn EXIT
+trap 'exit 130' INT TERM
+
+# No access log: writing one line per request costs the server CPU the benchmark measures.
+# shellcheck disable=SC2086  # GUNICORN_ARGS is a list of options
+"$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" $GUNICORN_ARGS \
+  --log-level warning --error-logfile "$OUT/gunicorn.log" &
+gunicorn_pid=$!
+echo "gunicorn $GUNICORN_ARGS on port $PORT (pid $gunicorn_pid); log in $OUT/gunicorn.log"
+
+for _ in $(seq 1 100); do
+  kill -0 "$gunicorn_pid" 2>/dev/null || { echo "gunicorn exited; see $OUT/gunicorn.log" >&2; exit 1; }
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/v1/me/" || true)
+  [[ "$code" == "401" ]] && break
+  sleep 0.2
+done
+[[ "$code" == "401" ]] || { echo "gunicorn did not answer (last status $code)" >&2; exit 1; }
+
+echo "Running $RATERS simulated raters for $RUN_SECONDS s..."
+"$BIN/python" -m tests.benchmarks.bench_api --url "http://127.0.0.1:$PORT" \
+  --raters-file "$OUT/raters.json" --raters "$RATERS" --seconds "$RUN_SECONDS"
