@@ -5,7 +5,14 @@ from annotation import models
 
 @admin.register(models.Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["name", "judgment_mode", "responses_per_task", "overlap", "status", "created_at"]
+    list_display = [
+        "name",
+        "judgment_mode",
+        "responses_per_task",
+        "overlap",
+        "status",
+        "created_at",
+    ]
 
 
 @admin.register(models.RaterProfile)

@@ -110,7 +110,9 @@ class Campaign(models.Model):
 class RaterPool(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rater_pools", blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="rater_pools", blank=True
+    )
     campaigns = models.ManyToManyField(Campaign, related_name="pools", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -214,10 +216,14 @@ class Assignment(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["task", "expires_at"], name="live_lease_by_task", condition=Q(status="leased")
+                fields=["task", "expires_at"],
+                name="live_lease_by_task",
+                condition=Q(status="leased"),
             ),
             models.Index(
-                fields=["rater", "expires_at"], name="live_lease_by_rater", condition=Q(status="leased")
+                fields=["rater", "expires_at"],
+                name="live_lease_by_rater",
+                condition=Q(status="leased"),
             ),
         ]
 

@@ -38,7 +38,9 @@ def parse_tiers(tiers: object, labels: Sequence[str]) -> list[list[int]]:
     result: list[list[int]] = []
     for tier in tiers:
         if not isinstance(tier, list) or not tier:
-            raise RankingError("ranking_empty_tier", "Each tier must be a non-empty list of labels.")
+            raise RankingError(
+                "ranking_empty_tier", "Each tier must be a non-empty list of labels."
+            )
         positions = []
         for label in tier:
             if not isinstance(label, str) or label not in position:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -35,11 +35,17 @@ def assignment_view(assignment: Assignment) -> dict[str, Any]:
     return {
         "id": assignment.pk,
         "status": assignment.status,
-        "campaign": {"id": campaign.pk, "name": campaign.name, "guidelines": campaign.guidelines,
-                     "judgment_mode": campaign.judgment_mode},
+        "campaign": {
+            "id": campaign.pk,
+            "name": campaign.name,
+            "guidelines": campaign.guidelines,
+            "judgment_mode": campaign.judgment_mode,
+        },
         "conversation": task.prompt.conversation,
-        "responses": [{"label": label, "text": texts[response_id]}
-                      for label, response_id in zip(labels, assignment.display_order, strict=True)],
+        "responses": [
+            {"label": label, "text": texts[response_id]}
+            for label, response_id in zip(labels, assignment.display_order, strict=True)
+        ],
         "leased_at": assignment.leased_at,
         "expires_at": assignment.expires_at,
         "strengths": list(Strength.values) if pairwise else [],
@@ -60,18 +66,21 @@ class RaterStats:
     has_live_lease: bool
 
 
-def rater_stats(rater: AbstractUser) -> RaterStats:
+def rater_stats(rater: User) -> RaterStats:
     now = timezone.now()
     midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
     judgments = Judgment.objects.filter(rater=rater)
     open_tasks = RankingTask.objects.filter(
-        campaign_id__in=allowed_campaign_ids(rater=rater), status=TaskStatus.OPEN,
+        campaign_id__in=allowed_campaign_ids(rater=rater),
+        status=TaskStatus.OPEN,
         submitted_count__lt=F("required_judgments"),
     ).exclude(Exists(Assignment.objects.filter(task=OuterRef("pk"), rater=rater)))
     return RaterStats(
         submitted_total=judgments.count(),
         submitted_today=judgments.filter(submitted_at__gte=midnight).count(),
-        skipped_total=Assignment.objects.filter(rater=rater, status=AssignmentStatus.SKIPPED).count(),
+        skipped_total=Assignment.objects.filter(
+            rater=rater, status=AssignmentStatus.SKIPPED
+        ).count(),
         tasks_available=open_tasks.count(),
         has_live_lease=live_leases(now).filter(rater=rater).exists(),
     )

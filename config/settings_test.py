@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-secret-key-not-for-deployment-0123456789")
 
-from config.settings import *  # noqa: E402,F403
+from config.settings import *  # noqa: F403
 
 # Hashing every factory user's password with PBKDF2 costs seconds per test file.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -31,8 +31,9 @@ def call(url: str, token: str | None = None, body: dict[str, Any] | None = None)
     if token:
         headers["Authorization"] = f"Token {token}"
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers,
-                                     method="POST" if body is not None else "GET")
+    request = urllib.request.Request(
+        url, data=data, headers=headers, method="POST" if body is not None else "GET"
+    )
     with urllib.request.urlopen(request, timeout=10) as reply:
         raw = reply.read()
         return reply.status, json.loads(raw) if raw else None
@@ -48,11 +49,21 @@ def group_alive(pgid: int) -> bool:
 
 def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE")
+    }
     env.update(RLHF_VAR_DIR=str(tmp_path / "var"), PORT=str(port), LEASE_SWEEP_INTERVAL_S="1")
-    script = subprocess.Popen(["bash", "scripts/run.sh"], cwd=ROOT, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    script = subprocess.Popen(
+        ["bash", "scripts/run.sh"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     lines: list[str] = []
     try:
         assert script.stdout is not None
@@ -65,14 +76,20 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         passwords = json.loads((tmp_path / "var" / "demo-logins.json").read_text())
         assert f"annotator1   {passwords['annotator1']}" in "".join(lines)
 
-        _, rater = call(f"{base}/api/v1/auth/token/",
-                        body={"username": "annotator1", "password": passwords["annotator1"]})
+        _, rater = call(
+            f"{base}/api/v1/auth/token/",
+            body={"username": "annotator1", "password": passwords["annotator1"]},
+        )
         status, task = call(f"{base}/api/v1/assignments/next/", rater["token"], body={})
         ranking = [[r["label"]] for r in task["responses"]]
-        submitted, result = call(f"{base}/api/v1/assignments/{task['id']}/submit/", rater["token"],
-                                 body={"ranking": ranking, "idempotency_key": "run-script-1"})
-        _, admin = call(f"{base}/api/v1/auth/token/",
-                        body={"username": "admin", "password": passwords["admin"]})
+        submitted, result = call(
+            f"{base}/api/v1/assignments/{task['id']}/submit/",
+            rater["token"],
+            body={"ranking": ranking, "idempotency_key": "run-script-1"},
+        )
+        _, admin = call(
+            f"{base}/api/v1/auth/token/", body={"username": "admin", "password": passwords["admin"]}
+        )
         _, judgments = call(f"{base}/api/v1/judgments/", admin["token"])
 
         assert (status, submitted) == (200, 201)

@@ -12,21 +12,30 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_missing_secret_key_refuses_to_start_without_debug() -> None:
-    result = run_python("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
-                        "django.setup()")
+    result = run_python(
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';django.setup()"
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
 
 
 def test_debug_is_off_unless_asked() -> None:
-    result = run_python("import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
-                        "from django.conf import settings; print(settings.DEBUG)",
-                        DJANGO_SECRET_KEY="k" * 50)
+    result = run_python(
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
+        "from django.conf import settings; print(settings.DEBUG)",
+        DJANGO_SECRET_KEY="k" * 50,
+    )
     assert result.stdout.strip() == "False"
 
 
@@ -36,7 +45,8 @@ def test_web_process_serves_requests_without_importing_torch() -> None:
         "from config.wsgi import application\n"
         "from django.test import Client\n"
         "assert Client(HTTP_HOST='localhost').get('/api/v1/schema/').status_code in (200, 401)\n"
-        "heavy = sorted(m for m in ('torch', 'transformers', 'trl', 'accelerate') if m in sys.modules)\n"
+        "ml = ('torch', 'transformers', 'trl', 'accelerate')\n"
+        "heavy = sorted(m for m in ml if m in sys.modules)\n"
         "print('heavy:', heavy)\n"
     )
     result = run_python(code, DJANGO_SECRET_KEY="k" * 50, DATABASE_URL="")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
@@ -16,9 +18,8 @@ class _HasRole(BasePermission):
     message = "Your role may not use this endpoint."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated) and (
-            role_of(request.user) in self.roles  # type: ignore[arg-type]
-        )
+        user = request.user
+        return isinstance(user, User) and role_of(user) in self.roles
 
 
 class IsAdmin(_HasRole):
@@ -27,3 +28,11 @@ class IsAdmin(_HasRole):
 
 class IsAdminOrMLEngineer(_HasRole):
     roles = (Role.ADMIN, Role.ML_ENGINEER)
+
+
+def acting_user(request: Request) -> User:
+    """The authenticated user behind a request (views run after IsAuthenticated)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise NotAuthenticated()
+    return user

@@ -15,7 +15,8 @@ class MessageSerializer(serializers.Serializer):
 
 
 class LabelledResponseSerializer(serializers.Serializer):
-    label = serializers.CharField()
+    # The response's letter (A, B, ...): a field named like DRF's Field.label attribute.
+    label = serializers.CharField()  # type: ignore[assignment]
     text = serializers.CharField()
 
 
@@ -40,7 +41,7 @@ class AssignmentOutSerializer(serializers.Serializer):
 
 class SubmitInSerializer(serializers.Serializer):
     ranking = serializers.JSONField(
-        help_text='Tiers of labels, best first; a tier with several labels is a tie, '
+        help_text="Tiers of labels, best first; a tier with several labels is a tie, "
         'e.g. [["B"], ["A", "C"], ["D"]].'
     )
     idempotency_key = serializers.RegexField(

@@ -18,6 +18,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from annotation.api import rater_serializers as s
+from annotation.api.permissions import acting_user
 from annotation.errors import NotAllowed, NotFound
 from annotation.models import Assignment, RaterStatus
 from annotation.services.assignments import claim_next_assignment, skip_assignment
@@ -28,8 +29,12 @@ from annotation.views_support import assignment_view, load_assignment, rater_sta
 
 def me_payload(user: Any) -> dict[str, Any]:
     profile = getattr(user, "rater_profile", None)
-    return {"id": user.pk, "username": user.get_username(), "role": role_of(user),
-            "status": profile.status if profile else RaterStatus.ACTIVE}
+    return {
+        "id": user.pk,
+        "username": user.get_username(),
+        "role": role_of(user),
+        "status": profile.status if profile else RaterStatus.ACTIVE,
+    }
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -97,16 +102,21 @@ class MeView(APIView):
 class MyStatsView(APIView):
     @extend_schema(responses=s.MyStatsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(s.MyStatsSerializer(rater_stats(request.user)).data)  # type: ignore[arg-type]
+        return Response(s.MyStatsSerializer(rater_stats(acting_user(request))).data)
 
 
 class NextAssignmentView(APIView):
     """Claim the next task (or get back your live one). 204 when no work is left for you."""
 
-    @extend_schema(request=None, responses={200: s.AssignmentOutSerializer,
-                                            204: OpenApiResponse(description="No work left.")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: s.AssignmentOutSerializer,
+            204: OpenApiResponse(description="No work left."),
+        },
+    )
     def post(self, request: Request) -> Response:
-        assignment = claim_next_assignment(rater=request.user)  # type: ignore[arg-type]
+        assignment = claim_next_assignment(rater=acting_user(request))
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         view = assignment_view(load_assignment(assignment.pk))
@@ -116,7 +126,7 @@ class NextAssignmentView(APIView):
 class AssignmentDetailView(APIView):
     @extend_schema(responses=s.AssignmentOutSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        if not Assignment.objects.filter(pk=pk, rater=request.user).exists():
+        if not Assignment.objects.filter(pk=pk, rater=acting_user(request)).exists():
             raise NotFound("No such assignment.", code="assignment_not_found")
         return Response(s.AssignmentOutSerializer(assignment_view(load_assignment(pk))).data)
 
@@ -124,19 +134,27 @@ class AssignmentDetailView(APIView):
 class SubmitView(APIView):
     """Submit a ranking. 201 when stored, 200 when the idempotency key was seen before."""
 
-    @extend_schema(request=s.SubmitInSerializer, responses={201: s.SubmitOutSerializer,
-                                                            200: s.SubmitOutSerializer})
+    @extend_schema(
+        request=s.SubmitInSerializer,
+        responses={201: s.SubmitOutSerializer, 200: s.SubmitOutSerializer},
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = s.SubmitInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = submit_judgment(
-            rater=request.user, assignment_id=pk,  # type: ignore[arg-type]
+            rater=acting_user(request),
+            assignment_id=pk,
             submission=Submission(**data.validated_data),
         )
         judgment = result.judgment
-        body = {"judgment_id": judgment.pk, "assignment_id": judgment.assignment_id,
-                "is_surplus": judgment.is_surplus, "was_late": judgment.was_late,
-                "replayed": result.replayed, "submitted_at": judgment.submitted_at}
+        body = {
+            "judgment_id": judgment.pk,
+            "assignment_id": judgment.assignment_id,
+            "is_surplus": judgment.is_surplus,
+            "was_late": judgment.was_late,
+            "replayed": result.replayed,
+            "submitted_at": judgment.submitted_at,
+        }
         code = status.HTTP_200_OK if result.replayed else status.HTTP_201_CREATED
         return Response(s.SubmitOutSerializer(body).data, status=code)
 
@@ -147,7 +165,8 @@ class SkipView(APIView):
         data = s.SkipInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         assignment = skip_assignment(
-            rater=request.user, assignment_id=pk,  # type: ignore[arg-type]
+            rater=acting_user(request),
+            assignment_id=pk,
             reason=data.validated_data.get("reason", ""),
         )
         return Response({"assignment_id": assignment.pk, "status": assignment.status})

@@ -17,12 +17,24 @@ urlpatterns = [
     path("me/", rater_views.MeView.as_view(), name="me"),
     path("me/stats/", rater_views.MyStatsView.as_view(), name="me-stats"),
     path("assignments/next/", rater_views.NextAssignmentView.as_view(), name="assignment-next"),
-    path("assignments/<int:pk>/", rater_views.AssignmentDetailView.as_view(), name="assignment-detail"),
-    path("assignments/<int:pk>/submit/", rater_views.SubmitView.as_view(), name="assignment-submit"),
+    path(
+        "assignments/<int:pk>/",
+        rater_views.AssignmentDetailView.as_view(),
+        name="assignment-detail",
+    ),
+    path(
+        "assignments/<int:pk>/submit/", rater_views.SubmitView.as_view(), name="assignment-submit"
+    ),
     path("assignments/<int:pk>/skip/", rater_views.SkipView.as_view(), name="assignment-skip"),
-    path("campaigns/<int:pk>/import/", admin_views.CampaignImportView.as_view(), name="campaign-import"),
+    path(
+        "campaigns/<int:pk>/import/",
+        admin_views.CampaignImportView.as_view(),
+        name="campaign-import",
+    ),
     path("pools/<int:pk>/members/", admin_views.PoolMembersView.as_view(), name="pool-members"),
-    path("pools/<int:pk>/campaigns/", admin_views.PoolCampaignsView.as_view(), name="pool-campaigns"),
+    path(
+        "pools/<int:pk>/campaigns/", admin_views.PoolCampaignsView.as_view(), name="pool-campaigns"
+    ),
     path("raters/", admin_views.RaterListView.as_view(), name="rater-list"),
     path("raters/<int:pk>/pause/", admin_views.RaterPauseView.as_view(), name="rater-pause"),
     path("raters/<int:pk>/resume/", admin_views.RaterResumeView.as_view(), name="rater-resume"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -29,7 +29,7 @@ MAX_CLAIM_ATTEMPTS = 8
 _shuffler = random.SystemRandom()
 
 
-def allowed_campaign_ids(*, rater: AbstractUser) -> list[int]:
+def allowed_campaign_ids(*, rater: User) -> list[int]:
     return list(
         Campaign.objects.filter(pools__members=rater, status=CampaignStatus.ACTIVE)
         .values_list("id", flat=True)
@@ -41,7 +41,7 @@ def live_leases(now: datetime) -> QuerySet[Assignment]:
     return Assignment.objects.filter(status=AssignmentStatus.LEASED, expires_at__gt=now)
 
 
-def _lock_rater(rater: AbstractUser) -> RaterProfile:
+def _lock_rater(rater: User) -> RaterProfile:
     """Lock the rater's profile: one rater's claims and a pause are serialized."""
     profile, _ = RaterProfile.objects.get_or_create(user=rater)
     profile = RaterProfile.objects.select_for_update().get(pk=profile.pk)
@@ -50,7 +50,9 @@ def _lock_rater(rater: AbstractUser) -> RaterProfile:
     return profile
 
 
-def _own_live_lease(rater: AbstractUser, campaign_ids: list[int], now: datetime) -> Assignment | None:
+def _own_live_lease(
+    rater: User, campaign_ids: list[int], now: datetime
+) -> Assignment | None:
     return (
         live_leases(now)
         .filter(rater=rater, task__campaign_id__in=campaign_ids)
@@ -60,7 +62,7 @@ def _own_live_lease(rater: AbstractUser, campaign_ids: list[int], now: datetime)
 
 
 def _lock_candidate(
-    rater: AbstractUser, campaign_ids: list[int], now: datetime, skip_ids: list[int]
+    rater: User, campaign_ids: list[int], now: datetime, skip_ids: list[int]
 ) -> RankingTask | None:
     live_count = Coalesce(
         Subquery(
@@ -97,7 +99,7 @@ def _has_free_slot(task: RankingTask, now: datetime) -> bool:
     return task.submitted_count + live < task.required_judgments
 
 
-def _new_assignment(task: RankingTask, rater: AbstractUser, now: datetime) -> Assignment:
+def _new_assignment(task: RankingTask, rater: User, now: datetime) -> Assignment:
     order = list(task.response_ids)
     _shuffler.shuffle(order)
     campaign = Campaign.objects.only("lease_ttl_s").get(pk=task.campaign_id)
@@ -110,7 +112,7 @@ def _new_assignment(task: RankingTask, rater: AbstractUser, now: datetime) -> As
     )
 
 
-def claim_next_assignment(*, rater: AbstractUser) -> Assignment | None:
+def claim_next_assignment(*, rater: User) -> Assignment | None:
     """The rater's own live lease if any, else a newly claimed one below the overlap cap;
     None when no task is left for them."""
     with transaction.atomic():
@@ -131,7 +133,7 @@ def claim_next_assignment(*, rater: AbstractUser) -> Assignment | None:
         return None
 
 
-def lock_own_assignment(*, rater: AbstractUser, assignment_id: int) -> Assignment:
+def lock_own_assignment(*, rater: User, assignment_id: int) -> Assignment:
     """Lock one of the rater's assignments; anything else is reported as not found."""
     assignment = (
         Assignment.objects.select_for_update()
@@ -144,7 +146,7 @@ def lock_own_assignment(*, rater: AbstractUser, assignment_id: int) -> Assignmen
     return assignment
 
 
-def skip_assignment(*, rater: AbstractUser, assignment_id: int, reason: str = "") -> Assignment:
+def skip_assignment(*, rater: User, assignment_id: int, reason: str = "") -> Assignment:
     """Release the rater's lease; the task is never offered to them again."""
     with transaction.atomic():
         assignment = lock_own_assignment(rater=rater, assignment_id=assignment_id)
@@ -159,7 +161,7 @@ def skip_assignment(*, rater: AbstractUser, assignment_id: int, reason: str = ""
         return assignment
 
 
-def release_leases(*, rater: AbstractUser) -> int:
+def release_leases(*, rater: User) -> int:
     """Release every live lease of a rater (on pause); returns how many."""
     return Assignment.objects.filter(rater=rater, status=AssignmentStatus.LEASED).update(
         status=AssignmentStatus.RELEASED, finished_at=timezone.now()
@@ -169,6 +171,6 @@ def release_leases(*, rater: AbstractUser) -> int:
 def expire_stale_leases(*, now: datetime | None = None) -> int:
     """Mark leases past their expiry as expired (they already stopped counting)."""
     moment = now or timezone.now()
-    return Assignment.objects.filter(
-        status=AssignmentStatus.LEASED, expires_at__lte=moment
-    ).update(status=AssignmentStatus.EXPIRED)
+    return Assignment.objects.filter(status=AssignmentStatus.LEASED, expires_at__lte=moment).update(
+        status=AssignmentStatus.EXPIRED
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -60,7 +60,9 @@ def _position_tiers(assignment: Assignment, ranking: object) -> list[list[int]]:
 def _check_strength(mode: str, tiers: list[list[int]], strength: str) -> None:
     if mode != JudgmentMode.PAIRWISE:
         if strength:
-            raise InvalidInput("Strength is only for pairwise campaigns.", code="strength_unexpected")
+            raise InvalidInput(
+                "Strength is only for pairwise campaigns.", code="strength_unexpected"
+            )
         return
     if strength not in Strength.values:
         raise InvalidInput(
@@ -84,7 +86,7 @@ def _check_extras(submission: Submission) -> None:
         raise InvalidInput("client_time_ms must be between 0 and one day.", code="bad_client_time")
 
 
-def _replay(assignment: Assignment, rater: AbstractUser, key: str) -> Judgment | None:
+def _replay(assignment: Assignment, rater: User, key: str) -> Judgment | None:
     previous = Judgment.objects.filter(rater=rater, idempotency_key=key).first()
     if previous is None:
         return None
@@ -95,7 +97,7 @@ def _replay(assignment: Assignment, rater: AbstractUser, key: str) -> Judgment |
     return previous
 
 
-def _check_submittable(assignment: Assignment, rater: AbstractUser) -> None:
+def _check_submittable(assignment: Assignment, rater: User) -> None:
     if assignment.status == AssignmentStatus.SUBMITTED:
         raise Conflict("This task was already submitted.", code="already_submitted")
     if assignment.status == AssignmentStatus.SKIPPED:
@@ -105,13 +107,16 @@ def _check_submittable(assignment: Assignment, rater: AbstractUser) -> None:
         raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
 
 
-def _write_preferences(judgment: Judgment, assignment: Assignment, tiers: list[list[int]],
-                       mode: str, strength: str) -> None:
+def _write_preferences(
+    judgment: Judgment, assignment: Assignment, tiers: list[list[int]], mode: str, strength: str
+) -> None:
     order = assignment.display_order
     preferences = []
     for pair in implied_pairs(tiers):
-        margin = STRENGTH_MARGIN[Strength(strength)] if mode == JudgmentMode.PAIRWISE else float(
-            pair.tier_gap
+        margin = (
+            STRENGTH_MARGIN[Strength(strength)]
+            if mode == JudgmentMode.PAIRWISE
+            else float(pair.tier_gap)
         )
         preferences.append(
             Preference(
@@ -140,7 +145,7 @@ def _count_towards_task(task_id: int) -> bool:
 
 
 def submit_judgment(
-    *, rater: AbstractUser, assignment_id: int, submission: Submission
+    *, rater: User, assignment_id: int, submission: Submission
 ) -> SubmitResult:
     """Store the judgment and its preferences atomically. A retry with the same key returns
     the first result and writes nothing; a late submission is kept (surplus if the task
@@ -159,7 +164,7 @@ def submit_judgment(
         ) from error
 
 
-def _store(rater: AbstractUser, assignment: Assignment, submission: Submission) -> Judgment:
+def _store(rater: User, assignment: Assignment, submission: Submission) -> Judgment:
     _check_submittable(assignment, rater)
     mode = Campaign.objects.values_list("judgment_mode", flat=True).get(
         pk=assignment.task.campaign_id

@@ -13,8 +13,8 @@ from rest_framework.test import APIClient
 from annotation.models import (
     Assignment,
     AssignmentStatus,
-    JudgmentMode,
     Judgment,
+    JudgmentMode,
     Preference,
     RankingTask,
     Role,
@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 NEXT = "/api/v1/assignments/next/"
 
 
-def submit(client: Any, assignment_id: int, ranking: list[list[str]], key: str, **extra: Any) -> Any:
+def submit(
+    client: Any, assignment_id: int, ranking: list[list[str]], key: str, **extra: Any
+) -> Any:
     body = {"ranking": ranking, "idempotency_key": key, **extra}
     return client.post(f"/api/v1/assignments/{assignment_id}/submit/", body, format="json")
 
@@ -49,7 +51,9 @@ def test_next_returns_a_task_labelled_in_a_stored_shuffled_order(rater: Any) -> 
     shown = [r["text"] for r in body["responses"]]
     texts = dict(task.prompt.responses.values_list("pk", "text"))
     assert shown == [texts[pk] for pk in assignment.display_order]
-    assert body["conversation"] == [{"role": "user", "content": task.prompt.conversation[0]["content"]}]
+    assert body["conversation"] == [
+        {"role": "user", "content": task.prompt.conversation[0]["content"]}
+    ]
 
 
 def test_display_order_is_shuffled_per_assignment(client_for: Any) -> None:
@@ -76,8 +80,15 @@ def test_submit_stores_tiers_and_the_pairs_they_imply(rater: Any) -> None:
     setup_campaign([rater.user], tasks=1)
     assignment = rater.post(NEXT).json()
 
-    reply = submit(rater, assignment["id"], [["B"], ["A", "C"], ["D"]], "key-tiers-1",
-                   flags=["factually_wrong"], rationale="B is right", client_time_ms=4200)
+    reply = submit(
+        rater,
+        assignment["id"],
+        [["B"], ["A", "C"], ["D"]],
+        "key-tiers-1",
+        flags=["factually_wrong"],
+        rationale="B is right",
+        client_time_ms=4200,
+    )
 
     assert reply.status_code == 201
     assert reply.json()["replayed"] is False
@@ -85,15 +96,23 @@ def test_submit_stores_tiers_and_the_pairs_they_imply(rater: Any) -> None:
     judgment = Judgment.objects.get(pk=reply.json()["judgment_id"])
     assert judgment.ranking == [[order[1]], sorted([order[0], order[2]]), [order[3]]]
     assert (judgment.flags, judgment.rationale, judgment.client_time_ms) == (
-        ["factually_wrong"], "B is right", 4200)
+        ["factually_wrong"],
+        "B is right",
+        4200,
+    )
     assert judgment.server_time_ms is not None
-    pairs = {(p.chosen_id, p.rejected_id, p.is_tie, p.margin, p.chosen_shown_first)
-             for p in Preference.objects.filter(judgment=judgment)}
+    pairs = {
+        (p.chosen_id, p.rejected_id, p.is_tie, p.margin, p.chosen_shown_first)
+        for p in Preference.objects.filter(judgment=judgment)
+    }
     a, b, c, d = order
     assert pairs == {
-        (b, a, False, 1.0, False), (b, c, False, 1.0, True), (b, d, False, 2.0, True),
+        (b, a, False, 1.0, False),
+        (b, c, False, 1.0, True),
+        (b, d, False, 2.0, True),
         (a, c, True, 0.0, True),
-        (a, d, False, 1.0, True), (c, d, False, 1.0, True),
+        (a, d, False, 1.0, True),
+        (c, d, False, 1.0, True),
     }
 
 
@@ -136,24 +155,56 @@ def test_reusing_a_key_for_another_task_is_a_conflict(rater: Any) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"ranking": [["A"], ["B"], ["C"]], "idempotency_key": "key-bad-01"}, 400, "ranking_incomplete"),
-        ({"ranking": [["A"], ["B"], ["C"], ["D"], ["E"]], "idempotency_key": "key-bad-02"}, 400,
-         "ranking_unknown_label"),
-        ({"ranking": [["A", "B"], ["B"], ["C"], ["D"]], "idempotency_key": "key-bad-03"}, 400,
-         "ranking_duplicate_label"),
+        (
+            {"ranking": [["A"], ["B"], ["C"]], "idempotency_key": "key-bad-01"},
+            400,
+            "ranking_incomplete",
+        ),
+        (
+            {"ranking": [["A"], ["B"], ["C"], ["D"], ["E"]], "idempotency_key": "key-bad-02"},
+            400,
+            "ranking_unknown_label",
+        ),
+        (
+            {"ranking": [["A", "B"], ["B"], ["C"], ["D"]], "idempotency_key": "key-bad-03"},
+            400,
+            "ranking_duplicate_label",
+        ),
         ({"ranking": "A>B>C>D", "idempotency_key": "key-bad-04"}, 400, "ranking_not_tiers"),
         ({"ranking": [["A"], ["B"], ["C"], ["D"]]}, 400, "required"),
         ({"ranking": [["A"], ["B"], ["C"], ["D"]], "idempotency_key": "short"}, 400, "invalid"),
-        ({"ranking": [["A"], ["B"], ["C"], ["D"]], "idempotency_key": "key-bad-05",
-          "flags": ["boring"]}, 400, "invalid_choice"),
-        ({"ranking": [["A"], ["B"], ["C"], ["D"]], "idempotency_key": "key-bad-06",
-          "strength": "better"}, 400, "strength_unexpected"),
-        ({"ranking": [["A"], ["B"], ["C"], ["D"]], "idempotency_key": "key-bad-07",
-          "client_time_ms": -5}, 400, "min_value"),
+        (
+            {
+                "ranking": [["A"], ["B"], ["C"], ["D"]],
+                "idempotency_key": "key-bad-05",
+                "flags": ["boring"],
+            },
+            400,
+            "invalid_choice",
+        ),
+        (
+            {
+                "ranking": [["A"], ["B"], ["C"], ["D"]],
+                "idempotency_key": "key-bad-06",
+                "strength": "better",
+            },
+            400,
+            "strength_unexpected",
+        ),
+        (
+            {
+                "ranking": [["A"], ["B"], ["C"], ["D"]],
+                "idempotency_key": "key-bad-07",
+                "client_time_ms": -5,
+            },
+            400,
+            "min_value",
+        ),
     ],
 )
-def test_bad_submissions_are_refused_and_write_nothing(rater: Any, body: dict, status: int,
-                                                       code: str) -> None:
+def test_bad_submissions_are_refused_and_write_nothing(
+    rater: Any, body: dict, status: int, code: str
+) -> None:
     setup_campaign([rater.user], tasks=1)
     assignment = rater.post(NEXT).json()
 
@@ -168,15 +219,17 @@ def test_malformed_json_is_a_400_not_a_500(rater: Any) -> None:
     setup_campaign([rater.user], tasks=1)
     assignment = rater.post(NEXT).json()
 
-    reply = rater.post(f"/api/v1/assignments/{assignment['id']}/submit/", "{not json",
-                       content_type="application/json")
+    reply = rater.post(
+        f"/api/v1/assignments/{assignment['id']}/submit/",
+        "{not json",
+        content_type="application/json",
+    )
 
     assert (reply.status_code, reply.json()["code"]) == (400, "parse_error")
 
 
 def test_pairwise_needs_a_strength_consistent_with_the_tie(rater: Any) -> None:
-    campaign, _ = setup_campaign([rater.user], tasks=1, responses_per_task=2,
-                                 judgment_mode=JudgmentMode.PAIRWISE)
+    setup_campaign([rater.user], tasks=1, responses_per_task=2, judgment_mode=JudgmentMode.PAIRWISE)
     assignment = rater.post(NEXT).json()
     assert assignment["strengths"] == ["much_better", "better", "slightly_better", "about_same"]
     url = assignment["id"]
@@ -203,7 +256,7 @@ def test_pairwise_tie_is_about_the_same(rater: Any) -> None:
 
 
 def test_skip_releases_the_lease_and_the_task_never_comes_back(rater: Any) -> None:
-    _, tasks = setup_campaign([rater.user], tasks=2)
+    setup_campaign([rater.user], tasks=2)
     first = rater.post(NEXT).json()
 
     skipped = rater.post(f"/api/v1/assignments/{first['id']}/skip/", {"reason": "not my field"})
@@ -242,7 +295,9 @@ def test_full_tasks_are_not_offered_and_expired_leases_free_their_slot(client_fo
     lease = first.post(NEXT).json()
 
     assert second.post(NEXT).status_code == 204
-    Assignment.objects.filter(pk=lease["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Assignment.objects.filter(pk=lease["id"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     taken = second.post(NEXT)
 
     assert taken.status_code == 200
@@ -253,7 +308,9 @@ def test_late_submission_is_kept_and_marked_surplus_when_the_task_filled(client_
     slow, fast = client_for(), client_for()
     _, [task] = setup_campaign([slow.user, fast.user], tasks=1, overlap=1)
     slow_lease = slow.post(NEXT).json()
-    Assignment.objects.filter(pk=slow_lease["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Assignment.objects.filter(pk=slow_lease["id"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
     fast_lease = fast.post(NEXT).json()
     submit(fast, fast_lease["id"], [["A"], ["B"], ["C"], ["D"]], "key-fast-01")
 
@@ -269,7 +326,9 @@ def test_late_submission_is_kept_and_marked_surplus_when_the_task_filled(client_
 def test_late_submission_counts_when_the_slot_is_still_free(rater: Any) -> None:
     _, [task] = setup_campaign([rater.user], tasks=1, overlap=2)
     lease = rater.post(NEXT).json()
-    Assignment.objects.filter(pk=lease["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
+    Assignment.objects.filter(pk=lease["id"]).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
     late = submit(rater, lease["id"], [["A"], ["B"], ["C"], ["D"]], "key-late-free")
 
@@ -282,7 +341,7 @@ def test_unknown_and_foreign_assignments_are_404(client_for: Any) -> None:
     setup_campaign([owner.user, other.user], tasks=1)
     lease = owner.post(NEXT).json()
 
-    for path in (f"/api/v1/assignments/{lease['id']}/", f"/api/v1/assignments/999999/"):
+    for path in (f"/api/v1/assignments/{lease['id']}/", "/api/v1/assignments/999999/"):
         assert other.get(path).status_code == 404
     foreign = submit(other, lease["id"], [["A"], ["B"], ["C"], ["D"]], "key-foreign")
     assert (foreign.status_code, foreign.json()["code"]) == (404, "assignment_not_found")
@@ -322,8 +381,13 @@ def test_my_stats_count_my_work(rater: Any) -> None:
 
     stats = rater.get("/api/v1/me/stats/").json()
 
-    assert stats == {"submitted_total": 1, "submitted_today": 1, "skipped_total": 1,
-                     "tasks_available": 1, "has_live_lease": False}
+    assert stats == {
+        "submitted_total": 1,
+        "submitted_today": 1,
+        "skipped_total": 1,
+        "tasks_available": 1,
+        "has_live_lease": False,
+    }
 
 
 def test_me_names_my_role(client_for: Any) -> None:
@@ -337,27 +401,40 @@ def test_login_logout_and_token_flow() -> None:
     make_user(username="alice", password="correct-horse-battery")
     csrf = api.get("/api/v1/auth/csrf/").json()["csrf_token"]
 
-    wrong = api.post("/api/v1/auth/login/", {"username": "alice", "password": "nope"},
-                     HTTP_X_CSRFTOKEN=csrf)
-    right = api.post("/api/v1/auth/login/", {"username": "alice", "password": "correct-horse-battery"},
-                     HTTP_X_CSRFTOKEN=csrf)
+    wrong = api.post(
+        "/api/v1/auth/login/", {"username": "alice", "password": "nope"}, HTTP_X_CSRFTOKEN=csrf
+    )
+    right = api.post(
+        "/api/v1/auth/login/",
+        {"username": "alice", "password": "correct-horse-battery"},
+        HTTP_X_CSRFTOKEN=csrf,
+    )
     me = api.get("/api/v1/me/")
     api.post("/api/v1/auth/logout/", HTTP_X_CSRFTOKEN=api.cookies["csrftoken"].value)
     after = api.get("/api/v1/me/")
-    token = api.post("/api/v1/auth/token/", {"username": "alice", "password": "correct-horse-battery"})
+    token = api.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "correct-horse-battery"}
+    )
 
     assert (wrong.status_code, wrong.json()["code"]) == (403, "bad_credentials")
-    assert right.status_code == 200 and me.json()["username"] == "alice"
+    assert right.status_code == 200
+    assert me.json()["username"] == "alice"
     assert after.status_code == 401
-    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.json()['token']}").status_code == 200
+    assert (
+        api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token.json()['token']}").status_code
+        == 200
+    )
 
 
 def test_session_writes_need_the_csrf_token() -> None:
     api = APIClient(enforce_csrf_checks=True)
     make_user(username="bob", password="correct-horse-battery")
     csrf = api.get("/api/v1/auth/csrf/").json()["csrf_token"]
-    api.post("/api/v1/auth/login/", {"username": "bob", "password": "correct-horse-battery"},
-             HTTP_X_CSRFTOKEN=csrf)
+    api.post(
+        "/api/v1/auth/login/",
+        {"username": "bob", "password": "correct-horse-battery"},
+        HTTP_X_CSRFTOKEN=csrf,
+    )
 
     reply = api.post(NEXT)
 

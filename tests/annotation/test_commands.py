@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.authtoken.models import Token
 
-from annotation.models import Campaign, Judgment, Prompt, RaterPool, RaterProfile, RankingTask
+from annotation.models import Campaign, Judgment, Prompt, RankingTask, RaterPool, RaterProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +32,13 @@ def test_seed_demo_builds_the_demo_once_and_prints_logins(tmp_path: Path) -> Non
         assert f"{username:<12} {password}" in first
         assert f"{username:<12} {password}" in second
     roles = dict(RaterProfile.objects.values_list("user__username", "role"))
-    assert roles == {"admin": "admin", "annotator1": "annotator", "annotator2": "annotator",
-                     "annotator3": "annotator", "mlengineer": "ml_engineer"}
+    assert roles == {
+        "admin": "admin",
+        "annotator1": "annotator",
+        "annotator2": "annotator",
+        "annotator3": "annotator",
+        "mlengineer": "ml_engineer",
+    }
     rank, pair = Campaign.objects.order_by("id")
     assert (rank.tasks.count(), pair.tasks.count()) == (30, 30)
     assert {len(t.response_ids) for t in RankingTask.objects.filter(campaign=rank)} == {4}
@@ -50,12 +55,14 @@ def test_import_then_export_round_trip(tmp_path: Path) -> None:
 
     out = run("import_data", str(source), "--campaign", "cmd")
     exported = tmp_path / "out.jsonl"
-    call_command("export_data", "--campaign", str(campaign.pk), "--out", str(exported),
-                 stderr=StringIO())
+    call_command(
+        "export_data", "--campaign", str(campaign.pk), "--out", str(exported), stderr=StringIO()
+    )
 
     assert "Imported 1 prompts, 2 responses, 1 tasks, 1 judgments" in out
     assert [json.loads(line) for line in exported.read_text().splitlines()] == [
-        {"prompt": "Say hi", "chosen": "Hi!", "rejected": "No.", "margin": 1.0}]
+        {"prompt": "Say hi", "chosen": "Hi!", "rejected": "No.", "margin": 1.0}
+    ]
 
 
 def test_import_with_a_bad_row_writes_nothing_and_names_the_line(tmp_path: Path) -> None:

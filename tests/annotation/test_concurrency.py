@@ -4,6 +4,7 @@ lost, and a replayed submit writes nothing."""
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 from collections import Counter
@@ -39,7 +40,8 @@ def rate_until_dry(user: Any, seed: int) -> tuple[list[int], int]:
     client = APIClient()
     client.force_authenticate(user=user)
     rng = random.Random(seed)
-    stored, replays_ok = [], 0
+    stored: list[int] = []
+    replays_ok = 0
     while True:
         reply = client.post("/api/v1/assignments/next/")
         if reply.status_code == 204:
@@ -51,7 +53,10 @@ def rate_until_dry(user: Any, seed: int) -> tuple[list[int], int]:
             continue
         labels = [r["label"] for r in assignment["responses"]]
         rng.shuffle(labels)
-        body = {"ranking": [[label] for label in labels], "idempotency_key": f"key-u{user.pk}-a{assignment['id']}"}
+        body = {
+            "ranking": [[label] for label in labels],
+            "idempotency_key": f"key-u{user.pk}-a{assignment['id']}",
+        }
         url = f"/api/v1/assignments/{assignment['id']}/submit/"
         first = client.post(url, body, format="json")
         assert first.status_code == 201, first.content
@@ -65,8 +70,10 @@ def test_forty_raters_fill_two_hundred_tasks_exactly_to_overlap() -> None:
     _, tasks = setup_campaign(raters, tasks=200, overlap=3)
 
     with ThreadPoolExecutor(max_workers=40) as pool:
-        futures = [pool.submit(in_thread(lambda u=u, i=i: rate_until_dry(u, i)))
-                   for i, u in enumerate(raters)]
+        futures = [
+            pool.submit(in_thread(functools.partial(rate_until_dry, user, seed)))
+            for seed, user in enumerate(raters)
+        ]
         results = [future.result() for future in futures]
 
     stored = [judgment_id for ids, _ in results for judgment_id in ids]

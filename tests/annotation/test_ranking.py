@@ -83,7 +83,9 @@ def test_better_side_is_always_in_a_higher_tier_unless_tied(case: tuple) -> None
 
 
 @given(ranking_of(), st.data())
-def test_dropping_or_duplicating_a_label_is_always_refused(case: tuple, data: st.DataObject) -> None:
+def test_dropping_or_duplicating_a_label_is_always_refused(
+    case: tuple, data: st.DataObject
+) -> None:
     k, tiers = case
     flat = [label for tier in tiers for label in tier]
     victim = data.draw(st.sampled_from(flat))

@@ -17,16 +17,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--role", default=Role.ANNOTATOR,
-                            choices=[r for r in Role.values if r != Role.EXTERNAL])
+        parser.add_argument(
+            "--role", default=Role.ANNOTATOR, choices=[r for r in Role.values if r != Role.EXTERNAL]
+        )
         parser.add_argument("--password", help="Default: a random one, printed once.")
         parser.add_argument("--email", default="")
 
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["password"] or secrets.token_urlsafe(12)
         try:
-            create_user_with_role(username=options["username"], password=password,
-                                  role=options["role"], email=options["email"])
+            create_user_with_role(
+                username=options["username"],
+                password=password,
+                role=options["role"],
+                email=options["email"],
+            )
         except ServiceError as error:
             raise CommandError(error.detail) from error
         shown = "(as given)" if options["password"] else password

@@ -28,8 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         filters = PreferenceFilter(
-            campaign_ids=tuple(options["campaign"]), rater_ids=tuple(options["rater"]),
-            pool_ids=tuple(options["pool"]), since=options["since"], until=options["until"],
+            campaign_ids=tuple(options["campaign"]),
+            rater_ids=tuple(options["rater"]),
+            pool_ids=tuple(options["pool"]),
+            since=options["since"],
+            until=options["until"],
             include_ties=options["include_ties"],
         )
         chunks = render_export(iter_preference_rows(filters), options["format"])

@@ -26,20 +26,30 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         campaign = self._campaign(options["campaign"])
         try:
-            report = import_file(actor=None, campaign=campaign, data=path.read_bytes(),
-                                 filename=path.name, source=options["source"])
+            report = import_file(
+                actor=None,
+                campaign=campaign,
+                data=path.read_bytes(),
+                filename=path.name,
+                source=options["source"],
+            )
         except ServiceError as error:
             raise CommandError(error.detail) from error
         if not report.is_ok:
             for row_error in report.errors[:50]:
                 self.stderr.write(f"line {row_error.line}: {row_error.reason}")
             raise CommandError(f"{len(report.errors)} bad rows; nothing was imported.")
-        self.stdout.write(f"Imported {report.prompts} prompts, {report.responses} responses, "
-                          f"{report.tasks} tasks, {report.judgments} judgments into {campaign.name!r}.")
+        self.stdout.write(
+            f"Imported {report.prompts} prompts, {report.responses} responses, "
+            f"{report.tasks} tasks, {report.judgments} judgments into {campaign.name!r}."
+        )
 
     def _campaign(self, ref: str) -> Campaign:
-        campaign = (Campaign.objects.filter(pk=int(ref)).first() if ref.isdigit()
-                    else Campaign.objects.filter(name=ref).first())
+        campaign = (
+            Campaign.objects.filter(pk=int(ref)).first()
+            if ref.isdigit()
+            else Campaign.objects.filter(name=ref).first()
+        )
         if campaign is None:
             raise CommandError(f"No campaign {ref!r}.")
         return campaign

@@ -22,8 +22,13 @@ from annotation.services.importing import import_file
 from annotation.services.raters import create_user_with_role
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "prompts.jsonl"
-DEMO_USERS = [("admin", Role.ADMIN), ("annotator1", Role.ANNOTATOR), ("annotator2", Role.ANNOTATOR),
-              ("annotator3", Role.ANNOTATOR), ("mlengineer", Role.ML_ENGINEER)]
+DEMO_USERS = [
+    ("admin", Role.ADMIN),
+    ("annotator1", Role.ANNOTATOR),
+    ("annotator2", Role.ANNOTATOR),
+    ("annotator3", Role.ANNOTATOR),
+    ("mlengineer", Role.ML_ENGINEER),
+]
 RANK_CAMPAIGN = "Demo: rank four answers"
 PAIR_CAMPAIGN = "Demo: which answer is better"
 GUIDELINES = """\
@@ -39,7 +44,9 @@ def _pairwise_rows() -> bytes:
     rows = []
     for line in DEMO_FILE.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        rows.append(json.dumps({**row, "id": f"{row['id']}-pair", "responses": row["responses"][:2]}))
+        rows.append(
+            json.dumps({**row, "id": f"{row['id']}-pair", "responses": row["responses"][:2]})
+        )
     return "\n".join(rows).encode()
 
 
@@ -47,7 +54,9 @@ class Command(BaseCommand):
     help = "Load demo prompts, campaigns, users and a rater pool (idempotent)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--logins-file", default=str(Path(settings.VAR_DIR) / "demo-logins.json"))
+        parser.add_argument(
+            "--logins-file", default=str(Path(settings.VAR_DIR) / "demo-logins.json")
+        )
         parser.add_argument("--password", help="Use this password for every demo user (tests).")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -62,7 +71,9 @@ class Command(BaseCommand):
             logins_file.chmod(0o600)
         self.stdout.write("Demo logins (username / password / role):")
         for username, role in DEMO_USERS:
-            shown = options["password"] or passwords.get(username, "(set before; see --logins-file)")
+            shown = options["password"] or passwords.get(
+                username, "(set before; see --logins-file)"
+            )
             self.stdout.write(f"  {username:<12} {shown:<24} {role.label}")
 
     def _users(self, passwords: dict[str, str], fixed: str | None) -> dict[str, Any]:
@@ -81,21 +92,39 @@ class Command(BaseCommand):
         return users
 
     def _campaigns(self, admin: Any) -> None:
-        rank, rank_new = ensure_campaign(actor=admin, name=RANK_CAMPAIGN, guidelines=GUIDELINES,
-                                         responses_per_task=4, overlap=3)
-        pair, pair_new = ensure_campaign(actor=admin, name=PAIR_CAMPAIGN, guidelines=GUIDELINES,
-                                         responses_per_task=2, overlap=3,
-                                         judgment_mode=JudgmentMode.PAIRWISE)
+        rank, rank_new = ensure_campaign(
+            actor=admin, name=RANK_CAMPAIGN, guidelines=GUIDELINES, responses_per_task=4, overlap=3
+        )
+        pair, pair_new = ensure_campaign(
+            actor=admin,
+            name=PAIR_CAMPAIGN,
+            guidelines=GUIDELINES,
+            responses_per_task=2,
+            overlap=3,
+            judgment_mode=JudgmentMode.PAIRWISE,
+        )
         if rank_new:
-            import_file(actor=admin, campaign=rank, data=DEMO_FILE.read_bytes(),
-                        filename="demo-prompts.jsonl", source="demo")
+            import_file(
+                actor=admin,
+                campaign=rank,
+                data=DEMO_FILE.read_bytes(),
+                filename="demo-prompts.jsonl",
+                source="demo",
+            )
         if pair_new:
-            import_file(actor=admin, campaign=pair, data=_pairwise_rows(),
-                        filename="demo-pairs.jsonl", source="demo")
+            import_file(
+                actor=admin,
+                campaign=pair,
+                data=_pairwise_rows(),
+                filename="demo-pairs.jsonl",
+                source="demo",
+            )
         pool, _ = RaterPool.objects.get_or_create(
             name="Demo raters", defaults={"description": "Everyone in the demo."}
         )
         pool.members.add(*get_user_model().objects.filter(username__in=[u for u, _ in DEMO_USERS]))
         pool.campaigns.add(rank, pair)
-        self.stdout.write(f"Campaigns: {rank.name!r} ({rank.tasks.count()} tasks), "
-                          f"{pair.name!r} ({pair.tasks.count()} tasks)")
+        self.stdout.write(
+            f"Campaigns: {rank.name!r} ({rank.tasks.count()} tasks), "
+            f"{pair.name!r} ({pair.tasks.count()} tasks)"
+        )
