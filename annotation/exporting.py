@@ -14,8 +14,20 @@ EXPORT_FORMATS = {
     "trl_messages": ("application/x-ndjson", "jsonl"),
     "csv": ("text/csv", "csv"),
 }
-CSV_COLUMNS = ("preference_id", "judgment_id", "task_id", "campaign_id", "rater_id", "prompt",
-               "chosen", "rejected", "margin", "is_tie", "source", "submitted_at")
+CSV_COLUMNS = (
+    "preference_id",
+    "judgment_id",
+    "task_id",
+    "campaign_id",
+    "rater_id",
+    "prompt",
+    "chosen",
+    "rejected",
+    "margin",
+    "is_tie",
+    "source",
+    "submitted_at",
+)
 
 
 def prompt_text(conversation: list[dict[str, str]]) -> str:
@@ -26,8 +38,12 @@ def prompt_text(conversation: list[dict[str, str]]) -> str:
 
 
 def trl_record(row: PreferenceRow) -> dict[str, object]:
-    return {"prompt": prompt_text(row.conversation), "chosen": row.chosen,
-            "rejected": row.rejected, "margin": row.margin}
+    return {
+        "prompt": prompt_text(row.conversation),
+        "chosen": row.chosen,
+        "rejected": row.rejected,
+        "margin": row.margin,
+    }
 
 
 def trl_messages_record(row: PreferenceRow) -> dict[str, object]:
@@ -50,11 +66,22 @@ def render_csv(rows: Iterable[PreferenceRow]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([
-            row.preference_id, row.judgment_id, row.task_id, row.campaign_id, row.rater_id,
-            json.dumps(row.conversation, ensure_ascii=False), row.chosen, row.rejected,
-            row.margin, row.is_tie, row.source, row.submitted_at.isoformat(),
-        ])
+        writer.writerow(
+            [
+                row.preference_id,
+                row.judgment_id,
+                row.task_id,
+                row.campaign_id,
+                row.rater_id,
+                json.dumps(row.conversation, ensure_ascii=False),
+                row.chosen,
+                row.rejected,
+                row.margin,
+                row.is_tie,
+                row.source,
+                row.submitted_at.isoformat(),
+            ]
+        )
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -5,7 +5,8 @@ Accepted rows (JSONL objects, or CSV rows with the same column names):
   optional `responses` (list of texts or of {text, generator}; in CSV, columns `response_1`..),
   `metadata`, `id`;
 - preferences: `prompt` + `chosen` + `rejected` (texts, or TRL's conversational message lists),
-  or `chosen` + `rejected` alone as Anthropic HH transcripts ("\\n\\nHuman: ...\\n\\nAssistant: ...").
+  or `chosen` + `rejected` alone: whole conversations (TRL's implicit-prompt form) or Anthropic
+  HH transcripts ("\\n\\nHuman: ...\\n\\nAssistant: ...").
 """
 
 from __future__ import annotations
@@ -81,8 +82,12 @@ def _messages(value: object, what: str) -> list[dict[str, str]]:
     for index, message in enumerate(value):
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             raise RowInvalid(f"{what}[{index}] needs a role among {', '.join(ROLES)}")
-        messages.append({"role": message["role"], "content": _text(message.get("content"),
-                                                                  f"{what}[{index}].content")})
+        messages.append(
+            {
+                "role": message["role"],
+                "content": _text(message.get("content"), f"{what}[{index}].content"),
+            }
+        )
     return messages
 
 
@@ -121,8 +126,9 @@ def _response(value: object, index: int) -> ResponseRecord:
 def _responses(row: dict[str, Any]) -> list[ResponseRecord]:
     raw = row.get("responses")
     if raw is None:
-        columns = sorted((k for k in row if re.fullmatch(r"response_\d+", k)),
-                         key=lambda k: int(k.split("_")[1]))
+        columns = sorted(
+            (k for k in row if re.fullmatch(r"response_\d+", k)), key=lambda k: int(k.split("_")[1])
+        )
         raw = [row[k] for k in columns if row[k] not in (None, "")]
     if not isinstance(raw, list):
         raise RowInvalid("responses must be a list")
@@ -139,8 +145,10 @@ def split_hh_transcript(transcript: str) -> tuple[list[dict[str, str]], str]:
     parts = _HH_TURN.split(transcript)
     if len(parts) < 3 or parts[0].strip():
         raise RowInvalid("HH transcript must start with '\\n\\nHuman: '")
-    turns = [{"role": "user" if speaker == "Human" else "assistant", "content": text.strip()}
-             for speaker, text in zip(parts[1::2], parts[2::2], strict=True)]
+    turns = [
+        {"role": "user" if speaker == "Human" else "assistant", "content": text.strip()}
+        for speaker, text in zip(parts[1::2], parts[2::2], strict=True)
+    ]
     if turns[-1]["role"] != "assistant":
         raise RowInvalid("HH transcript must end with an Assistant turn")
     if any(not turn["content"] for turn in turns[:-1]):
@@ -157,11 +165,30 @@ def _reply(value: object, what: str) -> str:
     return _text(value, what)
 
 
+def _implicit_prompt(
+    chosen_raw: object, rejected_raw: object
+) -> tuple[list[dict[str, str]], str, str]:
+    """TRL's implicit-prompt form: two whole conversations sharing all but the last reply."""
+    chosen_messages = _messages(chosen_raw, "chosen")
+    rejected_messages = _messages(rejected_raw, "rejected")
+    for name, messages in (("chosen", chosen_messages), ("rejected", rejected_messages)):
+        if len(messages) < 2 or messages[-1]["role"] != "assistant":
+            raise RowInvalid(f"{name} must be a conversation ending with an assistant message")
+    if chosen_messages[:-1] != rejected_messages[:-1]:
+        raise RowInvalid("chosen and rejected conversations do not share the same prompt")
+    conversation = chosen_messages[:-1]
+    if conversation[-1]["role"] != "user":
+        raise RowInvalid("the shared prompt must end with a user message")
+    return conversation, chosen_messages[-1]["content"], rejected_messages[-1]["content"]
+
+
 def _preference(row: dict[str, Any], line: int, cells_are_text: bool) -> PreferenceRecord:
     chosen_raw, rejected_raw = row["chosen"], row["rejected"]
     if "prompt" in row or "conversation" in row or "messages" in row:
         conversation = _conversation(row, cells_are_text)
         chosen, rejected = _reply(chosen_raw, "chosen"), _reply(rejected_raw, "rejected")
+    elif isinstance(chosen_raw, list) or isinstance(rejected_raw, list):
+        conversation, chosen, rejected = _implicit_prompt(chosen_raw, rejected_raw)
     else:
         conversation, chosen = split_hh_transcript(_text(chosen_raw, "chosen"))
         other, rejected = split_hh_transcript(_text(rejected_raw, "rejected"))
@@ -219,8 +246,9 @@ def _record(row: object, line: int, cells_are_text: bool) -> PromptRecord | Pref
         if "chosen" not in row or "rejected" not in row:
             raise RowInvalid("a preference row needs both chosen and rejected")
         return _preference(row, line, cells_are_text)
-    return PromptRecord(line, _conversation(row, cells_are_text), _responses(row),
-                        _metadata(row), _id(row))
+    return PromptRecord(
+        line, _conversation(row, cells_are_text), _responses(row), _metadata(row), _id(row)
+    )
 
 
 def parse_row(row: object, line: int, parsed: ParsedImport, cells_are_text: bool = False) -> None:
@@ -281,8 +309,9 @@ def parse_csv(data: bytes) -> ParsedImport:
                 parsed.errors.append(RowError(line, "row has more cells than the header"))
                 continue
             cleaned = {key.strip(): value for key, value in row.items() if key is not None}
-            parse_row({k: v for k, v in cleaned.items() if v != ""}, line, parsed,
-                      cells_are_text=True)
+            parse_row(
+                {k: v for k, v in cleaned.items() if v != ""}, line, parsed, cells_are_text=True
+            )
     except RowInvalid as error:
         parsed.errors.append(RowError(0, str(error)))
     except csv.Error as error:

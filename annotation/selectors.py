@@ -51,18 +51,27 @@ def preferences_matching(filters: PreferenceFilter) -> QuerySet[Preference]:
     if filters.rater_ids:
         queryset = queryset.filter(judgment__rater_id__in=filters.rater_ids)
     if filters.pool_ids:
-        queryset = queryset.filter(
-            judgment__rater__rater_pools__in=filters.pool_ids
-        ).distinct()
+        queryset = queryset.filter(judgment__rater__rater_pools__in=filters.pool_ids).distinct()
     return queryset.order_by("id")
 
 
-def iter_preference_rows(filters: PreferenceFilter, chunk_size: int = 2000) -> Iterator[PreferenceRow]:
+def iter_preference_rows(
+    filters: PreferenceFilter, chunk_size: int = 2000
+) -> Iterator[PreferenceRow]:
     """Stream matching preference pairs with their texts, oldest first, in bounded memory."""
     columns = (
-        "id", "judgment_id", "task_id", "task__campaign_id", "judgment__rater_id",
-        "task__prompt__conversation", "chosen__text", "rejected__text", "margin", "is_tie",
-        "judgment__source", "judgment__submitted_at",
+        "id",
+        "judgment_id",
+        "task_id",
+        "task__campaign_id",
+        "judgment__rater_id",
+        "task__prompt__conversation",
+        "chosen__text",
+        "rejected__text",
+        "margin",
+        "is_tie",
+        "judgment__source",
+        "judgment__submitted_at",
     )
     for values in preferences_matching(filters).values_list(*columns).iterator(chunk_size):
         yield PreferenceRow(*values)

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from urllib.parse import urlparse
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
@@ -46,6 +47,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles() -> None:
+    """Login throttles count calls in the cache; each test starts from zero."""
+    cache.clear()
 
 
 @pytest.fixture

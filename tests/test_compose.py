@@ -39,7 +39,8 @@ def test_app_services_share_the_image_and_settings_and_beat_runs_once() -> None:
         assert env["REDIS_URL"].startswith("redis://"), name
         assert services[name]["build"] == "."
     assert services["beat"]["deploy"]["replicas"] == 1
-    assert "ports" not in services["beat"] and "ports" not in services["worker"]
+    assert "ports" not in services["beat"]
+    assert "ports" not in services["worker"]
     volumes = compose()["volumes"]
     for service in services.values():
         for mount in service.get("volumes", []):
@@ -58,7 +59,10 @@ def test_commands_it_runs_exist_in_the_project() -> None:
         assert services[name]["command"][:3] == ["celery", "-A", "config"]
     help_text = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--help"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"DJANGO_SETTINGS_MODULE": "config.settings_test", "PATH": "/usr/bin:/bin"},
     )
     assert help_text.returncode == 0, help_text.stderr

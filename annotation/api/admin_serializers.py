@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from annotation.exporting import EXPORT_FORMATS
@@ -12,15 +14,28 @@ from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, Rate
 
 
 class CampaignSerializer(serializers.ModelSerializer):
-    task_count = serializers.IntegerField(read_only=True)
-    complete_count = serializers.IntegerField(read_only=True)
-    judgment_count = serializers.IntegerField(read_only=True)
+    # Annotated by the viewset's queryset; a campaign just created has none of them yet.
+    task_count = serializers.IntegerField(read_only=True, default=0)
+    complete_count = serializers.IntegerField(read_only=True, default=0)
+    judgment_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Campaign
-        fields = ["id", "name", "guidelines", "responses_per_task", "overlap", "lease_ttl_s",
-                  "gold_rate", "judgment_mode", "status", "created_at", "task_count",
-                  "complete_count", "judgment_count"]
+        fields = [
+            "id",
+            "name",
+            "guidelines",
+            "responses_per_task",
+            "overlap",
+            "lease_ttl_s",
+            "gold_rate",
+            "judgment_mode",
+            "status",
+            "created_at",
+            "task_count",
+            "complete_count",
+            "judgment_count",
+        ]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {
             "responses_per_task": {"min_value": 2, "max_value": 16},
@@ -30,7 +45,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        mode = attrs.get("judgment_mode", getattr(self.instance, "judgment_mode", JudgmentMode.RANK))
+        mode = attrs.get(
+            "judgment_mode", getattr(self.instance, "judgment_mode", JudgmentMode.RANK)
+        )
         k = attrs.get("responses_per_task", getattr(self.instance, "responses_per_task", 4))
         if mode == JudgmentMode.PAIRWISE and k != 2:
             raise serializers.ValidationError(
@@ -42,7 +59,10 @@ class CampaignSerializer(serializers.ModelSerializer):
 
 class ImportInSerializer(serializers.Serializer):
     file = serializers.FileField()
-    source = serializers.CharField(required=False, max_length=200, allow_blank=True)
+    # "source" names the data's origin here, shadowing DRF's Field.source attribute.
+    source = serializers.CharField(  # type: ignore[assignment]
+        required=False, max_length=200, allow_blank=True
+    )
 
 
 class RowErrorSerializer(serializers.Serializer):
@@ -55,12 +75,17 @@ class ImportReportSerializer(serializers.Serializer):
     responses = serializers.IntegerField()
     tasks = serializers.IntegerField()
     judgments = serializers.IntegerField()
-    errors = RowErrorSerializer(many=True)
+    # The import report's row errors, shadowing Serializer.errors.
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class PoolSerializer(serializers.ModelSerializer):
-    member_ids = serializers.PrimaryKeyRelatedField(source="members", many=True, read_only=True)
-    campaign_ids = serializers.PrimaryKeyRelatedField(source="campaigns", many=True, read_only=True)
+    member_ids: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="members", many=True, read_only=True
+    )
+    campaign_ids: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
+        source="campaigns", many=True, read_only=True
+    )
 
     class Meta:
         model = RaterPool
@@ -69,10 +94,12 @@ class PoolSerializer(serializers.ModelSerializer):
 
 
 class MembershipChangeSerializer(serializers.Serializer):
-    add = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                max_length=10_000)
-    remove = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                   max_length=10_000)
+    add = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+    )
+    remove = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+    )
 
 
 class RaterSerializer(serializers.Serializer):
@@ -95,6 +122,14 @@ class RaterCreateSerializer(serializers.Serializer):
             raise serializers.ValidationError("This username is taken.", code="user_exists")
         return value
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        candidate = get_user_model()(username=attrs["username"])
+        try:
+            validate_password(attrs["password"], user=candidate)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError({"password": error.messages}, code="weak_password")
+        return attrs
+
 
 class PauseInSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
@@ -106,9 +141,24 @@ class JudgmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Judgment
-        fields = ["id", "task_id", "campaign_id", "assignment_id", "rater_id", "rater_username",
-                  "ranking", "strength", "flags", "rationale", "is_surplus", "was_late", "source",
-                  "server_time_ms", "client_time_ms", "submitted_at"]
+        fields = [
+            "id",
+            "task_id",
+            "campaign_id",
+            "assignment_id",
+            "rater_id",
+            "rater_username",
+            "ranking",
+            "strength",
+            "flags",
+            "rationale",
+            "is_surplus",
+            "was_late",
+            "source",
+            "server_time_ms",
+            "client_time_ms",
+            "submitted_at",
+        ]
 
 
 class ExportQuerySerializer(serializers.Serializer):
@@ -126,5 +176,13 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AuditEvent
-        fields = ["id", "actor_id", "actor_username", "action", "target_type", "target_id",
-                  "details", "created_at"]
+        fields = [
+            "id",
+            "actor_id",
+            "actor_username",
+            "action",
+            "target_type",
+            "target_id",
+            "details",
+            "created_at",
+        ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 from django.http import StreamingHttpResponse
@@ -17,12 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
-from annotation.api.permissions import IsAdmin, IsAdminOrMLEngineer
+from annotation.api.permissions import IsAdmin, IsAdminOrMLEngineer, acting_user
 from annotation.exporting import EXPORT_FORMATS, render_export
 from annotation.models import AuditEvent, Campaign, Judgment, RaterPool, Role, TaskStatus
 from annotation.selectors import PreferenceFilter, iter_preference_rows
 from annotation.services.audit import record_audit_event
 from annotation.services.importing import import_file
+from annotation.services.profiles import role_of
 from annotation.services.raters import (
     change_pool_campaigns,
     change_pool_members,
@@ -32,7 +34,9 @@ from annotation.services.raters import (
 )
 
 
-class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CampaignViewSet(
+    mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Campaigns with their progress. ML engineers read; admins also create and edit."""
 
     serializer_class = s.CampaignSerializer
@@ -43,18 +47,26 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def get_queryset(self) -> QuerySet[Campaign]:
         return Campaign.objects.annotate(
             task_count=Count("tasks", distinct=True),
-            complete_count=Count("tasks", filter=Q(tasks__status=TaskStatus.COMPLETE), distinct=True),
+            complete_count=Count(
+                "tasks", filter=Q(tasks__status=TaskStatus.COMPLETE), distinct=True
+            ),
             judgment_count=Count("tasks__judgments", distinct=True),
         ).order_by("-id")
 
     def perform_create(self, serializer: Any) -> None:
-        campaign = serializer.save(created_by=self.request.user)
-        record_audit_event(actor=self.request.user, action="campaign.create", target=campaign)
+        campaign = serializer.save(created_by=acting_user(self.request))
+        record_audit_event(
+            actor=acting_user(self.request), action="campaign.create", target=campaign
+        )
 
     def perform_update(self, serializer: Any) -> None:
         campaign = serializer.save()
-        record_audit_event(actor=self.request.user, action="campaign.update", target=campaign,
-                           details={"fields": sorted(serializer.validated_data)})
+        record_audit_event(
+            actor=acting_user(self.request),
+            action="campaign.update",
+            target=campaign,
+            details={"fields": sorted(serializer.validated_data)},
+        )
 
 
 class CampaignImportView(APIView):
@@ -63,21 +75,35 @@ class CampaignImportView(APIView):
     permission_classes = [IsAdmin]
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(request=s.ImportInSerializer, responses={201: s.ImportReportSerializer,
-                                                            400: s.ImportReportSerializer})
+    @extend_schema(
+        request=s.ImportInSerializer,
+        responses={201: s.ImportReportSerializer, 400: s.ImportReportSerializer},
+    )
     def post(self, request: Request, pk: int) -> Response:
         campaign = generics.get_object_or_404(Campaign, pk=pk)
         data = s.ImportInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
-        report = import_file(actor=request.user, campaign=campaign, data=upload.read(),  # type: ignore[arg-type]
-                             filename=upload.name, source=data.validated_data.get("source", ""))
+        # One byte over the limit is enough for import_file to refuse the file.
+        content = upload.read(settings.IMPORT_MAX_BYTES + 1)
+        report = import_file(
+            actor=acting_user(request),
+            campaign=campaign,
+            data=content,
+            filename=upload.name,
+            source=data.validated_data.get("source", ""),
+        )
         body = s.ImportReportSerializer(report).data
         if report.is_ok:
             return Response(body, status=status.HTTP_201_CREATED)
-        return Response({"code": "import_rejected",
-                         "detail": f"{len(report.errors)} bad rows; nothing was imported.", **body},
-                        status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "code": "import_rejected",
+                "detail": f"{len(report.errors)} bad rows; nothing was imported.",
+                **body,
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
 
 
 class PoolViewSet(viewsets.ModelViewSet):
@@ -87,11 +113,24 @@ class PoolViewSet(viewsets.ModelViewSet):
 
     def perform_create(self, serializer: Any) -> None:
         pool = serializer.save()
-        record_audit_event(actor=self.request.user, action="pool.create", target=pool)
+        record_audit_event(actor=acting_user(self.request), action="pool.create", target=pool)
+
+    def perform_update(self, serializer: Any) -> None:
+        pool = serializer.save()
+        record_audit_event(
+            actor=acting_user(self.request),
+            action="pool.update",
+            target=pool,
+            details={"fields": sorted(serializer.validated_data)},
+        )
 
     def perform_destroy(self, instance: RaterPool) -> None:
-        record_audit_event(actor=self.request.user, action="pool.delete", target=instance,
-                           details={"name": instance.name})
+        record_audit_event(
+            actor=acting_user(self.request),
+            action="pool.delete",
+            target=instance,
+            details={"name": instance.name},
+        )
         instance.delete()
 
 
@@ -104,7 +143,7 @@ class _PoolChangeView(APIView):
         pool = generics.get_object_or_404(RaterPool, pk=pk)
         data = s.MembershipChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        self.change(actor=request.user, pool=pool, **data.validated_data)
+        self.change(actor=acting_user(request), pool=pool, **data.validated_data)
         return Response(s.PoolSerializer(RaterPool.objects.get(pk=pk)).data)
 
 
@@ -122,20 +161,26 @@ class PoolCampaignsView(_PoolChangeView):
 
 def rater_queryset() -> QuerySet[Any]:
     return (
-        get_user_model().objects.exclude(rater_profile__role=Role.EXTERNAL)
-        .select_related("rater_profile").prefetch_related("rater_pools")
-        .annotate(judgment_count=Count("judgments")).order_by("username")
+        get_user_model()
+        .objects.exclude(rater_profile__role=Role.EXTERNAL)
+        .select_related("rater_profile")
+        .prefetch_related("rater_pools")
+        .annotate(judgment_count=Count("judgments"))
+        .order_by("username")
     )
 
 
 def rater_row(user: Any) -> dict[str, Any]:
     profile = getattr(user, "rater_profile", None)
-    return {"id": user.pk, "username": user.username,
-            "role": profile.role if profile else Role.ANNOTATOR,
-            "status": profile.status if profile else "active",
-            "paused_reason": profile.paused_reason if profile else "",
-            "pool_ids": [pool.pk for pool in user.rater_pools.all()],
-            "judgment_count": getattr(user, "judgment_count", 0)}
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "role": role_of(user),
+        "status": profile.status if profile else "active",
+        "paused_reason": profile.paused_reason if profile else "",
+        "pool_ids": [pool.pk for pool in user.rater_pools.all()],
+        "judgment_count": getattr(user, "judgment_count", 0),
+    }
 
 
 class RaterListView(APIView):
@@ -150,8 +195,12 @@ class RaterListView(APIView):
         data = s.RaterCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = create_user_with_role(**data.validated_data)
-        record_audit_event(actor=request.user, action="rater.create", target=user,
-                           details={"role": data.validated_data["role"]})
+        record_audit_event(
+            actor=acting_user(request),
+            action="rater.create",
+            target=user,
+            details={"role": data.validated_data["role"]},
+        )
         return Response(rater_row(rater_queryset().get(pk=user.pk)), status=status.HTTP_201_CREATED)
 
 
@@ -164,7 +213,9 @@ class RaterPauseView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = s.PauseInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        pause_rater(actor=request.user, user_id=pk, reason=data.validated_data.get("reason", ""))  # type: ignore[arg-type]
+        pause_rater(
+            actor=acting_user(request), user_id=pk, reason=data.validated_data.get("reason", "")
+        )
         return Response(rater_row(rater_queryset().get(pk=pk)))
 
 
@@ -173,7 +224,7 @@ class RaterResumeView(APIView):
 
     @extend_schema(request=None, responses=s.RaterSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        resume_rater(actor=request.user, user_id=pk)  # type: ignore[arg-type]
+        resume_rater(actor=acting_user(request), user_id=pk)
         return Response(rater_row(rater_queryset().get(pk=pk)))
 
 
@@ -203,24 +254,33 @@ class ExportView(APIView):
 
     permission_classes = [IsAdminOrMLEngineer]
 
-    @extend_schema(parameters=[s.ExportQuerySerializer],
-                   responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
+    @extend_schema(
+        parameters=[s.ExportQuerySerializer],
+        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+    )
     def get(self, request: Request) -> StreamingHttpResponse:
-        query = {key: request.query_params.getlist(key) if key in ("campaign", "rater", "pool")
-                 else value for key, value in request.query_params.items()}
+        query = {
+            key: request.query_params.getlist(key)
+            if key in ("campaign", "rater", "pool")
+            else value
+            for key, value in request.query_params.items()
+        }
         data = s.ExportQuerySerializer(data=query)
         data.is_valid(raise_exception=True)
         args = data.validated_data
         filters = PreferenceFilter(
-            campaign_ids=tuple(args.get("campaign", ())), rater_ids=tuple(args.get("rater", ())),
-            pool_ids=tuple(args.get("pool", ())), since=args.get("since"), until=args.get("until"),
+            campaign_ids=tuple(args.get("campaign", ())),
+            rater_ids=tuple(args.get("rater", ())),
+            pool_ids=tuple(args.get("pool", ())),
+            since=args.get("since"),
+            until=args.get("until"),
             include_ties=args["include_ties"],
         )
         content_type, extension = EXPORT_FORMATS[args["format"]]
         response = StreamingHttpResponse(
             render_export(iter_preference_rows(filters), args["format"]), content_type=content_type
         )
-        response["Content-Disposition"] = f'attachment; filename="preferences-{args["format"]}.{extension}"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="preferences-{args["format"]}.{extension}"'
+        )
         return response
-
-

@@ -10,7 +10,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from annotation.models import Role
-from annotation.services.raters import role_of
+from annotation.services.profiles import role_of
 
 
 class _HasRole(BasePermission):

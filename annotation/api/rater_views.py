@@ -23,7 +23,7 @@ from annotation.errors import NotAllowed, NotFound
 from annotation.models import Assignment, RaterStatus
 from annotation.services.assignments import claim_next_assignment, skip_assignment
 from annotation.services.judgments import Submission, submit_judgment
-from annotation.services.raters import role_of
+from annotation.services.profiles import role_of
 from annotation.views_support import assignment_view, load_assignment, rater_stats
 
 

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,212 +15,540 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('leased', 'Leased'), ('submitted', 'Submitted'), ('skipped', 'Skipped'), ('expired', 'Expired'), ('released', 'Released (rater paused)')], default='leased', max_length=16)),
-                ('display_order', models.JSONField(help_text='Response ids in the order this rater saw them.')),
-                ('leased_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('skip_reason', models.CharField(blank=True, max_length=500)),
-                ('rater', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("leased", "Leased"),
+                            ("submitted", "Submitted"),
+                            ("skipped", "Skipped"),
+                            ("expired", "Expired"),
+                            ("released", "Released (rater paused)"),
+                        ],
+                        default="leased",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "display_order",
+                    models.JSONField(help_text="Response ids in the order this rater saw them."),
+                ),
+                ("leased_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("skip_reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('action', models.CharField(max_length=64)),
-                ('target_type', models.CharField(max_length=64)),
-                ('target_id', models.CharField(max_length=64)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("action", models.CharField(max_length=64)),
+                ("target_type", models.CharField(max_length=64)),
+                ("target_id", models.CharField(max_length=64)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('guidelines', models.TextField(blank=True, help_text='Markdown shown to raters.')),
-                ('responses_per_task', models.PositiveSmallIntegerField(default=4)),
-                ('overlap', models.PositiveSmallIntegerField(default=3, help_text='Raters per task.')),
-                ('lease_ttl_s', models.PositiveIntegerField(default=1800)),
-                ('gold_rate', models.FloatField(default=0.0)),
-                ('judgment_mode', models.CharField(choices=[('rank', 'Rank K responses'), ('pairwise', 'Pairwise with graded strength')], default='rank', max_length=16)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('paused', 'Paused'), ('archived', 'Archived')], default='active', max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("guidelines", models.TextField(blank=True, help_text="Markdown shown to raters.")),
+                ("responses_per_task", models.PositiveSmallIntegerField(default=4)),
+                (
+                    "overlap",
+                    models.PositiveSmallIntegerField(default=3, help_text="Raters per task."),
+                ),
+                ("lease_ttl_s", models.PositiveIntegerField(default=1800)),
+                ("gold_rate", models.FloatField(default=0.0)),
+                (
+                    "judgment_mode",
+                    models.CharField(
+                        choices=[
+                            ("rank", "Rank K responses"),
+                            ("pairwise", "Pairwise with graded strength"),
+                        ],
+                        default="rank",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("active", "Active"),
+                            ("paused", "Paused"),
+                            ("archived", "Archived"),
+                        ],
+                        default="active",
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Prompt',
+            name="Prompt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('conversation', models.JSONField(help_text='List of {role, content} messages.')),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('source', models.CharField(blank=True, max_length=200)),
-                ('external_id', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prompts', to='annotation.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("conversation", models.JSONField(help_text="List of {role, content} messages.")),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("source", models.CharField(blank=True, max_length=200)),
+                ("external_id", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="prompts",
+                        to="annotation.campaign",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RankingTask',
+            name="RankingTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('response_ids', models.JSONField(help_text='The responses to rank, in canonical order.')),
-                ('required_judgments', models.PositiveSmallIntegerField()),
-                ('submitted_count', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('complete', 'Complete')], default='open', max_length=16)),
-                ('is_gold', models.BooleanField(default=False)),
-                ('gold_ranking', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='annotation.campaign')),
-                ('prompt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tasks', to='annotation.prompt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "response_ids",
+                    models.JSONField(help_text="The responses to rank, in canonical order."),
+                ),
+                ("required_judgments", models.PositiveSmallIntegerField()),
+                ("submitted_count", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("complete", "Complete")],
+                        default="open",
+                        max_length=16,
+                    ),
+                ),
+                ("is_gold", models.BooleanField(default=False)),
+                ("gold_ranking", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="annotation.campaign",
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tasks",
+                        to="annotation.prompt",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Judgment',
+            name="Judgment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ranking', models.JSONField(help_text='Tiers of response ids, best first; ties share a tier.')),
-                ('strength', models.CharField(blank=True, choices=[('much_better', 'Much better'), ('better', 'Better'), ('slightly_better', 'Slightly better'), ('about_same', 'About the same')], max_length=16)),
-                ('flags', models.JSONField(blank=True, default=list)),
-                ('rationale', models.TextField(blank=True)),
-                ('idempotency_key', models.CharField(max_length=100)),
-                ('is_surplus', models.BooleanField(default=False, help_text='Arrived after the task was full.')),
-                ('was_late', models.BooleanField(default=False, help_text='Arrived after the lease expired.')),
-                ('source', models.CharField(choices=[('human', 'Rated here'), ('imported', 'Imported')], default='human', max_length=16)),
-                ('server_time_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('client_time_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('assignment', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='judgment', to='annotation.assignment')),
-                ('rater', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='judgments', to=settings.AUTH_USER_MODEL)),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='judgments', to='annotation.rankingtask')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "ranking",
+                    models.JSONField(
+                        help_text="Tiers of response ids, best first; ties share a tier."
+                    ),
+                ),
+                (
+                    "strength",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("much_better", "Much better"),
+                            ("better", "Better"),
+                            ("slightly_better", "Slightly better"),
+                            ("about_same", "About the same"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("flags", models.JSONField(blank=True, default=list)),
+                ("rationale", models.TextField(blank=True)),
+                ("idempotency_key", models.CharField(max_length=100)),
+                (
+                    "is_surplus",
+                    models.BooleanField(
+                        default=False, help_text="Arrived after the task was full."
+                    ),
+                ),
+                (
+                    "was_late",
+                    models.BooleanField(
+                        default=False, help_text="Arrived after the lease expired."
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("human", "Rated here"), ("imported", "Imported")],
+                        default="human",
+                        max_length=16,
+                    ),
+                ),
+                ("server_time_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("client_time_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("submitted_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judgment",
+                        to="annotation.assignment",
+                    ),
+                ),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judgments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judgments",
+                        to="annotation.rankingtask",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='assignment',
-            name='task',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='annotation.rankingtask'),
+            model_name="assignment",
+            name="task",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="assignments",
+                to="annotation.rankingtask",
+            ),
         ),
         migrations.CreateModel(
-            name='RaterPool',
+            name="RaterPool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('campaigns', models.ManyToManyField(blank=True, related_name='pools', to='annotation.campaign')),
-                ('members', models.ManyToManyField(blank=True, related_name='rater_pools', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "campaigns",
+                    models.ManyToManyField(
+                        blank=True, related_name="pools", to="annotation.campaign"
+                    ),
+                ),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, related_name="rater_pools", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RaterProfile',
+            name="RaterProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('annotator', 'Annotator'), ('admin', 'Admin'), ('ml_engineer', 'ML engineer'), ('external', 'External source')], default='annotator', max_length=16)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('paused', 'Paused')], default='active', max_length=8)),
-                ('paused_reason', models.CharField(blank=True, max_length=500)),
-                ('demographics', models.JSONField(blank=True, default=dict)),
-                ('demographics_consent', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rater_profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("annotator", "Annotator"),
+                            ("admin", "Admin"),
+                            ("ml_engineer", "ML engineer"),
+                            ("external", "External source"),
+                        ],
+                        default="annotator",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("paused", "Paused")],
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                ("paused_reason", models.CharField(blank=True, max_length=500)),
+                ("demographics", models.JSONField(blank=True, default=dict)),
+                ("demographics_consent", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rater_profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('generator', models.CharField(blank=True, max_length=200)),
-                ('generator_version_id', models.BigIntegerField(blank=True, null=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('prompt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='annotation.prompt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("generator", models.CharField(blank=True, max_length=200)),
+                ("generator_version_id", models.BigIntegerField(blank=True, null=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="responses",
+                        to="annotation.prompt",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Preference',
+            name="Preference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('is_tie', models.BooleanField(default=False)),
-                ('margin', models.FloatField(default=0.0)),
-                ('chosen_shown_first', models.BooleanField(null=True)),
-                ('judgment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='preferences', to='annotation.judgment')),
-                ('task', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotation.rankingtask')),
-                ('chosen', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotation.response')),
-                ('rejected', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='annotation.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("is_tie", models.BooleanField(default=False)),
+                ("margin", models.FloatField(default=0.0)),
+                ("chosen_shown_first", models.BooleanField(null=True)),
+                (
+                    "judgment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="preferences",
+                        to="annotation.judgment",
+                    ),
+                ),
+                (
+                    "task",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotation.rankingtask",
+                    ),
+                ),
+                (
+                    "chosen",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotation.response",
+                    ),
+                ),
+                (
+                    "rejected",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="annotation.response",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('responses_per_task__gte', 2), ('responses_per_task__lte', 16)), name='campaign_k_between_2_and_16'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("responses_per_task__gte", 2), ("responses_per_task__lte", 16)),
+                name="campaign_k_between_2_and_16",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('overlap__gte', 1), ('overlap__lte', 100)), name='campaign_overlap_range'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("overlap__gte", 1), ("overlap__lte", 100)),
+                name="campaign_overlap_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('gold_rate__gte', 0), ('gold_rate__lte', 1)), name='campaign_gold_rate_range'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("gold_rate__gte", 0), ("gold_rate__lte", 1)),
+                name="campaign_gold_rate_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(('lease_ttl_s__gte', 30)), name='campaign_lease_at_least_30s'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("lease_ttl_s__gte", 30)), name="campaign_lease_at_least_30s"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='campaign',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('judgment_mode', 'pairwise'), _negated=True), ('responses_per_task', 2), _connector='OR'), name='pairwise_campaign_has_two_responses'),
+            model_name="campaign",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("judgment_mode", "pairwise"), _negated=True),
+                    ("responses_per_task", 2),
+                    _connector="OR",
+                ),
+                name="pairwise_campaign_has_two_responses",
+            ),
         ),
         migrations.AddIndex(
-            model_name='rankingtask',
-            index=models.Index(condition=models.Q(('status', 'open')), fields=['campaign', 'id'], name='open_task_by_campaign'),
+            model_name="rankingtask",
+            index=models.Index(
+                condition=models.Q(("status", "open")),
+                fields=["campaign", "id"],
+                name="open_task_by_campaign",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='rankingtask',
-            constraint=models.CheckConstraint(condition=models.Q(('submitted_count__lte', models.F('required_judgments'))), name='task_never_over_filled'),
+            model_name="rankingtask",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("submitted_count__lte", models.F("required_judgments"))),
+                name="task_never_over_filled",
+            ),
         ),
         migrations.AddIndex(
-            model_name='judgment',
-            index=models.Index(fields=['submitted_at'], name='judgment_by_time'),
+            model_name="judgment",
+            index=models.Index(fields=["submitted_at"], name="judgment_by_time"),
         ),
         migrations.AddConstraint(
-            model_name='judgment',
-            constraint=models.UniqueConstraint(fields=('task', 'rater'), name='one_judgment_per_task_rater'),
+            model_name="judgment",
+            constraint=models.UniqueConstraint(
+                fields=("task", "rater"), name="one_judgment_per_task_rater"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judgment',
-            constraint=models.UniqueConstraint(fields=('rater', 'idempotency_key'), name='unique_idempotency_key_per_rater'),
+            model_name="judgment",
+            constraint=models.UniqueConstraint(
+                fields=("rater", "idempotency_key"), name="unique_idempotency_key_per_rater"
+            ),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(condition=models.Q(('status', 'leased')), fields=['task', 'expires_at'], name='live_lease_by_task'),
+            model_name="assignment",
+            index=models.Index(
+                condition=models.Q(("status", "leased")),
+                fields=["task", "expires_at"],
+                name="live_lease_by_task",
+            ),
         ),
         migrations.AddIndex(
-            model_name='assignment',
-            index=models.Index(condition=models.Q(('status', 'leased')), fields=['rater', 'expires_at'], name='live_lease_by_rater'),
+            model_name="assignment",
+            index=models.Index(
+                condition=models.Q(("status", "leased")),
+                fields=["rater", "expires_at"],
+                name="live_lease_by_rater",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(fields=('task', 'rater'), name='one_assignment_per_task_rater'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                fields=("task", "rater"), name="one_assignment_per_task_rater"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='raterprofile',
-            constraint=models.CheckConstraint(condition=models.Q(('demographics_consent', True), ('demographics', {}), _connector='OR'), name='demographics_need_consent'),
+            model_name="raterprofile",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("demographics_consent", True), ("demographics", {}), _connector="OR"
+                ),
+                name="demographics_need_consent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='preference',
-            constraint=models.UniqueConstraint(fields=('judgment', 'chosen', 'rejected'), name='one_preference_per_pair'),
+            model_name="preference",
+            constraint=models.UniqueConstraint(
+                fields=("judgment", "chosen", "rejected"), name="one_preference_per_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='preference',
-            constraint=models.CheckConstraint(condition=models.Q(('chosen', models.F('rejected')), _negated=True), name='preference_has_two_sides'),
+            model_name="preference",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("chosen", models.F("rejected")), _negated=True),
+                name="preference_has_two_sides",
+            ),
         ),
     ]

@@ -22,6 +22,7 @@ from annotation.models import (
     RaterProfile,
     TaskStatus,
 )
+from annotation.services.profiles import ensure_profile
 
 # How many locked-but-full candidates to step over before giving up; a candidate is only
 # full here when a concurrent claim filled it between the scan and the lock.
@@ -43,16 +44,13 @@ def live_leases(now: datetime) -> QuerySet[Assignment]:
 
 def _lock_rater(rater: User) -> RaterProfile:
     """Lock the rater's profile: one rater's claims and a pause are serialized."""
-    profile, _ = RaterProfile.objects.get_or_create(user=rater)
-    profile = RaterProfile.objects.select_for_update().get(pk=profile.pk)
+    profile = RaterProfile.objects.select_for_update().get(pk=ensure_profile(rater).pk)
     if profile.is_paused:
         raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
     return profile
 
 
-def _own_live_lease(
-    rater: User, campaign_ids: list[int], now: datetime
-) -> Assignment | None:
+def _own_live_lease(rater: User, campaign_ids: list[int], now: datetime) -> Assignment | None:
     return (
         live_leases(now)
         .filter(rater=rater, task__campaign_id__in=campaign_ids)

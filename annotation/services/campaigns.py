@@ -10,9 +10,7 @@ from annotation.models import Campaign
 from annotation.services.audit import record_audit_event
 
 
-def ensure_campaign(
-    *, actor: User | None, name: str, **settings: Any
-) -> tuple[Campaign, bool]:
+def ensure_campaign(*, actor: User | None, name: str, **settings: Any) -> tuple[Campaign, bool]:
     """Return the campaign with this name, creating it with these settings if missing."""
     campaign, created = Campaign.objects.get_or_create(
         name=name, defaults={"created_by": actor, **settings}

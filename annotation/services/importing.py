@@ -4,13 +4,13 @@ checked first, and either every row is written in one transaction or none is."""
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import zlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -60,8 +60,10 @@ def detect_format(filename: str) -> str:
         return "csv"
     if name.endswith((".jsonl", ".json", ".ndjson")):
         return "jsonl"
-    raise InvalidInput("Cannot tell the file format: name it .jsonl or .csv (optionally .gz).",
-                       code="unknown_format")
+    raise InvalidInput(
+        "Cannot tell the file format: name it .jsonl or .csv (optionally .gz).",
+        code="unknown_format",
+    )
 
 
 def read_upload(data: bytes, filename: str) -> bytes:
@@ -72,7 +74,7 @@ def read_upload(data: bytes, filename: str) -> bytes:
     if not filename.lower().endswith(".gz"):
         return data
     try:
-        unpacked = gzip.GzipFile(fileobj=_Bounded(data)).read(limit + 1)
+        unpacked = gzip.GzipFile(fileobj=io.BytesIO(data)).read(limit + 1)
     except (OSError, EOFError, zlib.error) as error:
         raise InvalidInput(f"File is not valid gzip: {error}", code="bad_gzip") from None
     if len(unpacked) > limit:
@@ -80,46 +82,41 @@ def read_upload(data: bytes, filename: str) -> bytes:
     return unpacked
 
 
-class _Bounded:
-    """Minimal file object over bytes for GzipFile."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data, self._pos = data, 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size < 0 else self._pos + size
-        chunk = self._data[self._pos : end]
-        self._pos += len(chunk)
-        return chunk
-
-
 def _check_campaign_fit(campaign: Campaign, parsed: ParsedImport) -> None:
     if campaign.judgment_mode != JudgmentMode.PAIRWISE:
         return
     for record in parsed.prompts:
         if record.responses and len(record.responses) != 2:
-            parsed.errors.append(RowError(record.line, "a pairwise campaign needs exactly 2 responses"))
+            parsed.errors.append(
+                RowError(record.line, "a pairwise campaign needs exactly 2 responses")
+            )
 
 
-def _external_rater(source: str) -> AbstractUser:
+def _external_rater(source: str) -> User:
     slug = re.sub(r"[^a-zA-Z0-9_.+-]+", "-", source).strip("-")[:100] or "import"
-    user, created = get_user_model().objects.get_or_create(
+    user, created = User.objects.get_or_create(
         username=f"external-{slug}", defaults={"is_active": False}
     )
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
         RaterProfile.objects.create(user=user, role=Role.EXTERNAL)
-    return user  # type: ignore[return-value]
+    return user
 
 
 def _new_prompt(campaign: Campaign, record: PromptRecord | PreferenceRecord, source: str) -> Prompt:
-    return Prompt(campaign=campaign, conversation=record.conversation, metadata=record.metadata,
-                  source=source, external_id=record.external_id)
+    return Prompt(
+        campaign=campaign,
+        conversation=record.conversation,
+        metadata=record.metadata,
+        source=source,
+        external_id=record.external_id,
+    )
 
 
-def _write_prompts(campaign: Campaign, records: list[PromptRecord], source: str,
-                   report: ImportReport) -> None:
+def _write_prompts(
+    campaign: Campaign, records: list[PromptRecord], source: str, report: ImportReport
+) -> None:
     prompts = Prompt.objects.bulk_create([_new_prompt(campaign, r, source) for r in records])
     responses = [
         Response(prompt=prompt, text=response.text, generator=response.generator or source)
@@ -131,9 +128,14 @@ def _write_prompts(campaign: Campaign, records: list[PromptRecord], source: str,
     for response in responses:
         by_prompt.setdefault(response.prompt_id, []).append(response.pk)
     tasks = [
-        RankingTask(campaign=campaign, prompt=prompt, response_ids=by_prompt[prompt.pk],
-                    required_judgments=campaign.overlap)
-        for prompt in prompts if prompt.pk in by_prompt
+        RankingTask(
+            campaign=campaign,
+            prompt=prompt,
+            response_ids=by_prompt[prompt.pk],
+            required_judgments=campaign.overlap,
+        )
+        for prompt in prompts
+        if prompt.pk in by_prompt
     ]
     RankingTask.objects.bulk_create(tasks)
     report.prompts += len(prompts)
@@ -141,38 +143,74 @@ def _write_prompts(campaign: Campaign, records: list[PromptRecord], source: str,
     report.tasks += len(tasks)
 
 
-def _write_preferences(campaign: Campaign, records: list[PreferenceRecord], source: str,
-                       report: ImportReport) -> None:
+def _write_preferences(
+    campaign: Campaign, records: list[PreferenceRecord], source: str, report: ImportReport
+) -> None:
     """Each pair becomes a task open to raters plus one external judgment, which does not
     use up a rater's slot."""
     rater = _external_rater(source)
     prompts = Prompt.objects.bulk_create([_new_prompt(campaign, r, source) for r in records])
-    pairs = [(Response(prompt=p, text=r.chosen, generator=source),
-              Response(prompt=p, text=r.rejected, generator=source))
-             for p, r in zip(prompts, records, strict=True)]
+    pairs = [
+        (
+            Response(prompt=p, text=r.chosen, generator=source),
+            Response(prompt=p, text=r.rejected, generator=source),
+        )
+        for p, r in zip(prompts, records, strict=True)
+    ]
     Response.objects.bulk_create([response for pair in pairs for response in pair])
-    tasks = RankingTask.objects.bulk_create([
-        RankingTask(campaign=campaign, prompt=prompt, response_ids=[chosen.pk, rejected.pk],
-                    required_judgments=campaign.overlap)
-        for prompt, (chosen, rejected) in zip(prompts, pairs, strict=True)
-    ])
+    tasks = RankingTask.objects.bulk_create(
+        [
+            RankingTask(
+                campaign=campaign,
+                prompt=prompt,
+                response_ids=[chosen.pk, rejected.pk],
+                required_judgments=campaign.overlap,
+            )
+            for prompt, (chosen, rejected) in zip(prompts, pairs, strict=True)
+        ]
+    )
     now = timezone.now()
-    assignments = Assignment.objects.bulk_create([
-        Assignment(task=task, rater=rater, status=AssignmentStatus.SUBMITTED,
-                   display_order=task.response_ids, leased_at=now, expires_at=now, finished_at=now)
-        for task in tasks
-    ])
-    judgments = Judgment.objects.bulk_create([
-        Judgment(assignment=assignment, task=assignment.task, rater=rater,
-                 ranking=[[chosen.pk], [rejected.pk]], idempotency_key=f"import-{assignment.task.pk}",
-                 source=JudgmentSource.IMPORTED, submitted_at=now)
-        for assignment, (chosen, rejected) in zip(assignments, pairs, strict=True)
-    ])
-    Preference.objects.bulk_create([
-        Preference(judgment=judgment, task=judgment.task, chosen=chosen, rejected=rejected,
-                   margin=1.0, chosen_shown_first=None)
-        for judgment, (chosen, rejected) in zip(judgments, pairs, strict=True)
-    ])
+    assignments = Assignment.objects.bulk_create(
+        [
+            Assignment(
+                task=task,
+                rater=rater,
+                status=AssignmentStatus.SUBMITTED,
+                display_order=task.response_ids,
+                leased_at=now,
+                expires_at=now,
+                finished_at=now,
+            )
+            for task in tasks
+        ]
+    )
+    judgments = Judgment.objects.bulk_create(
+        [
+            Judgment(
+                assignment=assignment,
+                task=assignment.task,
+                rater=rater,
+                ranking=[[chosen.pk], [rejected.pk]],
+                idempotency_key=f"import-{assignment.task.pk}",
+                source=JudgmentSource.IMPORTED,
+                submitted_at=now,
+            )
+            for assignment, (chosen, rejected) in zip(assignments, pairs, strict=True)
+        ]
+    )
+    Preference.objects.bulk_create(
+        [
+            Preference(
+                judgment=judgment,
+                task=judgment.task,
+                chosen=chosen,
+                rejected=rejected,
+                margin=1.0,
+                chosen_shown_first=None,
+            )
+            for judgment, (chosen, rejected) in zip(judgments, pairs, strict=True)
+        ]
+    )
     report.prompts += len(prompts)
     report.responses += 2 * len(pairs)
     report.tasks += len(tasks)
@@ -180,7 +218,11 @@ def _write_preferences(campaign: Campaign, records: list[PreferenceRecord], sour
 
 
 def import_file(
-    *, actor: AbstractUser | None, campaign: Campaign, data: bytes, filename: str,
+    *,
+    actor: User | None,
+    campaign: Campaign,
+    data: bytes,
+    filename: str,
     source: str = "",
 ) -> ImportReport:
     """Import a JSONL or CSV file into a campaign. Any bad row: a report with line numbers and
@@ -190,14 +232,21 @@ def import_file(
     report = ImportReport(errors=sorted(parsed.errors, key=lambda e: e.line))
     if not report.is_ok:
         return report
-    source = source or filename.rsplit("/", 1)[-1]
+    # Upload names may reach 255 characters; the source and generator columns hold 200.
+    source = (source or filename.rsplit("/", 1)[-1])[:200]
     with transaction.atomic():
         _write_prompts(campaign, parsed.prompts, source, report)
         if parsed.preferences:
             _write_preferences(campaign, parsed.preferences, source, report)
         record_audit_event(
-            actor=actor, action="campaign.import", target=campaign,
-            details={"file": filename, "prompts": report.prompts, "tasks": report.tasks,
-                     "judgments": report.judgments},
+            actor=actor,
+            action="campaign.import",
+            target=campaign,
+            details={
+                "file": filename,
+                "prompts": report.prompts,
+                "tasks": report.tasks,
+                "judgments": report.judgments,
+            },
         )
     return report

@@ -144,9 +144,7 @@ def _count_towards_task(task_id: int) -> bool:
     return True
 
 
-def submit_judgment(
-    *, rater: User, assignment_id: int, submission: Submission
-) -> SubmitResult:
+def submit_judgment(*, rater: User, assignment_id: int, submission: Submission) -> SubmitResult:
     """Store the judgment and its preferences atomically. A retry with the same key returns
     the first result and writes nothing; a late submission is kept (surplus if the task
     is full)."""

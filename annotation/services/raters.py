@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from annotation.errors import Conflict, InvalidInput, NotFound
 from annotation.models import Campaign, RaterPool, RaterProfile, RaterStatus, Role
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
+from annotation.services.profiles import ensure_profile
 
 
 def create_user_with_role(
     *, username: str, password: str | None, role: str = Role.ANNOTATOR, email: str = ""
-) -> AbstractUser:
+) -> User:
     """Create a user and their rater profile; admins also get Django admin access."""
     if role not in Role.values:
         raise InvalidInput(f"Unknown role {role!r}.", code="unknown_role")
@@ -24,7 +25,9 @@ def create_user_with_role(
     if user_model.objects.filter(username=username).exists():
         raise Conflict(f"User {username!r} already exists.", code="user_exists")
     with transaction.atomic():
-        user = user_model.objects.create_user(username=username, email=email, password=password)
+        user: User = user_model.objects.create_user(
+            username=username, email=email, password=password
+        )
         if role == Role.ADMIN:
             user.is_staff = True
             user.is_superuser = True
@@ -33,26 +36,25 @@ def create_user_with_role(
             user.is_active = False
             user.save(update_fields=["is_active"])
         RaterProfile.objects.create(user=user, role=role)
-    return user  # type: ignore[return-value]
-
-
-def role_of(user: AbstractUser) -> str | None:
-    if not user.is_authenticated:
-        return None
-    profile = getattr(user, "rater_profile", None)
-    if profile is not None:
-        return str(profile.role)
-    return Role.ADMIN if user.is_superuser else Role.ANNOTATOR
+    return user
 
 
 def _locked_profile(user_id: int) -> RaterProfile:
-    profile = RaterProfile.objects.select_for_update().filter(user_id=user_id).first()
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is not None:
+        ensure_profile(user)
+    profile = (
+        RaterProfile.objects.select_for_update()
+        .filter(user_id=user_id)
+        .exclude(role=Role.EXTERNAL)  # the author of imported data, not listed as a rater
+        .first()
+    )
     if profile is None:
         raise NotFound("No such rater.", code="rater_not_found")
     return profile
 
 
-def pause_rater(*, actor: AbstractUser, user_id: int, reason: str = "") -> RaterProfile:
+def pause_rater(*, actor: User, user_id: int, reason: str = "") -> RaterProfile:
     """Pause a rater and release their live leases, in one transaction, with an audit event."""
     with transaction.atomic():
         profile = _locked_profile(user_id)
@@ -61,13 +63,15 @@ def pause_rater(*, actor: AbstractUser, user_id: int, reason: str = "") -> Rater
         profile.save(update_fields=["status", "paused_reason"])
         released = release_leases(rater=profile.user)
         record_audit_event(
-            actor=actor, action="rater.pause", target=profile.user,
+            actor=actor,
+            action="rater.pause",
+            target=profile.user,
             details={"reason": reason, "leases_released": released},
         )
     return profile
 
 
-def resume_rater(*, actor: AbstractUser, user_id: int) -> RaterProfile:
+def resume_rater(*, actor: User, user_id: int) -> RaterProfile:
     """Let a paused rater work again, with an audit event."""
     with transaction.atomic():
         profile = _locked_profile(user_id)
@@ -78,16 +82,16 @@ def resume_rater(*, actor: AbstractUser, user_id: int) -> RaterProfile:
     return profile
 
 
-def _users(user_ids: Iterable[int]) -> list[AbstractUser]:
+def _users(user_ids: Iterable[int]) -> list[User]:
     ids = sorted(set(user_ids))
-    users = list(get_user_model().objects.filter(pk__in=ids))
+    users: list[User] = list(get_user_model().objects.filter(pk__in=ids))
     if len(users) != len(ids):
         found = {user.pk for user in users}
         raise NotFound(
             f"No such users: {', '.join(str(i) for i in ids if i not in found)}.",
             code="user_not_found",
         )
-    return users  # type: ignore[return-value]
+    return users
 
 
 def _campaigns(campaign_ids: Iterable[int]) -> list[Campaign]:
@@ -99,7 +103,7 @@ def _campaigns(campaign_ids: Iterable[int]) -> list[Campaign]:
 
 
 def change_pool_members(
-    *, actor: AbstractUser, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
+    *, actor: User, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
 ) -> RaterPool:
     """Add and remove pool members by user id, with an audit event."""
     to_add, to_remove = _users(add), _users(remove)
@@ -107,14 +111,16 @@ def change_pool_members(
         pool.members.add(*to_add)
         pool.members.remove(*to_remove)
         record_audit_event(
-            actor=actor, action="pool.members", target=pool,
+            actor=actor,
+            action="pool.members",
+            target=pool,
             details={"added": [u.pk for u in to_add], "removed": [u.pk for u in to_remove]},
         )
     return pool
 
 
 def change_pool_campaigns(
-    *, actor: AbstractUser, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
+    *, actor: User, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
 ) -> RaterPool:
     """Allow or withdraw campaigns for a pool, with an audit event."""
     to_add, to_remove = _campaigns(add), _campaigns(remove)
@@ -122,7 +128,9 @@ def change_pool_campaigns(
         pool.campaigns.add(*to_add)
         pool.campaigns.remove(*to_remove)
         record_audit_event(
-            actor=actor, action="pool.campaigns", target=pool,
+            actor=actor,
+            action="pool.campaigns",
+            target=pool,
             details={"added": [c.pk for c in to_add], "removed": [c.pk for c in to_remove]},
         )
     return pool

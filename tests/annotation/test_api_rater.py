@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -94,7 +95,7 @@ def test_submit_stores_tiers_and_the_pairs_they_imply(rater: Any) -> None:
     assert reply.json()["replayed"] is False
     order = Assignment.objects.get(pk=assignment["id"]).display_order
     judgment = Judgment.objects.get(pk=reply.json()["judgment_id"])
-    assert judgment.ranking == [[order[1]], sorted([order[0], order[2]]), [order[3]]]
+    assert judgment.ranking == [[order[1]], [order[0], order[2]], [order[3]]]
     assert (judgment.flags, judgment.rationale, judgment.client_time_ms) == (
         ["factually_wrong"],
         "B is right",
@@ -447,3 +448,15 @@ def test_task_with_more_responses_than_labels_is_refused_cleanly(rater: Any) -> 
     make_task(campaign, k=16)
     body = rater.post(NEXT).json()
     assert [r["label"] for r in body["responses"]][-1] == "P"
+
+
+def test_a_superuser_made_outside_the_app_keeps_admin_rights_after_annotating() -> None:
+    boss = User.objects.create_superuser("boss", password="correct-horse-battery")
+    client = APIClient()
+    client.force_authenticate(user=boss)
+    setup_campaign([boss], tasks=1)
+
+    assert client.post(NEXT).status_code == 200
+
+    assert client.get("/api/v1/me/").json()["role"] == "admin"
+    assert client.get("/api/v1/raters/").status_code == 200

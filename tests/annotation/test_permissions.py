@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -25,23 +24,19 @@ from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
 from tests.factories import make_campaign, make_pool, make_user, setup_campaign
 
+# An APIClient; those from `client_for` also carry the logged-in `.user`.
+Client = Any
+ClientFor = Callable[..., Client]
 ANONYMOUS = "anonymous"
 ROLES = (ANONYMOUS, Role.ANNOTATOR, Role.ML_ENGINEER, Role.ADMIN)
 PASSWORD = "pw-12345678"  # the factories' default
-
-
-@pytest.fixture(autouse=True)
-def _fast_hashing_and_fresh_throttles(settings: Any) -> None:
-    # Every test makes several users; the default hasher costs ~0.5 s per password here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    cache.clear()  # login throttles count anonymous calls in the cache
 
 
 @dataclass
 class World:
     """What one matrix row acts on. `me` is the caller (None when anonymous)."""
 
-    client: APIClient
+    client: Client
     me: Any
     other: Any
     campaign_id: int
@@ -51,27 +46,37 @@ class World:
     judgment_id: int
 
 
-def build_world(role: str, client_for: Callable[..., APIClient]) -> World:
+def build_world(role: str, client_for: ClientFor) -> World:
     client = APIClient() if role == ANONYMOUS else client_for(role)
     me = getattr(client, "user", None)
     other = make_user(username="bystander")
-    campaign, _ = setup_campaign([u for u in (me, other) if u is not None], tasks=3,
-                                 responses_per_task=2, overlap=2)
+    campaign, _ = setup_campaign(
+        [u for u in (me, other) if u is not None], tasks=3, responses_per_task=2, overlap=2
+    )
     own = claim_next_assignment(rater=me) if me is not None else None
     others = claim_next_assignment(rater=other)
     assert others is not None
-    judgment = submit_judgment(rater=other, assignment_id=others.pk, submission=Submission(
-        ranking=[["A"], ["B"]], idempotency_key="bystander-1")).judgment
+    judgment = submit_judgment(
+        rater=other,
+        assignment_id=others.pk,
+        submission=Submission(ranking=[["A"], ["B"]], idempotency_key="bystander-1"),
+    ).judgment
     return World(
-        client=client, me=me, other=other, campaign_id=campaign.pk,
+        client=client,
+        me=me,
+        other=other,
+        campaign_id=campaign.pk,
         pool_id=campaign.pools.get().pk,
         spare_pool_id=make_pool(members=[], campaigns=[], name="spare").pk,
-        own_assignment_id=own.pk if own is not None else None, judgment_id=judgment.pk,
+        own_assignment_id=own.pk if own is not None else None,
+        judgment_id=judgment.pk,
     )
 
 
 def upload() -> dict[str, Any]:
-    return {"file": SimpleUploadedFile("matrix.jsonl", b'{"prompt": "Hi", "responses": ["a", "b"]}\n')}
+    return {
+        "file": SimpleUploadedFile("matrix.jsonl", b'{"prompt": "Hi", "responses": ["a", "b"]}\n')
+    }
 
 
 # Each endpoint: method, path (formatted with the world), and a body builder.
@@ -88,28 +93,46 @@ ENDPOINTS: dict[str, tuple[str, str, Body]] = {
     "me/stats": ("get", "/api/v1/me/stats/", NO_BODY),
     "assignments/next": ("post", "/api/v1/assignments/next/", NO_BODY),
     "assignment detail": ("get", "/api/v1/assignments/{own}/", NO_BODY),
-    "assignment submit": ("post", "/api/v1/assignments/{own}/submit/",
-                          lambda w: {"ranking": [["B"], ["A"]], "idempotency_key": "matrix-1"}),
+    "assignment submit": (
+        "post",
+        "/api/v1/assignments/{own}/submit/",
+        lambda w: {"ranking": [["B"], ["A"]], "idempotency_key": "matrix-1"},
+    ),
     "assignment skip": ("post", "/api/v1/assignments/{own}/skip/", lambda w: {"reason": "x"}),
     "campaign list": ("get", "/api/v1/campaigns/", NO_BODY),
     "campaign detail": ("get", "/api/v1/campaigns/{campaign}/", NO_BODY),
-    "campaign create": ("post", "/api/v1/campaigns/",
-                        lambda w: {"name": "new", "responses_per_task": 2, "overlap": 1}),
-    "campaign update": ("patch", "/api/v1/campaigns/{campaign}/",
-                        lambda w: {"guidelines": "Be careful."}),
+    "campaign create": (
+        "post",
+        "/api/v1/campaigns/",
+        lambda w: {"name": "new", "responses_per_task": 2, "overlap": 1},
+    ),
+    "campaign update": (
+        "patch",
+        "/api/v1/campaigns/{campaign}/",
+        lambda w: {"guidelines": "Be careful."},
+    ),
     "campaign import": ("post", "/api/v1/campaigns/{campaign}/import/", lambda w: upload()),
     "pool list": ("get", "/api/v1/pools/", NO_BODY),
     "pool create": ("post", "/api/v1/pools/", lambda w: {"name": "new pool"}),
     "pool detail": ("get", "/api/v1/pools/{pool}/", NO_BODY),
     "pool update": ("patch", "/api/v1/pools/{pool}/", lambda w: {"description": "x"}),
     "pool delete": ("delete", "/api/v1/pools/{spare_pool}/", NO_BODY),
-    "pool members": ("post", "/api/v1/pools/{spare_pool}/members/",
-                     lambda w: {"add": [w.other.pk]}),
-    "pool campaigns": ("post", "/api/v1/pools/{spare_pool}/campaigns/",
-                       lambda w: {"add": [w.campaign_id]}),
+    "pool members": (
+        "post",
+        "/api/v1/pools/{spare_pool}/members/",
+        lambda w: {"add": [w.other.pk]},
+    ),
+    "pool campaigns": (
+        "post",
+        "/api/v1/pools/{spare_pool}/campaigns/",
+        lambda w: {"add": [w.campaign_id]},
+    ),
     "rater list": ("get", "/api/v1/raters/", NO_BODY),
-    "rater create": ("post", "/api/v1/raters/",
-                     lambda w: {"username": "newbie", "password": PASSWORD, "role": "annotator"}),
+    "rater create": (
+        "post",
+        "/api/v1/raters/",
+        lambda w: {"username": "newbie", "password": PASSWORD, "role": "annotator"},
+    ),
     "rater pause": ("post", "/api/v1/raters/{other}/pause/", lambda w: {"reason": "x"}),
     "rater resume": ("post", "/api/v1/raters/{other}/resume/", NO_BODY),
     "judgment list": ("get", "/api/v1/judgments/", NO_BODY),
@@ -169,14 +192,17 @@ def test_matrix_covers_every_endpoint_once() -> None:
 
 
 @pytest.mark.parametrize(("endpoint", "role", "expected"), CASES)
-def test_permission_matrix(endpoint: str, role: str, expected: int,
-                           client_for: Callable[..., APIClient]) -> None:
+def test_permission_matrix(endpoint: str, role: str, expected: int, client_for: ClientFor) -> None:
     # given
     world = build_world(role, client_for)
     method, template, body = ENDPOINTS[endpoint]
     path = template.format(
-        own=world.own_assignment_id or 999_999, campaign=world.campaign_id, pool=world.pool_id,
-        spare_pool=world.spare_pool_id, other=world.other.pk, judgment=world.judgment_id,
+        own=world.own_assignment_id or 999_999,
+        campaign=world.campaign_id,
+        pool=world.pool_id,
+        spare_pool=world.spare_pool_id,
+        other=world.other.pk,
+        judgment=world.judgment_id,
     )
     data = body(world)
     multipart = endpoint == "campaign import"
@@ -205,8 +231,11 @@ def test_permission_matrix(endpoint: str, role: str, expected: int,
     ],
 )
 def test_another_raters_assignment_is_not_found(
-    role: str, method: str, suffix: str, data: dict[str, Any] | None,
-    client_for: Callable[..., APIClient],
+    role: str,
+    method: str,
+    suffix: str,
+    data: dict[str, Any] | None,
+    client_for: ClientFor,
 ) -> None:
     # given: the owner holds a lease; the intruder is in the same pool
     owner, intruder = client_for(), client_for(role)
@@ -215,8 +244,9 @@ def test_another_raters_assignment_is_not_found(
 
     # when
     response = getattr(intruder, method)(f"/api/v1/assignments/{assignment_id}/{suffix}", data)
-    missing = getattr(intruder, method)(f"/api/v1/assignments/{assignment_id + 1000}/{suffix}",
-                                        data)
+    missing = getattr(intruder, method)(
+        f"/api/v1/assignments/{assignment_id + 1000}/{suffix}", data
+    )
 
     # then: indistinguishable from an id that does not exist, and nothing changed
     assert response.status_code == 404
@@ -233,26 +263,37 @@ GENERATOR_VERSION = 8_800_123
 
 
 def test_rater_payload_carries_no_model_names_ids_or_other_answers(
-    client_for: Callable[..., APIClient],
+    client_for: ClientFor,
 ) -> None:
     # given: a task whose responses have recognisable ids, generators and version ids,
     # already judged (with a rationale) by another rater
     first, second = client_for(), client_for()
     campaign = make_campaign(responses_per_task=3, overlap=2, guidelines="Rank by helpfulness.")
     make_pool(members=[first.user, second.user], campaigns=[campaign])
-    prompt = Prompt.objects.create(campaign=campaign, conversation=[
-        {"role": "user", "content": "Explain tides."}])
+    prompt = Prompt.objects.create(
+        campaign=campaign, conversation=[{"role": "user", "content": "Explain tides."}]
+    )
     texts = ["The moon pulls the sea.", "Wind.", "Gravity from the moon and sun."]
     for pk, text in zip(RESPONSE_IDS, texts, strict=True):
-        Response.objects.create(pk=pk, prompt=prompt, text=text, generator=f"secret-model-{pk}",
-                                generator_version_id=GENERATOR_VERSION)
-    RankingTask.objects.create(campaign=campaign, prompt=prompt,
-                                      response_ids=list(RESPONSE_IDS), required_judgments=2)
+        Response.objects.create(
+            pk=pk,
+            prompt=prompt,
+            text=text,
+            generator=f"secret-model-{pk}",
+            generator_version_id=GENERATOR_VERSION,
+        )
+    RankingTask.objects.create(
+        campaign=campaign, prompt=prompt, response_ids=list(RESPONSE_IDS), required_judgments=2
+    )
     first_id = first.post("/api/v1/assignments/next/").json()["id"]
-    submitted = first.post(f"/api/v1/assignments/{first_id}/submit/", {
-        "ranking": [["C"], ["A", "B"]], "idempotency_key": "first-rater-1",
-        "rationale": "rationale-of-the-first-rater",
-    })
+    submitted = first.post(
+        f"/api/v1/assignments/{first_id}/submit/",
+        {
+            "ranking": [["C"], ["A", "B"]],
+            "idempotency_key": "first-rater-1",
+            "rationale": "rationale-of-the-first-rater",
+        },
+    )
     assert submitted.status_code == 201
 
     # when
@@ -266,10 +307,23 @@ def test_rater_payload_carries_no_model_names_ids_or_other_answers(
     assert "rationale-of-the-first-rater" not in text
     for forbidden in (*RESPONSE_IDS, GENERATOR_VERSION):
         assert str(forbidden) not in text
-    assert set(payload) == {"id", "status", "campaign", "conversation", "responses",
-                            "leased_at", "expires_at", "strengths", "flags"}
-    assert payload["campaign"] == {"id": campaign.pk, "name": campaign.name,
-                                   "guidelines": "Rank by helpfulness.", "judgment_mode": "rank"}
+    assert set(payload) == {
+        "id",
+        "status",
+        "campaign",
+        "conversation",
+        "responses",
+        "leased_at",
+        "expires_at",
+        "strengths",
+        "flags",
+    }
+    assert payload["campaign"] == {
+        "id": campaign.pk,
+        "name": campaign.name,
+        "guidelines": "Rank by helpfulness.",
+        "judgment_mode": "rank",
+    }
     assert payload["conversation"] == [{"role": "user", "content": "Explain tides."}]
     assert [r["label"] for r in payload["responses"]] == ["A", "B", "C"]
     assert all(set(r) == {"label", "text"} for r in payload["responses"])
