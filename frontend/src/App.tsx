@@ -1,0 +1,144 @@
+import { useCallback, useEffect, useState, type MouseEvent } from "react";
+import { api, ApiError, onSessionEnded } from "./api/client";
+import type { Me } from "./api/types";
+import { AnnotatePage } from "./annotate/AnnotatePage";
+import { LoginPage } from "./pages/LoginPage";
+import { NotAllowedPage, NotFoundPage, PlaceholderPage } from "./pages/PlaceholderPage";
+import { ROLE_NAMES, ROUTES, routesFor } from "./routes";
+
+type Auth =
+  | { state: "checking" }
+  | { state: "anonymous"; notice: string | null }
+  | { state: "signed-in"; me: Me };
+
+function usePath(): [string, (to: string, replace?: boolean) => void] {
+  const [path, setPath] = useState(window.location.pathname);
+  useEffect(() => {
+    const pop = () => setPath(window.location.pathname);
+    window.addEventListener("popstate", pop);
+    return () => window.removeEventListener("popstate", pop);
+  }, []);
+  const navigate = useCallback((to: string, replace = false) => {
+    if (to !== window.location.pathname) {
+      if (replace) window.history.replaceState(null, "", to);
+      else window.history.pushState(null, "", to);
+    }
+    setPath(to);
+  }, []);
+  return [path.replace(/\/+$/, "") || "/", navigate];
+}
+
+export function App() {
+  const [auth, setAuth] = useState<Auth>({ state: "checking" });
+  const [path, navigate] = usePath();
+
+  useEffect(() => {
+    onSessionEnded(() =>
+      setAuth({ state: "anonymous", notice: "Your session ended. Sign in again: your work in progress is kept." }),
+    );
+    api.me().then(
+      (me) => setAuth({ state: "signed-in", me }),
+      (error) => {
+        const notice = error instanceof ApiError ? null : "The server could not be reached; try again shortly.";
+        setAuth({ state: "anonymous", notice });
+      },
+    );
+    return () => onSessionEnded(null);
+  }, []);
+
+  const signedIn = auth.state === "signed-in";
+  useEffect(() => {
+    if (auth.state === "anonymous" && path !== "/login") navigate("/login", true);
+    if (signedIn && (path === "/" || path === "/login")) navigate("/annotate", true);
+  }, [auth.state, signedIn, path, navigate]);
+
+  useEffect(() => {
+    const route = ROUTES.find((r) => r.path === path);
+    document.title = `${auth.state === "anonymous" ? "Sign in" : (route?.title ?? "RLHF Studio")} · RLHF Studio`;
+  }, [auth.state, path]);
+
+  async function signOut() {
+    try {
+      await api.logout();
+    } finally {
+      setAuth({ state: "anonymous", notice: "You are signed out." });
+    }
+  }
+
+  if (auth.state === "checking") return <p className="page-message" role="status">Loading…</p>;
+  if (auth.state === "anonymous") {
+    return (
+      <>
+        <Header me={null} path={path} navigate={navigate} onSignOut={signOut} />
+        <LoginPage notice={auth.notice} onLogin={(me) => setAuth({ state: "signed-in", me })} />
+      </>
+    );
+  }
+  const { me } = auth;
+  const route = ROUTES.find((r) => r.path === path);
+  const allowed = route ? routesFor(me.role).includes(route) : false;
+  let page;
+  if (!route) page = path === "/" || path === "/login" ? null : <NotFoundPage />;
+  else if (!allowed) page = <NotAllowedPage />;
+  else if (route.path === "/annotate") page = <AnnotatePage key={me.username} me={me} />;
+  else if (route.path === "/console")
+    page = <PlaceholderPage title="Console" what="The admin console (campaigns, pools, raters, agreement reports) is not built yet." />;
+  else page = <PlaceholderPage title="Training" what="The training dashboard (runs, curves, model versions) is not built yet." />;
+  return (
+    <>
+      <Header me={me} path={path} navigate={navigate} onSignOut={signOut} />
+      {page}
+    </>
+  );
+}
+
+interface HeaderProps {
+  me: Me | null;
+  path: string;
+  navigate: (to: string) => void;
+  onSignOut: () => void;
+}
+
+function Header({ me, path, navigate, onSignOut }: HeaderProps) {
+  const follow = (event: MouseEvent<HTMLAnchorElement>, to: string) => {
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    event.preventDefault();
+    navigate(to);
+  };
+  return (
+    <header className="topbar">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <span className="brand">RLHF Studio</span>
+      {me && (
+        <nav aria-label="Main">
+          <ul>
+            {routesFor(me.role).map((route) => (
+              <li key={route.path}>
+                <a
+                  href={route.path}
+                  aria-current={route.path === path ? "page" : undefined}
+                  onClick={(event) => follow(event, route.path)}
+                >
+                  {route.title}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+      )}
+      {me && (
+        <div className="who">
+          <span className="who-name">
+            {me.username}
+            <span className="muted"> · {ROLE_NAMES[me.role] ?? me.role}</span>
+          </span>
+          <button type="button" className="button small" onClick={onSignOut}>
+            Sign out
+          </button>
+        </div>
+      )}
+    </header>
+  );
+}

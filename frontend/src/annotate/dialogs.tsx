@@ -1,0 +1,114 @@
+import { useEffect, useRef, useState, type ReactNode } from "react";
+import type { KeyHelp } from "../ranking/keyboard";
+
+interface DialogProps {
+  open: boolean;
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  className?: string;
+}
+
+/** A native modal dialog: focus stays inside, Escape closes it, focus returns after. */
+export function Dialog({ open, title, onClose, children, className }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (open && !dialog.open) dialog.showModal();
+    if (!open && dialog.open) dialog.close();
+  }, [open]);
+  const titleId = `dialog-${title.replace(/\W+/g, "-").toLowerCase()}`;
+  return (
+    <dialog ref={ref} className={`dialog ${className ?? ""}`} aria-labelledby={titleId} onClose={onClose}>
+      <h2 id={titleId}>{title}</h2>
+      {children}
+    </dialog>
+  );
+}
+
+export function KeyHelpDialog({ open, keys, onClose }: { open: boolean; keys: KeyHelp[]; onClose: () => void }) {
+  return (
+    <Dialog open={open} title="Keyboard shortcuts" onClose={onClose} className="keys-dialog">
+      <dl className="keys">
+        {keys.map((entry) => (
+          <div key={entry.keys} className="key-row">
+            <dt>
+              <kbd>{entry.keys}</kbd>
+            </dt>
+            <dd>{entry.does}</dd>
+          </div>
+        ))}
+      </dl>
+      <form method="dialog">
+        <button type="submit" className="button" autoFocus>
+          Close
+        </button>
+      </form>
+    </Dialog>
+  );
+}
+
+const SKIP_REASONS = [
+  "I can't judge this topic",
+  "The prompt is unclear or broken",
+  "The responses are unreadable",
+  "Other",
+];
+
+export function SkipDialog({
+  open,
+  onClose,
+  onSkip,
+}: {
+  open: boolean;
+  onClose: () => void;
+  onSkip: (reason: string) => void;
+}) {
+  const [choice, setChoice] = useState(SKIP_REASONS[0]);
+  const [detail, setDetail] = useState("");
+  return (
+    <Dialog open={open} title="Skip this task" onClose={onClose}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          const reason = [choice, detail.trim()].filter(Boolean).join(": ");
+          onSkip(reason.slice(0, 500));
+          setDetail("");
+        }}
+      >
+        <fieldset className="reasons">
+          <legend>Why are you skipping it?</legend>
+          {SKIP_REASONS.map((reason) => (
+            <label key={reason} className="check">
+              <input
+                type="radio"
+                name="skip-reason"
+                value={reason}
+                checked={choice === reason}
+                onChange={() => setChoice(reason)}
+              />
+              {reason}
+            </label>
+          ))}
+        </fieldset>
+        <label htmlFor="skip-detail">More detail (optional)</label>
+        <input
+          id="skip-detail"
+          className="input"
+          maxLength={400}
+          value={detail}
+          onChange={(event) => setDetail(event.target.value)}
+        />
+        <div className="dialog-actions">
+          <button type="button" className="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="button primary">
+            Skip task
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
