@@ -69,7 +69,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "frontend"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -112,15 +112,26 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# The browser app (frontend/, built by `make frontend`): Vite writes index.html and hashed
+# assets to frontend/dist with base /static/; whitenoise serves the assets, config.spa the page.
+FRONTEND_DIST = Path(os.environ.get("RLHF_FRONTEND_DIST", BASE_DIR / "frontend" / "dist"))
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [path for path in [BASE_DIR / "frontend" / "dist"] if path.is_dir()]
+STATICFILES_DIRS = [path for path in [FRONTEND_DIST] if path.is_dir()]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-LOGIN_URL = "/accounts/login/"
+
+def vite_asset_is_immutable(path: str, url: str) -> bool:
+    """Vite names every built asset by its content hash: browsers may cache it for good."""
+    return url.startswith(f"{STATIC_URL}assets/")
+
+
+WHITENOISE_IMMUTABLE_FILE_TEST = vite_asset_is_immutable
+
+LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
