@@ -5,13 +5,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format bench-api clean
+NODE_STAMP := frontend/node_modules/.installed
+
+.PHONY: help install run test lint format bench-api bench-frontend clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
 	@echo "make test       install what is missing and run the whole suite"
 	@echo "make lint       ruff + mypy"
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
+	@echo "make frontend   build the browser app (frontend/) that Django serves at /"
+	@echo "make bench-frontend  built JS size, time to interactive, keystrokes per K=4 task"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,16 +25,32 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# npm ci only when the lock file (or package.json) is newer than the last install.
+$(NODE_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+# API types come from the live OpenAPI schema, never by hand.
+frontend-types: $(STAMP) $(NODE_STAMP)
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-schema-generation-only} \
+		$(BIN)/python manage.py spectacular --format openapi-json --file frontend/openapi.json
+	cd frontend && npm run --silent types
+
+frontend: frontend-types
+	cd frontend && npm run --silent build
+
+run: $(STAMP) frontend
 	bash scripts/run.sh
 
-test: $(STAMP)
+test: $(STAMP) frontend
+	cd frontend && npm test --silent
 	$(BIN)/pytest
 
-lint: $(STAMP)
+lint: $(STAMP) frontend-types
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	cd frontend && npm run --silent typecheck
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -38,6 +58,9 @@ format: $(STAMP)
 
 bench-api: $(STAMP)
 	bash scripts/bench_api.sh
+
+bench-frontend: $(STAMP) frontend
+	$(BIN)/pytest -q -s tests/benchmarks/bench_frontend.py
 
 clean:
 	rm -rf var/static var/celery
