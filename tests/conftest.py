@@ -1,12 +1,15 @@
-"""Shared fixtures. Tests that need real Postgres or Redis are marked `postgres` / `redis`:
-they skip with a reason when the service is absent, and fail instead when REQUIRE_SERVICES=1
-(CI), so nothing silently skips there."""
+"""Shared fixtures. Tests that need real Postgres or Redis are marked `postgres` / `redis`, and
+browser tests `browser` (Chromium, Playwright and the built front end): they skip with a reason
+when what they need is absent, and fail instead when REQUIRE_SERVICES=1 (CI), so nothing
+silently skips there."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -18,6 +21,8 @@ from annotation.models import Role
 from tests.factories import make_user
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+FRONTEND_INDEX = Path(__file__).resolve().parents[1] / "frontend" / "dist" / "index.html"
 
 
 def redis_reachable() -> bool:
@@ -32,11 +37,23 @@ def redis_reachable() -> bool:
         return False
 
 
+def _missing_browser() -> str | None:
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"needs Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
+    if importlib.util.find_spec("playwright") is None:
+        return "needs the playwright package: pip install -e '.[dev]'"
+    if not FRONTEND_INDEX.exists():
+        return "needs the built front end: make frontend"
+    return None
+
+
 def _missing_services(item: pytest.Item) -> str | None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         return "needs PostgreSQL: set DATABASE_URL=postgres://..."
     if item.get_closest_marker("redis") and not redis_reachable():
         return "needs Redis: set REDIS_URL=redis://... to a running server"
+    if item.get_closest_marker("browser"):
+        return _missing_browser()
     return None
 
 
