@@ -90,7 +90,7 @@ export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard
               type="button"
               className="rank-button"
               aria-pressed={rank === value}
-              aria-label={`${ordinal(value)} place for ${label}`}
+              aria-label={`${value}, rank ${label} ${ordinal(value)}`}
               disabled={locked}
               onClick={() => props.onRank(value)}
             >
@@ -100,7 +100,7 @@ export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard
           <button
             type="button"
             className="rank-button wide"
-            aria-label={`Tie ${label} with the response ranked above it`}
+            aria-label={`tie ${label} with the response ranked above it`}
             disabled={locked}
             onClick={props.onTie}
           >
@@ -109,7 +109,7 @@ export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard
           <button
             type="button"
             className="rank-button wide"
-            aria-label={`Clear the rank of ${label}`}
+            aria-label={`clear the rank of ${label}`}
             disabled={locked || rank === null}
             onClick={() => props.onRank(null)}
           >

@@ -62,6 +62,16 @@ const md = new MarkdownIt({
 });
 // A remote image in model output would load (and track) from anywhere: show the syntax instead.
 md.disable("image");
+// Headings inside a response sit under the page's own (h1 task, h2 section, h3 response), so a
+// screen reader's heading list stays in order: the text's shallowest heading becomes h4, the
+// next level h5, anything deeper h6.
+md.core.ruler.push("nest_headings", (state) => {
+  const headings = state.tokens.filter((t) => t.type === "heading_open" || t.type === "heading_close");
+  if (headings.length === 0) return true;
+  const shallowest = Math.min(...headings.map((t) => Number(t.tag.slice(1))));
+  for (const token of headings) token.tag = `h${Math.min(Number(token.tag.slice(1)) - shallowest + 4, 6)}`;
+  return true;
+});
 
 const SAFE_URL = /^(?:https?:|mailto:|#)/i;
 
