@@ -229,7 +229,7 @@ def test_phone_width_uses_rank_buttons_and_never_drags(browser: Browser) -> None
     )
     assert min(sizes) >= 44
     for label, rank in zip("ABCD", ["2nd", "1st", "3rd", "4th"], strict=True):
-        page.get_by_role("button", name=f"{rank} place for {label}").tap()
+        page.get_by_role("button", name=f"{rank[0]}, rank {label} {rank}").tap()
     screenshot(page, "annotate-rank-375")
     page.get_by_role("button", name="Submit", exact=True).tap()
     wait_for_next_task(page, first)

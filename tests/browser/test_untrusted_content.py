@@ -24,14 +24,17 @@ RESPONSES = [
     "<svg onload=\"window.__xss = 'svg'\"><circle r='5'/></svg> An inline SVG.\n\n"
     "```python\nprint('highlighted')\n```",
     "[Click me](javascript:window.__xss='link') [Me too](JaVaScRiPt:alert(1)) "
-    "<a href=\"javascript:alert(2)\">raw anchor</a> [data](data:text/html;base64,PHNjcmlwdD4=) "
+    '<a href="javascript:alert(2)">raw anchor</a> [data](data:text/html;base64,PHNjcmlwdD4=) '
     "[docs](https://example.com/docs) A careful answer.",
 ]
 CONVERSATION = [
     {"role": "system", "content": "Be helpful. <script>window.__xss = 'system'</script>"},
     {"role": "user", "content": "Hi <img src=x onerror=\"window.__xss = 'turn'\">"},
     {"role": "assistant", "content": "Hello! [continue](javascript:window.__xss='turn-link')"},
-    {"role": "user", "content": "**Which** answer is best? <svg onload=\"window.__xss = 'turn2'\">"},
+    {
+        "role": "user",
+        "content": "**Which** answer is best? <svg onload=\"window.__xss = 'turn2'\">",
+    },
 ]
 GUIDELINES = "# Rules\n<script>window.__xss = 'guidelines'</script>\n[help](javascript:alert(3))"
 

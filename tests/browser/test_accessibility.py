@@ -1,0 +1,82 @@
+"""axe-core (from the front end's npm dev dependencies) finds no accessibility violations on
+the sign-in page and the annotate page, wide and at 375 px, dialogs included; and the page can
+be worked through by headings and landmarks."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotation.management.commands.seed_demo import RANK_CAMPAIGN
+from annotation.models import Campaign, CampaignStatus
+
+from .conftest import PHONE, Browser
+from .helpers import log_in, task_id
+
+pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+RUN_AXE = """async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] });
+  return result.violations.map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3)
+    .map(n => n.target.join(' ')).join(', ')}`);
+}"""
+
+
+def audited_page(browser: Browser, **options: Any) -> Any:
+    page = browser.page(**options)
+    page.context.add_init_script(path=str(AXE))  # injected by the browser, outside the CSP
+    return page
+
+
+def violations(page: Any) -> list[str]:
+    return list(page.evaluate(RUN_AXE))
+
+
+def test_sign_in_and_rank_pages_have_no_violations(browser: Browser) -> None:
+    page = audited_page(browser)
+    page.goto("/")
+    page.get_by_label("Username").wait_for()
+    assert violations(page) == []
+
+    log_in(page, "annotator1")
+    task_id(page)
+    page.keyboard.press("2")
+    assert violations(page) == []
+    page.keyboard.press("?")
+    page.get_by_role("dialog", name="Keyboard shortcuts").wait_for()
+    assert violations(page) == []
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Skip…").click()
+    page.get_by_role("dialog", name="Skip this task").wait_for()
+    assert violations(page) == []
+
+
+def test_pairwise_on_a_phone_has_no_violations(browser: Browser) -> None:
+    Campaign.objects.filter(name=RANK_CAMPAIGN).update(status=CampaignStatus.PAUSED)
+    page = audited_page(browser, **PHONE)
+    log_in(page, "annotator2")
+    task_id(page)
+    page.get_by_role("button", name="A better").tap()
+    assert violations(page) == []
+
+
+def test_headings_and_landmarks_outline_the_task(browser: Browser) -> None:
+    page = browser.page()
+    log_in(page, "annotator1")
+    task_id(page)
+    outline = page.evaluate(
+        """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+             .map(h => h.tagName + ' ' + h.textContent.trim())"""
+    )
+    levels = [int(entry[1]) for entry in outline]
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in pairwise(levels)), outline
+    responses = [entry for entry in outline if entry.startswith("H3 Response ")]
+    assert responses == ["H3 Response A", "H3 Response B", "H3 Response C", "H3 Response D"]
+    assert page.get_by_role("navigation", name="Main").count() == 1
+    assert page.get_by_role("main").count() == 1
+    assert page.get_by_role("banner").count() == 1
