@@ -5,46 +5,29 @@
  */
 
 import DOMPurify from "dompurify";
-import hljs from "highlight.js/lib/core";
-import bash from "highlight.js/lib/languages/bash";
-import c from "highlight.js/lib/languages/c";
-import cpp from "highlight.js/lib/languages/cpp";
-import css from "highlight.js/lib/languages/css";
-import diff from "highlight.js/lib/languages/diff";
-import go from "highlight.js/lib/languages/go";
-import java from "highlight.js/lib/languages/java";
-import javascript from "highlight.js/lib/languages/javascript";
-import json from "highlight.js/lib/languages/json";
-import markdown from "highlight.js/lib/languages/markdown";
-import python from "highlight.js/lib/languages/python";
-import rust from "highlight.js/lib/languages/rust";
-import shell from "highlight.js/lib/languages/shell";
-import sql from "highlight.js/lib/languages/sql";
-import typescript from "highlight.js/lib/languages/typescript";
-import xml from "highlight.js/lib/languages/xml";
-import yaml from "highlight.js/lib/languages/yaml";
 import MarkdownIt from "markdown-it";
 
-const LANGUAGES = {
-  bash,
-  c,
-  cpp,
-  css,
-  diff,
-  go,
-  java,
-  javascript,
-  json,
-  markdown,
-  python,
-  rust,
-  shell,
-  sql,
-  typescript,
-  xml,
-  yaml,
-};
-for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+type Highlighter = (code: string, language: string) => string | null;
+
+// highlight.js is a third of the bundle and most tasks show no code: it loads on first need.
+let highlighter: Highlighter | null = null;
+let loading: Promise<void> | null = null;
+
+export function isHighlighterReady(): boolean {
+  return highlighter !== null;
+}
+
+export function loadHighlighter(): Promise<void> {
+  loading ??= import("./highlight").then((module) => {
+    highlighter = module.highlight;
+  });
+  return loading;
+}
+
+/** Whether the text has a fenced code block that names its language. */
+export function hasCodeToHighlight(text: string): boolean {
+  return /^\s*(```|~~~)\s*[\w+#-]+/m.test(text);
+}
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -55,8 +38,8 @@ const md = new MarkdownIt({
   typographer: false,
   highlight(code, lang) {
     const language = lang.trim().toLowerCase();
-    if (!language || !hljs.getLanguage(language)) return "";
-    const html = hljs.highlight(code, { language, ignoreIllegals: true }).value;
+    const html = language && highlighter ? highlighter(code, language) : null;
+    if (html === null) return "";
     return `<pre class="hljs"><code class="language-${escapeHtml(language)}">${html}</code></pre>`;
   },
 });
