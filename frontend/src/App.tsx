@@ -8,6 +8,7 @@ import { ROLE_NAMES, ROUTES, routesFor } from "./routes";
 
 type Auth =
   | { state: "checking" }
+  | { state: "unreachable" }
   | { state: "anonymous"; notice: string | null }
   | { state: "signed-in"; me: Me };
 
@@ -32,19 +33,22 @@ export function App() {
   const [auth, setAuth] = useState<Auth>({ state: "checking" });
   const [path, navigate] = usePath();
 
+  const checkSession = useCallback(() => {
+    setAuth({ state: "checking" });
+    api.me().then(
+      (me) => setAuth({ state: "signed-in", me }),
+      (error) =>
+        setAuth(error instanceof ApiError ? { state: "anonymous", notice: null } : { state: "unreachable" }),
+    );
+  }, []);
+
   useEffect(() => {
     onSessionEnded(() =>
       setAuth({ state: "anonymous", notice: "Your session ended. Sign in again: your work in progress is kept." }),
     );
-    api.me().then(
-      (me) => setAuth({ state: "signed-in", me }),
-      (error) => {
-        const notice = error instanceof ApiError ? null : "The server could not be reached; try again shortly.";
-        setAuth({ state: "anonymous", notice });
-      },
-    );
+    checkSession();
     return () => onSessionEnded(null);
-  }, []);
+  }, [checkSession]);
 
   const signedIn = auth.state === "signed-in";
   useEffect(() => {
@@ -66,6 +70,17 @@ export function App() {
   }
 
   if (auth.state === "checking") return <p className="page-message" role="status">Loading…</p>;
+  if (auth.state === "unreachable") {
+    return (
+      <main id="main" className="page-message">
+        <h1>The server cannot be reached</h1>
+        <p role="alert">Check your connection. Your work in progress is kept on this device.</p>
+        <button type="button" className="button primary" onClick={checkSession}>
+          Try again
+        </button>
+      </main>
+    );
+  }
   if (auth.state === "anonymous") {
     return (
       <>

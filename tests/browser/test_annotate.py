@@ -192,6 +192,23 @@ def test_draft_survives_reload_and_a_lost_submit_is_stored_once(browser: Browser
     assert Judgment.objects.filter(rater__username="annotator1").count() == 3
 
 
+def test_server_out_of_reach_on_reload_keeps_the_pending_submission(browser: Browser) -> None:
+    page = browser.page()
+    log_in(page, "annotator2")
+    first = task_id(page)
+    page.route("**/api/v1/**", lambda route: route.abort("internetdisconnected"))
+    press(page, "1", "2", "3", "4", "Enter")
+    page.get_by_test_id("pending").filter(has_text="Not sent yet").wait_for()
+
+    page.reload()
+    page.get_by_role("heading", name="The server cannot be reached").wait_for()
+    page.unroute("**/api/v1/**")
+    page.get_by_role("button", name="Try again").click()
+
+    wait_for_next_task(page, first)
+    assert stored_tiers(first) == [["A"], ["B"], ["C"], ["D"]]
+
+
 def test_navigation_by_role_and_no_work_left(browser: Browser) -> None:
     create_user_with_role(username="newcomer", password=PASSWORD, role=Role.ANNOTATOR)
     expected = {

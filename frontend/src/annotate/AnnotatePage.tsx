@@ -141,7 +141,7 @@ export function AnnotatePage({ me }: { me: Me }) {
       <main id="main" className="page-message">
         <h1>{phase.kind === "blocked" ? "Your account is paused" : "Something went wrong"}</h1>
         <p role="alert">{phase.message}</p>
-        <button type="button" className="button primary" onClick={flow.checkAgain}>
+        <button type="button" className="button primary" onClick={flow.tryAgain}>
           Try again
         </button>
       </main>

@@ -165,6 +165,21 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
     setPhase({ kind: "error", message: `Could not load a task: ${describe(error)}.` });
   }, []);
 
+  /** Show a task (with its draft, if it is this task's) and resend what is still pending. */
+  const sendRef = useRef<() => Promise<void>>(async () => undefined);
+  const adopt = useCallback(
+    (assignment: Assignment, draft: Draft | null) => {
+      const work = workFrom(assignment, draft);
+      commit(work);
+      setPhase({ kind: "task" });
+      if (work.pending) {
+        setNotice({ tone: "info", text: "Sending your last submission again." });
+        void sendRef.current();
+      }
+    },
+    [commit],
+  );
+
   const claimNext = useCallback(async () => {
     setPhase({ kind: "loading" });
     refreshStats();
@@ -176,13 +191,11 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
         setPhase({ kind: "empty" });
         return;
       }
-      const draft = loadDraft(storage, username);
-      commit(workFrom(assignment, draft));
-      setPhase({ kind: "task" });
+      adopt(assignment, loadDraft(storage, username));
     } catch (error) {
       failed(error);
     }
-  }, [commit, failed, refreshStats, storage, username]);
+  }, [adopt, commit, failed, refreshStats, storage, username]);
 
   const finished = useCallback(
     (text: string, tone: Notice["tone"] = "success") => {
@@ -223,6 +236,10 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
     }
   }, [commit, finished]);
 
+  useEffect(() => {
+    sendRef.current = send;
+  }, [send]);
+
   const submit = useCallback(() => {
     const current = workRef.current;
     if (!current || current.pending) return;
@@ -250,8 +267,9 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
     [finished],
   );
 
-  /** First load: the draft's task if it is still open, else the next one. */
+  /** First load (and "try again"): the draft's task if it is still open, else the next one. */
   const start = useCallback(async () => {
+    setPhase({ kind: "loading" });
     const draft = loadDraft(storage, username);
     if (draft) {
       try {
@@ -259,13 +277,8 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
         if (!alive.current) return;
         const open = assignment.status === "leased" || assignment.status === "expired";
         if (open || (draft.pending && assignment.status === "submitted")) {
-          commit(workFrom(assignment, draft));
-          setPhase({ kind: "task" });
           refreshStats();
-          if (draft.pending) {
-            setNotice({ tone: "info", text: "Sending your last submission again." });
-            void send();
-          }
+          adopt(assignment, draft);
           return;
         }
       } catch (error) {
@@ -275,7 +288,14 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
       clearDraft(storage, username);
     }
     await claimNext();
-  }, [claimNext, commit, failed, refreshStats, send, storage, username]);
+  }, [adopt, claimNext, failed, refreshStats, storage, username]);
+
+  // Good news fades after a while; warnings and errors stay until something replaces them.
+  useEffect(() => {
+    if (!notice || notice.tone === "warning" || notice.tone === "error") return;
+    const timer = window.setTimeout(() => setNotice(null), 8000);
+    return () => window.clearTimeout(timer);
+  }, [notice]);
 
   useEffect(() => {
     alive.current = true;
@@ -312,5 +332,6 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
     skip,
     retryNow: () => void send(),
     checkAgain: () => void claimNext(),
+    tryAgain: () => void start(),
   };
 }
