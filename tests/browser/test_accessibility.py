@@ -13,7 +13,7 @@ import pytest
 from annotation.management.commands.seed_demo import RANK_CAMPAIGN
 from annotation.models import Campaign, CampaignStatus
 
-from .conftest import PHONE, Browser
+from .conftest import PHONE, Browser, screenshot
 from .helpers import log_in, task_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
@@ -41,6 +41,7 @@ def test_sign_in_and_rank_pages_have_no_violations(browser: Browser) -> None:
     page.goto("/")
     page.get_by_label("Username").wait_for()
     assert violations(page) == []
+    screenshot(page, "sign-in-1280")
 
     log_in(page, "annotator1")
     task_id(page)

@@ -46,6 +46,7 @@ def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     assert focused_label(page) == "A"
     press(page, "?")
     assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
+    screenshot(page, "keys-dialog-1280")
     press(page, "Escape")
     assert not page.get_by_role("dialog").is_visible()
 

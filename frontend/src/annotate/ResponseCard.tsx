@@ -55,7 +55,8 @@ export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard
     >
       <header className="response-head">
         <h3 id={`${id}-title`} className="response-title">
-          Response {label}
+          <span className="response-word">Response </span>
+          <span className="response-letter">{label}</span>
         </h3>
         {mode === "rank" && (
           <span id={`${id}-rank`} className={`rank-badge${rank !== null ? " ranked" : ""}`}>
