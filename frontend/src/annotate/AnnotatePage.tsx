@@ -228,7 +228,7 @@ function TaskView(props: TaskViewProps) {
   const actions = (
     <div className="actions">
       <p className="muted status-line" aria-live="polite">
-        {ready ? "Ready to submit" : mode === "pairwise" ? "Pick a point on the scale" : `${rankedCount} of ${k} ranked`}
+        {ready ? "Ready to submit" : mode === "pairwise" ? "Pick a point" : `${rankedCount} of ${k} ranked`}
       </p>
       <button type="button" className="button" disabled={locked} onClick={() => props.setSkipOpen(true)}>
         Skip…
