@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 
 // Built files are served by Django (whitenoise) under /static/; index.html by a Django view at
 // every app path. `npm run dev` proxies the API to a Django on :8000 for live editing.
-export default defineConfig({
-  base: "/static/",
+export default defineConfig(({ command }) => ({
+  // Built asset URLs live under Django's STATIC_URL; the dev server serves the app at /.
+  base: command === "build" ? "/static/" : "/",
   plugins: [react()],
   build: {
     outDir: "dist",
@@ -23,4 +24,4 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     environment: "node",
   },
-});
+}));
