@@ -5,6 +5,7 @@ database holds exactly the tiers that were entered."""
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -33,6 +34,20 @@ def press(page: Any, *keys: str) -> None:
         page.keyboard.press(key)
 
 
+def card_boxes(page: Any) -> list[dict[str, float]]:
+    return [card.bounding_box() for card in page.locator("article.response").all()]
+
+
+def side_by_side(boxes: list[dict[str, float]]) -> bool:
+    return len({round(box["y"]) for box in boxes}) == 1 and len({box["x"] for box in boxes}) > 1
+
+
+def stacked(boxes: list[dict[str, float]]) -> bool:
+    return len({round(box["x"]) for box in boxes}) == 1 and all(
+        a["y"] + a["height"] <= b["y"] for a, b in pairwise(boxes)
+    )
+
+
 def pressed(page: Any, button: str) -> str | None:
     return page.get_by_role("button", name=button, exact=True).get_attribute("aria-pressed")
 
@@ -49,6 +64,15 @@ def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     screenshot(page, "keys-dialog-1280")
     press(page, "Escape")
     assert not page.get_by_role("dialog").is_visible()
+    guidelines = page.locator(".guidelines details")
+    assert guidelines.get_attribute("open") is not None  # open beside the task on wide screens
+    press(page, "g")
+    assert guidelines.get_attribute("open") is None
+    press(page, "g")
+    assert guidelines.get_attribute("open") is not None
+    assert focused_label(page) == "A"
+
+    assert stacked(card_boxes(page))  # K = 4: a list
 
     # 1: digits per response, the same digit twice is a tie.
     press(page, "2", "1", "2", "4")
@@ -107,6 +131,7 @@ def test_pairwise_with_strength_by_key_and_by_button(browser: Browser) -> None:
     first = task_id(page)
     page.get_by_role("heading", name=PAIR_CAMPAIGN).wait_for()
     assert page.locator("article.response").count() == 2
+    assert side_by_side(card_boxes(page))  # K = 2 on a wide screen
 
     press(page, "3")
     assert pressed(page, "A slightly better") == "true"
@@ -258,4 +283,5 @@ def test_phone_width_uses_rank_buttons_and_never_drags(browser: Browser) -> None
     page.reload()
     page.get_by_role("button", name="A better").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert stacked(card_boxes(page))  # K = 2 on a narrow screen: a list too
     screenshot(page, "annotate-pairwise-375")
