@@ -50,7 +50,7 @@ lint: $(STAMP) frontend-types
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
-	cd frontend && npm run --silent typecheck
+	cd frontend && npm run --silent lint && npm run --silent typecheck
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -34,7 +34,6 @@ export function App() {
   const [path, navigate] = usePath();
 
   const checkSession = useCallback(() => {
-    setAuth({ state: "checking" });
     api.me().then(
       (me) => setAuth({ state: "signed-in", me }),
       (error) =>
@@ -75,7 +74,14 @@ export function App() {
       <main id="main" className="page-message">
         <h1>The server cannot be reached</h1>
         <p role="alert">Check your connection. Your work in progress is kept on this device.</p>
-        <button type="button" className="button primary" onClick={checkSession}>
+        <button
+          type="button"
+          className="button primary"
+          onClick={() => {
+            setAuth({ state: "checking" });
+            checkSession();
+          }}
+        >
           Try again
         </button>
       </main>

@@ -51,19 +51,19 @@ function reveal(element: HTMLElement) {
 }
 
 export function AnnotatePage({ me }: { me: Me }) {
-  const storage = useMemo(browserStorage, []);
+  const storage = useMemo(() => browserStorage(), []);
   const flow = useAnnotation(me.username, storage);
   const { phase, work, notice, stats } = flow;
   const wide = useMedia(WIDE);
   const canDrag = useMedia(FINE_POINTER);
   const [helpOpen, setHelpOpen] = useState(false);
   const [skipOpen, setSkipOpen] = useState(false);
-  const [guidelinesOpen, setGuidelinesOpen] = useState(wide);
+  // Open beside the task on wide screens, folded on narrow ones, until the rater chooses.
+  const [guidelinesChoice, setGuidelinesOpen] = useState<boolean | null>(null);
+  const guidelinesOpen = guidelinesChoice ?? wide;
   const cards = useRef<Record<string, HTMLElement | null>>({});
   const focusByKey = useRef(false);
   const assignmentId = work?.assignment.id ?? null;
-
-  useEffect(() => setGuidelinesOpen(wide), [wide]);
 
   // A new task: put keyboard focus on its focused response, without scrolling past the prompt.
   useEffect(() => {
@@ -71,8 +71,8 @@ export function AnnotatePage({ me }: { me: Me }) {
     const label = work.assignment.responses[work.board.focus]?.label;
     if (work.mode === "rank" && label) cards.current[label]?.focus({ preventScroll: true });
     performance.mark("rlhf:interactive");
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- only when the task changes
-  }, [phase.kind, assignmentId]);
+    // Only when the task changes, not on every edit of it.
+  }, [phase.kind, assignmentId]); // eslint-disable-line react-hooks/exhaustive-deps
 
   // Keyboard moves focus: follow it with the DOM focus.
   const focusIndex = work?.board.focus ?? 0;
@@ -81,8 +81,7 @@ export function AnnotatePage({ me }: { me: Me }) {
     focusByKey.current = false;
     const card = cards.current[work.assignment.responses[focusIndex]?.label ?? ""];
     if (card) reveal(card);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [focusIndex, work?.board]);
+  }, [focusIndex, work?.board]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const onKeyDown = useCallback(
     (event: KeyboardEvent) => {
@@ -103,9 +102,9 @@ export function AnnotatePage({ me }: { me: Me }) {
       const effect = flow.command(command);
       if (effect === "submit") flow.submit();
       if (effect === "help") setHelpOpen((open) => !open);
-      if (effect === "guidelines") setGuidelinesOpen((open) => !open);
+      if (effect === "guidelines") setGuidelinesOpen(!guidelinesOpen);
     },
-    [flow, helpOpen, work],
+    [flow, guidelinesOpen, helpOpen, work],
   );
 
   useEffect(() => {

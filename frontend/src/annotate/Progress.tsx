@@ -11,7 +11,7 @@ export function formatDuration(ms: number): string {
 
 /** Re-renders only itself once a second. */
 function useNow(intervalMs = 1000): number {
-  const [now, setNow] = useState(Date.now());
+  const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     const timer = window.setInterval(() => setNow(Date.now()), intervalMs);
     return () => window.clearInterval(timer);

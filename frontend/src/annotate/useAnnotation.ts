@@ -181,7 +181,6 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
   );
 
   const claimNext = useCallback(async () => {
-    setPhase({ kind: "loading" });
     refreshStats();
     try {
       const assignment = await api.next();
@@ -202,6 +201,7 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
       window.clearTimeout(retryTimer.current);
       commit(null);
       setNotice({ tone, text });
+      setPhase({ kind: "loading" });
       void claimNext();
     },
     [claimNext, commit],
@@ -222,7 +222,7 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
       if (!latest || latest.assignment.id !== current.assignment.id) return;
       if (error instanceof NetworkError || (error instanceof ApiError && error.isTransient)) {
         commit({ ...latest, pending: { ...pending, lastError: describe(error) } });
-        retryTimer.current = window.setTimeout(() => void send(), retryDelayMs(pending.attempts));
+        retryTimer.current = window.setTimeout(() => void sendRef.current(), retryDelayMs(pending.attempts));
       } else if (error instanceof ApiError && error.isSessionEnded) {
         // Kept in the draft, pending: sent again once the rater has signed in.
       } else if (error instanceof ApiError && error.code === "already_submitted") {
@@ -269,7 +269,6 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
 
   /** First load (and "try again"): the draft's task if it is still open, else the next one. */
   const start = useCallback(async () => {
-    setPhase({ kind: "loading" });
     const draft = loadDraft(storage, username);
     if (draft) {
       try {
@@ -282,8 +281,8 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
           return;
         }
       } catch (error) {
-        if (!(error instanceof ApiError) || error.isSessionEnded) return failed(error);
-        // 404: the draft's task is gone; fall through to the next one
+        // Only a 404 (the task is gone) lets the draft go; anything else keeps it for a retry.
+        if (!(error instanceof ApiError) || error.status !== 404) return failed(error);
       }
       clearDraft(storage, username);
     }
@@ -299,6 +298,8 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
 
   useEffect(() => {
     alive.current = true;
+    // start() sets state only after its first await: no cascading render.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
     void start();
     const online = () => void send();
     window.addEventListener("online", online);
@@ -331,7 +332,13 @@ export function useAnnotation(username: string, storage: KeyValueStore) {
     submit,
     skip,
     retryNow: () => void send(),
-    checkAgain: () => void claimNext(),
-    tryAgain: () => void start(),
+    checkAgain: () => {
+      setPhase({ kind: "loading" });
+      void claimNext();
+    },
+    tryAgain: () => {
+      setPhase({ kind: "loading" });
+      void start();
+    },
   };
 }
