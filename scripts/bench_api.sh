@@ -14,11 +14,16 @@ RUN_SECONDS=${BENCH_SECONDS:-60}
 RATERS=${BENCH_RATERS:-40}
 TASKS=${BENCH_TASKS:-20000}
 DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rlhf_bench}
-# Measured on this 2-core machine, which also runs Postgres and the load generator (10 s runs,
-# 40 raters; see the final report for figures): sync workers beat gthread because every
-# request is short and CPU-bound, so threads only add GIL handoffs. See WORKERS_NOTE below.
-GUNICORN_ARGS=${BENCH_GUNICORN_ARGS:---worker-class sync --workers 4}
-mkdir -p "$OUT"
+# Worker settings, measured on this 2-core machine (which also runs Postgres and the load
+# generator): gthread, 2 workers x 4 threads. One process per core; 4 threads each because
+# about a third of a request's wall time is spent waiting on Postgres, so a worker needs a few
+# requests in flight to keep its core busy; and gthread keeps client connections alive, which
+# sync workers do not (a TCP connect + accept per request). Alternating 15 s runs at 40
+# raters, median of 3: gthread 2x4 40 cycles/s (21-23 ms gunicorn CPU per cycle), sync 3
+# workers 33, gthread 3x4 35; sync 2/4/5/6 and gthread 2x8 / 4x2 were no better in single runs.
+GUNICORN_ARGS=${BENCH_GUNICORN_ARGS:---worker-class gthread --workers 2 --threads 4}
+# STATIC_ROOT must exist, or whitenoise warns from every worker in the middle of the output.
+mkdir -p "$OUT" "${RLHF_VAR_DIR:-var}/static"
 
 # Database name, host, port, user and password from the URL, for psql.
 read -r DB_NAME DB_HOST DB_PORT DB_USER DB_PASSWORD < <("$BIN/python" - "$DB_URL" <<'PY'

@@ -127,7 +127,9 @@ class RaterCreateSerializer(serializers.Serializer):
         try:
             validate_password(attrs["password"], user=candidate)
         except DjangoValidationError as error:
-            raise serializers.ValidationError({"password": error.messages}, code="weak_password")
+            raise serializers.ValidationError(
+                {"password": error.messages}, code="weak_password"
+            ) from error
         return attrs
 
 

@@ -52,12 +52,14 @@ class RaterLog:
 
 
 class SimulatedRater(threading.Thread):
-    def __init__(self, url: str, token: str, seed: int, start: threading.Barrier,
-                 deadline: list[float]) -> None:
+    def __init__(
+        self, url: str, token: str, seed: int, start: threading.Barrier, deadline: list[float]
+    ) -> None:
         super().__init__(daemon=True)
         parsed = urlparse(url)
-        self.conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port or 80,
-                                               timeout=30)
+        self.conn = http.client.HTTPConnection(
+            parsed.hostname or "127.0.0.1", parsed.port or 80, timeout=30
+        )
         self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
         self.rng = random.Random(seed)
         self.start_line = start
@@ -112,8 +114,10 @@ class SimulatedRater(threading.Thread):
         assignment = json.loads(body)
         labels = [response["label"] for response in assignment["responses"]]
         self.rng.shuffle(labels)
-        submission = {"ranking": [[label] for label in labels],
-                      "idempotency_key": f"bench-{uuid.uuid4().hex}"}
+        submission = {
+            "ranking": [[label] for label in labels],
+            "idempotency_key": f"bench-{uuid.uuid4().hex}",
+        }
         self.submit(assignment["id"], submission)
 
     def submit(self, assignment_id: int, submission: dict[str, Any]) -> None:
@@ -220,8 +224,10 @@ class Invariants:
 def check_invariants(database_url: str, log: RaterLog, pairs_per_judgment: int) -> Invariants:
     """Compare what the clients were told with what the database holds."""
     with psycopg.connect(database_url) as conn:
-        duplicated = sum(conn.execute(sql).fetchone()[0]  # type: ignore[index]
-                         for sql in (DUPLICATE_PAIRS_SQL, DUPLICATE_KEYS_SQL))
+        duplicated = sum(
+            conn.execute(sql).fetchone()[0]  # type: ignore[index]
+            for sql in (DUPLICATE_PAIRS_SQL, DUPLICATE_KEYS_SQL)
+        )
         over, drift = conn.execute(OVER_ASSIGNED_SQL).fetchone()  # type: ignore[misc]
         rows = conn.execute(JUDGMENTS_SQL).fetchall()
     in_db = {key: judgment_id for key, judgment_id, _, _ in rows}
@@ -248,6 +254,11 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[max(0, math.ceil(pct / 100 * len(ordered)) - 1)]
 
 
+def p99_ms(values: list[float]) -> float | None:
+    """For the JSON line, which must stay valid JSON (no NaN) when a call never answered."""
+    return round(percentile(values, 99), 1) if values else None
+
+
 def latency_row(name: str, values: list[float]) -> str:
     figures = [percentile(values, pct) for pct in (50, 95, 99)] + [max(values, default=math.nan)]
     return f"  {name:<8}{len(values):>9}" + "".join(f"{value:>10.1f}" for value in figures)
@@ -259,11 +270,16 @@ def print_report(result: RunResult, checks: Invariants, raters: int) -> dict[str
     errors = sum(log.errors.values())
     print(f"\nRater API benchmark: {raters} raters, {result.seconds:.1f} s")
     print(f"  cycles        {log.cycles:>9}   ({rate:.1f} cycles/s)")
-    print(f"  client CPU    {result.client_cpu_s:>9.1f} s ({result.client_cpu_s / result.seconds:.0%}"
-          " of one core)")
+    print(
+        f"  client CPU    {result.client_cpu_s:>9.1f} s ({result.client_cpu_s / result.seconds:.0%}"
+        " of one core)"
+    )
     print(f"\n  {'call':<8}{'count':>9}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
-    for name, values in (("next", log.next_ms), ("submit", log.submit_ms),
-                         ("replay", log.replay_ms)):
+    for name, values in (
+        ("next", log.next_ms),
+        ("submit", log.submit_ms),
+        ("replay", log.replay_ms),
+    ):
         print(latency_row(name, values))
     print(f"\n  errors        {errors:>9}")
     for kind, count in log.errors.most_common():
@@ -273,12 +289,14 @@ def print_report(result: RunResult, checks: Invariants, raters: int) -> dict[str
     print("\n  invariants (must be 0)")
     for name in ("lost", "duplicated", "over_assigned", "counter_drift", "bad_preference_sets"):
         print(f"    {name:<22}{getattr(checks, name):>7}")
-    print(f"  for information: {checks.unacknowledged} judgments stored without a 201 seen, "
-          f"{checks.surplus} surplus\n")
+    print(
+        f"  for information: {checks.unacknowledged} judgments stored without a 201 seen, "
+        f"{checks.surplus} surplus\n"
+    )
     return {
         "cycles_per_s": round(rate, 1),
-        "next_p99_ms": round(percentile(log.next_ms, 99), 1),
-        "submit_p99_ms": round(percentile(log.submit_ms, 99), 1),
+        "next_p99_ms": p99_ms(log.next_ms),
+        "submit_p99_ms": p99_ms(log.submit_ms),
         "errors": errors,
         "lost": checks.lost,
         "duplicated": checks.duplicated,
@@ -303,8 +321,13 @@ def main() -> None:
     checks = check_invariants(args.database_url, result.log, k * (k - 1) // 2)
     summary = print_report(result, checks, args.raters)
     print(json.dumps(summary))
-    broken = (checks.lost + checks.duplicated + checks.over_assigned + checks.counter_drift
-              + checks.bad_preference_sets)
+    broken = (
+        checks.lost
+        + checks.duplicated
+        + checks.over_assigned
+        + checks.counter_drift
+        + checks.bad_preference_sets
+    )
     raise SystemExit(1 if broken else 0)
 
 

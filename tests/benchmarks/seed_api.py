@@ -21,10 +21,37 @@ import django
 RESPONSES_PER_TASK = 4
 OVERLAP = 3
 BATCH = 2000
-WORDS = (
-    "the model answer explains why a careful reply helps people who ask about cooking travel "
-    "code history health money weather music sport science and gives clear steps with examples"
-).split()
+WORDS = [
+    "the",
+    "model",
+    "answer",
+    "explains",
+    "why",
+    "a",
+    "careful",
+    "reply",
+    "helps",
+    "people",
+    "who",
+    "ask",
+    "about",
+    "cooking",
+    "travel",
+    "code",
+    "history",
+    "health",
+    "money",
+    "weather",
+    "music",
+    "sport",
+    "science",
+    "and",
+    "gives",
+    "clear",
+    "steps",
+    "with",
+    "examples",
+]
 
 
 def _text(rng: random.Random, words: int) -> str:
@@ -33,9 +60,10 @@ def _text(rng: random.Random, words: int) -> str:
 
 def seed_raters(count: int, campaign: Any) -> list[dict[str, Any]]:
     """Annotators with unusable passwords (no hashing cost) and tokens, in one pool."""
+    from rest_framework.authtoken.models import Token
+
     from annotation.models import RaterPool, Role
     from annotation.services.raters import create_user_with_role
-    from rest_framework.authtoken.models import Token
 
     users = [
         create_user_with_role(username=f"bench-rater-{n:03d}", password=None, role=Role.ANNOTATOR)
@@ -82,8 +110,9 @@ def seed_tasks(campaign: Any, count: int, rng: random.Random) -> None:
 
 
 def seed(raters: int, tasks: int) -> list[dict[str, Any]]:
-    from annotation.models import Campaign
     from django.db import transaction
+
+    from annotation.models import Campaign
 
     rng = random.Random(20261)
     with transaction.atomic():
@@ -109,8 +138,10 @@ def main() -> None:
     raters = seed(args.raters, args.tasks)
     args.out.write_text(json.dumps(raters), encoding="utf-8")
     took = time.perf_counter() - started
-    print(f"Seeded {len(raters)} raters and {args.tasks} tasks (K={RESPONSES_PER_TASK}, "
-          f"overlap {OVERLAP}) in {took:.1f} s")
+    print(
+        f"Seeded {len(raters)} raters and {args.tasks} tasks (K={RESPONSES_PER_TASK}, "
+        f"overlap {OVERLAP}) in {took:.1f} s"
+    )
 
 
 if __name__ == "__main__":
