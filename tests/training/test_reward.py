@@ -1,0 +1,140 @@
+"""Reward model: the loss matches the reference, and a tiny model learns a synthetic rule."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+
+from training.pipeline.data import PreferencePair, ranking_pairs, split_by_prompt
+from training.pipeline.reward import (
+    BucketedRewardTrainer,
+    RewardTrainingConfig,
+    bradley_terry_loss,
+    expected_calibration_error,
+    train_reward_model,
+)
+
+WORDS = (
+    "river",
+    "stone",
+    "cloud",
+    "maple",
+    "quiet",
+    "amber",
+    "lantern",
+    "copper",
+    "meadow",
+    "harbor",
+    "violet",
+    "signal",
+)
+
+
+def keyword_pairs(count: int, seed: int) -> list[PreferencePair]:
+    """The response containing "banana" always wins; everything else is random words."""
+    rng = random.Random(seed)
+    pairs = []
+    for index in range(count):
+        words = [rng.choice(WORDS) for _ in range(rng.randint(3, 9))]
+        other = [rng.choice(WORDS) for _ in range(len(words))]
+        spot = rng.randrange(len(words))
+        chosen = " ".join([*words[:spot], "banana", *words[spot:]])
+        pairs.append(
+            PreferencePair(
+                [{"role": "user", "content": f"Say something, {index}"}], chosen, " ".join(other)
+            )
+        )
+    return pairs
+
+
+def test_reference_loss_is_the_bradley_terry_negative_log_likelihood() -> None:
+    chosen, rejected = torch.tensor([2.0, 0.0, -1.0]), torch.tensor([0.0, 0.0, 1.0])
+    expected = -torch.log(torch.sigmoid(torch.tensor([2.0, 0.0, -2.0]))).mean()
+    assert torch.isclose(bradley_terry_loss(chosen, rejected), expected)
+    with_margin = -torch.log(torch.sigmoid(torch.tensor([1.0, -1.0, -3.0]))).mean()
+    assert torch.isclose(bradley_terry_loss(chosen, rejected, torch.ones(3)), with_margin)
+
+
+def test_trl_trainer_loss_equals_the_reference_loss(tiny_model: Path, tmp_path: Path) -> None:
+    from datasets import Dataset
+    from trl import RewardConfig
+
+    from training.pipeline.data import encode_pairs
+    from training.pipeline.models import load_reward_model, load_tokenizer
+
+    tokenizer = load_tokenizer(tiny_model, padding_side="right")
+    model = load_reward_model(tiny_model, tokenizer)
+    rows = encode_pairs(tokenizer, keyword_pairs(4, seed=1), 512)
+    for row, margin in zip(rows, [0.0, 1.0, 2.0, 3.0], strict=True):
+        row["margin"] = margin
+    trainer = BucketedRewardTrainer(
+        model=model,
+        args=RewardConfig(output_dir=str(tmp_path), report_to=[], use_cpu=True, bf16=False),
+        train_dataset=Dataset.from_list(rows),
+        processing_class=tokenizer,
+    )
+    batch = trainer.data_collator(rows)
+
+    trl_loss = trainer.compute_loss(model, dict(batch))
+
+    rewards = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    chosen, rejected = rewards.squeeze(-1).chunk(2)
+    assert torch.allclose(
+        trl_loss, bradley_terry_loss(chosen, rejected, batch["margin"]), atol=1e-6
+    )
+
+
+def test_reward_model_learns_the_keyword_rule(tiny_model: Path, tmp_path: Path) -> None:
+    pairs = keyword_pairs(240, seed=2)
+    config = RewardTrainingConfig(
+        base=str(tiny_model),
+        out=tmp_path,
+        epochs=4,
+        learning_rate=3e-3,
+        batch_size=8,
+        validation_fraction=0.25,
+        seed=0,
+    )
+
+    metrics = train_reward_model(config, pairs)
+
+    assert metrics["validation_pairs"] == 60
+    assert metrics["validation_accuracy"] >= 0.9
+    assert (tmp_path / "model" / "model.safetensors").is_file()
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert saved["validation_accuracy"] == metrics["validation_accuracy"]
+    events = [json.loads(line) for line in (tmp_path / "progress.jsonl").read_text().splitlines()]
+    assert events[-1]["event"] == "validation"
+
+
+def test_ranking_expands_to_all_pairs_with_tier_margins() -> None:
+    prompt = [{"role": "user", "content": "q"}]
+    pairs = ranking_pairs(prompt, ["a", "b", "c", "d"], [[2], [0, 3], [1]])
+    assert {(p.chosen, p.rejected, p.margin) for p in pairs} == {
+        ("c", "a", 1.0),
+        ("c", "d", 1.0),
+        ("c", "b", 2.0),
+        ("a", "b", 1.0),
+        ("d", "b", 1.0),
+    }
+
+
+def test_split_keeps_each_prompt_on_one_side() -> None:
+    prompt = [{"role": "user", "content": "shared"}]
+    pairs = [PreferencePair(prompt, f"a{i}", f"b{i}") for i in range(5)] + keyword_pairs(20, 3)
+    train, validation = split_by_prompt(pairs, 0.3, seed=0)
+    assert {p.prompt_key for p in train}.isdisjoint({p.prompt_key for p in validation})
+    assert len(train) + len(validation) == 25
+
+
+def test_calibration_error_is_zero_when_probabilities_match_frequencies() -> None:
+    probabilities = torch.tensor([0.25] * 4 + [0.75] * 4)
+    outcomes = torch.tensor([1, 0, 0, 0, 1, 1, 1, 0])
+    assert expected_calibration_error(probabilities, outcomes) == pytest.approx(0.0)
+    assert expected_calibration_error(
+        torch.tensor([0.9, 0.9]), torch.tensor([0, 0])
+    ) == pytest.approx(0.9)

@@ -1,0 +1,74 @@
+"""Evaluation: reward-model accuracy on held-out pairs, a policy's win rate over its parent
+under a reward model, and win rate under a known gold preference function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from training.pipeline.data import Messages, PreferencePair
+from training.pipeline.generation import GenerationConfig, sample
+from training.pipeline.models import load_causal_lm, load_reward_model, load_tokenizer
+from training.pipeline.reward import evaluate_pairs, score_texts
+
+GoldPreference = Callable[[Messages, str, str], float]
+"""gold(prompt, a, b): 1.0 if a is better, 0.0 if b is, 0.5 for a tie."""
+
+
+def reward_model_accuracy(reward: str, pairs: Sequence[PreferencePair]) -> dict[str, Any]:
+    tokenizer = load_tokenizer(reward, padding_side="right")
+    model = load_reward_model(reward, tokenizer)
+    return evaluate_pairs(model, tokenizer, pairs)
+
+
+def _replies(policy: str, prompts: Sequence[Messages], max_new_tokens: int, seed: int) -> list[str]:
+    config = GenerationConfig(policy=policy, k=1, max_new_tokens=max_new_tokens, seed=seed)
+    samples = sample(load_causal_lm(policy), load_tokenizer(policy), prompts, config)
+    return [s.text for s in samples]
+
+
+def _rate(outcomes: Sequence[float]) -> dict[str, float]:
+    n = len(outcomes)
+    rate = sum(outcomes) / n
+    stderr = (rate * (1 - rate) / n) ** 0.5 if n else 0.0
+    return {"win_rate": rate, "n": float(n), "stderr": stderr}
+
+
+def win_rate(
+    policy: str,
+    parent: str,
+    reward: str,
+    prompts: Sequence[Messages],
+    max_new_tokens: int = 128,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Share of prompts where the policy's reply out-scores the parent's (ties count half)."""
+    ours = _replies(policy, prompts, max_new_tokens, seed)
+    theirs = _replies(parent, prompts, max_new_tokens, seed)
+    tokenizer = load_tokenizer(reward, padding_side="right")
+    model = load_reward_model(reward, tokenizer)
+    ours_scores = score_texts(model, tokenizer, prompts, ours)
+    theirs_scores = score_texts(model, tokenizer, prompts, theirs)
+    outcomes = [
+        1.0 if a > b else 0.5 if a == b else 0.0
+        for a, b in zip(ours_scores.tolist(), theirs_scores.tolist(), strict=True)
+    ]
+    return {
+        **_rate(outcomes),
+        "reward_mean": float(ours_scores.mean()),
+        "parent_reward_mean": float(theirs_scores.mean()),
+    }
+
+
+def gold_win_rate(
+    policy_replies: Sequence[str],
+    parent_replies: Sequence[str],
+    prompts: Sequence[Messages],
+    gold: GoldPreference,
+) -> dict[str, float]:
+    """Win rate judged by a known (synthetic) gold preference instead of a learned model."""
+    outcomes = [
+        gold(prompt, ours, theirs)
+        for prompt, ours, theirs in zip(prompts, policy_replies, parent_replies, strict=True)
+    ]
+    return _rate(outcomes)

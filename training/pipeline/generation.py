@@ -1,0 +1,122 @@
+"""Sampling K responses per prompt from a policy, batched, with the chat template."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from tqdm.auto import tqdm
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from training.pipeline.data import Messages, encode_prompt
+from training.pipeline.errors import PipelineError
+from training.pipeline.models import load_causal_lm, load_tokenizer, model_max_length
+from training.pipeline.ppo import response_mask
+
+
+@dataclass
+class GenerationConfig:
+    policy: str
+    k: int = 4
+    max_new_tokens: int = 256
+    temperature: float = 0.8
+    top_p: float = 0.95
+    batch_size: int = 8
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Sample:
+    prompt_index: int
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finished: bool
+
+
+@torch.no_grad()
+def sample(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[Messages],
+    config: GenerationConfig,
+) -> list[Sample]:
+    """K samples per prompt, in batches of left-padded prompts; stops at each row's first EOS."""
+    if config.k < 1:
+        raise PipelineError("k must be at least 1")
+    encoded = [encode_prompt(tokenizer, prompt) for prompt in prompts]
+    limit = model_max_length(model) - config.max_new_tokens
+    for index, ids in enumerate(encoded):
+        if len(ids) > limit:
+            raise PipelineError(
+                f"prompt {index + 1} is {len(ids)} tokens; the context leaves "
+                f"room for {limit} with {config.max_new_tokens} new tokens"
+            )
+    jobs = [(index, ids) for index, ids in enumerate(encoded) for _ in range(config.k)]
+    device = next(model.parameters()).device
+    torch.manual_seed(config.seed)
+    model.eval()
+    samples: list[Sample] = []
+    for start in tqdm(range(0, len(jobs), config.batch_size), desc="generate", unit="batch"):
+        batch = jobs[start : start + config.batch_size]
+        width = max(len(ids) for _, ids in batch)
+        input_ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
+        attention = torch.zeros_like(input_ids)
+        for row, (_, ids) in enumerate(batch):
+            input_ids[row, width - len(ids) :] = torch.tensor(ids)
+            attention[row, width - len(ids) :] = 1
+        output = model.generate(  # type: ignore[operator]
+            input_ids=input_ids.to(device),
+            attention_mask=attention.to(device),
+            do_sample=True,
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_new_tokens=config.max_new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+        replies = output[:, width:].cpu()
+        mask = response_mask(replies, int(tokenizer.eos_token_id))
+        for row, (index, ids) in enumerate(batch):
+            length = int(mask[row].sum())
+            finished = bool((replies[row, :length] == tokenizer.eos_token_id).any())
+            text = str(tokenizer.decode(replies[row, :length], skip_special_tokens=True)).strip()
+            samples.append(Sample(index, text, len(ids), length, finished))
+    return samples
+
+
+def generate_to_file(
+    config: GenerationConfig, prompts: Sequence[Messages], out: Path
+) -> dict[str, Any]:
+    """Write one JSONL row per prompt: {prompt, responses: [{text, tokens, finished}]}."""
+    tokenizer = load_tokenizer(config.policy)
+    model = load_causal_lm(config.policy)
+    started = time.perf_counter()
+    samples = sample(model, tokenizer, prompts, config)
+    seconds = time.perf_counter() - started
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for index, prompt in enumerate(prompts):
+            mine = [s for s in samples if s.prompt_index == index]
+            row = {
+                "prompt": prompt,
+                "responses": [
+                    {"text": s.text, "tokens": s.completion_tokens, "finished": s.finished}
+                    for s in mine
+                ],
+            }
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    tokens = sum(s.completion_tokens for s in samples)
+    return {
+        "prompts": len(prompts),
+        "samples": len(samples),
+        "completion_tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_second": tokens / seconds if seconds else 0.0,
+        "out": str(out),
+    }

@@ -1,0 +1,515 @@
+"""A PPO round written here, on `accelerate`: policy, frozen reference, value model, and a
+frozen reward model that may use its own tokenizer (replies are decoded and re-encoded).
+
+Per-token KL penalty (fixed or adaptive β), GAE, clipped surrogate and value losses, optional
+reward whitening, response masks cut at the first EOS (SmolLM2's pad token *is* its EOS, so
+`!= pad` would hide the real end), position ids from the attention mask under left padding,
+and atomic checkpoints that resume to the same weights as an uninterrupted run."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from accelerate import Accelerator
+from torch import nn
+from tqdm.auto import tqdm
+from transformers import PreTrainedModel
+
+from training.pipeline.checkpoint import (
+    latest_checkpoint,
+    optimizer_from_files,
+    optimizer_to_files,
+    read_state,
+    rng_from_files,
+    write_checkpoint,
+)
+from training.pipeline.data import Messages, encode_prompt
+from training.pipeline.errors import PipelineError
+from training.pipeline.models import load_causal_lm, load_reward_model, load_tokenizer
+from training.pipeline.progress import ProgressLog, write_metrics
+from training.pipeline.reward import score_texts
+
+RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
+
+
+@dataclass
+class PPOConfig:
+    policy: str
+    out: Path
+    reward: str | None = None
+    steps: int = 20
+    batch_size: int = 8
+    max_new_tokens: int = 64
+    ppo_epochs: int = 2
+    minibatch_size: int = 4
+    learning_rate: float = 1e-6
+    value_learning_rate: float = 1e-5
+    kl_coef: float = 0.05
+    adaptive_kl: bool = False
+    target_kl: float = 6.0
+    kl_horizon: int = 10_000
+    clip_range: float = 0.2
+    clip_range_value: float = 0.2
+    value_coef: float = 0.5
+    gamma: float = 1.0
+    lam: float = 0.95
+    whiten_rewards: bool = False
+    temperature: float = 1.0
+    max_grad_norm: float = 1.0
+    checkpoint_every: int = 10
+    seed: int = 0
+    bf16: bool = False
+
+
+# ---- pure pieces (tested directly) ---------------------------------------------------------
+
+
+def response_mask(responses: torch.Tensor, eos_token_id: int) -> torch.Tensor:
+    """1 up to and including the first EOS of each row, 0 after it (whatever token follows)."""
+    is_eos = responses == eos_token_id
+    seen_before = (is_eos.cumsum(dim=1) - is_eos.long()) > 0
+    return (~seen_before).long()
+
+
+def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Positions counted from each row's first real token, so left padding shifts nothing."""
+    return (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return (values * mask).sum() / mask.sum().clamp(min=1)
+
+
+def masked_whiten(
+    values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True
+) -> torch.Tensor:
+    mean = masked_mean(values, mask)
+    variance = masked_mean((values - mean) ** 2, mask)
+    whitened = (values - mean) * torch.rsqrt(variance + 1e-8)
+    return (whitened if shift_mean else whitened + mean) * mask
+
+
+def gae(
+    rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Generalised advantage estimation over response tokens; masked positions hold nothing."""
+    rewards, values = rewards * mask, values * mask
+    advantages = torch.zeros_like(rewards)
+    running = torch.zeros(rewards.shape[0], device=rewards.device)
+    for t in reversed(range(rewards.shape[1])):
+        next_value = values[:, t + 1] if t + 1 < rewards.shape[1] else torch.zeros_like(running)
+        delta = rewards[:, t] + gamma * next_value - values[:, t]
+        running = (delta + gamma * lam * running) * mask[:, t]
+        advantages[:, t] = running
+    return advantages, (advantages + values) * mask
+
+
+def token_rewards(
+    scores: torch.Tensor,
+    logprobs: torch.Tensor,
+    ref_logprobs: torch.Tensor,
+    mask: torch.Tensor,
+    beta: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token reward -β·KL, plus the sequence score on each row's last response token."""
+    kl = (logprobs - ref_logprobs) * mask
+    rewards = -beta * kl
+    last = (mask.sum(dim=1).long() - 1).clamp(min=0)
+    rewards[torch.arange(rewards.shape[0]), last] += scores
+    return rewards * mask, kl
+
+
+def policy_loss(
+    new_logprobs: torch.Tensor,
+    old_logprobs: torch.Tensor,
+    advantages: torch.Tensor,
+    mask: torch.Tensor,
+    clip: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Clipped surrogate; also the clip fraction and an approximate KL to the rollout policy."""
+    log_ratio = new_logprobs - old_logprobs
+    ratio = torch.exp(log_ratio)
+    unclipped = -advantages * ratio
+    clipped = -advantages * ratio.clamp(1 - clip, 1 + clip)
+    loss = masked_mean(torch.maximum(unclipped, clipped), mask)
+    clip_fraction = masked_mean((clipped > unclipped).float(), mask)
+    approx_kl = 0.5 * masked_mean(log_ratio**2, mask)
+    return loss, clip_fraction, approx_kl
+
+
+def value_loss(
+    new_values: torch.Tensor,
+    old_values: torch.Tensor,
+    returns: torch.Tensor,
+    mask: torch.Tensor,
+    clip: float,
+) -> torch.Tensor:
+    clipped = old_values + (new_values - old_values).clamp(-clip, clip)
+    worst = torch.maximum((new_values - returns) ** 2, (clipped - returns) ** 2)
+    return 0.5 * masked_mean(worst, mask)
+
+
+class AdaptiveKL:
+    """Ziegler et al.'s controller: nudges β so the per-sequence KL tracks the target."""
+
+    def __init__(self, beta: float, target: float, horizon: int) -> None:
+        self.beta, self.target, self.horizon = beta, target, horizon
+
+    def update(self, kl: float, batch: int) -> None:
+        error = max(-0.2, min(0.2, kl / self.target - 1))
+        self.beta *= 1 + error * batch / self.horizon
+
+
+# ---- models --------------------------------------------------------------------------------
+
+
+class ValueModel(nn.Module):
+    """A sequence-classification model's backbone and head, read at every position."""
+
+    def __init__(self, classifier: PreTrainedModel) -> None:
+        super().__init__()
+        self.classifier = classifier
+        head = getattr(classifier, "score", None) or getattr(classifier, "classifier", None)
+        if head is None:
+            raise PipelineError(f"{type(classifier).__name__} has no score head to use for values")
+        self.head = head
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
+    ) -> torch.Tensor:
+        backbone = getattr(self.classifier, self.classifier.base_model_prefix)
+        hidden = backbone(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=positions,
+            use_cache=False,
+        ).last_hidden_state
+        return self.head(hidden).squeeze(-1).float()
+
+
+def sequence_logprobs(
+    model: nn.Module,
+    sequences: torch.Tensor,
+    attention_mask: torch.Tensor,
+    prompt_width: int,
+    temperature: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probabilities of the response tokens, and the policy's entropy at each of them."""
+    logits = model(
+        input_ids=sequences,
+        attention_mask=attention_mask,
+        position_ids=position_ids(attention_mask),
+        use_cache=False,
+    ).logits
+    logits = logits[:, prompt_width - 1 : -1].float() / temperature
+    log_probs = F.log_softmax(logits, dim=-1)
+    tokens = sequences[:, prompt_width:]
+    chosen = log_probs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    entropy = -(log_probs.exp() * log_probs).sum(-1)
+    return chosen, entropy
+
+
+# ---- the trainer ---------------------------------------------------------------------------
+
+
+@dataclass
+class Rollout:
+    sequences: torch.Tensor
+    attention_mask: torch.Tensor
+    mask: torch.Tensor
+    logprobs: torch.Tensor
+    values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    scores: torch.Tensor
+    kl: torch.Tensor
+    prompt_width: int
+
+
+class PPOTrainer:
+    def __init__(
+        self, config: PPOConfig, prompts: Sequence[Messages], reward_fn: RewardFn | None = None
+    ) -> None:
+        if not prompts:
+            raise PipelineError("PPO needs at least one prompt")
+        if reward_fn is None and config.reward is None:
+            raise PipelineError("PPO needs a reward model (--reward) or a reward function")
+        self.config, self.prompts = config, list(prompts)
+        self.accelerator = Accelerator(
+            mixed_precision="bf16" if config.bf16 else "no", cpu=not torch.cuda.is_available()
+        )
+        torch.manual_seed(config.seed)
+        random.seed(config.seed)
+        self.tokenizer = load_tokenizer(config.policy, padding_side="left")
+        self.eos_id = int(self.tokenizer.eos_token_id)
+        self.step, self.beta = 0, config.kl_coef
+        self.kl_control = AdaptiveKL(config.kl_coef, config.target_kl, config.kl_horizon)
+        self.log = ProgressLog(config.out)
+        self.history: list[dict[str, float]] = []
+        self._load_models(reward_fn)
+
+    def _load_models(self, reward_fn: RewardFn | None) -> None:
+        config, device = self.config, self.accelerator.device
+        resume = latest_checkpoint(config.out / "checkpoints")
+        policy_path = resume / "policy" if resume else config.policy
+        self.policy = load_causal_lm(policy_path)
+        self.reference = load_causal_lm(config.policy).to(device).eval().requires_grad_(False)
+        self.reward_fn = reward_fn or self._reward_model_fn(config.reward or "")
+        value_source = resume / "value" if resume else self._value_source()
+        self.value = ValueModel(load_reward_model(value_source, self.tokenizer))
+        if not resume and value_source == config.policy:
+            # A fresh head on the policy: start at zero so early advantages are the scores
+            # themselves, not a random head's noise.
+            nn.init.zeros_(self.value.head.weight)
+        self.optimizer = torch.optim.AdamW(
+            [
+                {"params": self.policy.parameters(), "lr": config.learning_rate},
+                {"params": self.value.parameters(), "lr": config.value_learning_rate},
+            ],
+            eps=1e-5,
+        )
+        self.policy, self.value, self.optimizer = self.accelerator.prepare(
+            self.policy, self.value, self.optimizer
+        )
+        if resume:
+            self._restore(resume)
+
+    def _value_source(self) -> str:
+        """The reward model when it reads the policy's tokens, else the policy itself."""
+        reward = self.config.reward
+        if reward and load_tokenizer(reward).get_vocab() == self.tokenizer.get_vocab():
+            return reward
+        return self.config.policy
+
+    def _reward_model_fn(self, path: str) -> RewardFn:
+        tokenizer = load_tokenizer(path, padding_side="right")
+        model = load_reward_model(path, tokenizer).to(self.accelerator.device).eval()
+        model.requires_grad_(False)
+
+        def reward(prompts: Sequence[Messages], replies: Sequence[str]) -> torch.Tensor:
+            return score_texts(model, tokenizer, prompts, replies)
+
+        return reward
+
+    # -- rollout --
+
+    def _batch_prompts(self) -> list[Messages]:
+        """Prompts for this step from a seeded permutation per pass: the data position is
+        the step number, so a resumed run reads exactly what the straight run read."""
+        size, count = self.config.batch_size, len(self.prompts)
+        chosen = []
+        for offset in range(self.step * size, (self.step + 1) * size):
+            epoch, index = divmod(offset, count)
+            order = list(range(count))
+            random.Random(self.config.seed * 1_000_003 + epoch).shuffle(order)
+            chosen.append(self.prompts[order[index]])
+        return chosen
+
+    def _encode(self, prompts: Sequence[Messages]) -> tuple[torch.Tensor, torch.Tensor]:
+        encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
+        width = max(len(ids) for ids in encoded)
+        ids = torch.full((len(encoded), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, tokens in enumerate(encoded):
+            ids[row, width - len(tokens) :] = torch.tensor(tokens)
+            mask[row, width - len(tokens) :] = 1
+        device = self.accelerator.device
+        return ids.to(device), mask.to(device)
+
+    @torch.no_grad()
+    def rollout(self, prompts: Sequence[Messages]) -> Rollout:
+        config = self.config
+        prompt_ids, prompt_mask = self._encode(prompts)
+        width = prompt_ids.shape[1]
+        policy = self.accelerator.unwrap_model(self.policy).eval()
+        sequences = policy.generate(
+            input_ids=prompt_ids,
+            attention_mask=prompt_mask,
+            do_sample=True,
+            top_k=0,
+            top_p=1.0,
+            temperature=config.temperature,
+            max_new_tokens=config.max_new_tokens,
+            pad_token_id=self.tokenizer.pad_token_id,
+            eos_token_id=self.eos_id,
+        )
+        responses = sequences[:, width:]
+        mask = response_mask(responses, self.eos_id)
+        responses = responses.masked_fill(mask == 0, self.tokenizer.pad_token_id)
+        sequences = torch.cat([prompt_ids, responses], dim=1)
+        attention = torch.cat([prompt_mask, mask], dim=1)
+        logprobs, _ = sequence_logprobs(policy, sequences, attention, width, config.temperature)
+        ref_logprobs, _ = sequence_logprobs(
+            self.reference, sequences, attention, width, config.temperature
+        )
+        values = self.value(sequences, attention, position_ids(attention))[:, width - 1 : -1]
+        texts = self.tokenizer.batch_decode(responses, skip_special_tokens=True)
+        scores = self.reward_fn(prompts, texts).to(sequences.device).float()
+        rewards, kl = token_rewards(scores, logprobs, ref_logprobs, mask.float(), self.beta)
+        if config.whiten_rewards:
+            rewards = masked_whiten(rewards, mask.float(), shift_mean=False)
+        advantages, returns = gae(rewards, values, mask.float(), config.gamma, config.lam)
+        advantages = masked_whiten(advantages, mask.float())
+        return Rollout(
+            sequences,
+            attention,
+            mask.float(),
+            logprobs,
+            values * mask,
+            advantages,
+            returns,
+            scores,
+            kl,
+            width,
+        )
+
+    # -- optimisation --
+
+    def _update(self, batch: Rollout) -> dict[str, float]:
+        config, policy = self.config, self.policy
+        policy.train()
+        self.value.train()
+        stats: dict[str, list[float]] = {
+            "policy_loss": [],
+            "value_loss": [],
+            "clip_fraction": [],
+            "approx_kl": [],
+            "entropy": [],
+        }
+        generator = torch.Generator().manual_seed(config.seed * 7919 + self.step)
+        for _ in range(config.ppo_epochs):
+            order = torch.randperm(batch.sequences.shape[0], generator=generator)
+            for start in range(0, len(order), config.minibatch_size):
+                rows = order[start : start + config.minibatch_size].to(batch.sequences.device)
+                self._minibatch(batch, rows, stats)
+        return {name: sum(values) / len(values) for name, values in stats.items()}
+
+    def _minibatch(self, batch: Rollout, rows: torch.Tensor, stats: dict[str, list[float]]) -> None:
+        config, width = self.config, batch.prompt_width
+        sequences, attention, mask = (
+            batch.sequences[rows],
+            batch.attention_mask[rows],
+            batch.mask[rows],
+        )
+        with self.accelerator.autocast():
+            new_logprobs, entropy = sequence_logprobs(
+                self.policy, sequences, attention, width, config.temperature
+            )
+            new_values = self.value(sequences, attention, position_ids(attention))[
+                :, width - 1 : -1
+            ]
+        pg_loss, clip_fraction, approx_kl = policy_loss(
+            new_logprobs, batch.logprobs[rows], batch.advantages[rows], mask, config.clip_range
+        )
+        vf_loss = value_loss(
+            new_values, batch.values[rows], batch.returns[rows], mask, config.clip_range_value
+        )
+        self.optimizer.zero_grad()
+        self.accelerator.backward(pg_loss + config.value_coef * vf_loss)
+        self.accelerator.clip_grad_norm_(
+            [p for group in self.optimizer.param_groups for p in group["params"]],
+            config.max_grad_norm,
+        )
+        self.optimizer.step()
+        for name, value in (
+            ("policy_loss", pg_loss),
+            ("value_loss", vf_loss),
+            ("clip_fraction", clip_fraction),
+            ("approx_kl", approx_kl),
+            ("entropy", masked_mean(entropy.detach(), mask)),
+        ):
+            stats[name].append(float(value))
+
+    def train_step(self) -> dict[str, float]:
+        started = time.perf_counter()
+        batch = self.rollout(self._batch_prompts())
+        generated = float(batch.mask.sum())
+        metrics = self._update(batch)
+        kl_per_sequence = float(batch.kl.sum(dim=1).mean())
+        if self.config.adaptive_kl:
+            self.kl_control.update(kl_per_sequence, self.config.batch_size)
+            self.beta = self.kl_control.beta
+        seconds = time.perf_counter() - started
+        metrics.update(
+            {
+                "reward_mean": float(batch.scores.mean()),
+                "reward_std": float(batch.scores.std()),
+                "kl": kl_per_sequence,
+                "beta": self.beta,
+                "response_length": float(batch.mask.sum(dim=1).mean()),
+                "seconds": seconds,
+                "tokens_per_second": generated / seconds,
+            }
+        )
+        self.step += 1
+        return metrics
+
+    # -- checkpoints --
+
+    def _write_parts(self, folder: Path) -> None:
+        self.accelerator.unwrap_model(self.policy).save_pretrained(folder / "policy")
+        self.tokenizer.save_pretrained(folder / "policy")
+        value = self.accelerator.unwrap_model(self.value)
+        value.classifier.save_pretrained(folder / "value")
+        self.tokenizer.save_pretrained(folder / "value")
+        optimizer_to_files(self.optimizer, folder)
+
+    def save_checkpoint(self) -> Path:
+        state = {
+            "beta": self.beta,
+            "history": self.history,
+            "data_position": self.step,
+            "config": {k: str(v) for k, v in asdict(self.config).items()},
+        }
+        return write_checkpoint(
+            self.config.out / "checkpoints", self.step, self._write_parts, state
+        )
+
+    def _restore(self, folder: Path) -> None:
+        state = read_state(folder)
+        optimizer_from_files(self.optimizer, folder)
+        rng_from_files(folder, state)
+        self.step, self.beta = int(state["step"]), float(state["beta"])
+        self.kl_control.beta = self.beta
+        self.history = list(state["history"])
+
+    def train(self) -> dict[str, Any]:
+        """Run until `steps`, checkpointing every `checkpoint_every` steps; resumes from the
+        latest checkpoint in `out/checkpoints` if there is one."""
+        config = self.config
+        bar = tqdm(total=config.steps, initial=self.step, desc="PPO", unit="step")
+        while self.step < config.steps:
+            metrics = self.train_step()
+            self.history.append(metrics)
+            self.log.write("train", self.step, config.steps, metrics)
+            bar.update(1)
+            bar.set_postfix(reward=f"{metrics['reward_mean']:.3f}", kl=f"{metrics['kl']:.3f}")
+            if self.step % config.checkpoint_every == 0 or self.step == config.steps:
+                self.save_checkpoint()
+        bar.close()
+        return self.finish()
+
+    def finish(self) -> dict[str, Any]:
+        out = self.config.out
+        policy = self.accelerator.unwrap_model(self.policy)
+        policy.save_pretrained(out / "policy")
+        self.tokenizer.save_pretrained(out / "policy")
+        last = self.history[-1] if self.history else {}
+        first = self.history[0] if self.history else {}
+        summary = {
+            "steps": self.step,
+            "final": last,
+            "first": first,
+            "reward_gain": last.get("reward_mean", math.nan) - first.get("reward_mean", math.nan),
+            "history": self.history,
+        }
+        write_metrics(out, summary)
+        return summary

@@ -1,0 +1,249 @@
+"""Reward model: a sequence-classification head on a base LM, trained with the Bradley–Terry
+loss (optionally with a margin from graded strength) through TRL's RewardTrainer, with batches
+bucketed by length so little compute goes to padding."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from datasets import Dataset
+from torch.utils.data import Sampler
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from trl import RewardConfig, RewardTrainer
+
+from training.pipeline.data import (
+    PreferencePair,
+    encode_exchange,
+    encode_pairs,
+    length_buckets,
+    split_by_prompt,
+    validate_pairs,
+)
+from training.pipeline.errors import PipelineError
+from training.pipeline.models import load_reward_model, load_tokenizer, model_max_length
+from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
+
+
+def bradley_terry_loss(
+    chosen: torch.Tensor, rejected: torch.Tensor, margin: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Reference loss: -log σ(r_chosen - r_rejected - margin), averaged over pairs."""
+    difference = chosen - rejected
+    if margin is not None:
+        difference = difference - margin
+    return -F.logsigmoid(difference).mean()
+
+
+def expected_calibration_error(
+    probabilities: torch.Tensor, outcomes: torch.Tensor, bins: int = 10
+) -> float:
+    """Weighted gap between predicted probability and observed frequency, over equal-width bins."""
+    edges = torch.linspace(0, 1, bins + 1)
+    error = 0.0
+    for low, high in itertools.pairwise(edges):
+        inside = (
+            (probabilities > low) & (probabilities <= high) if low > 0 else (probabilities <= high)
+        )
+        if inside.any():
+            gap = probabilities[inside].mean() - outcomes[inside].float().mean()
+            error += float(inside.float().mean() * gap.abs())
+    return error
+
+
+def preference_metrics(
+    chosen: torch.Tensor, rejected: torch.Tensor, margin: torch.Tensor | None = None
+) -> dict[str, float]:
+    """Loss, accuracy, calibration (each pair seen both ways, so outcomes are not all 1) and
+    the spread of rewards."""
+    probability = torch.sigmoid(chosen - rejected)
+    both_ways = torch.cat([probability, 1 - probability])
+    outcomes = torch.cat([torch.ones_like(probability), torch.zeros_like(probability)])
+    rewards = torch.cat([chosen, rejected])
+    return {
+        "loss": float(bradley_terry_loss(chosen, rejected, margin)),
+        "accuracy": float((chosen > rejected).float().mean()),
+        "calibration_error": expected_calibration_error(both_ways, outcomes),
+        "reward_mean": float(rewards.mean()),
+        "reward_std": float(rewards.std()) if rewards.numel() > 1 else 0.0,
+        "pairs": float(chosen.numel()),
+    }
+
+
+@torch.no_grad()
+def score(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    sequences: Sequence[list[int]],
+    batch_size: int = 16,
+) -> torch.Tensor:
+    """Rewards of token sequences, batched by length with right padding."""
+    model.eval()
+    device = next(model.parameters()).device
+    rewards = torch.empty(len(sequences))
+    lengths = [len(s) for s in sequences]
+    for batch in length_buckets(lengths, batch_size, seed=0):
+        width = max(lengths[i] for i in batch)
+        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, index in enumerate(batch):
+            ids[row, : lengths[index]] = torch.tensor(sequences[index])
+            mask[row, : lengths[index]] = 1
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+        rewards[batch] = logits.squeeze(-1).float().cpu()
+    return rewards
+
+
+def score_texts(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[list[dict[str, str]]],
+    replies: Sequence[str],
+    batch_size: int = 16,
+) -> torch.Tensor:
+    """Rewards of replies to prompts, encoded with the reward model's own chat template."""
+    sequences = [encode_exchange(tokenizer, p, r) for p, r in zip(prompts, replies, strict=True)]
+    return score(model, tokenizer, sequences, batch_size)
+
+
+def evaluate_pairs(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    pairs: Sequence[PreferencePair],
+    batch_size: int = 16,
+) -> dict[str, float]:
+    chosen = score_texts(
+        model, tokenizer, [p.prompt for p in pairs], [p.chosen for p in pairs], batch_size
+    )
+    rejected = score_texts(
+        model, tokenizer, [p.prompt for p in pairs], [p.rejected for p in pairs], batch_size
+    )
+    margins = torch.tensor([p.margin for p in pairs])
+    return preference_metrics(chosen, rejected, margins)
+
+
+class _BatchOrder(Sampler[int]):
+    """Yields indices so that consecutive runs of `batch_size` share a length bucket."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int) -> None:
+        self.lengths, self.batch_size, self.seed, self.epoch = list(lengths), batch_size, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self.epoch += 1
+        for batch in length_buckets(self.lengths, self.batch_size, self.seed + self.epoch):
+            yield from batch
+
+
+class BucketedRewardTrainer(RewardTrainer):
+    """TRL's RewardTrainer with length-bucketed batches."""
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> Sampler[int]:
+        dataset: Any = train_dataset if train_dataset is not None else self.train_dataset
+        lengths = [
+            max(len(c), len(r))
+            for c, r in zip(dataset["chosen_ids"], dataset["rejected_ids"], strict=True)
+        ]
+        return _BatchOrder(lengths, self.args.per_device_train_batch_size, self.args.seed)
+
+
+@dataclass
+class RewardTrainingConfig:
+    base: str
+    out: Path
+    epochs: float = 1.0
+    learning_rate: float = 1e-5
+    batch_size: int = 8
+    grad_accum: int = 1
+    max_length: int = 1024
+    validation_fraction: float = 0.2
+    seed: int = 0
+    bf16: bool = False
+    gradient_checkpointing: bool = False
+    bucket_by_length: bool = True
+    weight_decay: float = 0.0
+    warmup_ratio: float = 0.05
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _trainer_args(config: RewardTrainingConfig, steps_hint: int) -> RewardConfig:
+    return RewardConfig(
+        output_dir=str(config.out / "trainer"),
+        num_train_epochs=config.epochs,
+        learning_rate=config.learning_rate,
+        per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum,
+        max_length=None,  # encode_pairs already refused over-long pairs, with their number
+        bf16=config.bf16,
+        gradient_checkpointing=config.gradient_checkpointing,
+        seed=config.seed,
+        data_seed=config.seed,
+        weight_decay=config.weight_decay,
+        warmup_steps=max(1, round(steps_hint * config.warmup_ratio)),
+        lr_scheduler_type="linear",
+        logging_steps=max(1, steps_hint // 50),
+        save_strategy="no",
+        report_to=[],
+        optim="adamw_torch",
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=False,
+        **config.extra,
+    )
+
+
+def train_reward_model(
+    config: RewardTrainingConfig, pairs: Sequence[PreferencePair]
+) -> dict[str, Any]:
+    """Train, evaluate on held-out prompts, save the model (safetensors) and metrics.json."""
+    validate_pairs(pairs)
+    train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
+    if not train_pairs:
+        raise PipelineError("No training pairs left after the validation split")
+    tokenizer = load_tokenizer(config.base, padding_side="right")
+    torch.manual_seed(config.seed)
+    model: Any = load_reward_model(
+        config.base, tokenizer, dtype=torch.bfloat16 if config.bf16 else torch.float32
+    )
+    context = min(config.max_length, model_max_length(model))
+    train_rows = encode_pairs(tokenizer, train_pairs, context)
+    steps = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum) * config.epochs)
+    trainer_class = BucketedRewardTrainer if config.bucket_by_length else RewardTrainer
+    log = ProgressLog(config.out)
+    trainer = trainer_class(
+        model=model,
+        args=_trainer_args(config, steps),
+        train_dataset=Dataset.from_list(train_rows),
+        processing_class=tokenizer,
+        callbacks=[ProgressCallback(log)],
+    )
+    started = time.perf_counter()
+    result = trainer.train()
+    seconds = time.perf_counter() - started
+    model = trainer.model
+    metrics: dict[str, Any] = {
+        "train_loss": result.training_loss,
+        "train_pairs": len(train_pairs),
+        "validation_pairs": len(validation_pairs),
+        "train_seconds": seconds,
+        "pairs_per_second": len(train_rows) * config.epochs / seconds,
+        "steps": steps,
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+    }
+    if validation_pairs:
+        validation = evaluate_pairs(model, tokenizer, validation_pairs)
+        metrics.update({f"validation_{k}": v for k, v in validation.items()})
+        log.write("validation", steps, steps, validation)
+    model.save_pretrained(config.out / "model", safe_serialization=True)
+    tokenizer.save_pretrained(config.out / "model")
+    write_metrics(config.out, metrics)
+    return metrics
