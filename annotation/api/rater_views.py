@@ -119,8 +119,8 @@ class NextAssignmentView(APIView):
         assignment = claim_next_assignment(rater=acting_user(request))
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        view = assignment_view(load_assignment(assignment.pk))
-        return Response(s.AssignmentOutSerializer(view).data)
+        # The claim loaded the task's campaign and prompt already: no second read.
+        return Response(assignment_view(assignment))
 
 
 class AssignmentDetailView(APIView):
@@ -128,7 +128,7 @@ class AssignmentDetailView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         if not Assignment.objects.filter(pk=pk, rater=acting_user(request)).exists():
             raise NotFound("No such assignment.", code="assignment_not_found")
-        return Response(s.AssignmentOutSerializer(assignment_view(load_assignment(pk))).data)
+        return Response(assignment_view(load_assignment(pk)))
 
 
 class SubmitView(APIView):

@@ -3,13 +3,14 @@ atomic decision, made under the task's row lock (SELECT ... FOR UPDATE SKIP LOCK
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from annotation.errors import Conflict, NotAllowed, NotFound
@@ -18,8 +19,11 @@ from annotation.models import (
     AssignmentStatus,
     Campaign,
     CampaignStatus,
+    Prompt,
     RankingTask,
+    RaterPool,
     RaterProfile,
+    RaterStatus,
     TaskStatus,
 )
 from annotation.services.profiles import ensure_profile
@@ -42,92 +46,156 @@ def live_leases(now: datetime) -> QuerySet[Assignment]:
     return Assignment.objects.filter(status=AssignmentStatus.LEASED, expires_at__gt=now)
 
 
-def _lock_rater(rater: User) -> RaterProfile:
+def _lock_rater(rater: User) -> None:
     """Lock the rater's profile: one rater's claims and a pause are serialized."""
-    profile = RaterProfile.objects.select_for_update().get(pk=ensure_profile(rater).pk)
-    if profile.is_paused:
+    locked = RaterProfile.objects.select_for_update().filter(user=rater).values_list("status")
+    status = locked.first() or locked.filter(pk=ensure_profile(rater).pk).first()
+    if status is not None and status[0] == RaterStatus.PAUSED:
         raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
-    return profile
 
 
-def _own_live_lease(rater: User, campaign_ids: list[int], now: datetime) -> Assignment | None:
+def _own_live_lease(rater: User, now: datetime) -> Assignment | None:
     return (
         live_leases(now)
-        .filter(rater=rater, task__campaign_id__in=campaign_ids)
+        .filter(
+            rater=rater,
+            task__campaign__status=CampaignStatus.ACTIVE,
+            task__campaign__pools__members=rater,  # withdrawn campaigns are not offered
+        )
+        .select_related("task__campaign", "task__prompt")
         .order_by("leased_at")
         .first()
     )
 
 
-def _lock_candidate(
-    rater: User, campaign_ids: list[int], now: datetime, skip_ids: list[int]
-) -> RankingTask | None:
-    live_count = Coalesce(
-        Subquery(
-            live_leases(now)
-            .filter(task=OuterRef("pk"))
-            .order_by()
-            .values("task")
-            .annotate(n=Count("pk"))
-            .values("n"),
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
-    seen_before = Assignment.objects.filter(task=OuterRef("pk"), rater=rater)
-    return (
-        RankingTask.objects.filter(
-            campaign_id__in=campaign_ids,
-            status=TaskStatus.OPEN,
-            submitted_count__lt=F("required_judgments"),
-        )
-        .exclude(id__in=skip_ids)
-        .alias(live=live_count)
-        .filter(live__lt=F("required_judgments") - F("submitted_count"))
-        .exclude(Exists(seen_before))
-        .order_by("id")
-        .select_for_update(skip_locked=True, of=("self",))
-        .first()
-    )
+def _tables() -> dict[str, str]:
+    return {
+        "task": RankingTask._meta.db_table,
+        "assignment": Assignment._meta.db_table,
+        "campaign": Campaign._meta.db_table,
+        "prompt": Prompt._meta.db_table,
+        "pool_campaigns": RaterPool.campaigns.through._meta.db_table,
+        "pool_members": RaterPool.members.through._meta.db_table,
+    }
 
 
-def _has_free_slot(task: RankingTask, now: datetime) -> bool:
+# The first open task, in a campaign the rater's pools allow, never seen by this rater, whose
+# submitted judgments plus live leases are below the overlap; locked, skipping locked rows.
+# Plain SQL: building this query with the ORM cost more than running it (profiled).
+_CANDIDATE_SQL = """
+SELECT t.id, t.response_ids, t.submitted_count, t.required_judgments, t.prompt_id,
+       p.conversation, c.id, c.name, c.guidelines, c.judgment_mode, c.lease_ttl_s
+FROM {task} t
+JOIN {campaign} c ON c.id = t.campaign_id
+JOIN {prompt} p ON p.id = t.prompt_id
+WHERE c.status = 'active' AND t.status = 'open' AND t.submitted_count < t.required_judgments
+  AND t.campaign_id IN (
+    SELECT pc.campaign_id FROM {pool_campaigns} pc
+    JOIN {pool_members} pm ON pm.raterpool_id = pc.raterpool_id WHERE pm.user_id = %s)
+  AND NOT EXISTS (SELECT 1 FROM {assignment} mine WHERE mine.task_id = t.id AND mine.rater_id = %s)
+  AND t.submitted_count + (
+    SELECT COUNT(*) FROM {assignment} live
+    WHERE live.task_id = t.id AND live.status = 'leased' AND live.expires_at > %s
+  ) < t.required_judgments
+  {skip}
+ORDER BY t.id
+LIMIT 1
+{lock}
+"""
+_LIVE_COUNT_SQL = """
+SELECT COUNT(*) FROM {assignment}
+WHERE task_id = %s AND status = 'leased' AND expires_at > %s
+"""
+
+
+def _json(value: object) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _lock_candidate(rater: User, now: Any, skip_ids: list[int]) -> RankingTask | None:
+    """Lock the next candidate task; it comes with its campaign and prompt attached."""
+    skip = f"AND t.id NOT IN ({', '.join(['%s'] * len(skip_ids))})" if skip_ids else ""
+    lock = (
+        "FOR UPDATE OF t SKIP LOCKED"
+        if connection.features.has_select_for_update_skip_locked
+        else ""
+    )
+    sql = _CANDIDATE_SQL.format(skip=skip, lock=lock, **_tables())
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rater.pk, rater.pk, now, *skip_ids])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    (
+        task_id,
+        response_ids,
+        submitted,
+        required,
+        prompt_id,
+        conversation,
+        campaign_id,
+        name,
+        guidelines,
+        mode,
+        lease_ttl_s,
+    ) = row
+    task = RankingTask(
+        id=task_id,
+        response_ids=_json(response_ids),
+        submitted_count=submitted,
+        required_judgments=required,
+        status=TaskStatus.OPEN,
+    )
+    task.campaign = Campaign(
+        id=campaign_id,
+        name=name,
+        guidelines=guidelines,
+        judgment_mode=mode,
+        lease_ttl_s=lease_ttl_s,
+    )
+    task.prompt = Prompt(id=prompt_id, conversation=_json(conversation), campaign_id=campaign_id)
+    return task
+
+
+def _has_free_slot(task: RankingTask, now: Any) -> bool:
     # A new statement, so under READ COMMITTED it sees every claim committed before our lock.
-    live = live_leases(now).filter(task=task).count()
-    return task.submitted_count + live < task.required_judgments
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_COUNT_SQL.format(**_tables()), [task.pk, now])
+        (live,) = cursor.fetchone()
+    return bool(task.submitted_count + live < task.required_judgments)
 
 
 def _new_assignment(task: RankingTask, rater: User, now: datetime) -> Assignment:
     order = list(task.response_ids)
     _shuffler.shuffle(order)
-    campaign = Campaign.objects.only("lease_ttl_s").get(pk=task.campaign_id)
     return Assignment.objects.create(
         task=task,
         rater=rater,
         display_order=order,
         leased_at=now,
-        expires_at=now + timedelta(seconds=campaign.lease_ttl_s),
+        expires_at=now + timedelta(seconds=task.campaign.lease_ttl_s),
     )
 
 
 def claim_next_assignment(*, rater: User) -> Assignment | None:
     """The rater's own live lease if any, else a newly claimed one below the overlap cap;
-    None when no task is left for them."""
+    None when no task is left for them. The assignment comes with its task's campaign and
+    prompt loaded."""
     with transaction.atomic():
         _lock_rater(rater)
         now = timezone.now()
-        campaign_ids = allowed_campaign_ids(rater=rater)
-        own = _own_live_lease(rater, campaign_ids, now)
+        own = _own_live_lease(rater, now)
         if own is not None:
             return own
+        db_now = connection.ops.adapt_datetimefield_value(now)
         stepped_over: list[int] = []
         for _ in range(MAX_CLAIM_ATTEMPTS):
-            task = _lock_candidate(rater, campaign_ids, now, stepped_over)
+            task = _lock_candidate(rater, db_now, stepped_over)
             if task is None:
                 return None
-            if _has_free_slot(task, now):
+            if _has_free_slot(task, db_now):
                 return _new_assignment(task, rater, now)
-            stepped_over.append(task.id)
+            stepped_over.append(task.pk)
         return None
 
 

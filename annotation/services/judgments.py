@@ -6,26 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
-from annotation.errors import Conflict, InvalidInput, NotAllowed
+from annotation.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from annotation.models import (
     STRENGTH_MARGIN,
     Assignment,
     AssignmentStatus,
-    Campaign,
     Judgment,
     JudgmentMode,
     Preference,
     RankingTask,
-    RaterProfile,
     RaterStatus,
     Strength,
-    TaskStatus,
 )
 from annotation.ranking import RankingError, implied_pairs, labels_for, parse_tiers
-from annotation.services.assignments import lock_own_assignment
 
 FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
 MAX_CLIENT_TIME_MS = 24 * 3600 * 1000
@@ -86,24 +83,41 @@ def _check_extras(submission: Submission) -> None:
         raise InvalidInput("client_time_ms must be between 0 and one day.", code="bad_client_time")
 
 
-def _replay(assignment: Assignment, rater: User, key: str) -> Judgment | None:
-    previous = Judgment.objects.filter(rater=rater, idempotency_key=key).first()
-    if previous is None:
-        return None
-    if previous.assignment_id != assignment.pk:
-        raise Conflict(
-            "This idempotency key was already used for another task.", code="idempotency_key_reused"
+@dataclass(frozen=True)
+class _Locked:
+    """The locked assignment, with what submitting needs from its campaign and rater."""
+
+    assignment: Assignment
+    judgment_mode: str
+    rater_status: str | None
+
+
+def _lock(rater: User, assignment_id: int) -> _Locked:
+    row = (
+        Assignment.objects.select_for_update(of=("self",))
+        .filter(pk=assignment_id, rater=rater)
+        .annotate(
+            mode=F("task__campaign__judgment_mode"), rater_status=F("rater__rater_profile__status")
         )
+        .first()
+    )
+    if row is None:
+        raise NotFound("No such assignment.", code="assignment_not_found")
+    return _Locked(row, row.mode, row.rater_status)  # type: ignore[attr-defined]
+
+
+def _replay(assignment: Assignment, key: str) -> Judgment:
+    """A submitted assignment: the same key is a replay, another key a second submission."""
+    previous = Judgment.objects.get(assignment=assignment)
+    if previous.idempotency_key != key:
+        raise Conflict("This task was already submitted.", code="already_submitted")
     return previous
 
 
-def _check_submittable(assignment: Assignment, rater: User) -> None:
-    if assignment.status == AssignmentStatus.SUBMITTED:
-        raise Conflict("This task was already submitted.", code="already_submitted")
-    if assignment.status == AssignmentStatus.SKIPPED:
+def _check_submittable(locked: _Locked) -> None:
+    if locked.assignment.status == AssignmentStatus.SKIPPED:
         raise Conflict("This task was skipped.", code="assignment_skipped")
-    status = RaterProfile.objects.filter(user=rater).values_list("status", flat=True).first()
-    if status == RaterStatus.PAUSED:
+    if locked.rater_status == RaterStatus.PAUSED:
         raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
 
 
@@ -132,16 +146,27 @@ def _write_preferences(
     Preference.objects.bulk_create(preferences)
 
 
+_COUNT_SQL = """
+UPDATE {task} SET submitted_count = submitted_count + 1,
+  status = CASE WHEN submitted_count + 1 >= required_judgments THEN 'complete' ELSE status END
+WHERE id = %s AND submitted_count < required_judgments
+"""
+
+
 def _count_towards_task(task_id: int) -> bool:
-    """Lock the task and count this judgment if it is not full; False means surplus."""
-    task = RankingTask.objects.select_for_update().get(pk=task_id)
-    if task.submitted_count >= task.required_judgments:
-        return False
-    task.submitted_count += 1
-    if task.submitted_count >= task.required_judgments:
-        task.status = TaskStatus.COMPLETE
-    task.save(update_fields=["submitted_count", "status"])
-    return True
+    """Count this judgment if the task is not full (one conditional UPDATE, which holds the
+    task's row lock until commit, so counts are exact); False means surplus."""
+    with connection.cursor() as cursor:
+        cursor.execute(_COUNT_SQL.format(task=RankingTask._meta.db_table), [task_id])
+        return bool(cursor.rowcount == 1)
+
+
+def _key_used_elsewhere(rater: User, assignment_id: int, key: str) -> bool:
+    return (
+        Judgment.objects.filter(rater=rater, idempotency_key=key)
+        .exclude(assignment_id=assignment_id)
+        .exists()
+    )
 
 
 def submit_judgment(*, rater: User, assignment_id: int, submission: Submission) -> SubmitResult:
@@ -151,22 +176,25 @@ def submit_judgment(*, rater: User, assignment_id: int, submission: Submission) 
     _check_extras(submission)
     try:
         with transaction.atomic():
-            assignment = lock_own_assignment(rater=rater, assignment_id=assignment_id)
-            previous = _replay(assignment, rater, submission.idempotency_key)
-            if previous is not None:
-                return SubmitResult(previous, replayed=True)
-            return SubmitResult(_store(rater, assignment, submission), replayed=False)
+            locked = _lock(rater, assignment_id)
+            if locked.assignment.status == AssignmentStatus.SUBMITTED:
+                return SubmitResult(_replay(locked.assignment, submission.idempotency_key), True)
+            return SubmitResult(_store(rater, locked, submission), replayed=False)
     except IntegrityError as error:
+        # The whole transaction rolled back; say which rule the database enforced.
+        if _key_used_elsewhere(rater, assignment_id, submission.idempotency_key):
+            raise Conflict(
+                "This idempotency key was already used for another task.",
+                code="idempotency_key_reused",
+            ) from error
         raise Conflict(
             "This submission conflicts with one already stored.", code="duplicate_submission"
         ) from error
 
 
-def _store(rater: User, assignment: Assignment, submission: Submission) -> Judgment:
-    _check_submittable(assignment, rater)
-    mode = Campaign.objects.values_list("judgment_mode", flat=True).get(
-        pk=assignment.task.campaign_id
-    )
+def _store(rater: User, locked: _Locked, submission: Submission) -> Judgment:
+    _check_submittable(locked)
+    assignment, mode = locked.assignment, locked.judgment_mode
     tiers = _position_tiers(assignment, submission.ranking)
     _check_strength(mode, tiers, submission.strength)
     now = timezone.now()
@@ -189,7 +217,7 @@ def _store(rater: User, assignment: Assignment, submission: Submission) -> Judgm
         submitted_at=now,
     )
     _write_preferences(judgment, assignment, tiers, mode, submission.strength)
-    assignment.status = AssignmentStatus.SUBMITTED
-    assignment.finished_at = now
-    assignment.save(update_fields=["status", "finished_at"])
+    Assignment.objects.filter(pk=assignment.pk).update(
+        status=AssignmentStatus.SUBMITTED, finished_at=now
+    )
     return judgment
