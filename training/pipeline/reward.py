@@ -211,9 +211,8 @@ def train_reward_model(
         raise PipelineError("No training pairs left after the validation split")
     tokenizer = load_tokenizer(config.base, padding_side="right")
     torch.manual_seed(config.seed)
-    model: Any = load_reward_model(
-        config.base, tokenizer, dtype=torch.bfloat16 if config.bf16 else torch.float32
-    )
+    # bf16 means autocast over fp32 master weights (RewardConfig.bf16), not bf16 weights.
+    model: Any = load_reward_model(config.base, tokenizer)
     context = min(config.max_length, model_max_length(model))
     train_rows = encode_pairs(tokenizer, train_pairs, context)
     steps = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum) * config.epochs)
