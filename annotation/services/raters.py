@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -102,35 +103,32 @@ def _campaigns(campaign_ids: Iterable[int]) -> list[Campaign]:
     return campaigns
 
 
+def _change_pool_relation(
+    actor: User, pool: RaterPool, relation: str, to_add: list[Any], to_remove: list[Any]
+) -> RaterPool:
+    """Add and remove rows of one of the pool's many-to-many relations, with an audit event."""
+    manager = getattr(pool, relation)
+    with transaction.atomic():
+        manager.add(*to_add)
+        manager.remove(*to_remove)
+        record_audit_event(
+            actor=actor,
+            action=f"pool.{relation}",
+            target=pool,
+            details={"added": [r.pk for r in to_add], "removed": [r.pk for r in to_remove]},
+        )
+    return pool
+
+
 def change_pool_members(
     *, actor: User, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
 ) -> RaterPool:
     """Add and remove pool members by user id, with an audit event."""
-    to_add, to_remove = _users(add), _users(remove)
-    with transaction.atomic():
-        pool.members.add(*to_add)
-        pool.members.remove(*to_remove)
-        record_audit_event(
-            actor=actor,
-            action="pool.members",
-            target=pool,
-            details={"added": [u.pk for u in to_add], "removed": [u.pk for u in to_remove]},
-        )
-    return pool
+    return _change_pool_relation(actor, pool, "members", _users(add), _users(remove))
 
 
 def change_pool_campaigns(
     *, actor: User, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
 ) -> RaterPool:
     """Allow or withdraw campaigns for a pool, with an audit event."""
-    to_add, to_remove = _campaigns(add), _campaigns(remove)
-    with transaction.atomic():
-        pool.campaigns.add(*to_add)
-        pool.campaigns.remove(*to_remove)
-        record_audit_event(
-            actor=actor,
-            action="pool.campaigns",
-            target=pool,
-            details={"added": [c.pk for c in to_add], "removed": [c.pk for c in to_remove]},
-        )
-    return pool
+    return _change_pool_relation(actor, pool, "campaigns", _campaigns(add), _campaigns(remove))
