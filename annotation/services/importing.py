@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from annotation.errors import InvalidInput
@@ -39,6 +39,7 @@ from annotation.models import (
 from annotation.services.audit import record_audit_event
 
 FORMATS = ("jsonl", "csv")
+BULK_IMPORT_TASKS = 1000  # imports at least this big refresh the planner's statistics
 
 
 @dataclass
@@ -217,6 +218,17 @@ def _write_preferences(
     report.judgments += len(judgments)
 
 
+def refresh_planner_statistics() -> None:
+    """After a bulk load, Postgres's statistics still describe the empty tables until
+    autovacuum catches up; the claim query then sorts every open task instead of walking the
+    primary key (46 ms instead of 0.5 ms per claim, measured on 20,000 tasks)."""
+    if connection.vendor != "postgresql":
+        return
+    tables = [model._meta.db_table for model in (Prompt, Response, RankingTask, Assignment)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
 def import_file(
     *,
     actor: User | None,
@@ -249,4 +261,6 @@ def import_file(
                 "judgments": report.judgments,
             },
         )
+    if report.tasks >= BULK_IMPORT_TASKS:
+        refresh_planner_statistics()
     return report

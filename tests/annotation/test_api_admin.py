@@ -1478,3 +1478,36 @@ def test_export_refuses_bad_parameters(
         "detail": "The request has invalid fields.",
         "errors": errors,
     }
+
+
+@pytest.mark.postgres
+def test_a_bulk_import_refreshes_the_planner_statistics(
+    admin: Client, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a campaign and an import at the bulk threshold (lowered for the test)
+    from django.db import connection
+
+    from annotation.services import importing
+
+    monkeypatch.setattr(importing, "BULK_IMPORT_TASKS", 3)
+    campaign = make_campaign(responses_per_task=2)
+    rows = "\n".join(
+        json.dumps({"prompt": f"q{i}", "responses": [f"a{i}", f"b{i}"]}) for i in range(3)
+    )
+
+    # when
+    response = admin.post(
+        f"{API}/campaigns/{campaign.pk}/import/",
+        {"file": SimpleUploadedFile("bulk.jsonl", rows.encode())},
+        format="multipart",
+    )
+
+    # then: Postgres now has statistics for the task table (reltuples is -1 before ANALYZE)
+    assert response.status_code == 201
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE relname = %s",
+            [RankingTask._meta.db_table],
+        )
+        (reltuples,) = cursor.fetchone()
+    assert reltuples == 3  # only our own ANALYZE can count rows this transaction has not committed

@@ -113,6 +113,7 @@ def seed(raters: int, tasks: int) -> list[dict[str, Any]]:
     from django.db import transaction
 
     from annotation.models import Campaign
+    from annotation.services.importing import refresh_planner_statistics
 
     rng = random.Random(20261)
     with transaction.atomic():
@@ -123,7 +124,9 @@ def seed(raters: int, tasks: int) -> list[dict[str, Any]]:
             overlap=OVERLAP,
         )
         seed_tasks(campaign, tasks, rng)
-        return seed_raters(raters, campaign)
+        seeded = seed_raters(raters, campaign)
+    refresh_planner_statistics()
+    return seeded
 
 
 def main() -> None:
