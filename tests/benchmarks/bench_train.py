@@ -1,0 +1,226 @@
+"""Training benchmarks (`make bench-train`, or `--quick` for a few minutes), on this machine's
+CPU with the embedded SmolLM2-135M-Instruct:
+
+1. reward-model held-out accuracy on real human preferences (Anthropic HH harmless, read from
+   ../shared/data through the project's own importer; 80/20 split by line, seed 1234);
+2. reward-model training throughput, pairs/s: ours (length-bucketed batches) against TRL's
+   RewardTrainer used directly on the same pairs with the same settings;
+3. PPO: seconds per step and generated tokens/s at batch 8 x 64 new tokens.
+
+Prints a table, then one JSON line with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from annotation.importing import parse_import
+from training.pipeline.data import PreferencePair, encode_pairs
+from training.pipeline.models import load_reward_model, load_tokenizer, resolve_model
+from training.pipeline.ppo import PPOConfig, PPOTrainer
+from training.pipeline.reward import RewardTrainingConfig, evaluate_pairs, train_reward_model
+
+HH = Path(__file__).resolve().parents[3] / "shared" / "data" / "hh-harmless-dev.jsonl.gz"
+SPLIT_SEED = 1234
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def hh_split(
+    limit_train: int | None, limit_test: int | None
+) -> tuple[list[PreferencePair], list[PreferencePair], int]:
+    """Parse the HH file with the importer, then split 80/20 by line number with a fixed seed."""
+    if not HH.is_file():
+        sys.exit(f"missing {HH}: the benchmark needs ../shared/data beside the repository")
+    parsed = parse_import(gzip.decompress(HH.read_bytes()), "jsonl")
+    by_line = {
+        r.line: PreferencePair(r.conversation, r.chosen, r.rejected) for r in parsed.preferences
+    }
+    lines = sorted(by_line)
+    random.Random(SPLIT_SEED).shuffle(lines)
+    cut = round(len(lines) * 0.8)
+    train = [by_line[n] for n in lines[:cut]][:limit_train]
+    test = [by_line[n] for n in lines[cut:]][:limit_test]
+    return train, test, len(parsed.errors)
+
+
+def reward_config(out: Path, bf16: bool) -> RewardTrainingConfig:
+    """The reward-model settings every stage of this benchmark shares."""
+    return RewardTrainingConfig(
+        base="smollm2",
+        out=out,
+        epochs=1,
+        learning_rate=2e-5,
+        batch_size=8,
+        max_length=1024,
+        validation_fraction=0.0,
+        seed=0,
+        bf16=bf16,
+    )
+
+
+def reward_accuracy(
+    train: list[PreferencePair], test: list[PreferencePair], out: Path, bf16: bool
+) -> dict[str, Any]:
+    started = time.perf_counter()
+    metrics = train_reward_model(reward_config(out, bf16), train)
+    tokenizer = load_tokenizer(out / "model", padding_side="right")
+    model = load_reward_model(out / "model", tokenizer)
+    held_out = evaluate_pairs(model, tokenizer, test)
+    return {
+        "accuracy": held_out["accuracy"],
+        "calibration_error": held_out["calibration_error"],
+        "train_pairs_per_s": metrics["pairs_per_second"],
+        "wall_s": time.perf_counter() - started,
+        "model": str(out / "model"),
+    }
+
+
+def trl_direct_pairs_per_s(pairs: list[PreferencePair], bf16: bool, out: Path) -> float:
+    """TRL's RewardTrainer as its documentation uses it: conversational rows, its own
+    tokenisation and collator, default (random) batch order."""
+    from datasets import Dataset
+    from trl import RewardConfig, RewardTrainer
+
+    rows = [
+        {
+            "prompt": p.prompt,
+            "chosen": [{"role": "assistant", "content": p.chosen}],
+            "rejected": [{"role": "assistant", "content": p.rejected}],
+        }
+        for p in pairs
+    ]
+    location = resolve_model("smollm2")
+    tokenizer = load_tokenizer(location, padding_side="right")
+    args = RewardConfig(
+        output_dir=str(out),
+        num_train_epochs=1,
+        per_device_train_batch_size=8,
+        learning_rate=2e-5,
+        bf16=bf16,
+        gradient_checkpointing=False,
+        max_length=1024,
+        report_to=[],
+        save_strategy="no",
+        use_cpu=True,
+        optim="adamw_torch",
+        seed=0,
+        disable_tqdm=True,
+    )
+    trainer = RewardTrainer(
+        model=location, args=args, train_dataset=Dataset.from_list(rows), processing_class=tokenizer
+    )
+    result = trainer.train()
+    trained = len(trainer.train_dataset)  # type: ignore[arg-type]
+    return float(trained / result.metrics["train_runtime"])
+
+
+def ours_pairs_per_s(pairs: list[PreferencePair], bf16: bool, out: Path) -> float:
+    return float(train_reward_model(reward_config(out, bf16), pairs)["pairs_per_second"])
+
+
+def ppo_speed(
+    reward_model: str, steps: int, batch: int, new_tokens: int, bf16: bool, out: Path
+) -> dict[str, float]:
+    prompts = [
+        [{"role": "user", "content": text}]
+        for text in (
+            "How do I boil an egg?",
+            "Name three rivers in Europe.",
+            "What is a prime number?",
+            "Give me a tip for sleeping better.",
+            "Explain what a reward model is.",
+            "Write a haiku about rain.",
+            "How do vaccines work?",
+            "What should I pack for a hike?",
+        )
+    ]
+    config = PPOConfig(
+        policy="smollm2",
+        reward=reward_model,
+        out=out,
+        steps=steps,
+        batch_size=batch,
+        minibatch_size=max(1, batch // 2),
+        max_new_tokens=new_tokens,
+        learning_rate=1e-6,
+        checkpoint_every=10_000,
+        bf16=bf16,
+    )
+    summary = PPOTrainer(config, prompts).train()
+    timed = summary["history"][1:] or summary["history"]  # the first step warms caches up
+    return {
+        "s_per_step": sum(h["seconds"] for h in timed) / len(timed),
+        "tokens_per_s": sum(h["generation_tokens_per_second"] for h in timed) / len(timed),
+        "response_length": sum(h["response_length"] for h in timed) / len(timed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="reduced sizes: a few minutes")
+    parser.add_argument("--fp32", action="store_true", help="no bf16 autocast")
+    args = parser.parse_args()
+    bf16 = not args.fp32
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    train, test, bad_rows = hh_split(160 if args.quick else None, 80 if args.quick else None)
+    throughput_pairs = train[: 48 if args.quick else 160]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        reward = reward_accuracy(train, test, root / "rm", bf16)
+        ours = ours_pairs_per_s(throughput_pairs, bf16, root / "ours")
+        trl = trl_direct_pairs_per_s(throughput_pairs, bf16, root / "trl")
+        ppo = ppo_speed(reward["model"], 3 if args.quick else 4, 8, 64, bf16, root / "ppo")
+    tokenizer = load_tokenizer("smollm2", padding_side="right")
+    lengths = [
+        max(len(r["chosen_ids"]), len(r["rejected_ids"]))
+        for r in encode_pairs(tokenizer, throughput_pairs, 4096)
+    ]
+    mode = "quick" if args.quick else "full"
+    mean_length = sum(lengths) / len(lengths)
+    lines = [
+        f"\nTraining benchmarks ({mode}, bf16 autocast: {bf16}), {torch.get_num_threads()} threads",
+        f"  HH harmless: {len(train)} train / {len(test)} held-out pairs "
+        f"(80/20 by line, seed {SPLIT_SEED}; the importer refused {bad_rows} rows)",
+        f"  reward model held-out accuracy   {reward['accuracy']:.3f} "
+        f"(calibration error {reward['calibration_error']:.3f})",
+        f"  reward model training wall time  {reward['wall_s']:.0f} s "
+        f"({reward['train_pairs_per_s']:.2f} pairs/s)",
+        f"  throughput on {len(throughput_pairs)} pairs "
+        f"(mean {mean_length:.0f}, max {max(lengths)} tokens):",
+        f"    ours (bucketed)   {ours:.2f} pairs/s",
+        f"    TRL directly      {trl:.2f} pairs/s   -> {ours / trl:.2f}x",
+        f"  PPO batch 8 x 64 new tokens: {ppo['s_per_step']:.1f} s/step, "
+        f"{ppo['tokens_per_s']:.1f} generated tokens/s (mean reply {ppo['response_length']:.0f})",
+        f"  peak memory {peak_mib():.0f} MiB",
+    ]
+    print("\n".join(lines))
+    print(
+        json.dumps(
+            {
+                "rm_heldout_accuracy": round(reward["accuracy"], 4),
+                "rm_pairs_per_s": round(ours, 3),
+                "trl_pairs_per_s": round(trl, 3),
+                "ppo_s_per_step": round(ppo["s_per_step"], 2),
+                "ppo_tokens_per_s": round(ppo["tokens_per_s"], 1),
+                "peak_mib": round(peak_mib()),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
