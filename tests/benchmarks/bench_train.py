@@ -58,7 +58,8 @@ def hh_split(
 
 
 def reward_config(out: Path, bf16: bool) -> RewardTrainingConfig:
-    """The reward-model settings every stage of this benchmark shares."""
+    """The reward-model settings every stage of this benchmark shares. Activations are
+    checkpointed: without it a bucket of 8 pairs near 1,000 tokens each peaked at 17.6 GiB."""
     return RewardTrainingConfig(
         base="smollm2",
         out=out,
@@ -69,6 +70,7 @@ def reward_config(out: Path, bf16: bool) -> RewardTrainingConfig:
         validation_fraction=0.0,
         seed=0,
         bf16=bf16,
+        gradient_checkpointing=True,
     )
 
 
@@ -111,7 +113,7 @@ def trl_direct_pairs_per_s(pairs: list[PreferencePair], bf16: bool, out: Path) -
         per_device_train_batch_size=8,
         learning_rate=2e-5,
         bf16=bf16,
-        gradient_checkpointing=False,
+        gradient_checkpointing=True,  # as ours: same settings on both sides
         max_length=1024,
         report_to=[],
         save_strategy="no",
