@@ -9,8 +9,8 @@
     python -m training.pipeline evaluate-policy --policy A --parent B --reward R --prompts p.jsonl
 
 Each writes progress lines (progress.jsonl) and a JSON metrics file in its output folder.
-Errors in the input are one line on stderr and exit status 2. For several GPUs, run the same
-command under `accelerate launch -m training.pipeline ...`.
+Errors in the input are one line on stderr and exit status 2. `reward` and `dpo` (HF Trainer)
+also run under `accelerate launch -m training.pipeline ...`; `ppo` is one process for now.
 """
 
 from __future__ import annotations
