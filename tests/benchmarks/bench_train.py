@@ -66,7 +66,7 @@ def reward_config(out: Path, bf16: bool) -> RewardTrainingConfig:
         epochs=1,
         learning_rate=2e-5,
         batch_size=8,
-        max_length=1024,
+        max_length=1536,  # one HH pair is 1,025 tokens with the chat template
         validation_fraction=0.0,
         seed=0,
         bf16=bf16,
@@ -114,7 +114,7 @@ def trl_direct_pairs_per_s(pairs: list[PreferencePair], bf16: bool, out: Path) -
         learning_rate=2e-5,
         bf16=bf16,
         gradient_checkpointing=True,  # as ours: same settings on both sides
-        max_length=1024,
+        max_length=1536,  # one HH pair is 1,025 tokens with the chat template
         report_to=[],
         save_strategy="no",
         use_cpu=True,

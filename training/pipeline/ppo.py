@@ -429,7 +429,7 @@ class PPOTrainer:
             ("approx_kl", approx_kl),
             ("entropy", masked_mean(entropy.detach(), mask)),
         ):
-            stats[name].append(float(value))
+            stats[name].append(float(value.detach()))
 
     def train_step(self) -> dict[str, float]:
         started = time.perf_counter()
