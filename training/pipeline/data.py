@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,18 +128,6 @@ def read_pairs(path: Path) -> list[PreferencePair]:
             pairs.extend(pairs_from_row(row, line))
     validate_pairs(pairs)
     return pairs
-
-
-def write_pairs(pairs: Iterable[PreferencePair], path: Path) -> None:
-    with path.open("w", encoding="utf-8") as handle:
-        for pair in pairs:
-            row = {
-                "prompt": pair.prompt,
-                "chosen": pair.chosen,
-                "rejected": pair.rejected,
-                "margin": pair.margin,
-            }
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def split_by_prompt(

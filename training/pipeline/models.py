@@ -13,7 +13,6 @@ from typing import Any
 
 import torch
 from transformers import (
-    AutoConfig,
     AutoModelForCausalLM,
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -174,7 +173,3 @@ def same_tokenizer(first: str | Path, second: str | Path) -> bool:
     reward model and texts need no re-encoding)."""
     one, two = load_tokenizer(first), load_tokenizer(second)
     return bool(one.get_vocab() == two.get_vocab())
-
-
-def config_of(name_or_path: str | Path) -> Any:
-    return AutoConfig.from_pretrained(resolve_model(name_or_path))

@@ -33,7 +33,12 @@ from training.pipeline.checkpoint import (
 )
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
-from training.pipeline.models import load_causal_lm, load_reward_model, load_tokenizer
+from training.pipeline.models import (
+    load_causal_lm,
+    load_reward_model,
+    load_tokenizer,
+    same_tokenizer,
+)
 from training.pipeline.progress import ProgressLog, write_metrics
 from training.pipeline.reward import score_texts
 
@@ -286,7 +291,7 @@ class PPOTrainer:
     def _value_source(self) -> str:
         """The reward model when it reads the policy's tokens, else the policy itself."""
         reward = self.config.reward
-        if reward and load_tokenizer(reward).get_vocab() == self.tokenizer.get_vocab():
+        if reward and same_tokenizer(reward, self.config.policy):
             return reward
         return self.config.policy
 
