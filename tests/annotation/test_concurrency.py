@@ -35,21 +35,23 @@ def in_thread(work: Callable[[], Any]) -> Callable[[], Any]:
     return run
 
 
-def rate_until_dry(user: Any, seed: int) -> tuple[list[int], int]:
-    """One rater's loop: next, submit, and replay the submit; skip one task in ten."""
+def rate_until_dry(user: Any, seed: int) -> tuple[list[int], int, int]:
+    """One rater's loop: next, submit, and replay the submit; skip one task in ten. Returns
+    the stored judgment ids, the replays answered with the same judgment, and the skips."""
     client = APIClient()
     client.force_authenticate(user=user)
     rng = random.Random(seed)
     stored: list[int] = []
-    replays_ok = 0
+    replays_ok = skips = 0
     while True:
         reply = client.post("/api/v1/assignments/next/")
         if reply.status_code == 204:
-            return stored, replays_ok
+            return stored, replays_ok, skips
         assert reply.status_code == 200, reply.content
         assignment = reply.json()
         if rng.random() < 0.1:
             assert client.post(f"/api/v1/assignments/{assignment['id']}/skip/").status_code == 200
+            skips += 1
             continue
         labels = [r["label"] for r in assignment["responses"]]
         rng.shuffle(labels)
@@ -69,15 +71,23 @@ def test_forty_raters_fill_two_hundred_tasks_exactly_to_overlap() -> None:
     raters = [make_user() for _ in range(40)]
     _, tasks = setup_campaign(raters, tasks=200, overlap=3)
 
-    with ThreadPoolExecutor(max_workers=40) as pool:
-        futures = [
-            pool.submit(in_thread(functools.partial(rate_until_dry, user, seed)))
-            for seed, user in enumerate(raters)
-        ]
-        results = [future.result() for future in futures]
+    # A rater who is told "nothing left" while another still holds a lease stops; if that
+    # lease is then skipped its slot reopens with nobody left to take it. Real raters come
+    # back later; here every rater comes back for another round until a round stores nothing.
+    results: list[tuple[list[int], int, int]] = []
+    for round_number in range(10):
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            futures = [
+                pool.submit(in_thread(functools.partial(rate_until_dry, user, seed)))
+                for seed, user in enumerate(raters, start=round_number * 100)
+            ]
+            this_round = [future.result() for future in futures]
+        results += this_round
+        if not any(ids or skips for ids, _, skips in this_round):
+            break
 
-    stored = [judgment_id for ids, _ in results for judgment_id in ids]
-    assert sum(replays for _, replays in results) == len(stored)
+    stored = [judgment_id for ids, _, _ in results for judgment_id in ids]
+    assert sum(replays for _, replays, _ in results) == len(stored)
     assert len(stored) == len(set(stored)) == Judgment.objects.count()
     assert set(Judgment.objects.values_list("id", flat=True)) == set(stored)
     assert Preference.objects.count() == 6 * len(stored)
