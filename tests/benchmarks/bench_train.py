@@ -57,14 +57,16 @@ def hh_split(
     return train, test, len(parsed.errors)
 
 
-def reward_config(out: Path, bf16: bool) -> RewardTrainingConfig:
+def reward_config(
+    out: Path, bf16: bool, epochs: float = 1.0, learning_rate: float = 2e-5
+) -> RewardTrainingConfig:
     """The reward-model settings every stage of this benchmark shares. Activations are
     checkpointed: without it a bucket of 8 pairs near 1,000 tokens each peaked at 17.6 GiB."""
     return RewardTrainingConfig(
         base="smollm2",
         out=out,
-        epochs=1,
-        learning_rate=2e-5,
+        epochs=epochs,
+        learning_rate=learning_rate,
         batch_size=8,
         max_length=1536,  # one HH pair is 1,025 tokens with the chat template
         validation_fraction=0.0,
@@ -75,10 +77,15 @@ def reward_config(out: Path, bf16: bool) -> RewardTrainingConfig:
 
 
 def reward_accuracy(
-    train: list[PreferencePair], test: list[PreferencePair], out: Path, bf16: bool
+    train: list[PreferencePair],
+    test: list[PreferencePair],
+    out: Path,
+    bf16: bool,
+    epochs: float = 1.0,
+    learning_rate: float = 2e-5,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    metrics = train_reward_model(reward_config(out, bf16), train)
+    metrics = train_reward_model(reward_config(out, bf16, epochs, learning_rate), train)
     tokenizer = load_tokenizer(out / "model", padding_side="right")
     model = load_reward_model(out / "model", tokenizer)
     held_out = evaluate_pairs(model, tokenizer, test)
@@ -175,6 +182,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="reduced sizes: a few minutes")
     parser.add_argument("--fp32", action="store_true", help="no bf16 autocast")
+    parser.add_argument("--epochs", type=float, default=1.0, help="reward-model epochs")
+    parser.add_argument("--lr", type=float, default=2e-5, help="reward-model learning rate")
+    parser.add_argument(
+        "--only-reward", action="store_true", help="only the held-out accuracy (for sweeps)"
+    )
     args = parser.parse_args()
     bf16 = not args.fp32
     torch.set_num_threads(max(1, torch.get_num_threads()))
@@ -182,7 +194,21 @@ def main() -> None:
     throughput_pairs = train[: 48 if args.quick else 160]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        reward = reward_accuracy(train, test, root / "rm", bf16)
+        reward = reward_accuracy(train, test, root / "rm", bf16, args.epochs, args.lr)
+        if args.only_reward:
+            print(
+                json.dumps(
+                    {
+                        "rm_heldout_accuracy": round(reward["accuracy"], 4),
+                        "epochs": args.epochs,
+                        "lr": args.lr,
+                        "calibration_error": round(reward["calibration_error"], 4),
+                        "wall_s": round(reward["wall_s"]),
+                        "peak_mib": round(peak_mib()),
+                    }
+                )
+            )
+            return
         ours = ours_pairs_per_s(throughput_pairs, bf16, root / "ours")
         trl = trl_direct_pairs_per_s(throughput_pairs, bf16, root / "trl")
         ppo = ppo_speed(reward["model"], 3 if args.quick else 4, 8, 64, bf16, root / "ppo")
