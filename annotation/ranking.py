@@ -81,3 +81,26 @@ def implied_pairs(position_tiers: Sequence[Sequence[int]]) -> list[ImpliedPair]:
                     gap = lower_index - upper_index
                     pairs.append(ImpliedPair(better, worse, is_tie=False, tier_gap=gap))
     return pairs
+
+
+def pair_relations(tiers: Sequence[Sequence[int]]) -> dict[tuple[int, int], int]:
+    """For tiers of item ids, each unordered pair (low id, high id) -> +1 when the low id is
+    ranked better, -1 when worse, 0 when tied."""
+    tier_of = {item: index for index, tier in enumerate(tiers) for item in tier}
+    items = sorted(tier_of)
+    relations: dict[tuple[int, int], int] = {}
+    for i, low in enumerate(items):
+        for high in items[i + 1 :]:
+            gap = tier_of[high] - tier_of[low]
+            relations[(low, high)] = (gap > 0) - (gap < 0)
+    return relations
+
+
+def ranking_agreement(
+    expected: Sequence[Sequence[int]], given: Sequence[Sequence[int]]
+) -> tuple[int, int]:
+    """(pairs on which `given` says what `expected` says, pairs compared); ties must match
+    ties. Pairs missing from either side are not compared."""
+    want, got = pair_relations(expected), pair_relations(given)
+    shared = want.keys() & got.keys()
+    return sum(want[pair] == got[pair] for pair in shared), len(shared)
