@@ -3,7 +3,8 @@
 Accepted rows (JSONL objects, or CSV rows with the same column names):
 - prompts: `prompt` (text) or `conversation` / `messages` (list of {role, content}), with
   optional `responses` (list of texts or of {text, generator}; in CSV, columns `response_1`..),
-  `metadata`, `id`;
+  `metadata`, `id`, and optionally `gold_ranking`: the expected ranking that makes the task a
+  gold task, as tiers of 1-based response numbers, best first (`[[2], [1, 3]]`);
 - preferences: `prompt` + `chosen` + `rejected` (texts, or TRL's conversational message lists),
   or `chosen` + `rejected` alone: whole conversations (TRL's implicit-prompt form) or Anthropic
   HH transcripts ("\\n\\nHuman: ...\\n\\nAssistant: ...").
@@ -38,6 +39,8 @@ class PromptRecord:
     responses: list[ResponseRecord]
     metadata: dict[str, Any] = field(default_factory=dict)
     external_id: str = ""
+    # Tiers of 0-based response indices; set for gold tasks.
+    gold_ranking: list[list[int]] | None = None
 
 
 @dataclass(frozen=True)
@@ -246,9 +249,36 @@ def _record(row: object, line: int, cells_are_text: bool) -> PromptRecord | Pref
         if "chosen" not in row or "rejected" not in row:
             raise RowInvalid("a preference row needs both chosen and rejected")
         return _preference(row, line, cells_are_text)
+    responses = _responses(row)
     return PromptRecord(
-        line, _conversation(row, cells_are_text), _responses(row), _metadata(row), _id(row)
+        line,
+        _conversation(row, cells_are_text),
+        responses,
+        _metadata(row),
+        _id(row),
+        _gold_ranking(row.get("gold_ranking"), len(responses)),
     )
+
+
+def _gold_ranking(value: object, count: int) -> list[list[int]] | None:
+    """1-based response numbers in tiers -> 0-based tiers; every response exactly once."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise RowInvalid("gold_ranking must be JSON tiers such as [[2], [1, 3]]") from None
+    if count < 2:
+        raise RowInvalid("gold_ranking needs the row's responses")
+    if not isinstance(value, list) or not all(isinstance(tier, list) and tier for tier in value):
+        raise RowInvalid("gold_ranking must be a list of non-empty tiers")
+    numbers = [n for tier in value for n in tier]
+    if any(not isinstance(n, int) or isinstance(n, bool) for n in numbers) or sorted(
+        numbers
+    ) != list(range(1, count + 1)):
+        raise RowInvalid(f"gold_ranking must name responses 1..{count} exactly once each")
+    return [[n - 1 for n in tier] for tier in value]
 
 
 def parse_row(row: object, line: int, parsed: ParsedImport, cells_are_text: bool = False) -> None:

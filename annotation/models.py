@@ -9,6 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.utils import timezone
 
 
@@ -70,7 +71,24 @@ class Campaign(models.Model):
     responses_per_task = models.PositiveSmallIntegerField(default=4)
     overlap = models.PositiveSmallIntegerField(default=3, help_text="Raters per task.")
     lease_ttl_s = models.PositiveIntegerField(default=1800)
-    gold_rate = models.FloatField(default=0.0)
+    gold_rate = models.FloatField(
+        default=0.0, help_text="Share of claims served from the campaign's gold tasks."
+    )
+    onboarding_gold = models.PositiveSmallIntegerField(
+        default=0, help_text="A new rater's first this-many tasks are gold tasks."
+    )
+    repeat_rate = models.FloatField(
+        default=0.0,
+        help_text="Share of claims that repeat a task the rater already judged, in swapped order.",
+    )
+    # The automatic pause rule: gold accuracy below this after at least pause_gold_min_items
+    # gold judgments pauses the rater (None: no rule).
+    pause_gold_accuracy_below = models.FloatField(null=True, blank=True)
+    pause_gold_min_items = models.PositiveSmallIntegerField(default=10)
+    reading_floor_ms_per_char = models.FloatField(
+        default=15.0,
+        help_text="A judgment faster than this per character shown counts as too fast to read.",
+    )
     judgment_mode = models.CharField(
         max_length=16, choices=JudgmentMode.choices, default=JudgmentMode.RANK
     )
@@ -96,6 +114,18 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(lease_ttl_s__gte=30), name="campaign_lease_at_least_30s"
+            ),
+            models.CheckConstraint(
+                condition=Q(repeat_rate__gte=0) & Q(repeat_rate__lte=0.5),
+                name="campaign_repeat_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(pause_gold_accuracy_below__isnull=True)
+                | (Q(pause_gold_accuracy_below__gte=0) & Q(pause_gold_accuracy_below__lte=1)),
+                name="campaign_pause_rule_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(reading_floor_ms_per_char__gte=0), name="campaign_reading_floor_range"
             ),
             models.CheckConstraint(
                 condition=~Q(judgment_mode="pairwise") | Q(responses_per_task=2),
@@ -135,6 +165,10 @@ class Prompt(models.Model):
 class Response(models.Model):
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="responses")
     text = models.TextField()
+    # Kept by the database (the quality report reads lengths for a million pairs at once).
+    length_chars = models.GeneratedField(
+        expression=Length("text"), output_field=models.IntegerField(), db_persist=True
+    )
     # Who wrote it: an external name, or a training ModelVersion id (annotation never imports
     # training, so this is a plain integer). Raters never see either.
     generator = models.CharField(max_length=200, blank=True)
@@ -207,12 +241,24 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     skip_reason = models.CharField(max_length=500, blank=True)
+    # A repeat shows a task the rater already judged again, in reversed order, to measure
+    # self-consistency; it never counts towards the task and writes no preferences.
+    is_repeat = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
             # One row per (task, rater) ever: so at most one live lease, and a task that was
-            # judged or skipped is never offered to that rater again.
-            models.UniqueConstraint(fields=["task", "rater"], name="one_assignment_per_task_rater"),
+            # judged or skipped is never offered to that rater again. Plus at most one repeat.
+            models.UniqueConstraint(
+                fields=["task", "rater"],
+                condition=Q(is_repeat=False),
+                name="one_assignment_per_task_rater",
+            ),
+            models.UniqueConstraint(
+                fields=["task", "rater"],
+                condition=Q(is_repeat=True),
+                name="one_repeat_per_task_rater",
+            ),
         ]
         indexes = [
             models.Index(
@@ -276,10 +322,20 @@ class Judgment(models.Model):
     server_time_ms = models.PositiveIntegerField(null=True, blank=True)
     client_time_ms = models.PositiveIntegerField(null=True, blank=True)
     submitted_at = models.DateTimeField(default=timezone.now)
+    is_repeat = models.BooleanField(default=False, help_text="A self-consistency repeat.")
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["task", "rater"], name="one_judgment_per_task_rater"),
+            models.UniqueConstraint(
+                fields=["task", "rater"],
+                condition=Q(is_repeat=False),
+                name="one_judgment_per_task_rater",
+            ),
+            models.UniqueConstraint(
+                fields=["task", "rater"],
+                condition=Q(is_repeat=True),
+                name="one_repeat_judgment_per_task_rater",
+            ),
             models.UniqueConstraint(
                 fields=["rater", "idempotency_key"], name="unique_idempotency_key_per_rater"
             ),

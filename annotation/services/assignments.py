@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from annotation.errors import Conflict, NotAllowed, NotFound
@@ -84,11 +84,13 @@ def _tables() -> dict[str, str]:
 # Plain SQL: building this query with the ORM cost more than running it (profiled).
 _CANDIDATE_SQL = """
 SELECT t.id, t.response_ids, t.submitted_count, t.required_judgments, t.prompt_id,
-       p.conversation, c.id, c.name, c.guidelines, c.judgment_mode, c.lease_ttl_s
+       p.conversation, c.id, c.name, c.guidelines, c.judgment_mode, c.lease_ttl_s,
+       c.gold_rate, c.onboarding_gold, c.repeat_rate
 FROM {task} t
 JOIN {campaign} c ON c.id = t.campaign_id
 JOIN {prompt} p ON p.id = t.prompt_id
-WHERE c.status = 'active' AND t.status = 'open' AND t.submitted_count < t.required_judgments
+WHERE c.status = 'active' AND t.status = 'open' AND NOT t.is_gold
+  AND t.submitted_count < t.required_judgments
   AND t.campaign_id IN (
     SELECT pc.campaign_id FROM {pool_campaigns} pc
     JOIN {pool_members} pm ON pm.raterpool_id = pc.raterpool_id WHERE pm.user_id = %s)
@@ -138,6 +140,9 @@ def _lock_candidate(rater: User, now: Any, skip_ids: list[int]) -> RankingTask |
         guidelines,
         mode,
         lease_ttl_s,
+        gold_rate,
+        onboarding_gold,
+        repeat_rate,
     ) = row
     task = RankingTask(
         id=task_id,
@@ -152,6 +157,9 @@ def _lock_candidate(rater: User, now: Any, skip_ids: list[int]) -> RankingTask |
         guidelines=guidelines,
         judgment_mode=mode,
         lease_ttl_s=lease_ttl_s,
+        gold_rate=gold_rate,
+        onboarding_gold=onboarding_gold,
+        repeat_rate=repeat_rate,
     )
     task.prompt = Prompt(id=prompt_id, conversation=_json(conversation), campaign_id=campaign_id)
     return task
@@ -165,16 +173,88 @@ def _has_free_slot(task: RankingTask, now: Any) -> bool:
     return bool(task.submitted_count + live < task.required_judgments)
 
 
-def _new_assignment(task: RankingTask, rater: User, now: datetime) -> Assignment:
-    order = list(task.response_ids)
-    _shuffler.shuffle(order)
+def _new_assignment(
+    task: RankingTask,
+    rater: User,
+    now: datetime,
+    *,
+    order: list[int] | None = None,
+    is_repeat: bool = False,
+) -> Assignment:
+    if order is None:
+        order = list(task.response_ids)
+        _shuffler.shuffle(order)
     return Assignment.objects.create(
         task=task,
         rater=rater,
         display_order=order,
         leased_at=now,
         expires_at=now + timedelta(seconds=task.campaign.lease_ttl_s),
+        is_repeat=is_repeat,
     )
+
+
+def _gold_due(campaign: Campaign, rater: User) -> bool:
+    """Onboarding first (a new rater's first N tasks are gold), then the campaign's rate."""
+    if campaign.onboarding_gold:
+        mine = Assignment.objects.filter(
+            rater=rater, task__campaign=campaign, is_repeat=False
+        ).exclude(status=AssignmentStatus.SKIPPED)
+        gold = mine.filter(task__is_gold=True).count()
+        if gold < campaign.onboarding_gold and gold == mine.count():
+            return True
+    return _shuffler.random() < campaign.gold_rate
+
+
+def _gold_task(campaign: Campaign, rater: User) -> RankingTask | None:
+    """A random gold task of the campaign this rater has not seen. Gold tasks never fill, so
+    no row lock is needed; the rater's profile lock serializes their own claims."""
+    task = (
+        RankingTask.objects.filter(campaign=campaign, is_gold=True)
+        .exclude(assignments__rater=rater)
+        .select_related("prompt")
+        .order_by("?")
+        .first()
+    )
+    if task is not None:
+        task.campaign = campaign
+    return task
+
+
+def _repeat_of(campaign: Campaign, rater: User) -> Assignment | None:
+    """A random task the rater judged in this campaign and was not yet shown again."""
+    return (
+        Assignment.objects.filter(
+            rater=rater,
+            task__campaign=campaign,
+            task__is_gold=False,
+            status=AssignmentStatus.SUBMITTED,
+            is_repeat=False,
+        )
+        .exclude(
+            Exists(Assignment.objects.filter(task=OuterRef("task"), rater=rater, is_repeat=True))
+        )
+        .select_related("task__prompt")
+        .order_by("?")
+        .first()
+    )
+
+
+def _mixed_in(campaign: Campaign, rater: User, now: datetime) -> Assignment | None:
+    """A gold task or a repeat in place of the regular candidate, at the campaign's rates.
+    Both look to the rater like any other task."""
+    if (campaign.onboarding_gold or campaign.gold_rate) and _gold_due(campaign, rater):
+        gold = _gold_task(campaign, rater)
+        if gold is not None:
+            return _new_assignment(gold, rater, now)
+    if campaign.repeat_rate and _shuffler.random() < campaign.repeat_rate:
+        original = _repeat_of(campaign, rater)
+        if original is not None:
+            task = original.task
+            task.campaign = campaign
+            swapped = list(reversed(original.display_order))
+            return _new_assignment(task, rater, now, order=swapped, is_repeat=True)
+    return None
 
 
 def claim_next_assignment(*, rater: User) -> Assignment | None:
@@ -194,7 +274,8 @@ def claim_next_assignment(*, rater: User) -> Assignment | None:
             if task is None:
                 return None
             if _has_free_slot(task, db_now):
-                return _new_assignment(task, rater, now)
+                mixed = _mixed_in(task.campaign, rater, now)
+                return mixed or _new_assignment(task, rater, now)
             stepped_over.append(task.pk)
         return None
 

@@ -134,8 +134,14 @@ def _write_prompts(
             prompt=prompt,
             response_ids=by_prompt[prompt.pk],
             required_judgments=campaign.overlap,
+            is_gold=record.gold_ranking is not None,
+            gold_ranking=(
+                [[by_prompt[prompt.pk][i] for i in tier] for tier in record.gold_ranking]
+                if record.gold_ranking is not None
+                else None
+            ),
         )
-        for prompt in prompts
+        for prompt, record in zip(prompts, records, strict=True)
         if prompt.pk in by_prompt
     ]
     RankingTask.objects.bulk_create(tasks)

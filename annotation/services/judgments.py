@@ -23,6 +23,7 @@ from annotation.models import (
     Strength,
 )
 from annotation.ranking import RankingError, implied_pairs, labels_for, parse_tiers
+from annotation.services.gold import apply_pause_rule
 
 FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
 MAX_CLIENT_TIME_MS = 24 * 3600 * 1000
@@ -90,6 +91,7 @@ class _Locked:
     assignment: Assignment
     judgment_mode: str
     rater_status: str | None
+    is_gold: bool
 
 
 def _lock(rater: User, assignment_id: int) -> _Locked:
@@ -97,13 +99,15 @@ def _lock(rater: User, assignment_id: int) -> _Locked:
         Assignment.objects.select_for_update(of=("self",))
         .filter(pk=assignment_id, rater=rater)
         .annotate(
-            mode=F("task__campaign__judgment_mode"), rater_status=F("rater__rater_profile__status")
+            mode=F("task__campaign__judgment_mode"),
+            rater_status=F("rater__rater_profile__status"),
+            is_gold=F("task__is_gold"),
         )
         .first()
     )
     if row is None:
         raise NotFound("No such assignment.", code="assignment_not_found")
-    return _Locked(row, row.mode, row.rater_status)
+    return _Locked(row, row.mode, row.rater_status, row.is_gold)
 
 
 def _replay(assignment: Assignment, key: str) -> Judgment:
@@ -199,7 +203,10 @@ def _store(rater: User, locked: _Locked, submission: Submission) -> Judgment:
     _check_strength(mode, tiers, submission.strength)
     now = timezone.now()
     was_late = not assignment.is_live(now)
-    counted = _count_towards_task(assignment.task_id)
+    # Gold tasks never fill and repeats are a second look: neither counts towards the task.
+    counted = (
+        True if assignment.is_repeat or locked.is_gold else _count_towards_task(assignment.task_id)
+    )
     order = assignment.display_order
     judgment = Judgment.objects.create(
         assignment=assignment,
@@ -215,9 +222,13 @@ def _store(rater: User, locked: _Locked, submission: Submission) -> Judgment:
         server_time_ms=int((now - assignment.leased_at).total_seconds() * 1000),
         client_time_ms=submission.client_time_ms,
         submitted_at=now,
+        is_repeat=assignment.is_repeat,
     )
-    _write_preferences(judgment, assignment, tiers, mode, submission.strength)
+    if not assignment.is_repeat:  # a repeat is measured against the first look, not trained on
+        _write_preferences(judgment, assignment, tiers, mode, submission.strength)
     Assignment.objects.filter(pk=assignment.pk).update(
         status=AssignmentStatus.SUBMITTED, finished_at=now
     )
+    if locked.is_gold and not assignment.is_repeat:
+        apply_pause_rule(rater=rater, task_id=assignment.task_id)
     return judgment
