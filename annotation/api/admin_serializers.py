@@ -18,6 +18,7 @@ class CampaignSerializer(serializers.ModelSerializer):
     task_count = serializers.IntegerField(read_only=True, default=0)
     complete_count = serializers.IntegerField(read_only=True, default=0)
     judgment_count = serializers.IntegerField(read_only=True, default=0)
+    gold_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
         model = Campaign
@@ -29,12 +30,18 @@ class CampaignSerializer(serializers.ModelSerializer):
             "overlap",
             "lease_ttl_s",
             "gold_rate",
+            "onboarding_gold",
+            "repeat_rate",
+            "pause_gold_accuracy_below",
+            "pause_gold_min_items",
+            "reading_floor_ms_per_char",
             "judgment_mode",
             "status",
             "created_at",
             "task_count",
             "complete_count",
             "judgment_count",
+            "gold_count",
         ]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {
@@ -42,6 +49,11 @@ class CampaignSerializer(serializers.ModelSerializer):
             "overlap": {"min_value": 1, "max_value": 100},
             "lease_ttl_s": {"min_value": 30, "max_value": 7 * 24 * 3600},
             "gold_rate": {"min_value": 0.0, "max_value": 1.0},
+            "onboarding_gold": {"min_value": 0, "max_value": 1000},
+            "repeat_rate": {"min_value": 0.0, "max_value": 0.5},
+            "pause_gold_accuracy_below": {"min_value": 0.0, "max_value": 1.0},
+            "pause_gold_min_items": {"min_value": 1, "max_value": 1000},
+            "reading_floor_ms_per_char": {"min_value": 0.0, "max_value": 1000.0},
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -171,6 +183,12 @@ class ExportQuerySerializer(serializers.Serializer):
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     include_ties = serializers.BooleanField(default=False)
+    pairs = serializers.ChoiceField(
+        choices=["all", "consensus"],
+        default="all",
+        help_text="all: every judgment's pairs; consensus: per task, the Bradley-Terry "
+        "consensus over all raters (margin = its log-odds).",
+    )
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
@@ -188,3 +206,32 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "details",
             "created_at",
         ]
+
+
+class TaskResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    text = serializers.CharField()
+    generator = serializers.CharField()
+
+
+class AdminTaskSerializer(serializers.Serializer):
+    """A task as admins see it: ids, texts, generators, and its gold ranking if any."""
+
+    id = serializers.IntegerField()
+    prompt = serializers.ListField(child=serializers.DictField(child=serializers.CharField()))
+    responses = TaskResponseSerializer(many=True)
+    status = serializers.CharField()
+    submitted_count = serializers.IntegerField()
+    required_judgments = serializers.IntegerField()
+    is_gold = serializers.BooleanField()
+    gold_ranking = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()), allow_null=True
+    )
+
+
+class GoldInSerializer(serializers.Serializer):
+    ranking = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), allow_empty=False),
+        allow_empty=False,
+        help_text="Tiers of the task's response ids, best first; ids in one tier are tied.",
+    )

@@ -21,7 +21,7 @@ from annotation.api import admin_serializers as s
 from annotation.api.permissions import IsAdmin, IsAdminOrMLEngineer, acting_user
 from annotation.exporting import EXPORT_FORMATS, render_export
 from annotation.models import AuditEvent, Campaign, Judgment, RaterPool, Role, TaskStatus
-from annotation.selectors import PreferenceFilter, iter_preference_rows
+from annotation.selectors import PreferenceFilter, iter_consensus_rows, iter_preference_rows
 from annotation.services.audit import record_audit_event
 from annotation.services.importing import import_file
 from annotation.services.profiles import role_of
@@ -51,6 +51,7 @@ class CampaignViewSet(
                 "tasks", filter=Q(tasks__status=TaskStatus.COMPLETE), distinct=True
             ),
             judgment_count=Count("tasks__judgments", distinct=True),
+            gold_count=Count("tasks", filter=Q(tasks__is_gold=True), distinct=True),
         ).order_by("-id")
 
     def perform_create(self, serializer: Any) -> None:
@@ -277,8 +278,13 @@ class ExportView(APIView):
             include_ties=args["include_ties"],
         )
         content_type, extension = EXPORT_FORMATS[args["format"]]
+        rows = (
+            iter_consensus_rows(filters)
+            if args["pairs"] == "consensus"
+            else iter_preference_rows(filters)
+        )
         response = StreamingHttpResponse(
-            render_export(iter_preference_rows(filters), args["format"]), content_type=content_type
+            render_export(rows, args["format"]), content_type=content_type
         )
         response["Content-Disposition"] = (
             f'attachment; filename="preferences-{args["format"]}.{extension}"'

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from annotation.api import admin_views, rater_views
+from annotation.api import admin_views, quality_views, rater_views
 
 router = DefaultRouter()
 router.register("campaigns", admin_views.CampaignViewSet, basename="campaign")
@@ -31,6 +31,17 @@ urlpatterns = [
         admin_views.CampaignImportView.as_view(),
         name="campaign-import",
     ),
+    path(
+        "campaigns/<int:pk>/tasks/",
+        quality_views.CampaignTasksView.as_view(),
+        name="campaign-tasks",
+    ),
+    path(
+        "campaigns/<int:pk>/quality/",
+        quality_views.QualityReportView.as_view(),
+        name="campaign-quality",
+    ),
+    path("tasks/<int:pk>/gold/", quality_views.TaskGoldView.as_view(), name="task-gold"),
     path("pools/<int:pk>/members/", admin_views.PoolMembersView.as_view(), name="pool-members"),
     path(
         "pools/<int:pk>/campaigns/", admin_views.PoolCampaignsView.as_view(), name="pool-campaigns"

@@ -120,9 +120,15 @@ def test_create_campaign(admin: Client) -> None:
     assert {k: v for k, v in body.items() if k != "created_at"} == {
         "id": campaign.pk,
         **CAMPAIGN,
+        "onboarding_gold": 0,
+        "repeat_rate": 0.0,
+        "pause_gold_accuracy_below": None,
+        "pause_gold_min_items": 10,
+        "reading_floor_ms_per_char": 15.0,
         "task_count": 0,
         "complete_count": 0,
         "judgment_count": 0,
+        "gold_count": 0,
     }
     assert campaign.created_by == admin.user
     assert audit_log(admin) == [

@@ -44,6 +44,8 @@ class World:
     spare_pool_id: int
     own_assignment_id: int | None
     judgment_id: int
+    task_id: int
+    task_response_ids: list[int]
 
 
 def build_world(role: str, client_for: ClientFor) -> World:
@@ -70,6 +72,8 @@ def build_world(role: str, client_for: ClientFor) -> World:
         spare_pool_id=make_pool(members=[], campaigns=[], name="spare").pk,
         own_assignment_id=own.pk if own is not None else None,
         judgment_id=judgment.pk,
+        task_id=judgment.task_id,
+        task_response_ids=list(judgment.task.response_ids),
     )
 
 
@@ -112,6 +116,14 @@ ENDPOINTS: dict[str, tuple[str, str, Body]] = {
         lambda w: {"guidelines": "Be careful."},
     ),
     "campaign import": ("post", "/api/v1/campaigns/{campaign}/import/", lambda w: upload()),
+    "campaign tasks": ("get", "/api/v1/campaigns/{campaign}/tasks/", NO_BODY),
+    "campaign quality": ("get", "/api/v1/campaigns/{campaign}/quality/", NO_BODY),
+    "task gold": (
+        "put",
+        "/api/v1/tasks/{task}/gold/",
+        lambda w: {"ranking": [w.task_response_ids]},
+    ),
+    "task ungold": ("delete", "/api/v1/tasks/{task}/gold/", NO_BODY),
     "pool list": ("get", "/api/v1/pools/", NO_BODY),
     "pool create": ("post", "/api/v1/pools/", lambda w: {"name": "new pool"}),
     "pool detail": ("get", "/api/v1/pools/{pool}/", NO_BODY),
@@ -160,6 +172,10 @@ MATRIX: list[tuple[str, int, int, int, int]] = [
     ("campaign create",      401,     403,      403,       201),
     ("campaign update",      401,     403,      403,       200),
     ("campaign import",      401,     403,      403,       201),
+    ("campaign tasks",       401,     403,      403,       200),
+    ("campaign quality",     401,     403,      403,       200),
+    ("task gold",            401,     403,      403,       200),
+    ("task ungold",          401,     403,      403,       200),
     ("pool list",            401,     403,      403,       200),
     ("pool create",          401,     403,      403,       201),
     ("pool detail",          401,     403,      403,       200),
@@ -203,6 +219,7 @@ def test_permission_matrix(endpoint: str, role: str, expected: int, client_for: 
         spare_pool=world.spare_pool_id,
         other=world.other.pk,
         judgment=world.judgment_id,
+        task=world.task_id,
     )
     data = body(world)
     multipart = endpoint == "campaign import"

@@ -1,0 +1,366 @@
+"""Synthetic raters with set traits, and synthetic prompts with a hidden true quality. Pure:
+no ORM, no HTTP; `manage.py simulate_raters` drives the rater API with them.
+
+How one simulated rater answers a pair (pairwise campaigns), each step drawn in turn:
+
+1. with probability `tie_rate`: a tie (strength about_same);
+2. with probability `position_bias`: the response shown first, whatever it says;
+3. with probability `length_bias`: the longer response (by characters; equal lengths go on
+   to the next step);
+4. a spammer (`spam`): either response at random;
+5. with probability `accuracy`: the response of higher true quality, else the other one.
+
+So a rater with position bias b and accuracy a follows the truth with probability about
+b/2 + (1 - b) a, and picks the first-shown response b + (1 - b)/2 of the time.
+
+For K > 2 responses (rank campaigns, no ties): position bias keeps the display order, length
+bias sorts longest first, a spammer shuffles, and otherwise the rater sorts by true rank plus
+Gaussian noise, rank_i + N(0, σ²) with σ = 1 / (√2 Φ⁻¹(accuracy)): two responses adjacent
+in the true order are one rank apart, so each such pair comes out in the true order with
+probability Φ(1 / (σ√2)) = accuracy exactly. Accuracy 0.5 is a uniform shuffle; below 0.5
+the rater sorts the same way with 1 - accuracy and reverses (systematically wrong).
+
+Time spent (client_time_ms) is lognormal: median = words shown × `ms_per_word`, log-sd
+TIME_LOG_SD.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from statistics import NormalDist
+from typing import Any
+
+TIME_LOG_SD = 0.5
+MAX_CLIENT_TIME_MS = 24 * 3600 * 1000
+CLEAN_MS_PER_WORD = 250.0
+SPAM_MS_PER_WORD = 15.0
+# Quality gaps (on the 0..1 scale) from which a correct pairwise answer says better / much
+# better; below the first, slightly better.
+BETTER_GAP = 0.2
+MUCH_BETTER_GAP = 0.5
+CONCISE_WORDS = 50  # fallback quality halves at this many words
+
+_PROBABILITIES = ("accuracy", "position_bias", "length_bias", "tie_rate")
+
+
+class TraitsInvalid(ValueError):
+    """A trait set that cannot describe a rater."""
+
+
+@dataclass(frozen=True)
+class RaterTraits:
+    """What a simulated rater does; see the module docstring for the exact behaviour."""
+
+    accuracy: float = 0.85
+    position_bias: float = 0.0
+    length_bias: float = 0.0
+    spam: bool = False
+    tie_rate: float = 0.03
+    ms_per_word: float = CLEAN_MS_PER_WORD
+
+    def __post_init__(self) -> None:
+        for name in _PROBABILITIES:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise TraitsInvalid(f"{name} must be a number, got {value!r}")
+            if not 0.0 <= value <= 1.0:
+                raise TraitsInvalid(f"{name} must be between 0 and 1, got {value!r}")
+        if not isinstance(self.spam, bool):
+            raise TraitsInvalid(f"spam must be true or false, got {self.spam!r}")
+        speed = self.ms_per_word
+        if isinstance(speed, bool) or not isinstance(speed, int | float) or not speed > 0:
+            raise TraitsInvalid(f"ms_per_word must be a positive number, got {speed!r}")
+        if not math.isfinite(speed):
+            raise TraitsInvalid(f"ms_per_word must be finite, got {speed!r}")
+
+    @classmethod
+    def from_mapping(cls, raw: object, base: RaterTraits | None = None) -> RaterTraits:
+        """Traits from a JSON object; keys left out keep `base`'s (default) values."""
+        if not isinstance(raw, Mapping):
+            raise TraitsInvalid(f"traits must be a JSON object, got {type(raw).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(str(key) for key in raw if key not in known)
+        if unknown:
+            raise TraitsInvalid(
+                f"unknown trait {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return replace(base or cls(), **raw)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def spammer(base: RaterTraits) -> RaterTraits:
+    """A spammer: random answers (so accuracy 0.5 in effect), read at a glance."""
+    return replace(base, spam=True, accuracy=0.5, ms_per_word=SPAM_MS_PER_WORD)
+
+
+def assign_traits(
+    count: int,
+    *,
+    clean: RaterTraits,
+    position_biased: int = 0,
+    position_bias: float = 0.8,
+    length_biased: int = 0,
+    length_bias: float = 0.8,
+    spammers: int = 0,
+) -> list[RaterTraits]:
+    """Traits for `count` raters: clean ones first, then the position-biased, the
+    length-biased and the spammers, in that order, at the end of the list."""
+    special = position_biased + length_biased + spammers
+    if special > count:
+        raise TraitsInvalid(
+            f"{special} biased raters and spammers asked for, but only {count} raters"
+        )
+    return (
+        [clean] * (count - special)
+        + [replace(clean, position_bias=position_bias)] * position_biased
+        + [replace(clean, length_bias=length_bias)] * length_biased
+        + [spammer(clean)] * spammers
+    )
+
+
+# -- answering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShownResponse:
+    """A response as the rater sees it (label, text) plus its hidden true quality."""
+
+    label: str
+    text: str
+    quality: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rater submits: tiers of labels best first, a strength (pairwise only)."""
+
+    ranking: list[list[str]]
+    strength: str
+    client_time_ms: int
+
+
+def decide(
+    traits: RaterTraits,
+    shown: Sequence[ShownResponse],
+    *,
+    pairwise: bool,
+    prompt_words: int,
+    rng: random.Random,
+) -> Decision:
+    """The rater's answer to one assignment, responses in display order."""
+    words = prompt_words + sum(len(response.text.split()) for response in shown)
+    time_ms = reading_time_ms(traits, words, rng)
+    if pairwise:
+        ranking, strength = _answer_pair(traits, shown[0], shown[1], rng)
+        return Decision(ranking, strength, time_ms)
+    return Decision([[r.label] for r in _rank(traits, shown, rng)], "", time_ms)
+
+
+def reading_time_ms(traits: RaterTraits, words: int, rng: random.Random) -> int:
+    median = max(words, 1) * traits.ms_per_word
+    return min(MAX_CLIENT_TIME_MS, max(1, round(median * rng.lognormvariate(0.0, TIME_LOG_SD))))
+
+
+def _answer_pair(
+    traits: RaterTraits, first: ShownResponse, second: ShownResponse, rng: random.Random
+) -> tuple[list[list[str]], str]:
+    if rng.random() < traits.tie_rate:
+        return [[first.label, second.label]], "about_same"
+    chosen, strength = _choose(traits, first, second, rng)
+    other = second if chosen is first else first
+    return [[chosen.label], [other.label]], strength
+
+
+def _choose(
+    traits: RaterTraits, first: ShownResponse, second: ShownResponse, rng: random.Random
+) -> tuple[ShownResponse, str]:
+    """The chosen one of a pair and the strength the rater claims for it."""
+    if rng.random() < traits.position_bias:
+        return first, _careless_strength(rng)
+    if rng.random() < traits.length_bias and len(first.text) != len(second.text):
+        return max(first, second, key=lambda r: len(r.text)), _careless_strength(rng)
+    if traits.spam:
+        return rng.choice((first, second)), _careless_strength(rng)
+    if first.quality == second.quality:
+        return rng.choice((first, second)), "slightly_better"
+    better, worse = (first, second) if first.quality > second.quality else (second, first)
+    if rng.random() < traits.accuracy:
+        return better, _strength_for_gap(better.quality - worse.quality)
+    return worse, "slightly_better"
+
+
+def _careless_strength(rng: random.Random) -> str:
+    return rng.choice(("much_better", "better", "better", "slightly_better"))
+
+
+def _strength_for_gap(gap: float) -> str:
+    if gap >= MUCH_BETTER_GAP:
+        return "much_better"
+    return "better" if gap >= BETTER_GAP else "slightly_better"
+
+
+def _rank(
+    traits: RaterTraits, shown: Sequence[ShownResponse], rng: random.Random
+) -> list[ShownResponse]:
+    if rng.random() < traits.position_bias:
+        return list(shown)
+    if rng.random() < traits.length_bias:
+        return sorted(shown, key=lambda r: -len(r.text))
+    if traits.spam:
+        return rng.sample(list(shown), len(shown))
+    return noisy_sort(shown, traits.accuracy, rng)
+
+
+def noisy_sort(
+    shown: Sequence[ShownResponse], accuracy: float, rng: random.Random
+) -> list[ShownResponse]:
+    """Sort by true rank plus noise, so each truly adjacent pair keeps its true order with
+    probability `accuracy` (see the module docstring)."""
+    if accuracy == 0.5:
+        return rng.sample(list(shown), len(shown))
+    by_truth = sorted(shown, key=lambda r: -r.quality)
+    follows = max(accuracy, 1.0 - accuracy)
+    sigma = 0.0 if follows == 1.0 else 1.0 / (math.sqrt(2) * NormalDist().inv_cdf(follows))
+    scored = sorted(
+        enumerate(by_truth), key=lambda pair: pair[0] + (rng.gauss(0.0, sigma) if sigma else 0)
+    )
+    ranked = [response for _, response in scored]
+    return ranked if accuracy >= 0.5 else ranked[::-1]
+
+
+# -- hidden quality -------------------------------------------------------------------------
+
+QualityKey = tuple[tuple[tuple[str, str], ...], str]
+
+
+def quality_key(conversation: Sequence[Mapping[str, Any]], text: str) -> QualityKey:
+    """How the simulator finds a shown response's hidden quality: the conversation and the
+    response text, which is all the rater API shows."""
+    turns = tuple((str(m.get("role", "")), str(m.get("content", ""))) for m in conversation)
+    return turns, text
+
+
+def concise_quality(text: str) -> float:
+    """Quality of a response without a stored sim_quality: the more concise, the better,
+    1 / (1 + words / 50), in (0, 1]. Length bias then works against the truth."""
+    return 1.0 / (1.0 + len(text.split()) / CONCISE_WORDS)
+
+
+def stored_quality(metadata: object, text: str) -> float:
+    """metadata["sim_quality"] when it is a number, else concise_quality(text)."""
+    value = metadata.get("sim_quality") if isinstance(metadata, Mapping) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return concise_quality(text)
+
+
+# -- synthetic prompts ----------------------------------------------------------------------
+
+TOPICS = (
+    "keep basil alive indoors",
+    "boil an egg with a soft yolk",
+    "fix a squeaky door hinge",
+    "learn to touch type",
+    "clean a cast iron pan",
+    "remember people's names",
+    "start running without injury",
+    "make bread rise faster",
+    "get a cat used to a carrier",
+    "write a polite complaint letter",
+    "keep a sourdough starter",
+    "save money on groceries",
+    "fall asleep more easily",
+    "repot a large houseplant",
+    "plan a week of lunches",
+    "stop a dripping tap",
+    "teach a dog to sit",
+    "prepare for a job interview",
+    "sharpen a kitchen knife",
+    "read more books each year",
+)
+QUESTIONS = (
+    "How do I {topic}?",
+    "What is the easiest way to {topic}?",
+    "Any tips to {topic}?",
+    "I want to {topic}. Where do I start?",
+)
+# Stems of 14 words in every band, so length says nothing about quality.
+STEMS = {
+    "good": (
+        "start with one small step, check the result, and adjust before you go further.",
+        "follow a tested routine and change one thing at a time when it fails.",
+        "use the right tool and give it a few calm minutes every single day.",
+    ),
+    "fair": (
+        "it mostly takes patience, and trying a few of the common methods usually helps.",
+        "most people manage it with practice, though the details depend on your own case.",
+        "look up a guide and try it, since the usual advice works for many.",
+    ),
+    "poor": (
+        "just do whatever feels right to you and never worry about it at all.",
+        "it is impossible to say anything useful about this, so maybe just skip it.",
+        "buy the most expensive thing you can find, because price is all that matters.",
+    ),
+}
+FILLERS = (
+    "Many people ask about this.",
+    "It is a common question.",
+    "Take your time with it.",
+    "Results can vary from day to day.",
+    "Everyone has their own habits here.",
+    "Some friends of mine tried this too.",
+    "It is worth thinking about for a moment.",
+    "There is plenty written about it online.",
+    "Small details can matter a lot.",
+    "Do not expect miracles on the first day.",
+)
+MAX_FILLERS = 6
+
+
+@dataclass(frozen=True)
+class SyntheticResponse:
+    text: str
+    quality: float
+
+
+@dataclass(frozen=True)
+class SyntheticPrompt:
+    external_id: str
+    prompt: str
+    responses: tuple[SyntheticResponse, ...]
+
+
+def _band(quality: float) -> str:
+    return "good" if quality >= 2 / 3 else "fair" if quality >= 1 / 3 else "poor"
+
+
+def _response_text(topic: str, quality: float, rng: random.Random) -> str:
+    """The band's stem (wording follows quality) plus 0..6 fillers (length does not)."""
+    stem = rng.choice(STEMS[_band(quality)])
+    fillers = rng.sample(FILLERS, rng.randint(0, MAX_FILLERS))
+    return " ".join([f"To {topic}, {stem}", *fillers])
+
+
+def synthetic_prompt(number: int, responses: int, rng: random.Random) -> SyntheticPrompt:
+    """One made-up question with `responses` distinct answers of uniform random quality."""
+    topic = rng.choice(TOPICS)
+    question = rng.choice(QUESTIONS).format(topic=topic)
+    answers: dict[str, float] = {}
+    while len(answers) < responses:
+        quality = round(rng.random(), 4)
+        answers.setdefault(_response_text(topic, quality, rng), quality)
+    return SyntheticPrompt(
+        external_id=f"sim-{number}",
+        # The number keeps every prompt distinct, so (prompt, text) finds one response.
+        prompt=f"Question {number}: {question}",
+        responses=tuple(SyntheticResponse(text, q) for text, q in answers.items()),
+    )
+
+
+def synthetic_prompts(count: int, responses: int, rng: random.Random) -> list[SyntheticPrompt]:
+    return [synthetic_prompt(number, responses, rng) for number in range(1, count + 1)]
