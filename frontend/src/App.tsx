@@ -1,10 +1,14 @@
-import { useCallback, useEffect, useState, type MouseEvent } from "react";
+import { lazy, Suspense, useCallback, useEffect, useState, type MouseEvent } from "react";
 import { api, ApiError, onSessionEnded } from "./api/client";
 import type { Me } from "./api/types";
 import { AnnotatePage } from "./annotate/AnnotatePage";
 import { LoginPage } from "./pages/LoginPage";
+import { ChunkErrorBoundary } from "./pages/ChunkErrorBoundary";
 import { NotAllowedPage, NotFoundPage, PlaceholderPage } from "./pages/PlaceholderPage";
 import { ROLE_NAMES, ROUTES, routesFor } from "./routes";
+
+// Its own chunk: raters never download the console.
+const ConsolePage = lazy(() => import("./console/ConsolePage"));
 
 type Auth =
   | { state: "checking" }
@@ -100,10 +104,16 @@ export function App() {
   const allowed = route ? routesFor(me.role).includes(route) : false;
   let page;
   if (!route) page = path === "/" || path === "/login" ? null : <NotFoundPage />;
-  else if (!allowed) page = <NotAllowedPage />;
+  else if (!allowed) page = <NotAllowedPage route={route} me={me} />;
   else if (route.path === "/annotate") page = <AnnotatePage key={me.username} me={me} />;
   else if (route.path === "/console")
-    page = <PlaceholderPage title="Console" what="The admin console (campaigns, pools, raters, agreement reports) is not built yet." />;
+    page = (
+      <ChunkErrorBoundary>
+        <Suspense fallback={<p className="page-message" role="status">Loading the console…</p>}>
+          <ConsolePage />
+        </Suspense>
+      </ChunkErrorBoundary>
+    );
   else page = <PlaceholderPage title="Training" what="The training dashboard (runs, curves, model versions) is not built yet." />;
   return (
     <>

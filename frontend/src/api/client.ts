@@ -15,12 +15,16 @@ import type {
 
 const BASE = "/api/v1";
 
-/** The server answered with an error: `code` is stable, `detail` is for people. */
+/**
+ * The server answered with an error: `code` is stable, `detail` is for people, `errors` (when
+ * sent) is either field → messages (invalid input) or a list of `{line, reason}` (an import).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     readonly detail: string,
+    readonly errors: unknown = undefined,
   ) {
     super(detail);
     this.name = "ApiError";
@@ -62,26 +66,30 @@ function cookie(name: string): string {
 async function errorFrom(response: Response): Promise<ApiError> {
   let code = `http_${response.status}`;
   let detail = `The server answered ${response.status} ${response.statusText}.`;
+  let errors: unknown;
   try {
-    const body = (await response.json()) as { code?: unknown; detail?: unknown };
+    const body = (await response.json()) as { code?: unknown; detail?: unknown; errors?: unknown };
     if (typeof body.code === "string") code = body.code;
     if (typeof body.detail === "string") detail = body.detail;
+    errors = body.errors;
   } catch {
     // not JSON (a proxy's error page): keep the generic text
   }
-  return new ApiError(response.status, code, detail);
+  return new ApiError(response.status, code, detail, errors);
 }
 
 async function send(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A FormData body (a file upload) sets its own multipart Content-Type with the boundary.
+  const isForm = body instanceof FormData;
+  if (body !== undefined && !isForm) headers["Content-Type"] = "application/json";
   if (method !== "GET") headers["X-CSRFToken"] = cookie("csrftoken");
   try {
     return await fetch(`${BASE}${path}`, {
       method,
       headers,
       credentials: "same-origin",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
     });
   } catch (error) {
     throw new NetworkError(error);
@@ -93,7 +101,8 @@ export interface Answer<T> {
   data: T | null;
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
+/** Any call under /api/v1/ (the console's endpoints live in its own chunk). */
+export async function call<T>(method: string, path: string, body?: unknown): Promise<Answer<T>> {
   let response = await send(method, path, body);
   if (response.status === 403 && method !== "GET") {
     const error = await errorFrom(response.clone());
@@ -112,7 +121,8 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<An
   return { status: response.status, data: (await response.json()) as T };
 }
 
-async function data<T>(method: string, path: string, body?: unknown): Promise<T> {
+/** A call whose answer must have a body. */
+export async function data<T>(method: string, path: string, body?: unknown): Promise<T> {
   const answer = await call<T>(method, path, body);
   if (answer.data === null) throw new ApiError(answer.status, "empty_answer", "The server sent nothing.");
   return answer.data;

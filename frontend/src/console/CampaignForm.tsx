@@ -1,0 +1,199 @@
+import { useRef, useState, type FormEvent } from "react";
+import { Markdown } from "../markdown/Markdown";
+import type { JudgmentMode } from "./api";
+import {
+  describeSeconds,
+  describeShare,
+  fieldsOf,
+  LIMITS,
+  onlyFields,
+  validateDraft,
+  withMode,
+  type CampaignDraft,
+  type FormPart,
+} from "./campaignForm";
+import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "./errors";
+import { describedBy, Field, focusFirstInvalid } from "./ui";
+
+interface Props {
+  /** Prefix for element ids, so two forms on one page do not clash. */
+  idPrefix: string;
+  initial: CampaignDraft;
+  submitLabel: string;
+  busyLabel: string;
+  /** Saves the draft; a rejection with DRF field errors puts them beside the fields. */
+  onSave: (draft: CampaignDraft) => Promise<void>;
+  onCancel?: () => void;
+  /** Which parts to show; the basics by default. */
+  parts?: readonly FormPart[];
+}
+
+type NumberKey = keyof typeof LIMITS;
+
+const MODES: { value: JudgmentMode; text: string }[] = [
+  { value: "rank", text: "Rank K responses" },
+  { value: "pairwise", text: "Pairwise (2 responses, graded strength)" },
+];
+
+export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave, onCancel, parts = ["basics"] }: Props) {
+  const [draft, setDraft] = useState(initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [preview, setPreview] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  const shown = fieldsOf(parts);
+  const id = (field: string) => `${idPrefix}-${field}`;
+  const set = (field: keyof CampaignDraft) => (event: { target: { value: string } }) =>
+    setDraft((current) => ({ ...current, [field]: event.target.value }));
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const found = onlyFields(validateDraft(draft), shown);
+    setErrors(found);
+    setFailure(null);
+    if (Object.keys(found).length > 0) {
+      focusFirstInvalid(form.current);
+      return;
+    }
+    setBusy(true);
+    try {
+      await onSave(draft);
+    } catch (caught) {
+      const fields = fieldErrors(caught);
+      setErrors(fields);
+      const stray = unplacedErrors(fields, shown);
+      setFailure(Object.keys(fields).length > 0 && stray.length === 0 ? "Some fields need fixing: see below each." : errorMessage(caught));
+      focusFirstInvalid(form.current);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const basics = parts.includes("basics");
+  const quality = parts.includes("quality");
+  const numberField = (field: NumberKey, label: string, hint: string, step: string, placeholder?: string) => (
+    <Field id={id(field)} label={label} errors={errors[field]} hint={hint}>
+      <input
+        {...describedBy(id(field), errors[field], `${id(field)}-hint`)}
+        className="input"
+        type="number"
+        inputMode={step === "1" ? "numeric" : "decimal"}
+        min={LIMITS[field].min}
+        max={LIMITS[field].max}
+        step={step}
+        value={draft[field]}
+        placeholder={placeholder}
+        disabled={field === "responses_per_task" && draft.judgment_mode === "pairwise"}
+        onChange={set(field)}
+      />
+    </Field>
+  );
+
+  const goldRate = numberField("gold_rate", "Gold rate", `Share of gold tasks, 0 to 1${describeShare(draft.gold_rate)}.`, "0.01");
+
+  return (
+    <form ref={form} className="campaign-form" onSubmit={submit} noValidate>
+      {failure && (
+        <p className="notice error" role="alert">
+          {failure}
+        </p>
+      )}
+      {basics && (
+        <>
+          <Field id={id("name")} label="Name" errors={errors.name}>
+            <input
+              {...describedBy(id("name"), errors.name)}
+              className="input"
+              maxLength={200}
+              required
+              value={draft.name}
+              onChange={set("name")}
+            />
+          </Field>
+          <Field id={id("judgment_mode")} label="Judgment mode" errors={errors.judgment_mode}>
+            <select
+              {...describedBy(id("judgment_mode"), errors.judgment_mode)}
+              className="input"
+              value={draft.judgment_mode}
+              onChange={(event) => setDraft((current) => withMode(current, event.target.value as JudgmentMode))}
+            >
+              {MODES.map((mode) => (
+                <option key={mode.value} value={mode.value}>
+                  {mode.text}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <div className="field-row">
+            {numberField(
+              "responses_per_task",
+              "Responses per task (K)",
+              draft.judgment_mode === "pairwise" ? "Always 2 when pairwise." : "2 to 16.",
+              "1",
+            )}
+            {numberField("overlap", "Overlap", "Raters per task, 1 to 100.", "1")}
+            {!quality && goldRate}
+            {numberField("lease_ttl_s", "Lease TTL (seconds)", `How long a rater holds a task${describeSeconds(draft.lease_ttl_s) ? `: ${describeSeconds(draft.lease_ttl_s)}` : ""}.`, "1")}
+          </div>
+          <Field id={id("guidelines")} label="Guidelines (markdown)" errors={errors.guidelines} hint="Shown to raters beside every task.">
+            <textarea
+              {...describedBy(id("guidelines"), errors.guidelines, `${id("guidelines")}-hint`)}
+              className="input"
+              rows={6}
+              value={draft.guidelines}
+              onChange={set("guidelines")}
+            />
+            {preview && (
+              <div className="guidelines-preview" aria-label="Guidelines preview" role="region">
+                {draft.guidelines.trim() ? <Markdown text={draft.guidelines} /> : <p className="muted">No guidelines yet.</p>}
+              </div>
+            )}
+          </Field>
+        </>
+      )}
+      {quality && (
+        <fieldset className="form-part">
+          <legend>Gold and quality control</legend>
+          <div className="field-row">
+            {goldRate}
+            {numberField("onboarding_gold", "Onboarding gold tasks", "A new rater's first this-many tasks are gold.", "1")}
+            {numberField("repeat_rate", "Repeat rate", `Share of tasks shown again in swapped order, 0 to 0.5${describeShare(draft.repeat_rate)}.`, "0.01")}
+            {numberField(
+              "reading_floor_ms_per_char",
+              "Reading floor (ms/char)",
+              "Faster than this per character shown counts as too fast to read.",
+              "any",
+            )}
+          </div>
+          <div className="field-row">
+            {numberField(
+              "pause_gold_accuracy_below",
+              "Pause below gold accuracy",
+              `0 to 1${describeShare(draft.pause_gold_accuracy_below)}; leave empty for no automatic pause.`,
+              "0.01",
+              "never",
+            )}
+            {numberField("pause_gold_min_items", "Pause only after (gold tasks)", "Gold tasks a rater must have done before the rule applies.", "1")}
+          </div>
+        </fieldset>
+      )}
+      <div className="form-actions">
+        {basics && (
+          <button type="button" className="button small" aria-pressed={preview} onClick={() => setPreview((p) => !p)}>
+            Preview guidelines
+          </button>
+        )}
+        <span className="spacer" />
+        {onCancel && (
+          <button type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="button primary" disabled={busy}>
+          {busy ? busyLabel : submitLabel}
+        </button>
+      </div>
+    </form>
+  );
+}

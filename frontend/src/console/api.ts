@@ -1,0 +1,106 @@
+/** The admin endpoints the console uses; types come from the generated schema (schema.d.ts). */
+
+import { ApiError, call, data, NetworkError } from "../api/client";
+import type { components } from "../api/schema";
+import type { QualityReport } from "./qualityTypes";
+
+type Schemas = components["schemas"];
+
+export type Campaign = Schemas["Campaign"];
+export type CampaignRequest = Schemas["CampaignRequest"];
+export type CampaignPatch = Schemas["PatchedCampaignRequest"];
+export type CampaignStatus = Schemas["StatusEnum"];
+export type JudgmentMode = Schemas["JudgmentModeEnum"];
+export type ImportReport = Schemas["ImportReport"];
+export type RowError = Schemas["RowError"];
+export type Pool = Schemas["Pool"];
+export type PoolRequest = Schemas["PoolRequest"];
+export type Rater = Schemas["Rater"];
+export type AuditEvent = Schemas["AuditEvent"];
+export type Judgment = Schemas["Judgment"];
+export type AdminTask = Schemas["AdminTask"];
+export type TaskResponse = Schemas["TaskResponse"];
+export type GoldIn = Schemas["GoldInRequest"];
+
+export interface Page<T> {
+  count: number;
+  next?: string | null;
+  previous?: string | null;
+  results: T[];
+}
+
+export interface Change {
+  add?: number[];
+  remove?: number[];
+}
+
+/** The server's `next` link is absolute; the client wants the path under /api/v1. */
+export function apiPathOf(link: string): string {
+  const url = new URL(link, "http://relative.invalid");
+  return `${url.pathname.replace(/^\/api\/v1/, "")}${url.search}`;
+}
+
+/** Every row of a paginated list, following `next` (bounded, so a bug cannot loop forever). */
+async function all<T>(path: string, maxPages = 40): Promise<T[]> {
+  const rows: T[] = [];
+  let next: string | null | undefined = path;
+  for (let page = 0; next && page < maxPages; page += 1) {
+    const answer: Page<T> = await data<Page<T>>("GET", next);
+    rows.push(...answer.results);
+    next = answer.next ? apiPathOf(answer.next) : null;
+  }
+  return rows;
+}
+
+/** A file the API serves (a CSV): its text, or the API's error as an ApiError. */
+async function fileText(path: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(`/api/v1${path}`, { credentials: "same-origin" });
+  } catch (error) {
+    throw new NetworkError(error);
+  }
+  if (response.ok) return response.text();
+  const body = (await response.json().catch(() => ({}))) as { code?: unknown; detail?: unknown };
+  throw new ApiError(
+    response.status,
+    typeof body.code === "string" ? body.code : `http_${response.status}`,
+    typeof body.detail === "string" ? body.detail : `The server answered ${response.status}.`,
+  );
+}
+
+export const consoleApi = {
+  campaigns: () => all<Campaign>("/campaigns/?limit=200"),
+  createCampaign: (body: CampaignRequest) => data<Campaign>("POST", "/campaigns/", body),
+  updateCampaign: (id: number, body: CampaignPatch) => data<Campaign>("PATCH", `/campaigns/${id}/`, body),
+  importFile(id: number, file: File, source: string): Promise<ImportReport> {
+    const form = new FormData();
+    form.append("file", file);
+    if (source) form.append("source", source);
+    return data<ImportReport>("POST", `/campaigns/${id}/import/`, form);
+  },
+  /** The latest judgments of a campaign, newest first (one page: enough for a recent trend). */
+  recentJudgments: (campaignId: number, limit = 1000) =>
+    data<Page<Judgment>>("GET", `/judgments/?campaign=${campaignId}&limit=${limit}`),
+
+  qualityReport: (campaignId: number) => data<QualityReport>("GET", `/campaigns/${campaignId}/quality/`),
+  qualityCsv: (campaignId: number) => fileText(`/campaigns/${campaignId}/quality/?format=csv`),
+  tasks: (campaignId: number, gold: boolean, offset: number, limit: number) =>
+    data<Page<AdminTask>>("GET", `/campaigns/${campaignId}/tasks/?gold=${gold}&limit=${limit}&offset=${offset}`),
+  markGold: (taskId: number, body: GoldIn) => data<AdminTask>("PUT", `/tasks/${taskId}/gold/`, body),
+  unmarkGold: (taskId: number) => data<AdminTask>("DELETE", `/tasks/${taskId}/gold/`),
+
+  pools: () => all<Pool>("/pools/?limit=200"),
+  createPool: (body: PoolRequest) => data<Pool>("POST", "/pools/", body),
+  updatePool: (id: number, body: Partial<PoolRequest>) => data<Pool>("PATCH", `/pools/${id}/`, body),
+  deletePool: (id: number) => call<null>("DELETE", `/pools/${id}/`),
+  changeMembers: (id: number, change: Change) => data<Pool>("POST", `/pools/${id}/members/`, change),
+  changeCampaigns: (id: number, change: Change) => data<Pool>("POST", `/pools/${id}/campaigns/`, change),
+
+  raters: () => data<Rater[]>("GET", "/raters/"),
+  pauseRater: (id: number, reason: string) => data<Rater>("POST", `/raters/${id}/pause/`, { reason }),
+  resumeRater: (id: number) => data<Rater>("POST", `/raters/${id}/resume/`),
+
+  auditEvents: (offset: number, limit: number) =>
+    data<Page<AuditEvent>>("GET", `/audit-events/?limit=${limit}&offset=${offset}`),
+};

@@ -1,0 +1,39 @@
+/** How audit events read in the console. */
+
+import type { AuditEvent } from "./api";
+
+/** An event's details as short "key: value" pairs (the action itself is shown as sent, so
+ * it can be searched for). */
+export function describeDetails(details: unknown): string {
+  if (details === null || details === undefined) return "";
+  if (typeof details !== "object") return String(details);
+  const entries = Array.isArray(details) ? details.map((value, index) => [String(index), value] as const) : Object.entries(details);
+  return entries
+    .map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join("; ");
+}
+
+export function describeTarget(event: Pick<AuditEvent, "target_type" | "target_id">): string {
+  return event.target_id ? `${event.target_type} #${event.target_id}` : event.target_type;
+}
+
+export interface PageWindow {
+  first: number;
+  last: number;
+  hasPrevious: boolean;
+  hasNext: boolean;
+  text: string;
+}
+
+/** Which rows a page shows, in words ("41–60 of 75"). */
+export function pageWindow(offset: number, shown: number, count: number): PageWindow {
+  const first = count === 0 ? 0 : offset + 1;
+  const last = offset + shown;
+  return {
+    first,
+    last,
+    hasPrevious: offset > 0,
+    hasNext: last < count,
+    text: count === 0 ? "No events" : `${first}–${last} of ${count}`,
+  };
+}
