@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-frontend clean frontend frontend-types
+	bench-quality bench-frontend clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint       ruff + mypy"
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
+	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
 	@echo "make frontend   build the browser app (frontend/) that Django serves at /"
 	@echo "make bench-frontend  built JS size, time to interactive, keystrokes per K=4 task"
 
@@ -72,6 +73,9 @@ format: $(STAMP)
 
 bench-api: $(STAMP)
 	bash scripts/bench_api.sh
+
+bench-quality: $(STAMP)
+	bash scripts/bench_quality.sh
 
 bench-train: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_train
