@@ -179,6 +179,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Training: each run writes under <TRAINING_ARTIFACTS_DIR>/runs/<run id>/ (a shared filesystem
+# when workers run on several machines).
+TRAINING_ARTIFACTS_DIR = Path(os.environ.get("RLHF_ARTIFACTS_DIR", VAR_DIR / "artifacts"))
+
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_LONGEST_TASK_S = int(os.environ.get("CELERY_LONGEST_TASK_S", str(12 * 3600)))
