@@ -1,0 +1,54 @@
+/** The training endpoints (/api/v1/training/) the dashboard uses. */
+
+import { call, data } from "../api/client";
+import { apiPathOf } from "../console/api";
+import type {
+  Ceiling,
+  Comparison,
+  MetricsAnswer,
+  Page,
+  Run,
+  RunRequest,
+  Schedule,
+  ScheduleRequest,
+  TrainingOptions,
+  Version,
+  VersionDetail,
+} from "./types";
+
+const ROOT = "/training";
+
+/** Every row of a paginated list, following `next` (bounded, so a bug cannot loop forever). */
+async function all<T>(path: string, maxPages = 20): Promise<T[]> {
+  const rows: T[] = [];
+  let next: string | null = path;
+  for (let page = 0; next && page < maxPages; page += 1) {
+    const answer: Page<T> = await data<Page<T>>("GET", next);
+    rows.push(...answer.results);
+    next = answer.next ? apiPathOf(answer.next) : null;
+  }
+  return rows;
+}
+
+export const trainingApi = {
+  options: () => data<TrainingOptions>("GET", `${ROOT}/options/`),
+  runs: (limit = 50) => data<Page<Run>>("GET", `${ROOT}/runs/?limit=${limit}`),
+  run: (id: number) => data<Run>("GET", `${ROOT}/runs/${id}/`),
+  /** 201 for a new run, 200 when the idempotency key matched one already made. */
+  createRun: (body: RunRequest) => data<Run>("POST", `${ROOT}/runs/`, body),
+  cancelRun: (id: number) => data<Run>("POST", `${ROOT}/runs/${id}/cancel/`),
+  metrics: (id: number, afterStep: number) =>
+    data<MetricsAnswer>("GET", `${ROOT}/runs/${id}/metrics/?after_step=${afterStep}`),
+
+  versions: () => all<Version>(`${ROOT}/versions/?limit=200`),
+  version: (id: number) => data<VersionDetail>("GET", `${ROOT}/versions/${id}/`),
+  compare: (a: number, b: number) => data<Comparison>("GET", `${ROOT}/versions/compare/?a=${a}&b=${b}`),
+
+  schedules: () => data<Schedule[]>("GET", `${ROOT}/schedules/`),
+  createSchedule: (body: ScheduleRequest) => data<Schedule>("POST", `${ROOT}/schedules/`, body),
+  updateSchedule: (id: number, body: Partial<ScheduleRequest>) =>
+    data<Schedule>("PATCH", `${ROOT}/schedules/${id}/`, body),
+  deleteSchedule: (id: number) => call<null>("DELETE", `${ROOT}/schedules/${id}/`),
+
+  ceiling: (campaignId: number) => data<Ceiling>("GET", `${ROOT}/ceiling/?campaign=${campaignId}`),
+};

@@ -1,0 +1,189 @@
+import { describe, expect, it } from "vitest";
+import {
+  changedHyperparameters,
+  dayBoundary,
+  hyperOrder,
+  hyperProblem,
+  newDraft,
+  newIdempotencyKey,
+  runRequest,
+  validateRun,
+  withKind,
+  type RunDraft,
+} from "./runForm";
+import type { TrainingOptions } from "./types";
+
+const OPTIONS: TrainingOptions = {
+  defaults: {
+    reward: { epochs: 1, lr: 0.00001, batch_size: 8, validation_fraction: 0.2, gradient_checkpointing: false },
+    ppo: { steps: 20, lr: 0.000001, kl_coef: 0.05, target_kl: 6, temperature: 1 },
+    generate: { k: 4, max_new_tokens: 256, temperature: 0.8 },
+    evaluate: { max_new_tokens: 128 },
+  },
+  help: {},
+  bases: ["smollm2"],
+  campaigns: [{ id: 3, name: "Demo" }],
+  pools: [{ id: 1, name: "Everyone" }],
+};
+
+function draft(changes: Partial<RunDraft> = {}, kind: RunDraft["kind"] = "reward"): RunDraft {
+  return { ...newDraft(OPTIONS, kind), ...changes };
+}
+
+describe("newDraft and withKind", () => {
+  it("prefills the kind's defaults as typed text, switches as booleans", () => {
+    const fresh = newDraft(OPTIONS);
+    expect(fresh.base).toBe("smollm2");
+    expect(fresh.hyperparameters).toEqual({
+      epochs: "1",
+      lr: "0.00001",
+      batch_size: "8",
+      validation_fraction: "0.2",
+      gradient_checkpointing: false,
+    });
+  });
+
+  it("swaps the hyperparameters for the new kind's and keeps the rest", () => {
+    const before = draft({ campaign_id: "3", dataset: { ...newDraft(OPTIONS).dataset, min_rater_quality: "0.7" } });
+    const after = withKind(before, "ppo", OPTIONS);
+    expect(after.kind).toBe("ppo");
+    expect(after.hyperparameters.target_kl).toBe("6");
+    expect(after.dataset.min_rater_quality).toBe("0.7");
+    expect(withKind(after, "ppo", OPTIONS)).toBe(after);
+  });
+});
+
+describe("validateRun", () => {
+  it("accepts a reward run from the base with its defaults", () => {
+    expect(validateRun(draft(), OPTIONS)).toEqual({});
+  });
+
+  it("asks PPO for a reward model and a positive KL budget", () => {
+    const ppo = draft({}, "ppo");
+    ppo.hyperparameters.target_kl = "0";
+    expect(validateRun(ppo, OPTIONS)).toEqual({
+      reward_version_id: ["PPO needs a reward model to optimise against."],
+      "hyperparameters.target_kl": ["Must be above 0."],
+    });
+  });
+
+  it("asks for a version when the run starts from one", () => {
+    expect(validateRun(draft({ start: "version" }), OPTIONS)).toEqual({
+      parent_version_id: ["Choose a model version."],
+    });
+  });
+
+  it("asks a generation run for its campaign", () => {
+    expect(validateRun(draft({}, "generate"), OPTIONS)).toEqual({
+      campaign_id: ["Choose the campaign that receives the new tasks."],
+    });
+  });
+
+  it("asks an evaluation for two different policies and a reward model", () => {
+    expect(validateRun(draft({ parent_version_id: "4", compare_version_id: "4" }, "evaluate"), OPTIONS)).toEqual({
+      reward_version_id: ["Choose the reward model that scores them."],
+      compare_version_id: ["Choose a different policy from the first."],
+    });
+  });
+
+  it("checks the dataset's quality bound and dates", () => {
+    const bad = draft();
+    bad.dataset = { ...bad.dataset, min_rater_quality: "1.5", since: "2025-03-05", until: "2025-03-01" };
+    expect(validateRun(bad, OPTIONS)).toEqual({
+      "dataset.min_rater_quality": ["Enter a number from 0 to 1, or leave it empty."],
+      "dataset.until": ["The end date is before the start date."],
+    });
+  });
+
+  it("checks hyperparameters against the server's limits", () => {
+    const bad = draft();
+    bad.hyperparameters = { ...bad.hyperparameters, batch_size: "2.5", lr: "", validation_fraction: "0.95" };
+    expect(validateRun(bad, OPTIONS)).toEqual({
+      "hyperparameters.batch_size": ["Enter a whole number."],
+      "hyperparameters.lr": ["Enter a number."],
+      "hyperparameters.validation_fraction": ["Must be at most 0.9."],
+    });
+  });
+});
+
+describe("hyperProblem", () => {
+  it("leaves switches, text and unlisted numbers to the server", () => {
+    expect(hyperProblem("lora", true, false)).toBeNull();
+    expect(hyperProblem("base_name", "", "x")).toBeNull();
+    expect(hyperProblem("warmup", "-3", 0)).toBeNull();
+    expect(hyperProblem("warmup", "abc", 0)).toBe("Enter a number.");
+  });
+});
+
+describe("runRequest", () => {
+  it("sends a reward run from the base with the dataset and only the changed hyperparameters", () => {
+    const reward = draft({ campaign_id: "3" });
+    reward.dataset = { ...reward.dataset, campaign_ids: [5, 3], pool_ids: [1], min_rater_quality: "0.6", since: "2025-03-01" };
+    reward.hyperparameters = { ...reward.hyperparameters, epochs: "2", gradient_checkpointing: true };
+    expect(runRequest(reward, OPTIONS, "key-1")).toEqual({
+      kind: "reward",
+      idempotency_key: "key-1",
+      base: "smollm2",
+      dataset: {
+        mode: "consensus",
+        campaign_ids: [3, 5],
+        since: new Date(2025, 2, 1).toISOString(),
+        until: null,
+        pool_ids: [1],
+        min_rater_quality: 0.6,
+        exclude_paused: true,
+        exclude_gold: true,
+      },
+      hyperparameters: { epochs: 2, gradient_checkpointing: true },
+    });
+  });
+
+  it("sends a PPO round from a version with its reward model and KL budget", () => {
+    const ppo = draft({ start: "version", parent_version_id: "7", reward_version_id: "9" }, "ppo");
+    ppo.hyperparameters.target_kl = "3";
+    const request = runRequest(ppo, OPTIONS, "key-2");
+    expect(request.parent_version_id).toBe(7);
+    expect(request.reward_version_id).toBe(9);
+    expect(request.base).toBeUndefined();
+    expect(request.hyperparameters).toEqual({ target_kl: 3 });
+  });
+
+  it("sends an evaluation's two policies and no dataset, and a generation's campaign", () => {
+    const evaluate = runRequest(
+      draft({ parent_version_id: "4", compare_version_id: "5", reward_version_id: "2" }, "evaluate"),
+      OPTIONS,
+      "key-3",
+    );
+    expect(evaluate).toEqual({
+      kind: "evaluate",
+      idempotency_key: "key-3",
+      parent_version_id: 4,
+      compare_version_id: 5,
+      reward_version_id: 2,
+    });
+    const generate = runRequest(draft({ campaign_id: "3" }, "generate"), OPTIONS, "key-4");
+    expect(generate).toEqual({ kind: "generate", idempotency_key: "key-4", base: "smollm2", campaign_id: 3 });
+  });
+});
+
+describe("helpers", () => {
+  it("treats an unchanged number typed differently as unchanged", () => {
+    expect(changedHyperparameters({ lr: "1e-5", epochs: "1.0" }, { lr: 0.00001, epochs: 1 })).toEqual({});
+  });
+
+  it("turns a day into its first and last moment, and rejects other text", () => {
+    expect(dayBoundary("2025-03-01")).toBe(new Date(2025, 2, 1).toISOString());
+    expect(dayBoundary("2025-03-01", true)).toBe(new Date(2025, 2, 1, 23, 59, 59, 999).toISOString());
+    expect(dayBoundary("March 1")).toBeNull();
+  });
+
+  it("puts the KL budget first", () => {
+    expect(hyperOrder(["steps", "lr", "target_kl", "kl_coef"])).toEqual(["target_kl", "steps", "lr", "kl_coef"]);
+  });
+
+  it("makes a distinct key each time", () => {
+    const keys = new Set(Array.from({ length: 50 }, newIdempotencyKey));
+    expect(keys.size).toBe(50);
+    expect([...keys][0]).toMatch(/^dash-/);
+  });
+});

@@ -1,0 +1,250 @@
+/** The start-a-run form: its draft as typed ↔ the API's request, with the server's own rules
+ * checked first so most mistakes are caught before a round trip (the server still decides). */
+
+import type { FieldErrors } from "../console/errors";
+import type { DatasetFilters, DatasetMode, HyperValue, Hyperparameters, RunKind, RunRequest, TrainingOptions } from "./types";
+
+/** Where a policy or reward model starts: a base checkpoint, or one of our versions. */
+export type StartFrom = "base" | "version";
+
+export interface DatasetDraft {
+  mode: DatasetMode;
+  campaign_ids: number[];
+  /** Dates as the date inputs give them (YYYY-MM-DD), "" for open. */
+  since: string;
+  until: string;
+  pool_ids: number[];
+  min_rater_quality: string;
+  exclude_paused: boolean;
+  exclude_gold: boolean;
+}
+
+export interface RunDraft {
+  kind: RunKind;
+  start: StartFrom;
+  base: string;
+  /** Ids as the selects give them, "" for none. */
+  parent_version_id: string;
+  reward_version_id: string;
+  compare_version_id: string;
+  campaign_id: string;
+  dataset: DatasetDraft;
+  /** Numbers as typed, switches as booleans, text as text. */
+  hyperparameters: Record<string, string | boolean>;
+}
+
+export const KINDS: { value: RunKind; text: string; hint: string }[] = [
+  { value: "reward", text: "Reward model", hint: "Learn to score answers from the raters' preferences." },
+  { value: "ppo", text: "PPO round", hint: "Improve a policy against a reward model, within a KL budget." },
+  { value: "dpo", text: "DPO round", hint: "Improve a policy straight from the preference pairs." },
+  { value: "generate", text: "Generation", hint: "Answer a campaign's prompts with a policy: new tasks for raters." },
+  { value: "evaluate", text: "Evaluation", hint: "Compare two policies on the same prompts, scored by a reward model." },
+];
+
+/** Which parts of the form each kind uses. */
+export const NEEDS: Record<RunKind, { start: boolean; reward: boolean; compare: boolean; campaign: boolean; dataset: boolean }> = {
+  reward: { start: true, reward: false, compare: false, campaign: false, dataset: true },
+  ppo: { start: true, reward: true, compare: false, campaign: false, dataset: true },
+  dpo: { start: true, reward: false, compare: false, campaign: false, dataset: true },
+  generate: { start: true, reward: false, compare: false, campaign: true, dataset: false },
+  evaluate: { start: false, reward: true, compare: true, campaign: false, dataset: false },
+};
+
+/** Limits the server enforces on hyperparameters (training/api/serializers.py); a name not
+ * listed only has to be a finite number when its default is one. */
+export const HYPER_LIMITS: Record<string, { min?: number; max?: number; above?: number; integer?: boolean }> = {
+  target_kl: { above: 0, max: 1000 },
+  kl_coef: { min: 0, max: 10 },
+  lr: { above: 0, max: 1 },
+  value_lr: { above: 0, max: 1 },
+  epochs: { above: 0, max: 100 },
+  steps: { min: 1, max: 100000, integer: true },
+  batch_size: { min: 1, max: 4096, integer: true },
+  minibatch_size: { min: 1, max: 4096, integer: true },
+  grad_accum: { min: 1, max: 1024, integer: true },
+  ppo_epochs: { min: 1, max: 100, integer: true },
+  max_length: { min: 16, max: 32768, integer: true },
+  max_new_tokens: { min: 1, max: 8192, integer: true },
+  validation_fraction: { above: 0, max: 0.9 },
+  temperature: { above: 0, max: 10 },
+  beta: { above: 0, max: 10 },
+  k: { min: 2, max: 16, integer: true },
+  checkpoint_every: { min: 1, max: 100000, integer: true },
+  seed: { min: 0, integer: true },
+};
+
+export const EMPTY_DATASET: DatasetDraft = {
+  mode: "consensus",
+  campaign_ids: [],
+  since: "",
+  until: "",
+  pool_ids: [],
+  min_rater_quality: "",
+  exclude_paused: true,
+  exclude_gold: true,
+};
+
+function hyperDraft(defaults: Hyperparameters | undefined): Record<string, string | boolean> {
+  return Object.fromEntries(
+    Object.entries(defaults ?? {}).map(([key, value]) => [key, typeof value === "boolean" ? value : String(value)]),
+  );
+}
+
+/** A fresh draft for a kind, its hyperparameters prefilled with the server's defaults. */
+export function newDraft(options: TrainingOptions, kind: RunKind = "reward"): RunDraft {
+  return {
+    kind,
+    start: "base",
+    base: options.bases[0] ?? "smollm2",
+    parent_version_id: "",
+    reward_version_id: "",
+    compare_version_id: "",
+    campaign_id: "",
+    dataset: { ...EMPTY_DATASET },
+    hyperparameters: hyperDraft(options.defaults[kind]),
+  };
+}
+
+/** Switching the kind swaps the hyperparameters for that kind's defaults, keeping the rest. */
+export function withKind(draft: RunDraft, kind: RunKind, options: TrainingOptions): RunDraft {
+  if (kind === draft.kind) return draft;
+  return { ...draft, kind, hyperparameters: hyperDraft(options.defaults[kind]) };
+}
+
+function isBlank(value: string): boolean {
+  return value.trim() === "";
+}
+
+/** The problem with one hyperparameter as typed, or null. */
+export function hyperProblem(name: string, typed: string | boolean, fallback: HyperValue | undefined): string | null {
+  if (typeof typed === "boolean" || typeof fallback !== "number") return null;
+  if (isBlank(typed)) return "Enter a number.";
+  const value = Number(typed);
+  if (!Number.isFinite(value)) return "Enter a number.";
+  const limits = HYPER_LIMITS[name];
+  if (!limits) return null;
+  if (limits.integer && !Number.isInteger(value)) return "Enter a whole number.";
+  if (limits.above !== undefined && value <= limits.above) return `Must be above ${limits.above}.`;
+  if (limits.min !== undefined && value < limits.min) return `Must be at least ${limits.min}.`;
+  if (limits.max !== undefined && value > limits.max) return `Must be at most ${limits.max}.`;
+  return null;
+}
+
+/** Field errors keyed as the server names them (nested fields with dots); {} when valid. */
+export function validateRun(draft: RunDraft, options: TrainingOptions): FieldErrors {
+  const errors: FieldErrors = {};
+  const needs = NEEDS[draft.kind];
+  const add = (field: string, message: string) => (errors[field] = [...(errors[field] ?? []), message]);
+  if (needs.start && draft.start === "base" && isBlank(draft.base)) add("base", "Choose a base model.");
+  if ((needs.start && draft.start === "version") || draft.kind === "evaluate") {
+    if (isBlank(draft.parent_version_id))
+      add("parent_version_id", draft.kind === "evaluate" ? "Choose the first policy." : "Choose a model version.");
+  }
+  if (needs.reward && isBlank(draft.reward_version_id))
+    add("reward_version_id", draft.kind === "ppo" ? "PPO needs a reward model to optimise against." : "Choose the reward model that scores them.");
+  if (needs.compare) {
+    if (isBlank(draft.compare_version_id)) add("compare_version_id", "Choose the second policy.");
+    else if (draft.compare_version_id === draft.parent_version_id) add("compare_version_id", "Choose a different policy from the first.");
+  }
+  if (needs.campaign && isBlank(draft.campaign_id)) add("campaign_id", "Choose the campaign that receives the new tasks.");
+  if (needs.dataset) {
+    const quality = draft.dataset.min_rater_quality.trim();
+    if (quality !== "") {
+      const value = Number(quality);
+      if (!Number.isFinite(value) || value < 0 || value > 1) add("dataset.min_rater_quality", "Enter a number from 0 to 1, or leave it empty.");
+    }
+    if (draft.dataset.since && draft.dataset.until && draft.dataset.since > draft.dataset.until)
+      add("dataset.until", "The end date is before the start date.");
+  }
+  const defaults = options.defaults[draft.kind] ?? {};
+  for (const [name, typed] of Object.entries(draft.hyperparameters)) {
+    const problem = hyperProblem(name, typed, defaults[name]);
+    if (problem) add(`hyperparameters.${name}`, problem);
+  }
+  return errors;
+}
+
+/** A local date as the start (or, with `endOfDay`, the last moment) of that day, in ISO. */
+export function dayBoundary(day: string, endOfDay = false): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
+  const date = new Date(`${day}T${endOfDay ? "23:59:59.999" : "00:00:00"}`);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
+
+export function datasetOf(draft: DatasetDraft): DatasetFilters {
+  const quality = draft.min_rater_quality.trim();
+  return {
+    mode: draft.mode,
+    campaign_ids: [...draft.campaign_ids].sort((a, b) => a - b),
+    since: dayBoundary(draft.since),
+    until: dayBoundary(draft.until, true),
+    pool_ids: [...draft.pool_ids].sort((a, b) => a - b),
+    min_rater_quality: quality === "" ? null : Number(quality),
+    exclude_paused: draft.exclude_paused,
+    exclude_gold: draft.exclude_gold,
+  };
+}
+
+function parsed(typed: string | boolean, fallback: HyperValue | undefined): HyperValue {
+  if (typeof typed === "boolean") return typed;
+  return typeof fallback === "number" ? Number(typed) : typed;
+}
+
+/** Only the hyperparameters that differ from the defaults: the server fills in the rest. */
+export function changedHyperparameters(typed: Record<string, string | boolean>, defaults: Hyperparameters): Hyperparameters {
+  const changed: Hyperparameters = {};
+  for (const [name, value] of Object.entries(typed)) {
+    const next = parsed(value, defaults[name]);
+    if (next !== defaults[name]) changed[name] = next;
+  }
+  return changed;
+}
+
+/** The request for a valid draft: only the fields its kind uses. */
+export function runRequest(draft: RunDraft, options: TrainingOptions, idempotencyKey: string): RunRequest {
+  const needs = NEEDS[draft.kind];
+  const id = (value: string) => Number(value);
+  const request: RunRequest = { kind: draft.kind, idempotency_key: idempotencyKey };
+  if (needs.start && draft.start === "base") request.base = draft.base.trim();
+  if ((needs.start && draft.start === "version") || draft.kind === "evaluate") request.parent_version_id = id(draft.parent_version_id);
+  if (needs.reward) request.reward_version_id = id(draft.reward_version_id);
+  if (needs.compare) request.compare_version_id = id(draft.compare_version_id);
+  if (needs.campaign) request.campaign_id = id(draft.campaign_id);
+  if (needs.dataset) request.dataset = datasetOf(draft.dataset);
+  const hyper = changedHyperparameters(draft.hyperparameters, options.defaults[draft.kind] ?? {});
+  if (Object.keys(hyper).length > 0) request.hyperparameters = hyper;
+  return request;
+}
+
+/** A key for one submission of the form: a double click or a retry sends the same one, so the
+ * server makes one run. */
+export function newIdempotencyKey(): string {
+  if (typeof crypto !== "undefined" && typeof crypto.randomUUID === "function") return `dash-${crypto.randomUUID()}`;
+  return `dash-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/** "lr" → "Learning rate"; names the form shows. */
+const HYPER_NAMES: Record<string, string> = {
+  lr: "Learning rate",
+  value_lr: "Value head learning rate",
+  target_kl: "KL budget (target KL)",
+  kl_coef: "Initial KL coefficient (β)",
+  max_new_tokens: "Max new tokens",
+  max_length: "Max length (tokens)",
+  ppo_epochs: "PPO epochs per batch",
+  grad_accum: "Gradient accumulation",
+  validation_fraction: "Validation fraction",
+  k: "Responses per prompt (K)",
+  beta: "β (DPO temperature)",
+};
+
+export function hyperLabel(name: string): string {
+  if (name in HYPER_NAMES) return HYPER_NAMES[name];
+  const words = name.replace(/[_-]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The KL budget first (it matters most for PPO), then the rest in the server's order. */
+export function hyperOrder(names: readonly string[]): string[] {
+  return [...names].sort((a, b) => Number(b === "target_kl") - Number(a === "target_kl"));
+}
