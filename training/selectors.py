@@ -1,0 +1,109 @@
+"""Reads behind the training dashboard: metric series, a version's lineage, two versions side
+by side, and the reward model's ceiling (the campaign's human agreement)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q
+
+from annotation.models import Campaign
+from annotation.selectors import AgreementFigures, campaign_agreement
+from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun, VersionKind
+
+# The pipeline's metrics.json names validation accuracy so (reward.py prefixes "validation_").
+VALIDATION_ACCURACY = "validation_accuracy"
+
+
+def metric_series(*, run: TrainingRun, after_step: int = -1) -> dict[str, list[list[float]]]:
+    """Each metric of the run as [[step, value], ...] in step order, steps after `after_step`."""
+    series: dict[str, list[list[float]]] = {}
+    rows = RunMetric.objects.filter(run=run, step__gt=after_step).order_by("name", "step")
+    for name, step, value in rows.values_list("name", "step", "value"):
+        series.setdefault(name, []).append([step, value])
+    return series
+
+
+def version_lineage(*, version: ModelVersion) -> list[ModelVersion]:
+    """The version, its parent, and so on up to the root (a cycle cannot loop for ever)."""
+    chain: list[ModelVersion] = []
+    seen: set[int] = set()
+    current: ModelVersion | None = version
+    while current is not None and current.pk not in seen:
+        chain.append(current)
+        seen.add(current.pk)
+        parent_id = current.parent_id
+        if parent_id is None:
+            break
+        current = ModelVersion.objects.select_related("produced_by").filter(pk=parent_id).first()
+    return chain
+
+
+def numeric_metrics(metrics: dict[str, Any]) -> dict[str, float]:
+    return {
+        name: float(value)
+        for name, value in metrics.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    metrics: list[dict[str, Any]]
+    samples: list[dict[str, Any]]
+    evaluation_run: TrainingRun | None
+
+
+def _evaluation(a: ModelVersion, b: ModelVersion) -> tuple[TrainingRun | None, bool]:
+    """The newest succeeded evaluation of a against b, or of b against a (then swapped)."""
+    pair = Q(parent_version=a, compare_version=b) | Q(parent_version=b, compare_version=a)
+    run = (
+        TrainingRun.objects.filter(pair, kind=RunKind.EVALUATE, status=RunStatus.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    return run, run is not None and run.parent_version_id != a.pk
+
+
+def _sample(row: dict[str, Any], *, swapped: bool) -> dict[str, Any]:
+    first, second = ("b", "a") if swapped else ("a", "b")
+    return {
+        "prompt": str(row.get("prompt", "")),
+        "a": str(row.get(first, "")),
+        "b": str(row.get(second, "")),
+        "reward_a": row.get(f"reward_{first}"),
+        "reward_b": row.get(f"reward_{second}"),
+    }
+
+
+def compare_versions(*, a: ModelVersion, b: ModelVersion) -> Comparison:
+    """Both versions' metrics by name, and sample outputs for the same prompts from the
+    newest evaluation run that compared them (none yet: no samples)."""
+    ma, mb = numeric_metrics(a.metrics), numeric_metrics(b.metrics)
+    metrics = [{"name": n, "a": ma.get(n), "b": mb.get(n)} for n in sorted(ma.keys() | mb.keys())]
+    run, swapped = _evaluation(a, b)
+    rows = run.result.get("samples", []) if run is not None else []
+    samples = [_sample(r, swapped=swapped) for r in rows if isinstance(r, dict)]
+    return Comparison(metrics=metrics, samples=samples, evaluation_run=run)
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    campaign: Campaign
+    human_agreement: AgreementFigures
+    reward_version: ModelVersion | None
+    val_accuracy: float | None
+
+
+def reward_ceiling(*, campaign: Campaign) -> Ceiling:
+    """The campaign's human agreement beside its newest reward model's validation accuracy:
+    a reward model cannot agree with people more than they agree with each other."""
+    version = ModelVersion.objects.filter(kind=VersionKind.REWARD, campaign=campaign).first()
+    accuracy = numeric_metrics(version.metrics).get(VALIDATION_ACCURACY) if version else None
+    return Ceiling(
+        campaign=campaign,
+        human_agreement=campaign_agreement(campaign_id=campaign.pk),
+        reward_version=version,
+        val_accuracy=accuracy,
+    )

@@ -1,0 +1,455 @@
+"""Training workflows: start and cancel runs, keep retraining schedules, fire them, and build
+the chain a schedule starts (reward model -> PPO or DPO -> generation). Every training write
+goes through here; the worker only claims, reports on and finishes runs (training.execution).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from annotation.errors import Conflict, InvalidInput, ServiceError
+from annotation.models import Campaign
+from annotation.selectors import count_campaign_judgments, freeze_snapshot
+from training.cron import cron_due, parse_cron
+from training.datasets import dataset_filter, normalize_dataset
+from training.hyperparameters import PARAMS, resolve_hyperparameters
+from training.models import (
+    ModelVersion,
+    RunKind,
+    RunStatus,
+    TrainingRun,
+    TrainingSchedule,
+    VersionKind,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE = "smollm2"
+BASES = [DEFAULT_BASE]
+# Kinds that train on preferences, so freeze a dataset snapshot.
+DATA_KINDS = (RunKind.REWARD, RunKind.DPO)
+_POLICY_KINDS = (VersionKind.POLICY, VersionKind.REFERENCE)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What a caller asks for; create_run checks it against the kind and fills the rest."""
+
+    kind: str
+    base: str = ""
+    parent_version: ModelVersion | None = None
+    reward_version: ModelVersion | None = None
+    compare_version: ModelVersion | None = None
+    campaign: Campaign | None = None
+    dataset: Mapping[str, Any] = field(default_factory=dict)
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    schedule: TrainingSchedule | None = None
+    follow_up: tuple[str, ...] = ()
+
+
+def _check_version(
+    errors: dict[str, list[str]], name: str, version: ModelVersion | None, kinds: tuple[str, ...]
+) -> None:
+    if version is not None and version.kind not in kinds:
+        errors[name] = [
+            f"Version {version.pk} is a {version.kind} model; need {' or '.join(kinds)}."
+        ]
+
+
+def _prompt_campaign(request: RunRequest) -> Campaign | None:
+    """Where PPO and evaluation take prompts from: the campaign asked for, else the one the
+    models came from."""
+    if request.campaign is not None:
+        return request.campaign
+    for version in (request.parent_version, request.compare_version, request.reward_version):
+        if version is not None and version.campaign is not None:
+            return version.campaign
+    return None
+
+
+def _required(request: RunRequest) -> dict[str, list[str]]:
+    """Kind-specific requirements, as field errors."""
+    errors: dict[str, list[str]] = {}
+    parent_kinds = (VersionKind.REWARD,) if request.kind == RunKind.REWARD else _POLICY_KINDS
+    _check_version(errors, "parent_version_id", request.parent_version, parent_kinds)
+    _check_version(errors, "reward_version_id", request.reward_version, (VersionKind.REWARD,))
+    _check_version(errors, "compare_version_id", request.compare_version, _POLICY_KINDS)
+    needs = {
+        RunKind.PPO: ("reward_version_id",),
+        RunKind.EVALUATE: ("reward_version_id", "parent_version_id", "compare_version_id"),
+    }.get(RunKind(request.kind), ())
+    for name in needs:
+        if getattr(request, name.removesuffix("_id")) is None:
+            errors.setdefault(name, [f"A {request.kind} run needs this."])
+    if request.kind == RunKind.GENERATE and request.campaign is None:
+        errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
+    if request.kind in (RunKind.PPO, RunKind.EVALUATE) and _prompt_campaign(request) is None:
+        errors["campaign_id"] = ["Say which campaign's prompts to use."]
+    return errors
+
+
+def _build_run(*, request: RunRequest, actor: User | None, idempotency_key: str) -> TrainingRun:
+    """The run the request describes, checked and with defaults filled, not yet saved."""
+    if request.kind not in RunKind.values:
+        raise InvalidInput(f"Unknown run kind {request.kind!r}.", errors={"kind": ["Unknown."]})
+    errors = _required(request)
+    if errors:
+        raise InvalidInput("The run is missing something its kind needs.", errors=errors)
+    campaign = (
+        _prompt_campaign(request) if request.kind in (RunKind.PPO, RunKind.EVALUATE) else None
+    ) or request.campaign
+    dataset: dict[str, Any] = {}
+    if request.kind in DATA_KINDS:
+        dataset = normalize_dataset(dataset=request.dataset, campaign=campaign)
+        if campaign is None and len(dataset["campaign_ids"]) == 1:
+            campaign = Campaign.objects.get(pk=dataset["campaign_ids"][0])
+    parent = request.parent_version
+    return TrainingRun(
+        kind=request.kind,
+        base=request.base or (parent.base if parent else DEFAULT_BASE),
+        parent_version=parent,
+        reward_version=request.reward_version,
+        compare_version=request.compare_version,
+        campaign=campaign,
+        schedule=request.schedule,
+        follow_up=list(request.follow_up),
+        dataset=dataset,
+        config=resolve_hyperparameters(kind=request.kind, overrides=request.hyperparameters),
+        idempotency_key=idempotency_key,
+        created_by=actor,
+    )
+
+
+def _fingerprint(run: TrainingRun) -> tuple[Any, ...]:
+    """What makes two requests the same request (for idempotency-key replays)."""
+    return (
+        run.kind,
+        run.base,
+        run.parent_version_id,
+        run.reward_version_id,
+        run.compare_version_id,
+        run.campaign_id,
+        run.schedule_id,
+        list(run.follow_up),
+        run.dataset,
+        run.config,
+    )
+
+
+def _replayed(existing: TrainingRun, asked: TrainingRun) -> TrainingRun:
+    if _fingerprint(existing) != _fingerprint(asked):
+        raise Conflict(
+            "This idempotency key was already used for a different run.",
+            code="idempotency_key_reused",
+        )
+    return existing
+
+
+def _freeze(run: TrainingRun) -> None:
+    if run.kind not in DATA_KINDS:
+        return
+    snapshot = freeze_snapshot(dataset_filter(run.dataset), mode=run.dataset["mode"])
+    if snapshot.size == 0:
+        raise InvalidInput(
+            "No preferences match this dataset's filters; nothing to train on.",
+            code="empty_dataset",
+        )
+    run.snapshot_preference_ids = list(snapshot.preference_ids)
+    run.snapshot_hash = snapshot.hash
+    run.snapshot_size = snapshot.size
+
+
+def _enqueue(run_id: int) -> None:
+    from training.tasks import execute_run  # the web process needs Celery only here
+
+    execute_run.delay(run_id)
+
+
+def create_or_replay_run(
+    *, request: RunRequest, actor: User | None, idempotency_key: str = ""
+) -> tuple[TrainingRun, bool]:
+    """A new queued run with its data snapshot frozen, sent to a worker after commit, and
+    True; or, for an idempotency key already used by the same request, that run and False
+    (another request under the key is a Conflict)."""
+    run = _build_run(request=request, actor=actor, idempotency_key=idempotency_key)
+    existing = _run_with_key(idempotency_key)
+    if existing is not None:
+        return _replayed(existing, run), False
+    _freeze(run)
+    try:
+        with transaction.atomic():
+            run.save()
+    except IntegrityError:
+        existing = _run_with_key(idempotency_key)
+        if existing is None:
+            raise
+        return _replayed(existing, run), False
+    # robust: if the broker is down the row stays queued and the reconciler sends it later.
+    transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
+    return run, True
+
+
+def create_run(
+    *, request: RunRequest, actor: User | None, idempotency_key: str = ""
+) -> TrainingRun:
+    """create_or_replay_run without saying whether the run is new."""
+    return create_or_replay_run(request=request, actor=actor, idempotency_key=idempotency_key)[0]
+
+
+def _run_with_key(idempotency_key: str) -> TrainingRun | None:
+    if not idempotency_key:
+        return None
+    return TrainingRun.objects.filter(idempotency_key=idempotency_key).first()
+
+
+def cancel_run(*, run: TrainingRun) -> TrainingRun:
+    """A queued run is cancelled at once; a running one is marked for its worker to stop;
+    a finished one is a Conflict. Conditional updates, so a worker's claim cannot interleave."""
+    queued = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED)
+    if not queued.update(
+        status=RunStatus.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+    ):
+        running = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
+        if not running.update(cancel_requested=True):
+            raise Conflict(f"Run {run.pk} has already finished.", code="run_finished")
+    run.refresh_from_db()
+    return run
+
+
+# Schedules ----------------------------------------------------------------------------------
+
+SCHEDULE_FIELDS = (
+    "enabled",
+    "every_n_judgments",
+    "cron",
+    "policy_kind",
+    "generate_prompts",
+    "responses_per_prompt",
+    "dataset",
+    "hyperparameters",
+)
+
+
+def _schedule_hyperparameters(schedule: TrainingSchedule) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for kind, overrides in (schedule.hyperparameters or {}).items():
+        if kind not in (RunKind.REWARD, schedule.policy_kind, RunKind.GENERATE):
+            errors[kind] = ["The schedule starts no run of this kind."]
+            continue
+        try:
+            resolve_hyperparameters(kind=kind, overrides=overrides)
+        except InvalidInput as error:
+            errors[kind] = [f"{name}: {problems[0]}" for name, problems in _flat(error).items()]
+    return errors
+
+
+def _flat(error: InvalidInput) -> dict[str, list[str]]:
+    errors = error.errors if isinstance(error.errors, dict) else {}
+    inner = errors.get("hyperparameters", {})
+    return inner if isinstance(inner, dict) else {}
+
+
+def _validate_schedule(schedule: TrainingSchedule) -> None:
+    errors: dict[str, Any] = {}
+    if schedule.cron:
+        try:
+            parse_cron(schedule.cron)
+        except InvalidInput as error:
+            errors["cron"] = [error.detail]
+    if schedule.every_n_judgments is None and not schedule.cron:
+        errors["every_n_judgments"] = ["Give every_n_judgments, a cron, or both."]
+    if not isinstance(schedule.hyperparameters, dict):
+        errors["hyperparameters"] = ["Must be an object of overrides per run kind."]
+    elif problems := _schedule_hyperparameters(schedule):
+        errors["hyperparameters"] = problems
+    if errors:
+        raise InvalidInput(
+            "The schedule has invalid fields.", code="invalid_schedule", errors=errors
+        )
+    schedule.dataset = normalize_dataset(dataset=schedule.dataset, campaign=schedule.campaign)
+    try:
+        schedule.full_clean(exclude=["campaign"])
+    except ValidationError as error:
+        raise InvalidInput(
+            "The schedule has invalid fields.", code="invalid_schedule", errors=error.message_dict
+        ) from None
+
+
+def create_schedule(*, campaign: Campaign, values: Mapping[str, Any]) -> TrainingSchedule:
+    """The campaign's one schedule, validated; it counts judgments from now on. A second
+    schedule for the campaign is a Conflict."""
+    if TrainingSchedule.objects.filter(campaign=campaign).exists():
+        raise Conflict(f"Campaign {campaign.pk} already has a schedule.", code="schedule_exists")
+    schedule = TrainingSchedule(campaign=campaign, **_known(values))
+    _validate_schedule(schedule)
+    schedule.judgments_at_last_fire = count_campaign_judgments(campaign_id=campaign.pk)
+    try:
+        with transaction.atomic():
+            schedule.save()
+    except IntegrityError:
+        raise Conflict(
+            f"Campaign {campaign.pk} already has a schedule.", code="schedule_exists"
+        ) from None
+    return schedule
+
+
+def update_schedule(*, schedule: TrainingSchedule, changes: Mapping[str, Any]) -> TrainingSchedule:
+    """The schedule with `changes` applied, validated as a whole."""
+    for name, value in _known(changes).items():
+        setattr(schedule, name, value)
+    _validate_schedule(schedule)
+    schedule.save()
+    return schedule
+
+
+def delete_schedule(*, schedule: TrainingSchedule) -> None:
+    """Removes the schedule; the runs it started stay, no longer linked to it."""
+    schedule.delete()
+
+
+def _known(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(SCHEDULE_FIELDS))
+    if unknown:
+        raise InvalidInput(
+            "Unknown schedule fields.", errors={name: ["Unknown field."] for name in unknown}
+        )
+    return dict(values)
+
+
+def judgments_since_last_fire(schedule: TrainingSchedule) -> int:
+    return max(
+        count_campaign_judgments(campaign_id=schedule.campaign_id)
+        - schedule.judgments_at_last_fire,
+        0,
+    )
+
+
+def _is_busy(schedule: TrainingSchedule) -> bool:
+    """A chain the schedule started is still queued or running: the next fire waits for it."""
+    return schedule.runs.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).exists()
+
+
+def _is_due(schedule: TrainingSchedule, *, judgments: int, now: datetime) -> bool:
+    every = schedule.every_n_judgments
+    by_count = every is not None and judgments - schedule.judgments_at_last_fire >= every
+    since = schedule.last_fired_at or schedule.created_at
+    return (by_count or cron_due(schedule.cron, since=since, now=now)) and not _is_busy(schedule)
+
+
+def _fire(schedule: TrainingSchedule, *, judgments: int, now: datetime) -> TrainingRun | None:
+    """Moves the watermark with a conditional update (so of two beats only one fires) and
+    starts the reward run of the chain."""
+    with transaction.atomic():
+        claimed = TrainingSchedule.objects.filter(
+            pk=schedule.pk,
+            judgments_at_last_fire=schedule.judgments_at_last_fire,
+            last_fired_at=schedule.last_fired_at,
+        ).update(judgments_at_last_fire=judgments, last_fired_at=now)
+        if not claimed:
+            return None
+        request = RunRequest(
+            kind=RunKind.REWARD,
+            campaign=schedule.campaign,
+            dataset=schedule.dataset,
+            hyperparameters=schedule.hyperparameters.get(RunKind.REWARD, {}),
+            schedule=schedule,
+            follow_up=(schedule.policy_kind, RunKind.GENERATE.value),
+        )
+        key = f"schedule-{schedule.pk}-{judgments}-{now:%Y%m%dT%H%M%S}"
+        try:
+            return create_run(request=request, actor=None, idempotency_key=key)
+        except ServiceError as error:
+            # The watermark still moves: a schedule whose data is empty must not retry every beat.
+            logger.warning("Schedule %s fired but started no run: %s", schedule.pk, error.detail)
+            return None
+
+
+def fire_due_schedules(*, now: datetime) -> list[TrainingRun]:
+    """A reward run (chained to PPO or DPO, then generation) for every enabled schedule that
+    is due: N new judgments since its last fire, or its cron time passed. Each fire happens
+    once however many beats run at the same time."""
+    fired = []
+    for schedule in TrainingSchedule.objects.filter(enabled=True).select_related("campaign"):
+        judgments = count_campaign_judgments(campaign_id=schedule.campaign_id)
+        if _is_due(schedule, judgments=judgments, now=now):
+            run = _fire(schedule, judgments=judgments, now=now)
+            if run is not None:
+                fired.append(run)
+    return fired
+
+
+# The chain ----------------------------------------------------------------------------------
+
+
+def _newest_policy(campaign: Campaign | None) -> ModelVersion | None:
+    if campaign is None:
+        return None
+    return ModelVersion.objects.filter(kind=VersionKind.POLICY, campaign=campaign).first()
+
+
+def _produced(finished: TrainingRun, kind: str) -> ModelVersion | None:
+    return finished.produced_versions.filter(kind=kind).order_by("-created_at", "-id").first()
+
+
+def _follow_up_request(finished: TrainingRun, kind: str, rest: tuple[str, ...]) -> RunRequest:
+    schedule = finished.schedule
+    overrides: dict[str, Any] = dict((schedule.hyperparameters if schedule else {}).get(kind, {}))
+    common: dict[str, Any] = {
+        "campaign": finished.campaign,
+        "schedule": schedule,
+        "follow_up": rest,
+    }
+    if kind in (RunKind.PPO, RunKind.DPO):
+        return RunRequest(
+            kind=kind,
+            parent_version=_newest_policy(finished.campaign),
+            reward_version=_produced(finished, VersionKind.REWARD) if kind == RunKind.PPO else None,
+            dataset=finished.dataset,
+            hyperparameters=overrides,
+            **common,
+        )
+    if kind == RunKind.GENERATE:
+        if schedule is not None:
+            overrides = {
+                "prompts": schedule.generate_prompts,
+                "k": schedule.responses_per_prompt,
+                **overrides,
+            }
+        policy = _produced(finished, VersionKind.POLICY) or finished.parent_version
+        return RunRequest(kind=kind, parent_version=policy, hyperparameters=overrides, **common)
+    raise InvalidInput(f"A chain cannot continue with a {kind!r} run.", code="invalid_follow_up")
+
+
+def create_follow_up_run(*, finished: TrainingRun) -> TrainingRun | None:
+    """The next stage of a succeeded run's chain (reward -> PPO or DPO -> generation), using
+    the versions that run produced; None when the chain ends here. Calling it again for the
+    same finished run returns the same run."""
+    if finished.status != RunStatus.SUCCEEDED or not finished.follow_up:
+        return None
+    key = f"follow-up-{finished.pk}"
+    existing = _run_with_key(key)
+    if existing is not None:
+        return existing
+    kind, *rest = finished.follow_up
+    request = _follow_up_request(finished, kind, tuple(rest))
+    return create_run(request=request, actor=finished.created_by, idempotency_key=key)
+
+
+def run_options() -> dict[str, Any]:
+    """Defaults and help for each run kind's hyperparameters, and the bases offered."""
+    return {
+        "defaults": {
+            kind: {n: p.default for n, p in params.items()} for kind, params in PARAMS.items()
+        },
+        "help": {kind: {n: p.help for n, p in params.items()} for kind, params in PARAMS.items()},
+        "bases": list(BASES),
+    }
