@@ -6,6 +6,7 @@ A task message is only a nudge; the database row it names is the truth about the
 import os
 
 from celery import Celery
+from celery.signals import beat_init
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -15,7 +16,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.update(
     task_queues=[Queue("default"), Queue("gpu")],
     task_default_queue="default",
-    task_routes={"annotation.tasks.*": {"queue": "default"}, "training.tasks.*": {"queue": "gpu"}},
+    # Exact names win over patterns: only training runs need a GPU; the beat tasks of
+    # training (schedules, reconciler) are light database work.
+    task_routes={
+        "training.tasks.execute_run": {"queue": "gpu"},
+        "annotation.tasks.*": {"queue": "default"},
+        "training.tasks.*": {"queue": "default"},
+    },
     # A killed worker's task goes back to the queue instead of vanishing.
     task_acks_late=True,
     task_reject_on_worker_lost=True,
@@ -30,6 +37,24 @@ app.conf.update(
             "schedule": float(os.environ.get("LEASE_SWEEP_INTERVAL_S", "60")),
             "options": {"queue": "default", "expires": 50},
         },
+        "run-training-schedules": {
+            "task": "training.tasks.run_schedules",
+            "schedule": float(os.environ.get("TRAINING_SCHEDULE_INTERVAL_S", "60")),
+            "options": {"queue": "default", "expires": 50},
+        },
+        "reconcile-training-runs": {
+            "task": "training.tasks.reconcile_runs",
+            "schedule": float(os.environ.get("TRAINING_RECONCILE_INTERVAL_S", "60")),
+            "options": {"queue": "default", "expires": 50},
+        },
     },
 )
 app.autodiscover_tasks()
+
+
+@beat_init.connect
+def _one_beat_only(**kwargs: object) -> None:
+    """Exactly one beat per deployment (see config/beat_guard.py and docs/operations.md)."""
+    from config.beat_guard import acquire_beat_lock
+
+    acquire_beat_lock(**kwargs)

@@ -203,6 +203,13 @@ else:
     }
 CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celery" / "beat-schedule")
 
+# Training workers: a running run whose heartbeat is older than this is presumed lost (its
+# worker died) and the reconciler re-queues it; the pipeline runs under this interpreter.
+TRAINING_HEARTBEAT_STALE_S = int(os.environ.get("TRAINING_HEARTBEAT_STALE_S", "300"))
+TRAINING_PIPELINE_PYTHON = os.environ.get("TRAINING_PIPELINE_PYTHON", "")
+# Exactly one beat: it holds this lock (Redis key, or a file lock without Redis) while it runs.
+BEAT_LOCK_TTL_S = int(os.environ.get("BEAT_LOCK_TTL_S", "60"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

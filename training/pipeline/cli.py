@@ -126,6 +126,7 @@ def _evaluate_policy(args: argparse.Namespace) -> dict[str, Any]:
         read_prompts(args.prompts),
         max_new_tokens=args.max_new_tokens,
         seed=args.seed,
+        samples=args.samples,
     )
 
 
@@ -218,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_policy.add_argument("--reward", required=True)
     evaluate_policy.add_argument("--prompts", type=Path, required=True)
     evaluate_policy.add_argument("--max-new-tokens", type=int, default=128)
+    evaluate_policy.add_argument(
+        "--samples", type=int, default=20, help="prompts whose replies are kept side by side"
+    )
     _common(evaluate_policy, out_required=False)
     evaluate_policy.set_defaults(run=_evaluate_policy)
     return parser

@@ -41,8 +41,10 @@ def win_rate(
     prompts: Sequence[Messages],
     max_new_tokens: int = 128,
     seed: int = 0,
+    samples: int = 20,
 ) -> dict[str, Any]:
-    """Share of prompts where the policy's reply out-scores the parent's (ties count half)."""
+    """Share of prompts where the policy's reply out-scores the parent's (ties count half),
+    with the first `samples` prompts' replies side by side."""
     ours = _replies(policy, prompts, max_new_tokens, seed)
     theirs = _replies(parent, prompts, max_new_tokens, seed)
     tokenizer = load_tokenizer(reward, padding_side="right")
@@ -57,7 +59,27 @@ def win_rate(
         **_rate(outcomes),
         "reward_mean": float(ours_scores.mean()),
         "parent_reward_mean": float(theirs_scores.mean()),
+        "samples": side_by_side(
+            prompts, ours, theirs, ours_scores.tolist(), theirs_scores.tolist(), samples
+        ),
     }
+
+
+def side_by_side(
+    prompts: Sequence[Messages],
+    ours: Sequence[str],
+    theirs: Sequence[str],
+    ours_scores: Sequence[float],
+    theirs_scores: Sequence[float],
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The first `limit` prompts with both replies and their rewards, for people to read:
+    `a` is the policy's reply, `b` the parent's; the prompt is its last message's text."""
+    rows = zip(prompts, ours, theirs, ours_scores, theirs_scores, strict=True)
+    return [
+        {"prompt": prompt[-1]["content"], "a": a, "b": b, "reward_a": ra, "reward_b": rb}
+        for prompt, a, b, ra, rb in list(rows)[:limit]
+    ]
 
 
 def gold_win_rate(
