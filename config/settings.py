@@ -182,6 +182,14 @@ SPECTACULAR_SETTINGS = {
 # Training: each run writes under <TRAINING_ARTIFACTS_DIR>/runs/<run id>/ (a shared filesystem
 # when workers run on several machines).
 TRAINING_ARTIFACTS_DIR = Path(os.environ.get("RLHF_ARTIFACTS_DIR", VAR_DIR / "artifacts"))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    # Named choice sets, so the generated TypeScript types read RunStatusEnum, not Status398Enum.
+    "RunKindEnum": "training.models.RunKind",
+    "RunStatusEnum": "training.models.RunStatus",
+    "VersionKindEnum": "training.models.VersionKind",
+    "DatasetModeEnum": "training.models.DatasetMode",
+    "PolicyKindEnum": [("ppo", "PPO"), ("dpo", "DPO")],
+}
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/.
 REDIS_URL = os.environ.get("REDIS_URL", "")

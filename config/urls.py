@@ -7,6 +7,7 @@ from config.spa import app_page
 urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/training/", include("training.api.urls")),
     path("api/v1/", include("annotation.api.urls")),
     path("admin/", admin.site.urls),
     # The browser app's own pages (it routes on the client); anything else is a 404.

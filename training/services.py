@@ -89,7 +89,7 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
     }.get(RunKind(request.kind), ())
     for name in needs:
         if getattr(request, name.removesuffix("_id")) is None:
-            errors.setdefault(name, [f"A {request.kind} run needs this."])
+            errors.setdefault(name, [f"{request.kind} runs need this."])
     if request.kind == RunKind.GENERATE and request.campaign is None:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
     if request.kind in (RunKind.PPO, RunKind.EVALUATE) and _prompt_campaign(request) is None:

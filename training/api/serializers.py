@@ -1,0 +1,337 @@
+"""Input and output shapes of the training API (docs/api.md, "Training"). Output serializers
+only render; every rule about what a run or schedule may be lives in training.services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from annotation.models import Campaign
+from training.models import (
+    DatasetMode,
+    ModelVersion,
+    RunKind,
+    RunStatus,
+    TrainingRun,
+    TrainingSchedule,
+    VersionKind,
+)
+
+
+class _Strict(serializers.Serializer[Any]):
+    """Refuses fields it does not know instead of dropping them silently."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class CampaignRefSerializer(serializers.Serializer[Campaign]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class VersionRefSerializer(serializers.Serializer[ModelVersion]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=VersionKind.choices)
+
+
+class DatasetSerializer(_Strict):
+    """Which preferences a reward or DPO run trains on. On input every field is optional."""
+
+    mode = serializers.ChoiceField(choices=DatasetMode.choices, required=False)
+    campaign_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    since = serializers.DateTimeField(allow_null=True, required=False)
+    until = serializers.DateTimeField(allow_null=True, required=False)
+    pool_ids = serializers.ListField(child=serializers.IntegerField(), required=False)
+    min_rater_quality = serializers.FloatField(
+        allow_null=True, required=False, min_value=0.0, max_value=1.0
+    )
+    exclude_paused = serializers.BooleanField(required=False)
+    exclude_gold = serializers.BooleanField(required=False)
+
+
+class SnapshotSerializer(serializers.Serializer[Any]):
+    hash = serializers.CharField()
+    size = serializers.IntegerField()
+
+
+class RunSerializer(serializers.ModelSerializer[TrainingRun]):
+    parent_version = VersionRefSerializer(allow_null=True)
+    reward_version = VersionRefSerializer(allow_null=True)
+    compare_version = VersionRefSerializer(allow_null=True)
+    campaign = CampaignRefSerializer(allow_null=True)
+    schedule_id = serializers.IntegerField(allow_null=True)
+    follow_up = serializers.ListField(child=serializers.ChoiceField(choices=RunKind.choices))
+    config = serializers.DictField()
+    dataset = serializers.SerializerMethodField()
+    snapshot = serializers.SerializerMethodField()
+    result = serializers.DictField()
+    produced_versions = VersionRefSerializer(many=True)
+    created_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "config",
+            "base",
+            "parent_version",
+            "reward_version",
+            "compare_version",
+            "campaign",
+            "schedule_id",
+            "follow_up",
+            "dataset",
+            "snapshot",
+            "progress",
+            "step",
+            "total_steps",
+            "eta_s",
+            "heartbeat_at",
+            "attempts",
+            "max_attempts",
+            "last_checkpoint",
+            "cancel_requested",
+            "error",
+            "log_tail",
+            "result",
+            "produced_versions",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(DatasetSerializer(allow_null=True))
+    def get_dataset(self, run: TrainingRun) -> dict[str, Any] | None:
+        return run.dataset or None
+
+    @extend_schema_field(SnapshotSerializer)
+    def get_snapshot(self, run: TrainingRun) -> dict[str, Any]:
+        return {"hash": run.snapshot_hash, "size": run.snapshot_size}
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_created_by(self, run: TrainingRun) -> str | None:
+        return run.created_by.get_username() if run.created_by else None
+
+
+class RunCreateSerializer(_Strict):
+    kind = serializers.ChoiceField(choices=RunKind.choices)
+    base = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    parent_version_id = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(), required=False, allow_null=True
+    )
+    reward_version_id = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(), required=False, allow_null=True
+    )
+    compare_version_id = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(), required=False, allow_null=True
+    )
+    campaign_id = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(), required=False, allow_null=True
+    )
+    dataset = DatasetSerializer(required=False)
+    hyperparameters = serializers.DictField(required=False)
+    idempotency_key = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class RunListQuerySerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=RunStatus.choices, required=False)
+    kind = serializers.ChoiceField(choices=RunKind.choices, required=False)
+    campaign = serializers.IntegerField(required=False)
+
+
+class MetricsQuerySerializer(serializers.Serializer[Any]):
+    after_step = serializers.IntegerField(required=False, default=-1, min_value=-1)
+
+
+class MetricSeriesSerializer(serializers.Serializer[Any]):
+    series = serializers.DictField(
+        child=serializers.ListField(child=serializers.ListField(child=serializers.FloatField())),
+        help_text="Metric name -> [[step, value], ...] in step order.",
+    )
+
+
+class OptionsSerializer(serializers.Serializer[Any]):
+    defaults = serializers.DictField(child=serializers.DictField())
+    help = serializers.DictField(child=serializers.DictField(child=serializers.CharField()))
+    bases = serializers.ListField(child=serializers.CharField())
+    campaigns = CampaignRefSerializer(many=True)
+    pools = CampaignRefSerializer(many=True)
+
+
+class ProducedBySerializer(serializers.Serializer[TrainingRun]):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=RunKind.choices)
+    status = serializers.ChoiceField(choices=RunStatus.choices)
+
+
+class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
+    parent = VersionRefSerializer(allow_null=True)
+    produced_by = ProducedBySerializer(allow_null=True)
+    campaign = CampaignRefSerializer(allow_null=True)
+    snapshot = serializers.SerializerMethodField()
+    dataset = serializers.SerializerMethodField()
+    metrics = serializers.DictField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "base",
+            "artifact_path",
+            "parent",
+            "produced_by",
+            "campaign",
+            "snapshot",
+            "dataset",
+            "metrics",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(SnapshotSerializer)
+    def get_snapshot(self, version: ModelVersion) -> dict[str, Any]:
+        run = version.produced_by
+        return {"hash": version.snapshot_hash, "size": run.snapshot_size if run else 0}
+
+    @extend_schema_field(DatasetSerializer(allow_null=True))
+    def get_dataset(self, version: ModelVersion) -> dict[str, Any] | None:
+        run = version.produced_by
+        return (run.dataset or None) if run else None
+
+
+class LineageEntrySerializer(VersionRefSerializer):
+    produced_by_run_id = serializers.IntegerField(allow_null=True, source="produced_by_id")
+    snapshot_hash = serializers.CharField()
+    dataset = serializers.SerializerMethodField()
+
+    @extend_schema_field(DatasetSerializer(allow_null=True))
+    def get_dataset(self, version: ModelVersion) -> dict[str, Any] | None:
+        run = version.produced_by
+        return (run.dataset or None) if run else None
+
+
+class VersionDetailSerializer(VersionSerializer):
+    lineage = serializers.SerializerMethodField()
+
+    class Meta(VersionSerializer.Meta):
+        fields = [*VersionSerializer.Meta.fields, "lineage"]
+        read_only_fields = fields
+
+    @extend_schema_field(LineageEntrySerializer(many=True))
+    def get_lineage(self, version: ModelVersion) -> list[dict[str, Any]]:
+        return list(LineageEntrySerializer(self.context["lineage"], many=True).data)
+
+
+class VersionListQuerySerializer(serializers.Serializer[Any]):
+    kind = serializers.ChoiceField(choices=VersionKind.choices, required=False)
+
+
+class CompareQuerySerializer(serializers.Serializer[Any]):
+    a = serializers.IntegerField()
+    b = serializers.IntegerField()
+
+
+class CompareMetricSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    a = serializers.FloatField(allow_null=True)
+    b = serializers.FloatField(allow_null=True)
+
+
+class CompareSampleSerializer(serializers.Serializer[Any]):
+    prompt = serializers.CharField(allow_blank=True)
+    a = serializers.CharField(allow_blank=True)
+    b = serializers.CharField(allow_blank=True)
+    reward_a = serializers.FloatField(allow_null=True)
+    reward_b = serializers.FloatField(allow_null=True)
+
+
+class ComparisonSerializer(serializers.Serializer[Any]):
+    a = VersionSerializer()
+    b = VersionSerializer()
+    metrics = CompareMetricSerializer(many=True)
+    samples = CompareSampleSerializer(many=True)
+    evaluation_run = RunSerializer(allow_null=True)
+
+
+class ScheduleSerializer(serializers.ModelSerializer[TrainingSchedule]):
+    campaign = CampaignRefSerializer()
+    dataset = DatasetSerializer()
+    hyperparameters = serializers.DictField(
+        child=serializers.DictField(), help_text="Overrides per run kind."
+    )
+    judgments_since_last_fire = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainingSchedule
+        fields = [
+            "id",
+            "campaign",
+            "enabled",
+            "every_n_judgments",
+            "cron",
+            "policy_kind",
+            "generate_prompts",
+            "responses_per_prompt",
+            "dataset",
+            "hyperparameters",
+            "judgments_at_last_fire",
+            "judgments_since_last_fire",
+            "last_fired_at",
+        ]
+        read_only_fields = fields
+
+    def get_judgments_since_last_fire(self, schedule: TrainingSchedule) -> int:
+        counts: dict[int, int] = self.context.get("judgment_counts", {})
+        return max(counts.get(schedule.pk, 0) - schedule.judgments_at_last_fire, 0)
+
+
+class ScheduleUpdateSerializer(_Strict):
+    enabled = serializers.BooleanField(required=False)
+    every_n_judgments = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    cron = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    policy_kind = serializers.ChoiceField(
+        choices=[(RunKind.PPO.value, "PPO"), (RunKind.DPO.value, "DPO")], required=False
+    )
+    generate_prompts = serializers.IntegerField(required=False, min_value=1, max_value=100000)
+    responses_per_prompt = serializers.IntegerField(required=False, min_value=2, max_value=16)
+    dataset = DatasetSerializer(required=False)
+    hyperparameters = serializers.DictField(child=serializers.DictField(), required=False)
+
+
+class ScheduleCreateSerializer(ScheduleUpdateSerializer):
+    campaign_id = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
+
+
+class CeilingQuerySerializer(serializers.Serializer[Any]):
+    campaign = serializers.IntegerField()
+
+
+class HumanAgreementSerializer(serializers.Serializer[Any]):
+    percent = serializers.FloatField(allow_null=True)
+    alpha = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+
+
+class RewardModelCeilingSerializer(serializers.Serializer[Any]):
+    version = VersionRefSerializer(allow_null=True)
+    val_accuracy = serializers.FloatField(allow_null=True)
+
+
+class CeilingSerializer(serializers.Serializer[Any]):
+    campaign = CampaignRefSerializer()
+    human_agreement = HumanAgreementSerializer()
+    reward_model = RewardModelCeilingSerializer()
