@@ -4,11 +4,12 @@ import type { Me } from "./api/types";
 import { AnnotatePage } from "./annotate/AnnotatePage";
 import { LoginPage } from "./pages/LoginPage";
 import { ChunkErrorBoundary } from "./pages/ChunkErrorBoundary";
-import { NotAllowedPage, NotFoundPage, PlaceholderPage } from "./pages/PlaceholderPage";
+import { NotAllowedPage, NotFoundPage } from "./pages/PlaceholderPage";
 import { ROLE_NAMES, ROUTES, routesFor } from "./routes";
 
-// Its own chunk: raters never download the console.
+// Their own chunks: raters never download the console or the training dashboard.
 const ConsolePage = lazy(() => import("./console/ConsolePage"));
+const TrainingPage = lazy(() => import("./training/TrainingPage"));
 
 type Auth =
   | { state: "checking" }
@@ -114,7 +115,15 @@ export function App() {
         </Suspense>
       </ChunkErrorBoundary>
     );
-  else page = <PlaceholderPage title="Training" what="The training dashboard (runs, curves, model versions) is not built yet." />;
+  else if (route.path === "/training")
+    page = (
+      <ChunkErrorBoundary>
+        <Suspense fallback={<p className="page-message" role="status">Loading the training dashboard…</p>}>
+          <TrainingPage />
+        </Suspense>
+      </ChunkErrorBoundary>
+    );
+  else page = null;
   return (
     <>
       <Header me={me} path={path} navigate={navigate} onSignOut={signOut} />

@@ -12,8 +12,8 @@ function ceiling(percent: number | null, accuracy: number | null): Ceiling {
 
 describe("readCeiling", () => {
   it("puts the model's accuracy beside the raters' agreement", () => {
-    const reading = readCeiling(ceiling(80, 0.72));
-    expect(reading.humanPercent).toBe(80);
+    const reading = readCeiling(ceiling(0.8, 0.72));
+    expect(reading.humanPercent).toBeCloseTo(80, 9);
     expect(reading.modelPercent).toBeCloseTo(72, 9);
     expect(reading.ofCeiling).toBeCloseTo(0.9, 9);
     expect(reading.sentence).toMatch(/^The reward model is right on 72 % of held-out pairs; raters agree with each other on 80 % \(120 compared\)\. It is close to the ceiling\./);
@@ -21,13 +21,13 @@ describe("readCeiling", () => {
   });
 
   it("says when there is room left, or when the ceiling is reached", () => {
-    expect(readCeiling(ceiling(80, 0.6)).sentence).toContain("There is room left");
-    expect(readCeiling(ceiling(70, 0.71)).sentence).toContain("It is at the ceiling");
+    expect(readCeiling(ceiling(0.8, 0.6)).sentence).toContain("There is room left");
+    expect(readCeiling(ceiling(0.7, 0.71)).sentence).toContain("It is at the ceiling");
   });
 
   it("says what is missing", () => {
     expect(readCeiling(ceiling(null, 0.6)).sentence).toMatch(/^The reward model is right on 60 % .* rater agreement is not known yet/);
-    expect(readCeiling(ceiling(75, null)).sentence).toMatch(/^Raters agree on 75 % of pairs \(120 compared\); no reward model/);
+    expect(readCeiling(ceiling(0.75, null)).sentence).toMatch(/^Raters agree on 75 % of pairs \(120 compared\); no reward model/);
     expect(readCeiling(ceiling(null, null)).ofCeiling).toBeNull();
     expect(readCeiling(ceiling(null, null)).sentence).toMatch(/^Not enough data yet/);
   });

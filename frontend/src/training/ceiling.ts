@@ -16,7 +16,8 @@ function pct(value: number): string {
 }
 
 export function readCeiling(ceiling: Ceiling): CeilingReading {
-  const humanPercent = ceiling.human_agreement.percent;
+  const share = ceiling.human_agreement.percent;
+  const humanPercent = share === null ? null : share * 100;
   const accuracy = ceiling.reward_model.val_accuracy;
   const modelPercent = accuracy === null ? null : accuracy * 100;
   const ofCeiling = humanPercent && modelPercent !== null ? modelPercent / humanPercent : null;

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import {
   changedHyperparameters,
   dayBoundary,
+  fallbackCampaign,
   hyperOrder,
   hyperProblem,
   newDraft,
   newIdempotencyKey,
   runRequest,
   validateRun,
+  withDefaults,
   withKind,
   type RunDraft,
 } from "./runForm";
@@ -51,6 +53,14 @@ describe("newDraft and withKind", () => {
     expect(after.dataset.min_rater_quality).toBe("0.7");
     expect(withKind(after, "ppo", OPTIONS)).toBe(after);
   });
+
+  it("resets the hyperparameters to the kind's defaults", () => {
+    const changed = draft({ campaign_id: "3" });
+    changed.hyperparameters = { ...changed.hyperparameters, epochs: "5" };
+    const reset = withDefaults(changed, OPTIONS);
+    expect(reset.hyperparameters.epochs).toBe("1");
+    expect(reset.campaign_id).toBe("3");
+  });
 });
 
 describe("validateRun", () => {
@@ -63,8 +73,17 @@ describe("validateRun", () => {
     ppo.hyperparameters.target_kl = "0";
     expect(validateRun(ppo, OPTIONS)).toEqual({
       reward_version_id: ["PPO needs a reward model to optimise against."],
-      "hyperparameters.target_kl": ["Must be above 0."],
+      campaign_id: ["Choose the campaign whose prompts to use: none of the chosen models came from one."],
+      "hyperparameters.target_kl": ["Must be at least 0.01."],
     });
+  });
+
+  it("lets PPO take its prompts from the campaign its models came from", () => {
+    const ppo = draft({ reward_version_id: "9" }, "ppo");
+    const versions = [{ id: 9, campaign: { id: 3, name: "Demo" } }];
+    expect(validateRun(ppo, OPTIONS, versions)).toEqual({});
+    expect(fallbackCampaign(ppo, versions)).toEqual({ id: 3, name: "Demo" });
+    expect(fallbackCampaign({ ...ppo, reward_version_id: "" }, versions)).toBeNull();
   });
 
   it("asks for a version when the run starts from one", () => {
@@ -80,7 +99,7 @@ describe("validateRun", () => {
   });
 
   it("asks an evaluation for two different policies and a reward model", () => {
-    expect(validateRun(draft({ parent_version_id: "4", compare_version_id: "4" }, "evaluate"), OPTIONS)).toEqual({
+    expect(validateRun(draft({ parent_version_id: "4", compare_version_id: "4", campaign_id: "3" }, "evaluate"), OPTIONS)).toEqual({
       reward_version_id: ["Choose the reward model that scores them."],
       compare_version_id: ["Choose a different policy from the first."],
     });
@@ -99,19 +118,28 @@ describe("validateRun", () => {
     const bad = draft();
     bad.hyperparameters = { ...bad.hyperparameters, batch_size: "2.5", lr: "", validation_fraction: "0.95" };
     expect(validateRun(bad, OPTIONS)).toEqual({
-      "hyperparameters.batch_size": ["Enter a whole number."],
-      "hyperparameters.lr": ["Enter a number."],
+      "hyperparameters.batch_size": ["Must be a whole number."],
+      "hyperparameters.lr": ["Must be a number."],
       "hyperparameters.validation_fraction": ["Must be at most 0.9."],
     });
   });
 });
 
 describe("hyperProblem", () => {
-  it("leaves switches, text and unlisted numbers to the server", () => {
-    expect(hyperProblem("lora", true, false)).toBeNull();
-    expect(hyperProblem("base_name", "", "x")).toBeNull();
-    expect(hyperProblem("warmup", "-3", 0)).toBeNull();
-    expect(hyperProblem("warmup", "abc", 0)).toBe("Enter a number.");
+  it("says what the server would, in its words", () => {
+    const limit = { min: 1, max: 1024, integer: true };
+    expect(hyperProblem(limit, "8", 8)).toBeNull();
+    expect(hyperProblem(limit, "0", 8)).toBe("Must be at least 1.");
+    expect(hyperProblem(limit, "2000", 8)).toBe("Must be at most 1024.");
+    expect(hyperProblem(limit, "1.5", 8)).toBe("Must be a whole number.");
+    expect(hyperProblem({ min: 1e-9, max: 1e-2 }, "1e-5", 1e-5)).toBeNull();
+  });
+
+  it("leaves switches, text and unlisted numbers' ranges to the server", () => {
+    expect(hyperProblem(undefined, true, false)).toBeNull();
+    expect(hyperProblem(undefined, "", "x")).toBeNull();
+    expect(hyperProblem(undefined, "-3", 0)).toBeNull();
+    expect(hyperProblem(undefined, "abc", 0)).toBe("Must be a number.");
   });
 });
 
@@ -138,7 +166,7 @@ describe("runRequest", () => {
     });
   });
 
-  it("sends a PPO round from a version with its reward model and KL budget", () => {
+  it("sends a PPO round from a version with its reward model and KL budget, and no dataset", () => {
     const ppo = draft({ start: "version", parent_version_id: "7", reward_version_id: "9" }, "ppo");
     ppo.hyperparameters.target_kl = "3";
     const request = runRequest(ppo, OPTIONS, "key-2");
@@ -146,6 +174,9 @@ describe("runRequest", () => {
     expect(request.reward_version_id).toBe(9);
     expect(request.base).toBeUndefined();
     expect(request.hyperparameters).toEqual({ target_kl: 3 });
+    expect(request.dataset).toBeUndefined();
+    expect(request.campaign_id).toBeUndefined();
+    expect(runRequest({ ...ppo, campaign_id: "3" }, OPTIONS, "key-2b").campaign_id).toBe(3);
   });
 
   it("sends an evaluation's two policies and no dataset, and a generation's campaign", () => {
@@ -169,6 +200,11 @@ describe("runRequest", () => {
 describe("helpers", () => {
   it("treats an unchanged number typed differently as unchanged", () => {
     expect(changedHyperparameters({ lr: "1e-5", epochs: "1.0" }, { lr: 0.00001, epochs: 1 })).toEqual({});
+  });
+
+  it("leaves a parameter whose default is unset out until it is given", () => {
+    expect(changedHyperparameters({ warmup: "" }, { warmup: null })).toEqual({});
+    expect(changedHyperparameters({ warmup: "10" }, { warmup: null })).toEqual({ warmup: 10 });
   });
 
   it("turns a day into its first and last moment, and rejects other text", () => {

@@ -2,7 +2,7 @@
  * checked first so most mistakes are caught before a round trip (the server still decides). */
 
 import type { FieldErrors } from "../console/errors";
-import type { DatasetFilters, DatasetMode, HyperValue, Hyperparameters, RunKind, RunRequest, TrainingOptions } from "./types";
+import type { DatasetFilters, DatasetMode, HyperValue, Hyperparameters, NamedRef, RunKind, RunRequest, TrainingOptions, Version } from "./types";
 
 /** Where a policy or reward model starts: a base checkpoint, or one of our versions. */
 export type StartFrom = "base" | "version";
@@ -41,36 +41,84 @@ export const KINDS: { value: RunKind; text: string; hint: string }[] = [
   { value: "evaluate", text: "Evaluation", hint: "Compare two policies on the same prompts, scored by a reward model." },
 ];
 
-/** Which parts of the form each kind uses. */
-export const NEEDS: Record<RunKind, { start: boolean; reward: boolean; compare: boolean; campaign: boolean; dataset: boolean }> = {
+/** Which parts of the form each kind uses. A campaign is where a generation run puts its
+ * tasks; for PPO and evaluation it is where the prompts come from, and may be left to the
+ * campaign the chosen models came from. Only reward and DPO runs train on a dataset. */
+export const NEEDS: Record<
+  RunKind,
+  { start: boolean; reward: boolean; compare: boolean; campaign: "required" | "prompts" | false; dataset: boolean }
+> = {
   reward: { start: true, reward: false, compare: false, campaign: false, dataset: true },
-  ppo: { start: true, reward: true, compare: false, campaign: false, dataset: true },
+  ppo: { start: true, reward: true, compare: false, campaign: "prompts", dataset: false },
   dpo: { start: true, reward: false, compare: false, campaign: false, dataset: true },
-  generate: { start: true, reward: false, compare: false, campaign: true, dataset: false },
-  evaluate: { start: false, reward: true, compare: true, campaign: false, dataset: false },
+  generate: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
+  evaluate: { start: false, reward: true, compare: true, campaign: "prompts", dataset: false },
 };
 
-/** Limits the server enforces on hyperparameters (training/api/serializers.py); a name not
- * listed only has to be a finite number when its default is one. */
-export const HYPER_LIMITS: Record<string, { min?: number; max?: number; above?: number; integer?: boolean }> = {
-  target_kl: { above: 0, max: 1000 },
-  kl_coef: { min: 0, max: 10 },
-  lr: { above: 0, max: 1 },
-  value_lr: { above: 0, max: 1 },
-  epochs: { above: 0, max: 100 },
-  steps: { min: 1, max: 100000, integer: true },
-  batch_size: { min: 1, max: 4096, integer: true },
-  minibatch_size: { min: 1, max: 4096, integer: true },
-  grad_accum: { min: 1, max: 1024, integer: true },
-  ppo_epochs: { min: 1, max: 100, integer: true },
-  max_length: { min: 16, max: 32768, integer: true },
-  max_new_tokens: { min: 1, max: 8192, integer: true },
-  validation_fraction: { above: 0, max: 0.9 },
-  temperature: { above: 0, max: 10 },
-  beta: { above: 0, max: 10 },
-  k: { min: 2, max: 16, integer: true },
-  checkpoint_every: { min: 1, max: 100000, integer: true },
-  seed: { min: 0, integer: true },
+/** The campaign a PPO or evaluation run would take prompts from when none is chosen: the
+ * first of its models (parent, compared, reward) that came from one; as the server picks it. */
+export function fallbackCampaign(draft: RunDraft, versions: readonly Pick<Version, "id" | "campaign">[]): NamedRef | null {
+  const byId = new Map(versions.map((v) => [String(v.id), v]));
+  const usesParent = draft.kind === "evaluate" || draft.start === "version";
+  const chosen = [usesParent ? draft.parent_version_id : "", draft.compare_version_id, draft.reward_version_id];
+  for (const id of chosen) {
+    const campaign = id ? byId.get(id)?.campaign : null;
+    if (campaign) return campaign;
+  }
+  return null;
+}
+
+interface Limit {
+  min: number;
+  max: number;
+  integer?: boolean;
+}
+
+const SEED: Limit = { min: 0, max: 2 ** 31 - 1, integer: true };
+const LR: Limit = { min: 1e-9, max: 1e-2 };
+const BATCH: Limit = { min: 1, max: 1024, integer: true };
+const TOKENS: Limit = { min: 1, max: 4096, integer: true };
+const TEMPERATURE: Limit = { min: 0.01, max: 10 };
+const EPOCHS: Limit = { min: 0.01, max: 100 };
+const LENGTH: Limit = { min: 16, max: 32768, integer: true };
+
+/** The ranges the server enforces per kind (training/hyperparameters.py); switches have none.
+ * JSON cannot tell 1.0 from 1, so whole-number parameters are marked here. */
+export const HYPER_LIMITS: Record<RunKind, Record<string, Limit>> = {
+  reward: {
+    epochs: EPOCHS,
+    lr: LR,
+    batch_size: BATCH,
+    grad_accum: { min: 1, max: 1024, integer: true },
+    max_length: LENGTH,
+    validation_fraction: { min: 0, max: 0.9 },
+    seed: SEED,
+  },
+  ppo: {
+    steps: { min: 1, max: 100000, integer: true },
+    batch_size: BATCH,
+    minibatch_size: BATCH,
+    ppo_epochs: { min: 1, max: 64, integer: true },
+    max_new_tokens: TOKENS,
+    lr: LR,
+    value_lr: LR,
+    kl_coef: { min: 0, max: 10 },
+    target_kl: { min: 0.01, max: 1000 },
+    temperature: TEMPERATURE,
+    checkpoint_every: { min: 1, max: 100000, integer: true },
+    prompts: { min: 1, max: 100000, integer: true },
+    seed: SEED,
+  },
+  dpo: { epochs: EPOCHS, lr: LR, batch_size: BATCH, beta: { min: 0.001, max: 10 }, max_length: LENGTH, seed: SEED },
+  generate: {
+    prompts: { min: 1, max: 100000, integer: true },
+    k: { min: 2, max: 16, integer: true },
+    max_new_tokens: TOKENS,
+    temperature: TEMPERATURE,
+    batch_size: BATCH,
+    seed: SEED,
+  },
+  evaluate: { prompts: { min: 1, max: 10000, integer: true }, max_new_tokens: TOKENS, seed: SEED },
 };
 
 export const EMPTY_DATASET: DatasetDraft = {
@@ -86,7 +134,7 @@ export const EMPTY_DATASET: DatasetDraft = {
 
 function hyperDraft(defaults: Hyperparameters | undefined): Record<string, string | boolean> {
   return Object.fromEntries(
-    Object.entries(defaults ?? {}).map(([key, value]) => [key, typeof value === "boolean" ? value : String(value)]),
+    Object.entries(defaults ?? {}).map(([key, value]) => [key, typeof value === "boolean" ? value : value === null ? "" : String(value)]),
   );
 }
 
@@ -111,27 +159,34 @@ export function withKind(draft: RunDraft, kind: RunKind, options: TrainingOption
   return { ...draft, kind, hyperparameters: hyperDraft(options.defaults[kind]) };
 }
 
+/** The kind's defaults again, keeping the rest of the draft. */
+export function withDefaults(draft: RunDraft, options: TrainingOptions): RunDraft {
+  return { ...draft, hyperparameters: hyperDraft(options.defaults[draft.kind]) };
+}
+
 function isBlank(value: string): boolean {
   return value.trim() === "";
 }
 
-/** The problem with one hyperparameter as typed, or null. */
-export function hyperProblem(name: string, typed: string | boolean, fallback: HyperValue | undefined): string | null {
-  if (typeof typed === "boolean" || typeof fallback !== "number") return null;
-  if (isBlank(typed)) return "Enter a number.";
+/** The problem with one hyperparameter as typed, or null; the same words as the server's. */
+export function hyperProblem(limit: Limit | undefined, typed: string | boolean, fallback: HyperValue | null | undefined): string | null {
+  if (typeof typed === "boolean") return null;
+  if (typeof fallback !== "number" && !limit) return null;
   const value = Number(typed);
-  if (!Number.isFinite(value)) return "Enter a number.";
-  const limits = HYPER_LIMITS[name];
-  if (!limits) return null;
-  if (limits.integer && !Number.isInteger(value)) return "Enter a whole number.";
-  if (limits.above !== undefined && value <= limits.above) return `Must be above ${limits.above}.`;
-  if (limits.min !== undefined && value < limits.min) return `Must be at least ${limits.min}.`;
-  if (limits.max !== undefined && value > limits.max) return `Must be at most ${limits.max}.`;
+  if (isBlank(typed) || !Number.isFinite(value)) return "Must be a number.";
+  if (!limit) return null;
+  if (limit.integer && !Number.isInteger(value)) return "Must be a whole number.";
+  if (value < limit.min) return `Must be at least ${limit.min}.`;
+  if (value > limit.max) return `Must be at most ${limit.max}.`;
   return null;
 }
 
 /** Field errors keyed as the server names them (nested fields with dots); {} when valid. */
-export function validateRun(draft: RunDraft, options: TrainingOptions): FieldErrors {
+export function validateRun(
+  draft: RunDraft,
+  options: TrainingOptions,
+  versions: readonly Pick<Version, "id" | "campaign">[] = [],
+): FieldErrors {
   const errors: FieldErrors = {};
   const needs = NEEDS[draft.kind];
   const add = (field: string, message: string) => (errors[field] = [...(errors[field] ?? []), message]);
@@ -146,7 +201,9 @@ export function validateRun(draft: RunDraft, options: TrainingOptions): FieldErr
     if (isBlank(draft.compare_version_id)) add("compare_version_id", "Choose the second policy.");
     else if (draft.compare_version_id === draft.parent_version_id) add("compare_version_id", "Choose a different policy from the first.");
   }
-  if (needs.campaign && isBlank(draft.campaign_id)) add("campaign_id", "Choose the campaign that receives the new tasks.");
+  if (needs.campaign === "required" && isBlank(draft.campaign_id)) add("campaign_id", "Choose the campaign that receives the new tasks.");
+  if (needs.campaign === "prompts" && isBlank(draft.campaign_id) && !fallbackCampaign(draft, versions))
+    add("campaign_id", "Choose the campaign whose prompts to use: none of the chosen models came from one.");
   if (needs.dataset) {
     const quality = draft.dataset.min_rater_quality.trim();
     if (quality !== "") {
@@ -158,7 +215,7 @@ export function validateRun(draft: RunDraft, options: TrainingOptions): FieldErr
   }
   const defaults = options.defaults[draft.kind] ?? {};
   for (const [name, typed] of Object.entries(draft.hyperparameters)) {
-    const problem = hyperProblem(name, typed, defaults[name]);
+    const problem = hyperProblem(HYPER_LIMITS[draft.kind][name], typed, defaults[name]);
     if (problem) add(`hyperparameters.${name}`, problem);
   }
   return errors;
@@ -185,9 +242,10 @@ export function datasetOf(draft: DatasetDraft): DatasetFilters {
   };
 }
 
-function parsed(typed: string | boolean, fallback: HyperValue | undefined): HyperValue {
+function parsed(typed: string | boolean, fallback: HyperValue | null | undefined): HyperValue | null {
   if (typeof typed === "boolean") return typed;
-  return typeof fallback === "number" ? Number(typed) : typed;
+  if (fallback === null && isBlank(typed)) return null;
+  return typeof fallback === "number" || fallback === null ? Number(typed) : typed;
 }
 
 /** Only the hyperparameters that differ from the defaults: the server fills in the rest. */
@@ -195,7 +253,7 @@ export function changedHyperparameters(typed: Record<string, string | boolean>, 
   const changed: Hyperparameters = {};
   for (const [name, value] of Object.entries(typed)) {
     const next = parsed(value, defaults[name]);
-    if (next !== defaults[name]) changed[name] = next;
+    if (next !== null && next !== defaults[name]) changed[name] = next;
   }
   return changed;
 }
@@ -209,7 +267,7 @@ export function runRequest(draft: RunDraft, options: TrainingOptions, idempotenc
   if ((needs.start && draft.start === "version") || draft.kind === "evaluate") request.parent_version_id = id(draft.parent_version_id);
   if (needs.reward) request.reward_version_id = id(draft.reward_version_id);
   if (needs.compare) request.compare_version_id = id(draft.compare_version_id);
-  if (needs.campaign) request.campaign_id = id(draft.campaign_id);
+  if (needs.campaign && !isBlank(draft.campaign_id)) request.campaign_id = id(draft.campaign_id);
   if (needs.dataset) request.dataset = datasetOf(draft.dataset);
   const hyper = changedHyperparameters(draft.hyperparameters, options.defaults[draft.kind] ?? {});
   if (Object.keys(hyper).length > 0) request.hyperparameters = hyper;

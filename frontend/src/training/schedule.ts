@@ -72,7 +72,7 @@ export function validateSchedule(draft: ScheduleDraft): FieldErrors {
   }
   if (draft.enabled && every === "" && cron === "")
     errors.every_n_judgments = ["Set a number of judgments, a cron, or both: otherwise it never fires."];
-  const prompts = wholeNumber(draft.generate_prompts, 1, 10_000);
+  const prompts = wholeNumber(draft.generate_prompts, 1, 100_000);
   if (prompts) errors.generate_prompts = [prompts];
   const k = wholeNumber(draft.responses_per_prompt, 2, 16);
   if (k) errors.responses_per_prompt = [k];

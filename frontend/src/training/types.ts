@@ -8,7 +8,8 @@ export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancell
 export type VersionKind = "policy" | "reward" | "reference";
 export type DatasetMode = "consensus" | "all";
 export type HyperValue = number | string | boolean;
-export type Hyperparameters = Record<string, HyperValue>;
+/** A default may be null ("not set"); a run's config has every value filled. */
+export type Hyperparameters = Record<string, HyperValue | null>;
 
 export interface VersionRef {
   id: number;
@@ -49,7 +50,8 @@ export interface Run {
   campaign: NamedRef | null;
   schedule_id: number | null;
   follow_up: RunKind[];
-  dataset: DatasetFilters;
+  /** null for a run that trains on no preferences (generation, evaluation). */
+  dataset: DatasetFilters | null;
   snapshot: Snapshot;
   progress: number;
   step: number;
@@ -179,6 +181,7 @@ export interface ScheduleRequest {
 
 export interface Ceiling {
   campaign: NamedRef;
+  /** `percent` is a share from 0 to 1 (percent agreement, as the quality report names it). */
   human_agreement: { percent: number | null; alpha: number | null; n: number };
   reward_model: { version: VersionRef | null; val_accuracy: number | null };
 }

@@ -1,0 +1,410 @@
+import { useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { ApiError } from "../api/client";
+import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../console/errors";
+import { describedBy, ErrorNotice, Field, focusFirstInvalid, Loading, useLoad } from "../console/ui";
+import { trainingApi } from "./api";
+import {
+  hyperLabel,
+  hyperOrder,
+  fallbackCampaign,
+  KINDS,
+  NEEDS,
+  newDraft,
+  newIdempotencyKey,
+  runRequest,
+  validateRun,
+  withDefaults,
+  withKind,
+  type DatasetDraft,
+  type RunDraft,
+} from "./runForm";
+import type { NamedRef, Run, TrainingOptions, Version } from "./types";
+
+/** The start-a-run page: loads the server's defaults and the model versions, then the form. */
+export function StartRunSection({ onStarted }: { onStarted: (run: Run) => void }) {
+  const options = useLoad(() => trainingApi.options());
+  const versions = useLoad(() => trainingApi.versions());
+  return (
+    <>
+      <div className="section-head">
+        <h1 id="section-title" tabIndex={-1}>
+          Start a run
+        </h1>
+      </div>
+      <ErrorNotice error={options.error ?? versions.error} onRetry={() => (options.error ? options.reload() : versions.reload())} />
+      {options.data && versions.data ? (
+        <RunForm options={options.data} versions={versions.data} onStarted={onStarted} />
+      ) : (
+        !options.error && !versions.error && <Loading what="the defaults" />
+      )}
+    </>
+  );
+}
+
+interface Props {
+  options: TrainingOptions;
+  versions: Version[];
+  onStarted: (run: Run) => void;
+}
+
+const ID = "run";
+const id = (field: string) => `${ID}-${field.replace(/\./g, "-")}`;
+
+export function RunForm({ options, versions, onStarted }: Props) {
+  const [draft, setDraft] = useState(() => newDraft(options));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [failure, setFailure] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  // One key per draft submitted: a double click or a retry of the same draft makes one run;
+  // any edit makes the next submission a new run.
+  const submission = useRef<{ draft: RunDraft | null; key: string }>({ draft: null, key: "" });
+  const needs = NEEDS[draft.kind];
+  const policies = useMemo(() => versions.filter((v) => v.kind === "policy" || v.kind === "reference"), [versions]);
+  const rewards = useMemo(() => versions.filter((v) => v.kind === "reward"), [versions]);
+  const starts = draft.kind === "reward" ? rewards : policies;
+  const help = options.help[draft.kind] ?? {};
+  const defaults = options.defaults[draft.kind] ?? {};
+  const fallback = needs.campaign === "prompts" ? fallbackCampaign(draft, versions) : null;
+
+  const update = setDraft;
+  const set = (field: "base" | "parent_version_id" | "reward_version_id" | "compare_version_id" | "campaign_id") =>
+    (event: { target: { value: string } }) => update((current) => ({ ...current, [field]: event.target.value }));
+  const setData = (change: Partial<DatasetDraft>) => update((current) => ({ ...current, dataset: { ...current.dataset, ...change } }));
+  const setHyper = (name: string, value: string | boolean) =>
+    update((current) => ({ ...current, hyperparameters: { ...current.hyperparameters, [name]: value } }));
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    if (busy) return;
+    const found = validateRun(draft, options, versions);
+    setErrors(found);
+    setFailure(null);
+    if (Object.keys(found).length > 0) {
+      focusFirstInvalid(form.current);
+      return;
+    }
+    if (submission.current.draft !== draft) submission.current = { draft, key: newIdempotencyKey() };
+    setBusy(true);
+    try {
+      const run = await trainingApi.createRun(runRequest(draft, options, submission.current.key));
+      submission.current = { draft: null, key: "" };
+      onStarted(run);
+    } catch (caught) {
+      setErrors(fieldErrors(caught));
+      setFailure(caught);
+      focusFirstInvalid(form.current);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const hyperNames = hyperOrder(Object.keys(draft.hyperparameters)).filter((name) => !(draft.kind === "ppo" && name === "target_kl"));
+  const placed = [
+    "kind",
+    "base",
+    "parent_version_id",
+    "reward_version_id",
+    "compare_version_id",
+    "campaign_id",
+    "dataset",
+    "dataset.mode",
+    "dataset.campaign_ids",
+    "dataset.since",
+    "dataset.until",
+    "dataset.pool_ids",
+    "dataset.min_rater_quality",
+    "hyperparameters",
+    ...Object.keys(draft.hyperparameters).map((name) => `hyperparameters.${name}`),
+  ];
+  const stray = unplacedErrors(errors, placed);
+  const emptyDataset = failure instanceof ApiError && failure.code === "empty_dataset";
+  const summary =
+    failure === null
+      ? null
+      : Object.keys(errors).length > 0 && stray.length === 0
+        ? "Some fields need fixing: see below each."
+        : emptyDataset
+          ? null
+          : errorMessage(failure);
+
+  return (
+    <form ref={form} className="run-form panel" onSubmit={submit} noValidate aria-label="Start a run">
+      <fieldset className="form-part">
+        <legend>What to run</legend>
+        <div className="choice-list" role="radiogroup" aria-label="Kind of run">
+          {KINDS.map((kind) => (
+            <label key={kind.value} className={`choice${draft.kind === kind.value ? " is-chosen" : ""}`}>
+              <input
+                type="radio"
+                name="kind"
+                value={kind.value}
+                checked={draft.kind === kind.value}
+                onChange={() => update((current) => withKind(current, kind.value, options))}
+              />
+              <span>
+                <b>{kind.text}</b>
+                <span className="muted">{kind.hint}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+
+      <fieldset className="form-part">
+        <legend>Models</legend>
+        {needs.start && (
+          <>
+            <div className="segmented" role="radiogroup" aria-label="Start from">
+              {(["base", "version"] as const).map((start) => (
+                <label key={start} className={`segment${draft.start === start ? " is-chosen" : ""}`}>
+                  <input type="radio" name="start" value={start} checked={draft.start === start} onChange={() => update((c) => ({ ...c, start }))} />
+                  {start === "base" ? "A base model" : draft.kind === "reward" ? "A reward model version" : "A policy version"}
+                </label>
+              ))}
+            </div>
+            {draft.start === "base" ? (
+              <Field id={id("base")} label="Base model" errors={errors.base} hint="A name the pipeline knows, a Hugging Face id, or a local path.">
+                <input {...describedBy(id("base"), errors.base, `${id("base")}-hint`)} className="input" list={`${ID}-bases`} value={draft.base} onChange={set("base")} />
+                <datalist id={`${ID}-bases`}>
+                  {options.bases.map((base) => (
+                    <option key={base} value={base} />
+                  ))}
+                </datalist>
+              </Field>
+            ) : (
+              <VersionSelect field="parent_version_id" label={draft.kind === "reward" ? "Parent reward model" : "Parent policy"} value={draft.parent_version_id} versions={starts} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
+            )}
+          </>
+        )}
+        {draft.kind === "evaluate" && (
+          <div className="field-row">
+            <VersionSelect field="parent_version_id" label="Policy A" value={draft.parent_version_id} versions={policies} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
+            <VersionSelect field="compare_version_id" label="Policy B" value={draft.compare_version_id} versions={policies} errors={errors.compare_version_id} onChange={set("compare_version_id")} />
+          </div>
+        )}
+        {needs.reward && (
+          <VersionSelect
+            field="reward_version_id"
+            label="Reward model"
+            value={draft.reward_version_id}
+            versions={rewards}
+            errors={errors.reward_version_id}
+            onChange={set("reward_version_id")}
+            empty={rewards.length === 0 ? "No reward model yet: train one first." : undefined}
+          />
+        )}
+        {draft.kind === "ppo" && "target_kl" in draft.hyperparameters && (
+          <div className="kl-budget">
+            <HyperField name="target_kl" label="KL budget (target KL per answer)" value={draft.hyperparameters.target_kl} help={help.target_kl ?? "How far the policy may drift from its parent; β adapts to keep the KL near it."} errors={errors["hyperparameters.target_kl"]} defaultValue={defaults.target_kl} onChange={setHyper} />
+          </div>
+        )}
+        {needs.campaign && (
+          <Field
+            id={id("campaign_id")}
+            label={needs.campaign === "required" ? "Target campaign" : "Prompts from campaign"}
+            errors={errors.campaign_id}
+            hint={
+              needs.campaign === "required"
+                ? "Receives the new ranking tasks, so the next judgments are about this policy."
+                : `The prompts the policy answers. Empty: ${fallback ? `${fallback.name}, where the chosen models came from` : "the campaign the chosen models came from"}.`
+            }
+          >
+            <select {...describedBy(id("campaign_id"), errors.campaign_id, `${id("campaign_id")}-hint`)} className="input" value={draft.campaign_id} onChange={set("campaign_id")}>
+              <option value="">{needs.campaign === "required" ? "Choose a campaign…" : "Where the models came from"}</option>
+              {options.campaigns.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+        )}
+      </fieldset>
+
+      {needs.dataset && <DatasetFields draft={draft.dataset} options={options} errors={errors} emptyDataset={emptyDataset ? errorMessage(failure) : null} onChange={setData} />}
+
+      {hyperNames.length > 0 && (
+        <fieldset className="form-part">
+          <legend>Hyperparameters</legend>
+          <p className="field-hint">
+            Prefilled with the server's defaults.{" "}
+            <button type="button" className="link-button" onClick={() => update((c) => withDefaults(c, options))}>
+              Reset to defaults
+            </button>
+          </p>
+          {errors.hyperparameters && <p className="field-error">{errors.hyperparameters.join(" ")}</p>}
+          <div className="field-row hyper-grid">
+            {hyperNames.map((name) => (
+              <HyperField key={name} name={name} label={hyperLabel(name)} value={draft.hyperparameters[name]} help={help[name]} errors={errors[`hyperparameters.${name}`]} defaultValue={defaults[name]} onChange={setHyper} />
+            ))}
+          </div>
+        </fieldset>
+      )}
+
+      <div role="status" aria-live="polite">
+        {summary && (
+          <div className="notice error">
+            <p className="notice-text">{summary}</p>
+            {stray.length > 0 && summary !== stray.join(" ") && <p className="notice-text">{stray.join(" ")}</p>}
+          </div>
+        )}
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="button primary" disabled={busy}>
+          {busy ? "Starting…" : "Start run"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function VersionSelect(props: {
+  field: string;
+  label: string;
+  value: string;
+  versions: Version[];
+  errors?: string[];
+  onChange: (event: { target: { value: string } }) => void;
+  empty?: string;
+}) {
+  const { field, label, value, versions, errors, onChange, empty } = props;
+  return (
+    <Field id={id(field)} label={label} errors={errors} hint={empty}>
+      <select {...describedBy(id(field), errors, empty ? `${id(field)}-hint` : undefined)} className="input" value={value} onChange={onChange}>
+        <option value="">Choose a version…</option>
+        {versions.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name} ({v.kind})
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+function HyperField(props: {
+  name: string;
+  label: string;
+  value: string | boolean;
+  help?: string;
+  errors?: string[];
+  defaultValue: unknown;
+  onChange: (name: string, value: string | boolean) => void;
+}) {
+  const { name, label, value, help, errors, defaultValue, onChange } = props;
+  const fieldId = id(`hyperparameters.${name}`);
+  if (typeof value === "boolean") {
+    return (
+      <div className="field">
+        <label className="check">
+          <input type="checkbox" id={fieldId} checked={value} onChange={(e) => onChange(name, e.target.checked)} aria-describedby={help ? `${fieldId}-hint` : undefined} />
+          {label}
+        </label>
+        {help && (
+          <p id={`${fieldId}-hint`} className="field-hint">
+            {help}
+          </p>
+        )}
+      </div>
+    );
+  }
+  const hint: ReactNode = `${help ?? ""}${help ? " " : ""}${defaultValue === null || defaultValue === undefined ? "No default." : `Default ${String(defaultValue)}.`}`;
+  return (
+    <Field id={fieldId} label={label} errors={errors} hint={hint}>
+      <input
+        {...describedBy(fieldId, errors, `${fieldId}-hint`)}
+        className="input"
+        inputMode={typeof defaultValue === "number" || defaultValue === null ? "decimal" : undefined}
+        value={value}
+        onChange={(e) => onChange(name, e.target.value)}
+      />
+    </Field>
+  );
+}
+
+function toggled(list: number[], value: number, on: boolean): number[] {
+  return on ? [...new Set([...list, value])] : list.filter((item) => item !== value);
+}
+
+function CheckList({ legend, items, chosen, onChange, hint }: { legend: string; items: NamedRef[]; chosen: number[]; onChange: (ids: number[]) => void; hint: string }) {
+  return (
+    <fieldset className="check-list">
+      <legend>{legend}</legend>
+      {items.length === 0 ? (
+        <p className="muted">None yet.</p>
+      ) : (
+        items.map((item) => (
+          <label key={item.id} className="check">
+            <input type="checkbox" checked={chosen.includes(item.id)} onChange={(e) => onChange(toggled(chosen, item.id, e.target.checked))} />
+            {item.name}
+          </label>
+        ))
+      )}
+      <p className="field-hint">{hint}</p>
+    </fieldset>
+  );
+}
+
+function DatasetFields(props: {
+  draft: DatasetDraft;
+  options: TrainingOptions;
+  errors: FieldErrors;
+  emptyDataset: string | null;
+  onChange: (change: Partial<DatasetDraft>) => void;
+}) {
+  const { draft, options, errors, emptyDataset, onChange } = props;
+  const datasetErrors = [...(errors.dataset ?? []), ...(emptyDataset ? [emptyDataset] : [])];
+  return (
+    <fieldset className="form-part" aria-describedby={datasetErrors.length ? `${ID}-dataset-error` : undefined}>
+      <legend>Data</legend>
+      {datasetErrors.length > 0 && (
+        <p id={`${ID}-dataset-error`} className="field-error">
+          {datasetErrors.join(" ")}
+        </p>
+      )}
+      <div className="segmented" role="radiogroup" aria-label="Which preferences">
+        {(["consensus", "all"] as const).map((mode) => (
+          <label key={mode} className={`segment${draft.mode === mode ? " is-chosen" : ""}`}>
+            <input type="radio" name="dataset-mode" value={mode} checked={draft.mode === mode} onChange={() => onChange({ mode })} />
+            {mode === "consensus" ? "Consensus pairs" : "All judgments"}
+          </label>
+        ))}
+      </div>
+      <p className="field-hint">
+        Consensus: one pair per task, ordered by the raters' combined (Bradley–Terry) ranking. All: every rater's judgment as its own pairs.
+      </p>
+      <div className="field-row">
+        <CheckList legend="Campaigns" items={options.campaigns} chosen={draft.campaign_ids} onChange={(campaign_ids) => onChange({ campaign_ids })} hint="None ticked: every campaign." />
+        <CheckList legend="Rater pools" items={options.pools} chosen={draft.pool_ids} onChange={(pool_ids) => onChange({ pool_ids })} hint="None ticked: every rater." />
+      </div>
+      <div className="field-row">
+        <Field id={id("dataset.since")} label="Judged from" errors={errors["dataset.since"]}>
+          <input {...describedBy(id("dataset.since"), errors["dataset.since"])} className="input" type="date" value={draft.since} onChange={(e) => onChange({ since: e.target.value })} />
+        </Field>
+        <Field id={id("dataset.until")} label="Judged until" errors={errors["dataset.until"]}>
+          <input {...describedBy(id("dataset.until"), errors["dataset.until"])} className="input" type="date" value={draft.until} onChange={(e) => onChange({ until: e.target.value })} />
+        </Field>
+        <Field id={id("dataset.min_rater_quality")} label="Minimum rater quality" errors={errors["dataset.min_rater_quality"]} hint="From 0 to 1; empty for no minimum.">
+          <input
+            {...describedBy(id("dataset.min_rater_quality"), errors["dataset.min_rater_quality"], `${id("dataset.min_rater_quality")}-hint`)}
+            className="input"
+            inputMode="decimal"
+            value={draft.min_rater_quality}
+            onChange={(e) => onChange({ min_rater_quality: e.target.value })}
+          />
+        </Field>
+      </div>
+      <div className="check-row">
+        <label className="check">
+          <input type="checkbox" checked={draft.exclude_paused} onChange={(e) => onChange({ exclude_paused: e.target.checked })} />
+          Leave out paused raters
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={draft.exclude_gold} onChange={(e) => onChange({ exclude_gold: e.target.checked })} />
+          Leave out gold tasks
+        </label>
+      </div>
+    </fieldset>
+  );
+}

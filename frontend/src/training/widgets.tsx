@@ -1,0 +1,51 @@
+import { percentOf, progressText, STATUS_NAMES } from "./format";
+import type { Run, RunStatus } from "./types";
+
+export function RunStatusBadge({ status, stopping = false }: { status: RunStatus; stopping?: boolean }) {
+  return (
+    <span className={`badge run-status run-${status}`} data-status={status}>
+      {stopping && status === "running" ? "Stopping" : STATUS_NAMES[status]}
+    </span>
+  );
+}
+
+/** A run's progress: a bar with its percent, and the step and time left in words. */
+export function RunProgress({ run, label, wide = false }: { run: Run; label: string; wide?: boolean }) {
+  const percent = run.status === "succeeded" ? 100 : percentOf(run.progress);
+  return (
+    <div className={`run-progress${wide ? " is-wide" : ""}`}>
+      <div className="run-progress-line">
+        <div
+          className={`run-bar run-${run.status}`}
+          role="progressbar"
+          aria-label={label}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+          aria-valuetext={`${percent} %, ${progressText(run)}`}
+        >
+          <span style={{ width: `${percent}%` }} />
+        </div>
+        <span className="run-percent" data-testid="run-percent">
+          {percent} %
+        </span>
+      </div>
+      <span className="run-progress-text muted">{progressText(run)}</span>
+    </div>
+  );
+}
+
+/** A definition list of facts, skipping the ones that are unknown. */
+export function Facts({ items, label }: { items: [string, React.ReactNode][]; label?: string }) {
+  const shown = items.filter(([, value]) => value !== null && value !== undefined && value !== "");
+  return (
+    <dl className="facts" aria-label={label}>
+      {shown.map(([term, value]) => (
+        <div key={term}>
+          <dt>{term}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
