@@ -87,13 +87,14 @@ def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APICli
     assert good.status_code == 201
     assert good.json()["config"]["lr"] == 2e-5
     assert good.json()["config"]["batch_size"] == 8
-    for bad, message in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"nope": 1}, "Unknown hyperparameter for this kind."),
         ({"batch_size": 0}, "Must be at least 1."),
         ({"batch_size": 1.5}, "Must be a whole number."),
         ({"bf16": "yes"}, "Must be true or false."),
         ({"target_kl": 6.0}, "Unknown hyperparameter for this kind."),  # a PPO one
-    ]:
+    ]
+    for bad, message in cases:
         response = ml.post(
             RUNS, {"kind": "reward", "campaign_id": campaign.pk, "hyperparameters": bad}
         )
