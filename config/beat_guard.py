@@ -10,6 +10,8 @@ kernel releases when the process dies.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import fcntl
 import os
 import socket
@@ -26,6 +28,12 @@ LOCK_KEY = "rlhf-studio:beat-lock"
 _REFRESH = """
 if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('expire', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1])
 end
 return 0
 """
@@ -70,8 +78,14 @@ def acquire_redis_lock(url: str, ttl_s: int) -> None:
             except redis.RedisError as error:  # Redis away: beat cannot send anything either
                 print(f"beat lock refresh failed: {error}", file=sys.stderr, flush=True)
 
+    def release() -> None:  # a beat that stops cleanly lets the next one start at once
+        stop.set()
+        with contextlib.suppress(redis.RedisError):
+            client.register_script(_RELEASE)(keys=[LOCK_KEY], args=[me])
+
     thread = threading.Thread(target=keep, name="beat-lock", daemon=True)
     thread.start()
+    atexit.register(release)
     _held.append((thread, stop))
 
 

@@ -67,7 +67,7 @@ def _owner_is_gone(owner: str, me: str) -> bool:
     or is our own (a restarted worker that got the same pid is not still running it)."""
     host, _, pid_text = owner.rpartition(":")
     my_host, _, my_pid = me.rpartition(":")
-    if host != my_host or not pid_text.isdigit():
+    if host != my_host or not pid_text.isdigit() or int(pid_text) <= 0:
         return False
     if pid_text == my_pid:
         return True
