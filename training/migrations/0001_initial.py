@@ -7,148 +7,328 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('annotation', '0003_response_length'),
+        ("annotation", "0003_response_length"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelVersion',
+            name="ModelVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('kind', models.CharField(choices=[('policy', 'Policy'), ('reward', 'Reward model'), ('reference', 'Reference')], max_length=16)),
-                ('base', models.CharField(max_length=500)),
-                ('artifact_path', models.CharField(max_length=1000)),
-                ('snapshot_hash', models.CharField(blank=True, max_length=64)),
-                ('metrics', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='model_versions', to='annotation.campaign')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='training.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("policy", "Policy"),
+                            ("reward", "Reward model"),
+                            ("reference", "Reference"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("base", models.CharField(max_length=500)),
+                ("artifact_path", models.CharField(max_length=1000)),
+                ("snapshot_hash", models.CharField(blank=True, max_length=64)),
+                ("metrics", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="model_versions",
+                        to="annotation.campaign",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="training.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='TrainingRun',
+            name="TrainingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reward', 'Reward model'), ('ppo', 'PPO round'), ('dpo', 'DPO round'), ('generate', 'Generation'), ('evaluate', 'Evaluation')], max_length=16)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='queued', max_length=16)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('base', models.CharField(blank=True, max_length=500)),
-                ('follow_up', models.JSONField(blank=True, default=list)),
-                ('dataset', models.JSONField(blank=True, default=dict)),
-                ('snapshot_preference_ids', models.JSONField(blank=True, default=list)),
-                ('snapshot_hash', models.CharField(blank=True, max_length=64)),
-                ('snapshot_size', models.PositiveIntegerField(default=0)),
-                ('idempotency_key', models.CharField(blank=True, max_length=200)),
-                ('progress', models.FloatField(default=0.0)),
-                ('step', models.PositiveIntegerField(default=0)),
-                ('total_steps', models.PositiveIntegerField(default=0)),
-                ('eta_s', models.FloatField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, max_length=200)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('max_attempts', models.PositiveSmallIntegerField(default=3)),
-                ('last_checkpoint', models.CharField(blank=True, max_length=1000)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('log_tail', models.TextField(blank=True)),
-                ('result', models.JSONField(blank=True, default=dict)),
-                ('artifact_dir', models.CharField(blank=True, max_length=1000)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='training_runs', to='annotation.campaign')),
-                ('compare_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='compare_runs', to='training.modelversion')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='training_runs', to=settings.AUTH_USER_MODEL)),
-                ('parent_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='child_runs', to='training.modelversion')),
-                ('reward_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reward_runs', to='training.modelversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reward", "Reward model"),
+                            ("ppo", "PPO round"),
+                            ("dpo", "DPO round"),
+                            ("generate", "Generation"),
+                            ("evaluate", "Evaluation"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("base", models.CharField(blank=True, max_length=500)),
+                ("follow_up", models.JSONField(blank=True, default=list)),
+                ("dataset", models.JSONField(blank=True, default=dict)),
+                ("snapshot_preference_ids", models.JSONField(blank=True, default=list)),
+                ("snapshot_hash", models.CharField(blank=True, max_length=64)),
+                ("snapshot_size", models.PositiveIntegerField(default=0)),
+                ("idempotency_key", models.CharField(blank=True, max_length=200)),
+                ("progress", models.FloatField(default=0.0)),
+                ("step", models.PositiveIntegerField(default=0)),
+                ("total_steps", models.PositiveIntegerField(default=0)),
+                ("eta_s", models.FloatField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("worker", models.CharField(blank=True, max_length=200)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("max_attempts", models.PositiveSmallIntegerField(default=3)),
+                ("last_checkpoint", models.CharField(blank=True, max_length=1000)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                ("log_tail", models.TextField(blank=True)),
+                ("result", models.JSONField(blank=True, default=dict)),
+                ("artifact_dir", models.CharField(blank=True, max_length=1000)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="training_runs",
+                        to="annotation.campaign",
+                    ),
+                ),
+                (
+                    "compare_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="compare_runs",
+                        to="training.modelversion",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="training_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="child_runs",
+                        to="training.modelversion",
+                    ),
+                ),
+                (
+                    "reward_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reward_runs",
+                        to="training.modelversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='modelversion',
-            name='produced_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='produced_versions', to='training.trainingrun'),
+            model_name="modelversion",
+            name="produced_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="produced_versions",
+                to="training.trainingrun",
+            ),
         ),
         migrations.CreateModel(
-            name='TrainingSchedule',
+            name="TrainingSchedule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=True)),
-                ('every_n_judgments', models.PositiveIntegerField(blank=True, null=True)),
-                ('cron', models.CharField(blank=True, max_length=100)),
-                ('policy_kind', models.CharField(choices=[('ppo', 'PPO'), ('dpo', 'DPO')], default='ppo', max_length=8)),
-                ('generate_prompts', models.PositiveIntegerField(default=20)),
-                ('responses_per_prompt', models.PositiveSmallIntegerField(default=4)),
-                ('dataset', models.JSONField(blank=True, default=dict)),
-                ('hyperparameters', models.JSONField(blank=True, default=dict)),
-                ('judgments_at_last_fire', models.PositiveIntegerField(default=0)),
-                ('last_fired_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('campaign', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='training_schedule', to='annotation.campaign')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                ("every_n_judgments", models.PositiveIntegerField(blank=True, null=True)),
+                ("cron", models.CharField(blank=True, max_length=100)),
+                (
+                    "policy_kind",
+                    models.CharField(
+                        choices=[("ppo", "PPO"), ("dpo", "DPO")], default="ppo", max_length=8
+                    ),
+                ),
+                ("generate_prompts", models.PositiveIntegerField(default=20)),
+                ("responses_per_prompt", models.PositiveSmallIntegerField(default=4)),
+                ("dataset", models.JSONField(blank=True, default=dict)),
+                ("hyperparameters", models.JSONField(blank=True, default=dict)),
+                ("judgments_at_last_fire", models.PositiveIntegerField(default=0)),
+                ("last_fired_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "campaign",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="training_schedule",
+                        to="annotation.campaign",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='trainingrun',
-            name='schedule',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='training.trainingschedule'),
+            model_name="trainingrun",
+            name="schedule",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="runs",
+                to="training.trainingschedule",
+            ),
         ),
         migrations.CreateModel(
-            name='RunMetric',
+            name="RunMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=64)),
-                ('value', models.FloatField()),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='training.trainingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=64)),
+                ("value", models.FloatField()),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="metrics",
+                        to="training.trainingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'name', 'step'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'name', 'step'), name='run_metric_unique')],
+                "ordering": ["run", "name", "step"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("run", "name", "step"), name="run_metric_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='modelversion',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['policy', 'reward', 'reference'])), name='model_version_kind_valid'),
+            model_name="modelversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["policy", "reward", "reference"])),
+                name="model_version_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('every_n_judgments__isnull', True), ('every_n_judgments__gte', 1), _connector='OR'), name='schedule_every_n_positive'),
+            model_name="trainingschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("every_n_judgments__isnull", True),
+                    ("every_n_judgments__gte", 1),
+                    _connector="OR",
+                ),
+                name="schedule_every_n_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingschedule',
-            constraint=models.CheckConstraint(condition=models.Q(('policy_kind__in', ['ppo', 'dpo'])), name='schedule_policy_kind_valid'),
+            model_name="trainingschedule",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("policy_kind__in", ["ppo", "dpo"])),
+                name="schedule_policy_kind_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='trainingrun',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='run_status_heartbeat'),
+            model_name="trainingrun",
+            index=models.Index(fields=["status", "heartbeat_at"], name="run_status_heartbeat"),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['reward', 'ppo', 'dpo', 'generate', 'evaluate'])), name='run_kind_valid'),
+            model_name="trainingrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["reward", "ppo", "dpo", "generate", "evaluate"])),
+                name="run_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'succeeded', 'failed', 'cancelled'])), name='run_status_valid'),
+            model_name="trainingrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status__in", ["queued", "running", "succeeded", "failed", "cancelled"])
+                ),
+                name="run_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0.0), ('progress__lte', 1.0)), name='run_progress_0_1'),
+            model_name="trainingrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__gte", 0.0), ("progress__lte", 1.0)),
+                name="run_progress_0_1",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='trainingrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key', ''), _negated=True), fields=('idempotency_key',), name='run_idempotency_key_unique'),
+            model_name="trainingrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key", ""), _negated=True),
+                fields=("idempotency_key",),
+                name="run_idempotency_key_unique",
+            ),
         ),
     ]
