@@ -140,11 +140,15 @@ export function RunForm({ options, versions, onStarted }: Props) {
                 name="kind"
                 value={kind.value}
                 checked={draft.kind === kind.value}
+                aria-labelledby={`${ID}-kind-${kind.value}`}
+                aria-describedby={`${ID}-kind-${kind.value}-hint`}
                 onChange={() => update((current) => withKind(current, kind.value, options))}
               />
               <span>
-                <b>{kind.text}</b>
-                <span className="muted">{kind.hint}</span>
+                <b id={`${ID}-kind-${kind.value}`}>{kind.text}</b>
+                <span className="muted" id={`${ID}-kind-${kind.value}-hint`}>
+                  {kind.hint}
+                </span>
               </span>
             </label>
           ))}

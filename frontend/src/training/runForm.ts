@@ -294,6 +294,7 @@ const HYPER_NAMES: Record<string, string> = {
   validation_fraction: "Validation fraction",
   k: "Responses per prompt (K)",
   beta: "β (DPO temperature)",
+  bf16: "bfloat16",
 };
 
 export function hyperLabel(name: string): string {
