@@ -215,6 +215,8 @@ CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celery" / "beat-schedule")
 # worker died) and the reconciler re-queues it; the pipeline runs under this interpreter.
 TRAINING_HEARTBEAT_STALE_S = int(os.environ.get("TRAINING_HEARTBEAT_STALE_S", "300"))
 TRAINING_PIPELINE_PYTHON = os.environ.get("TRAINING_PIPELINE_PYTHON", "")
+# How often a worker reads the pipeline's progress and beats the heartbeat.
+TRAINING_POLL_S = float(os.environ.get("TRAINING_POLL_S", "1"))
 # Exactly one beat: it holds this lock (Redis key, or a file lock without Redis) while it runs.
 BEAT_LOCK_TTL_S = int(os.environ.get("BEAT_LOCK_TTL_S", "60"))
 

@@ -446,6 +446,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
             out=folder,
             log_path=log_path,
             on_poll=stream,
+            poll_s=settings.TRAINING_POLL_S,
             time_limit_s=settings.CELERY_LONGEST_TASK_S,
         )
     except Exception as error:

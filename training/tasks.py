@@ -1,7 +1,8 @@
 """Training tasks. They only translate: the run row is the truth, the message a nudge.
 
-`execute_run` goes to the `gpu` queue (one run at a time per GPU worker); the beat tasks
-`run_schedules` and `reconcile_runs` are light database work on `default`.
+`execute_run` is routed to the `gpu` queue (one run at a time per GPU worker); the beat tasks
+`run_schedules` and `reconcile_runs` are light database work on `default` (task_routes in
+config/celery.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ RUN_HARD_LIMIT_S = settings.CELERY_LONGEST_TASK_S + 600
 
 
 @shared_task(
-    queue="gpu",
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=RUN_SOFT_LIMIT_S,
@@ -36,7 +36,7 @@ def execute_run(run_id: int) -> str:
         close_old_connections()
 
 
-@shared_task(queue="default", acks_late=True, time_limit=300, soft_time_limit=240)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def run_schedules() -> int:
     """Start the runs whose schedule is due (after N new judgments, or on its cron)."""
     from training.services import fire_due_schedules
@@ -48,7 +48,7 @@ def run_schedules() -> int:
         close_old_connections()
 
 
-@shared_task(queue="default", acks_late=True, time_limit=300, soft_time_limit=240)
+@shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def reconcile_runs() -> int:
     """Re-queue runs whose worker stopped sending heartbeats (bounded attempts)."""
     close_old_connections()
