@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start RLHF Studio: migrate, load the demo, then the web server, a Celery worker and beat.
+# Start RLHF Studio: migrate, load the demo, then the web server, Celery workers (queues
+# default and gpu) and beat.
 # Ctrl-C stops every process this script started. Embedded defaults (SQLite + filesystem
 # broker under var/) unless DATABASE_URL / REDIS_URL are set.
 set -euo pipefail
@@ -7,7 +8,7 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 VAR=${RLHF_VAR_DIR:-var}
 PORT=${PORT:-8000}
-mkdir -p "$VAR/celery/queue" "$VAR/celery/processed" "$VAR/log"
+mkdir -p "$VAR/celery/queue" "$VAR/celery/processed" "$VAR/log" "$VAR/artifacts"
 
 if [[ -z "${DJANGO_SECRET_KEY:-}" ]]; then
   if [[ ! -s "$VAR/secret_key" ]]; then
@@ -35,8 +36,13 @@ trap stop INT TERM EXIT
 "$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" --workers 2 --threads 4 \
   --access-logfile "$VAR/log/access.log" --error-logfile "$VAR/log/web.log" &
 pids+=($!)
-"$BIN/celery" -A config worker --queues default,gpu --concurrency 1 --pool solo \
-  --loglevel INFO --logfile "$VAR/log/worker.log" &
+"$BIN/celery" -A config worker --queues default --concurrency 1 --pool solo \
+  --hostname "default@%h" --loglevel INFO --logfile "$VAR/log/worker.log" &
+pids+=($!)
+# Training runs: one at a time, one message prefetched, in the worker's own process (solo) so
+# the pipeline it starts dies with it. Without the ML extra a run fails with a clear error.
+"$BIN/celery" -A config worker --queues gpu --concurrency 1 --prefetch-multiplier 1 --pool solo \
+  --hostname "gpu@%h" --loglevel INFO --logfile "$VAR/log/gpu-worker.log" &
 pids+=($!)
 # Exactly one beat per deployment: this script is the only one that starts it here.
 "$BIN/celery" -A config beat --schedule "$VAR/celery/beat-schedule" \
@@ -53,7 +59,7 @@ cat <<MSG
 
 RLHF Studio is running at http://127.0.0.1:$PORT/
   API docs:   http://127.0.0.1:$PORT/api/v1/docs/
-  Logs:       $VAR/log/   (web, worker, beat)
+  Logs:       $VAR/log/   (web, worker, gpu-worker, beat)
   Logins are printed above (also in $VAR/demo-logins.json). Press Ctrl-C to stop.
 MSG
 wait -n "${pids[@]}"

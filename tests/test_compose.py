@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "gpu-worker", "beat")
 
 
 def compose() -> dict[str, Any]:
@@ -41,6 +41,7 @@ def test_app_services_share_the_image_and_settings_and_beat_runs_once() -> None:
     assert services["beat"]["deploy"]["replicas"] == 1
     assert "ports" not in services["beat"]
     assert "ports" not in services["worker"]
+    assert "ports" not in services["gpu-worker"]
     volumes = compose()["volumes"]
     for service in services.values():
         for mount in service.get("volumes", []):
@@ -55,8 +56,16 @@ def test_commands_it_runs_exist_in_the_project() -> None:
         assert shutil.which(program, path=str(Path(sys.executable).parent)), program
     web = services["web"]["command"]
     assert web[:2] == ["gunicorn", "config.wsgi"]
-    for name in ("worker", "beat"):
+    for name in ("worker", "gpu-worker", "beat"):
         assert services[name]["command"][:3] == ["celery", "-A", "config"]
+    gpu = services["gpu-worker"]["command"]
+    assert gpu[gpu.index("--queues") + 1] == "gpu"
+    assert gpu[gpu.index("--concurrency") + 1] == gpu[gpu.index("--prefetch-multiplier") + 1] == "1"
+    assert services["worker"]["command"][services["worker"]["command"].index("--queues") + 1] == (
+        "default"
+    )
+    for name in ("web", "worker", "gpu-worker"):
+        assert "artifacts:/app/var/artifacts" in services[name]["volumes"]
     help_text = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--help"],
         cwd=ROOT,
@@ -66,7 +75,7 @@ def test_commands_it_runs_exist_in_the_project() -> None:
         env={"DJANGO_SETTINGS_MODULE": "config.settings_test", "PATH": "/usr/bin:/bin"},
     )
     assert help_text.returncode == 0, help_text.stderr
-    for flag in ("--queues", "--concurrency", "--loglevel"):
+    for flag in ("--queues", "--concurrency", "--prefetch-multiplier", "--pool", "--loglevel"):
         assert flag in help_text.stdout
     dockerfile = (ROOT / "Dockerfile").read_text()
     for copied in ("config", "annotation", "training", "frontend", "manage.py", "pyproject.toml"):
