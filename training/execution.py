@@ -33,7 +33,7 @@ from training.runner import PollReport, metric_points, read_json, run_stage
 
 logger = logging.getLogger(__name__)
 
-STAGES = {
+STAGES: dict[str, str] = {
     RunKind.REWARD: "reward",
     RunKind.PPO: "ppo",
     RunKind.DPO: "dpo",
@@ -441,7 +441,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
     stream = RunStream(run.pk, worker, folder, run.kind, started=time.time())
     try:
         outcome = run_stage(
-            STAGES[RunKind(run.kind)],
+            STAGES[run.kind],
             arguments,
             out=folder,
             log_path=log_path,
