@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from annotation.models import RankingTask, Response, TaskStatus
 from annotation.services.importing import import_file
-from tests.factories import make_campaign
+from tests.factories import make_campaign, make_task
 from training import execution
 from training.models import ModelVersion, RunStatus, TrainingRun, TrainingSchedule
 from training.pipeline.cli import build_parser
@@ -96,3 +96,41 @@ def test_a_schedule_fires_and_chains_reward_ppo_generation_into_new_tasks(
     assert set(new_tasks.values_list("status", flat=True)) == {TaskStatus.OPEN}
     generate_run = TrainingRun.objects.get(kind="generate")
     assert generate_run.result["tasks_created"] == 3
+
+
+def test_an_evaluation_run_stores_win_rate_and_replies_side_by_side(
+    tiny_model: Path, tmp_path: Path, settings: Any
+) -> None:
+    from training.hyperparameters import defaults_for
+
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    campaign = make_campaign()
+    for _ in range(3):
+        make_task(campaign, k=2)
+    path = str(tiny_model)
+    a, b = (
+        ModelVersion.objects.create(name=n, kind="policy", base=path, artifact_path=path)
+        for n in ("a", "b")
+    )
+    reward = ModelVersion.objects.create(name="r", kind="reward", base=path, artifact_path=path)
+    run = TrainingRun.objects.create(
+        kind="evaluate",
+        parent_version=a,
+        compare_version=b,
+        reward_version=reward,
+        campaign=campaign,
+        config={**defaults_for("evaluate"), "max_new_tokens": 4},
+    )
+
+    assert execution.execute_run(run.pk) == "succeeded"
+
+    run.refresh_from_db()
+    assert run.result["n"] == 3
+    assert run.result["win_rate"] == 0.5  # the same model and seed: every prompt ties
+    assert [set(s) for s in run.result["samples"]] == [
+        {"prompt", "a", "b", "reward_a", "reward_b"}
+    ] * 3
+    assert [s["prompt"] for s in run.result["samples"]] == [
+        p.conversation[-1]["content"] for p in campaign.prompts.order_by("id")
+    ]
+    assert not ModelVersion.objects.filter(produced_by=run).exists()
