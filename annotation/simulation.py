@@ -246,9 +246,11 @@ def quality_key(conversation: Sequence[Mapping[str, Any]], text: str) -> Quality
 
 
 def concise_quality(text: str) -> float:
-    """Quality of a response without a stored sim_quality: the more concise, the better,
-    1 / (1 + words / 50), in (0, 1]. Length bias then works against the truth."""
-    return 1.0 / (1.0 + len(text.split()) / CONCISE_WORDS)
+    """Quality of a response without a stored sim_quality: the more concise answer that still
+    answers is better: 1 / (1 + words / 50), in (0, 1), and 0 for an empty one (it answers
+    nothing). Length bias then works against the truth."""
+    words = len(text.split())
+    return 1.0 / (1.0 + words / CONCISE_WORDS) if words else 0.0
 
 
 def stored_quality(metadata: object, text: str) -> float:

@@ -482,6 +482,7 @@ def test_assign_traits_puts_biased_raters_and_spammers_last() -> None:
         assign_traits(2, clean=clean, spammers=3)
 
 
-def test_concise_quality_prefers_fewer_words() -> None:
+def test_concise_quality_prefers_fewer_words_but_not_an_empty_answer() -> None:
     assert concise_quality("one two") > concise_quality("one two three four")
-    assert concise_quality("") == 1.0
+    assert concise_quality("one") > concise_quality("one two")
+    assert concise_quality("") == concise_quality("  \n ") == 0.0
