@@ -208,6 +208,8 @@ else:
         "data_folder_out": _queue_dir,
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
+        # Exchange tables; kombu's default is ./control, in whatever folder a process started.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celery" / "beat-schedule")
 
