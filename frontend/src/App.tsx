@@ -4,7 +4,7 @@ import type { Me } from "./api/types";
 import { AnnotatePage } from "./annotate/AnnotatePage";
 import { LoginPage } from "./pages/LoginPage";
 import { ChunkErrorBoundary } from "./pages/ChunkErrorBoundary";
-import { NotAllowedPage, NotFoundPage } from "./pages/PlaceholderPage";
+import { NotAllowedPage, NotFoundPage } from "./pages/ErrorPages";
 import { ROLE_NAMES, ROUTES, routesFor } from "./routes";
 
 // Their own chunks: raters never download the console or the training dashboard.

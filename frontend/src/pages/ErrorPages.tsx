@@ -1,30 +1,6 @@
 import type { Me } from "../api/types";
 import { ROLE_NAMES, type Route } from "../routes";
 
-interface Props {
-  title: string;
-  what: string;
-}
-
-/** Pages whose own issues are still open: say so, and point at what works today. */
-export function PlaceholderPage({ title, what }: Props) {
-  return (
-    <main id="main" className="page-message">
-      <h1>{title}</h1>
-      <p>{what}</p>
-      <p>Until then:</p>
-      <ul>
-        <li>
-          <a href="/api/v1/docs/">API documentation</a> (the whole REST API, live)
-        </li>
-        <li>
-          <a href="/admin/">Django admin</a>
-        </li>
-      </ul>
-    </main>
-  );
-}
-
 /** "Admin" → "admins", "ML engineer" → "ML engineers". */
 function pluralRole(role: string): string {
   const name = `${ROLE_NAMES[role] ?? role}s`;
