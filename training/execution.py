@@ -435,8 +435,9 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
         _start_log(run, folder, log_path)
         prepare_inputs(run, folder)
         arguments = stage_arguments(run, folder)
-    except (RunInputError, OSError, ValueError) as error:
-        _finish(run.pk, worker, status=RunStatus.FAILED, error=str(error))
+    except Exception as error:  # a bad run must end failed, not be retried as "lost"
+        message = str(error) if isinstance(error, RunInputError) else _describe(error)
+        _finish(run.pk, worker, status=RunStatus.FAILED, error=f"Preparing inputs: {message}")
         return "failed"
     stream = RunStream(run.pk, worker, folder, run.kind, started=time.time())
     try:
@@ -453,6 +454,10 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
         _record_crash(run.pk, worker, error)
         raise
     return _record_outcome(run, worker, folder, outcome.returncode, outcome.stopped, outcome.error)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
 
 
 def _record_crash(run_id: int, worker: str, error: Exception) -> None:
@@ -479,8 +484,10 @@ def _record_outcome(
         return "failed"
     try:
         succeed(run, worker, folder)
-    except (OSError, ValueError, KeyError) as failure:
-        _finish(run.pk, worker, status=RunStatus.FAILED, error=f"Recording the outputs: {failure}")
+    except Exception as failure:  # rolled back: no half-registered outputs
+        logger.exception("Run %s: recording its outputs failed", run.pk)
+        message = f"Recording the outputs: {_describe(failure)}"
+        _finish(run.pk, worker, status=RunStatus.FAILED, error=message)
         return "failed"
     return "succeeded"
 

@@ -390,3 +390,24 @@ def test_generated_answers_become_tasks_of_k_once_per_batch() -> None:
         Response.objects.filter(generator_version_id=7).values_list("generator", flat=True)
     ) == {"pi"}
     assert Response.objects.filter(generator_version_id=7).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_run_without_inputs_fails_with_the_reason_and_starts_no_stage(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path
+    settings.TRAINING_PIPELINE_PYTHON = "/nonexistent/python"  # would fail loudly if started
+    reward = ModelVersion.objects.create(name="rm", kind="reward", base="b", artifact_path="/rm")
+    run = TrainingRun.objects.create(
+        kind=RunKind.PPO, base="smollm2", reward_version=reward, campaign=make_campaign()
+    )
+
+    assert execution.execute_run(run.pk, worker="me:1") == "failed"
+
+    run.refresh_from_db()
+    assert (run.status, run.attempts) == ("failed", 1)
+    assert run.error == (
+        "Preparing inputs: No prompts: the run's campaign has none and its snapshot is empty."
+    )
+    assert run.finished_at is not None
