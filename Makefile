@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-quality bench-frontend clean frontend frontend-types
+	bench-quality bench-frontend demo-loop clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
+	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (about 30 minutes); a JSON line"
 	@echo "make frontend   build the browser app (frontend/) that Django serves at /"
 	@echo "make bench-frontend  built JS size, time to interactive, keystrokes per K=4 task"
 
@@ -85,6 +86,13 @@ bench-train-quick: $(TRAIN_STAMP)
 
 bench-frontend: $(STAMP) frontend
 	$(BIN)/pytest -q -s tests/benchmarks/bench_frontend.py
+
+# The loop end to end through the app (runs appear on the /training dashboard of `make run`,
+# which uses the same database: var/ or DATABASE_URL).
+demo-loop: $(TRAIN_STAMP)
+	mkdir -p $${RLHF_VAR_DIR:-var}/celery/queue $${RLHF_VAR_DIR:-var}/celery/processed
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $${RLHF_VAR_DIR:-var}/secret_key 2>/dev/null || echo demo-loop-only)} \
+		bash -c '$(BIN)/python manage.py migrate --no-input -v 0 && $(BIN)/python manage.py demo_loop $(DEMO_ARGS)'
 
 clean:
 	rm -rf var/static var/celery

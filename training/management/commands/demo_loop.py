@@ -1,0 +1,247 @@
+"""The RLHF loop end to end on this machine, through the app (`make demo-loop`):
+
+1. import prompts into a new campaign (a held-out set goes to a second campaign);
+2. a generation run: the base policy answers each prompt K times -> ranking tasks;
+3. simulated raters judge them through the rater API; their hidden gold preference is the
+   more concise answer that still answers (annotation.simulation.concise_quality);
+4. a reward-model run on those judgments;
+5. a PPO round against that reward model with a KL budget (adaptive beta);
+6. a generation run from the new policy: the next tasks for the raters;
+7. the gold win rate of the new policy over its parent on the held-out prompts (K samples of
+   each, judged by the same gold preference the raters used).
+
+Every stage is a TrainingRun executed by the same code a Celery worker runs (in this process
+here, the pipeline itself in a subprocess), so the dashboard at /training shows all of it.
+The last line on stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from annotation.models import Campaign, JudgmentMode
+from annotation.services.campaigns import ensure_campaign
+from annotation.services.importing import import_file
+from annotation.simulation import concise_quality
+from training.execution import execute_run
+from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
+from training.services import RunRequest, create_run
+
+PROMPTS_FILE = Path(__file__).resolve().parents[2] / "demo" / "loop_prompts.jsonl"
+
+
+def concise_gold(prompt: object, a: str, b: str) -> float:
+    """The gold preference: 1.0 if `a` is the more concise answer that still answers."""
+    quality_a, quality_b = concise_quality(a), concise_quality(b)
+    return 1.0 if quality_a > quality_b else 0.0 if quality_a < quality_b else 0.5
+
+
+class Command(BaseCommand):
+    help = "Run the whole loop on the embedded model: generate, judge, reward model, PPO, again."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--name", default="", help="campaign name (default: timestamped)")
+        parser.add_argument("--base", default="smollm2", help="base policy and reward model")
+        parser.add_argument("--prompts", type=int, default=32, help="training prompts")
+        parser.add_argument("--heldout", type=int, default=16, help="held-out prompts")
+        parser.add_argument("--k", type=int, default=4, help="responses per prompt")
+        parser.add_argument("--raters", type=int, default=6)
+        parser.add_argument("--overlap", type=int, default=3)
+        parser.add_argument("--max-new-tokens", type=int, default=48)
+        parser.add_argument("--rm-epochs", type=float, default=2.0)
+        parser.add_argument("--rm-lr", type=float, default=2e-5)
+        parser.add_argument("--ppo-steps", type=int, default=12)
+        parser.add_argument("--ppo-batch", type=int, default=8)
+        parser.add_argument("--ppo-lr", type=float, default=5e-6)
+        parser.add_argument("--target-kl", type=float, default=6.0, help="KL budget (nats)")
+        parser.add_argument("--eval-samples", type=int, default=4, help="per held-out prompt")
+        parser.add_argument("--seed", type=int, default=0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.options = options
+        self.walls: dict[str, float] = {}
+        started = time.perf_counter()
+        name = options["name"] or f"Demo loop {timezone.now():%Y-%m-%d %H:%M:%S}"
+        campaign, heldout = self._stage("setup", lambda: self._campaigns(name))
+        first = self._stage("generate", lambda: self._generate(campaign, None))
+        self._stage("judge", lambda: self._judge(campaign))
+        reward = self._stage("reward", lambda: self._reward(campaign))
+        policy = self._stage("ppo", lambda: self._ppo(campaign, reward))
+        self._stage("generate_next", lambda: self._generate(campaign, policy))
+        gold = self._stage("gold_eval", lambda: self._gold_win_rate(heldout, policy))
+        kl = RunMetric.objects.filter(run=policy.produced_by, name="train/kl").order_by("-step")
+        summary = {
+            "campaign_id": campaign.pk,
+            "generation_run": first.pk,
+            "reward_version": reward.name,
+            "policy_version": policy.name,
+            "stage_wall_s": {k: round(v, 1) for k, v in self.walls.items()},
+            **gold,
+            "rm_val_accuracy": reward.metrics.get("validation_accuracy"),
+            "gold_win_rate": gold["win_rate"],
+            "kl": kl.values_list("value", flat=True).first(),
+            "wall_s": round(time.perf_counter() - started, 1),
+        }
+        self.stdout.write(json.dumps(summary))
+
+    def _stage(self, label: str, work: Any) -> Any:
+        self.stderr.write(f"demo-loop: {label} ...")
+        started = time.perf_counter()
+        result = work()
+        self.walls[label] = time.perf_counter() - started
+        self.stderr.write(f"demo-loop: {label} done in {self.walls[label]:.1f} s")
+        return result
+
+    # -- stages --
+
+    def _campaigns(self, name: str) -> tuple[Campaign, Campaign]:
+        rows = PROMPTS_FILE.read_text(encoding="utf-8").splitlines()
+        wanted = self.options["prompts"] + self.options["heldout"]
+        if len(rows) < wanted:
+            raise CommandError(f"{PROMPTS_FILE} has {len(rows)} prompts; {wanted} asked for")
+        made = []
+        for label, chunk in (
+            (name, rows[: self.options["prompts"]]),
+            (f"{name} (held out)", rows[self.options["prompts"] : wanted]),
+        ):
+            campaign, created = ensure_campaign(
+                actor=None,
+                name=label,
+                responses_per_task=self.options["k"],
+                overlap=self.options["overlap"],
+                judgment_mode=JudgmentMode.RANK,
+                guidelines="Prefer the more concise answer that still answers the question.",
+            )
+            if not created:
+                raise CommandError(f"Campaign {label!r} exists; pass another --name")
+            report = import_file(
+                actor=None,
+                campaign=campaign,
+                data=("\n".join(chunk) + "\n").encode(),
+                filename="loop_prompts.jsonl",
+                source="demo-loop",
+            )
+            if not report.is_ok:
+                raise CommandError(f"Prompts refused: {report.errors[:3]}")
+            made.append(campaign)
+        return made[0], made[1]
+
+    def _execute(self, request: RunRequest) -> TrainingRun:
+        """Create the run and execute it here; if a Celery worker claimed it first, wait."""
+        run = create_run(request=request, actor=None)
+        execute_run(run.pk, worker=f"demo-loop-{os.getpid()}")
+        run.refresh_from_db()
+        while not run.is_finished:
+            time.sleep(2)
+            run.refresh_from_db()
+        if run.status != RunStatus.SUCCEEDED:
+            raise CommandError(f"{run} ended {run.status}: {run.error or run.log_tail[-2000:]}")
+        return run
+
+    def _generate(self, campaign: Campaign, policy: ModelVersion | None) -> TrainingRun:
+        hyperparameters = {
+            "prompts": self.options["prompts"],
+            "k": self.options["k"],
+            "max_new_tokens": self.options["max_new_tokens"],
+            "seed": self.options["seed"],
+        }
+        return self._execute(
+            RunRequest(
+                kind="generate",
+                base=self.options["base"],
+                parent_version=policy,
+                campaign=campaign,
+                hyperparameters=hyperparameters,
+            )
+        )
+
+    def _judge(self, campaign: Campaign) -> None:
+        call_command(
+            "simulate_raters",
+            "--campaign",
+            campaign.name,
+            "--raters",
+            str(self.options["raters"]),
+            "--prefix",
+            f"loop{campaign.pk}",
+            "--seed",
+            str(self.options["seed"]),
+            stdout=self.stderr,
+        )
+
+    def _reward(self, campaign: Campaign) -> ModelVersion:
+        run = self._execute(
+            RunRequest(
+                kind="reward",
+                base=self.options["base"],
+                campaign=campaign,
+                dataset={"mode": "all", "campaign_ids": [campaign.pk]},
+                hyperparameters={
+                    "epochs": self.options["rm_epochs"],
+                    "lr": self.options["rm_lr"],
+                    "seed": self.options["seed"],
+                },
+            )
+        )
+        return ModelVersion.objects.get(produced_by=run)
+
+    def _ppo(self, campaign: Campaign, reward: ModelVersion) -> ModelVersion:
+        run = self._execute(
+            RunRequest(
+                kind="ppo",
+                base=self.options["base"],
+                reward_version=reward,
+                campaign=campaign,
+                hyperparameters={
+                    "steps": self.options["ppo_steps"],
+                    "batch_size": self.options["ppo_batch"],
+                    "minibatch_size": min(4, self.options["ppo_batch"]),
+                    "max_new_tokens": self.options["max_new_tokens"],
+                    "lr": self.options["ppo_lr"],
+                    "target_kl": self.options["target_kl"],
+                    "prompts": self.options["prompts"],
+                    "seed": self.options["seed"],
+                },
+            )
+        )
+        return ModelVersion.objects.get(produced_by=run)
+
+    def _gold_win_rate(self, heldout: Campaign, policy: ModelVersion) -> dict[str, Any]:
+        """K samples from the new policy and from its parent on each held-out prompt, paired
+        in order and judged by the gold preference; also stored on the version's metrics."""
+        from annotation.selectors import campaign_prompts
+        from training.pipeline.evaluation import gold_win_rate
+        from training.pipeline.generation import GenerationConfig, sample
+        from training.pipeline.models import load_causal_lm, load_tokenizer
+
+        prompts = [p.conversation for p in campaign_prompts(campaign_id=heldout.pk, limit=10**6)]
+        replies: dict[str, list[str]] = {}
+        for label, path in (("policy", policy.artifact_path), ("parent", self.options["base"])):
+            config = GenerationConfig(
+                policy=path,
+                k=self.options["eval_samples"],
+                max_new_tokens=self.options["max_new_tokens"],
+                seed=self.options["seed"] + 1,
+            )
+            tokenizer, model = load_tokenizer(path), load_causal_lm(path)
+            replies[label] = [s.text for s in sample(model, tokenizer, prompts, config)]
+        paired = [p for p in prompts for _ in range(self.options["eval_samples"])]
+        rate = gold_win_rate(replies["policy"], replies["parent"], paired, concise_gold)
+        words = {k: sum(len(t.split()) for t in v) / len(v) for k, v in replies.items()}
+        figures = {
+            "gold_win_rate": rate["win_rate"],
+            "gold_comparisons": len(paired),
+            "mean_words_policy": round(words["policy"], 1),
+            "mean_words_parent": round(words["parent"], 1),
+        }
+        policy.metrics = {**policy.metrics, **figures}
+        policy.save(update_fields=["metrics"])
+        return {**rate, **figures}
