@@ -176,3 +176,6 @@ def test_cli_runs_generation(tiny_model: Path, tmp_path: Path) -> None:
     [row] = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(row["responses"]) == 2
     assert json.loads(result.stdout)["samples"] == 2
+    progress = [json.loads(line) for line in (tmp_path / "progress.jsonl").read_text().splitlines()]
+    assert [(p["event"], p["step"], p["total"]) for p in progress] == [("generate", 2, 2)]
+    assert progress[0]["metrics"]["tokens_per_second"] > 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,10 @@ from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
 from training.pipeline.models import load_causal_lm, load_tokenizer, model_max_length
 from training.pipeline.ppo import response_mask
+from training.pipeline.progress import ProgressLog
+
+# on_batch(samples done, samples in all, completion tokens so far)
+BatchCallback = Callable[[int, int, int], None]
 
 
 @dataclass
@@ -45,8 +49,10 @@ def sample(
     tokenizer: PreTrainedTokenizerBase,
     prompts: Sequence[Messages],
     config: GenerationConfig,
+    on_batch: BatchCallback | None = None,
 ) -> list[Sample]:
-    """K samples per prompt, in batches of left-padded prompts; stops at each row's first EOS."""
+    """K samples per prompt, in batches of left-padded prompts; stops at each row's first EOS.
+    `on_batch` hears after each batch how far it got."""
     if config.k < 1:
         raise PipelineError("k must be at least 1")
     encoded = [encode_prompt(tokenizer, prompt) for prompt in prompts]
@@ -87,17 +93,26 @@ def sample(
             finished = bool((replies[row, :length] == tokenizer.eos_token_id).any())
             text = str(tokenizer.decode(replies[row, :length], skip_special_tokens=True)).strip()
             samples.append(Sample(index, text, len(ids), length, finished))
+        if on_batch is not None:
+            on_batch(len(samples), len(jobs), sum(s.completion_tokens for s in samples))
     return samples
 
 
 def generate_to_file(
     config: GenerationConfig, prompts: Sequence[Messages], out: Path
 ) -> dict[str, Any]:
-    """Write one JSONL row per prompt: {prompt, responses: [{text, tokens, finished}]}."""
+    """Write one JSONL row per prompt: {prompt, responses: [{text, tokens, finished}]}, and a
+    progress line per batch into progress.jsonl beside it."""
     tokenizer = load_tokenizer(config.policy)
     model = load_causal_lm(config.policy)
+    log = ProgressLog(out.parent)
     started = time.perf_counter()
-    samples = sample(model, tokenizer, prompts, config)
+
+    def report(done: int, total: int, tokens: int) -> None:
+        speed = tokens / max(time.perf_counter() - started, 1e-9)
+        log.write("generate", done, total, {"tokens_per_second": speed})
+
+    samples = sample(model, tokenizer, prompts, config, on_batch=report)
     seconds = time.perf_counter() - started
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
