@@ -387,6 +387,20 @@ def fire_due_schedules(*, now: datetime) -> list[TrainingRun]:
     return fired
 
 
+# The registry --------------------------------------------------------------------------------
+
+
+def register_base_version(*, base: str) -> ModelVersion:
+    """The registry's entry for a base model ("smollm2", a Hugging Face id or a path), as a
+    reference version named `base:<base>`, so runs can start from it and versions trained
+    from it can be compared with it; registering it again returns the same row."""
+    version, _ = ModelVersion.objects.get_or_create(
+        name=f"base:{base}"[:200],
+        defaults={"kind": VersionKind.REFERENCE, "base": base, "artifact_path": base},
+    )
+    return version
+
+
 # The chain ----------------------------------------------------------------------------------
 
 

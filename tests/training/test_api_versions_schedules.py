@@ -18,7 +18,12 @@ from tests.factories import make_campaign, make_user
 from tests.training.test_api_runs import judged_campaign, version
 from tests.training.test_selectors_dataset import judge, pairwise_campaign
 from training.models import ModelVersion, RunKind, RunStatus, TrainingRun, TrainingSchedule
-from training.services import create_follow_up_run, create_schedule, fire_due_schedules
+from training.services import (
+    create_follow_up_run,
+    create_schedule,
+    fire_due_schedules,
+    register_base_version,
+)
 
 VERSIONS = "/api/v1/training/versions/"
 SCHEDULES = "/api/v1/training/schedules/"
@@ -328,3 +333,27 @@ def test_two_beats_at_once_fire_a_schedule_once(monkeypatch: pytest.MonkeyPatch)
     assert (
         list(TrainingRun.objects.filter(kind=RunKind.REWARD).values_list("id", flat=True)) == sent
     )
+
+
+@pytest.mark.django_db
+def test_a_base_model_registers_once_as_a_reference_a_run_can_start_from(ml: APIClient) -> None:
+    base = register_base_version(base="smollm2")
+    assert register_base_version(base="smollm2") == base
+    assert (base.name, base.kind, base.base, base.artifact_path) == (
+        "base:smollm2",
+        "reference",
+        "smollm2",
+        "smollm2",
+    )
+    campaign = make_campaign()
+    reply = ml.post(
+        "/api/v1/training/runs/",
+        {"kind": "generate", "parent_version_id": base.pk, "campaign_id": campaign.pk},
+        format="json",
+    )
+    assert reply.status_code == 201, reply.content
+    assert reply.json()["parent_version"] == {
+        "id": base.pk,
+        "name": "base:smollm2",
+        "kind": "reference",
+    }

@@ -7,7 +7,9 @@
 4. a reward-model run on those judgments;
 5. a PPO round against that reward model with a KL budget (adaptive beta);
 6. a generation run from the new policy: the next tasks for the raters;
-7. the gold win rate of the new policy over its parent on the held-out prompts (K samples of
+7. an evaluation run: the new policy against its parent on the held-out prompts under the
+   reward model, with their answers side by side (the dashboard's comparison shows them);
+8. the gold win rate of the new policy over its parent on the held-out prompts (K samples of
    each, judged by the same gold preference the raters used).
 
 Every stage is a TrainingRun executed by the same code a Celery worker runs (in this process
@@ -33,7 +35,7 @@ from annotation.services.importing import import_file
 from annotation.simulation import concise_quality
 from training.execution import execute_run
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
-from training.services import RunRequest, create_run
+from training.services import RunRequest, create_run, register_base_version
 
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "demo" / "loop_prompts.jsonl"
 
@@ -71,11 +73,13 @@ class Command(BaseCommand):
         started = time.perf_counter()
         name = options["name"] or f"Demo loop {timezone.now():%Y-%m-%d %H:%M:%S}"
         campaign, heldout = self._stage("setup", lambda: self._campaigns(name))
-        first = self._stage("generate", lambda: self._generate(campaign, None))
+        base = register_base_version(base=options["base"])
+        first = self._stage("generate", lambda: self._generate(campaign, base))
         self._stage("judge", lambda: self._judge(campaign))
         reward = self._stage("reward", lambda: self._reward(campaign))
-        policy = self._stage("ppo", lambda: self._ppo(campaign, reward))
+        policy = self._stage("ppo", lambda: self._ppo(campaign, base, reward))
         self._stage("generate_next", lambda: self._generate(campaign, policy))
+        evaluation = self._stage("evaluate", lambda: self._evaluate(heldout, policy, reward))
         gold = self._stage("gold_eval", lambda: self._gold_win_rate(heldout, policy))
         kl = RunMetric.objects.filter(run=policy.produced_by, name="train/kl").order_by("-step")
         summary = {
@@ -83,6 +87,7 @@ class Command(BaseCommand):
             "generation_run": first.pk,
             "reward_version": reward.name,
             "policy_version": policy.name,
+            "rm_win_rate": evaluation.result.get("win_rate"),
             "stage_wall_s": {k: round(v, 1) for k, v in self.walls.items()},
             **gold,
             "rm_val_accuracy": reward.metrics.get("validation_accuracy"),
@@ -146,7 +151,7 @@ class Command(BaseCommand):
             raise CommandError(f"{run} ended {run.status}: {run.error or run.log_tail[-2000:]}")
         return run
 
-    def _generate(self, campaign: Campaign, policy: ModelVersion | None) -> TrainingRun:
+    def _generate(self, campaign: Campaign, policy: ModelVersion) -> TrainingRun:
         hyperparameters = {
             "prompts": self.options["prompts"],
             "k": self.options["k"],
@@ -156,7 +161,6 @@ class Command(BaseCommand):
         return self._execute(
             RunRequest(
                 kind="generate",
-                base=self.options["base"],
                 parent_version=policy,
                 campaign=campaign,
                 hyperparameters=hyperparameters,
@@ -193,11 +197,11 @@ class Command(BaseCommand):
         )
         return ModelVersion.objects.get(produced_by=run)
 
-    def _ppo(self, campaign: Campaign, reward: ModelVersion) -> ModelVersion:
+    def _ppo(self, campaign: Campaign, base: ModelVersion, reward: ModelVersion) -> ModelVersion:
         run = self._execute(
             RunRequest(
                 kind="ppo",
-                base=self.options["base"],
+                parent_version=base,
                 reward_version=reward,
                 campaign=campaign,
                 hyperparameters={
@@ -213,6 +217,25 @@ class Command(BaseCommand):
             )
         )
         return ModelVersion.objects.get(produced_by=run)
+
+    def _evaluate(
+        self, heldout: Campaign, policy: ModelVersion, reward: ModelVersion
+    ) -> TrainingRun:
+        assert policy.parent is not None  # the base version PPO started from
+        return self._execute(
+            RunRequest(
+                kind="evaluate",
+                parent_version=policy,
+                compare_version=policy.parent,
+                reward_version=reward,
+                campaign=heldout,
+                hyperparameters={
+                    "prompts": self.options["heldout"],
+                    "max_new_tokens": self.options["max_new_tokens"],
+                    "seed": self.options["seed"],
+                },
+            )
+        )
 
     def _gold_win_rate(self, heldout: Campaign, policy: ModelVersion) -> dict[str, Any]:
         """K samples from the new policy and from its parent on each held-out prompt, paired
