@@ -251,7 +251,7 @@ def test_navigation_by_role_and_no_work_left(browser: Browser) -> None:
             page.get_by_role("heading", name="No tasks left for you").wait_for()
         else:
             nav.get_by_role("link", name="Training").click()
-            page.get_by_role("heading", name="Training").wait_for()
+            page.get_by_role("heading", name="Runs", exact=True).wait_for()
         page.get_by_role("button", name="Sign out").click()
         page.get_by_role("heading", name="Sign in to RLHF Studio").wait_for()
 
