@@ -116,25 +116,29 @@ def _quality_condition(queryset: QuerySet[Preference], minimum: float) -> Q:
     return condition
 
 
+# PreferenceRow's fields, in order, as ORM paths.
+_ROW_COLUMNS = (
+    "id",
+    "judgment_id",
+    "task_id",
+    "task__campaign_id",
+    "judgment__rater_id",
+    "task__prompt__conversation",
+    "chosen__text",
+    "rejected__text",
+    "margin",
+    "is_tie",
+    "judgment__source",
+    "judgment__submitted_at",
+)
+
+
 def iter_preference_rows(
     filters: PreferenceFilter, chunk_size: int = 2000
 ) -> Iterator[PreferenceRow]:
     """Stream matching preference pairs with their texts, oldest first, in bounded memory."""
-    columns = (
-        "id",
-        "judgment_id",
-        "task_id",
-        "task__campaign_id",
-        "judgment__rater_id",
-        "task__prompt__conversation",
-        "chosen__text",
-        "rejected__text",
-        "margin",
-        "is_tie",
-        "judgment__source",
-        "judgment__submitted_at",
-    )
-    for values in preferences_matching(filters).values_list(*columns).iterator(chunk_size):
+    rows = preferences_matching(filters).values_list(*_ROW_COLUMNS)
+    for values in rows.iterator(chunk_size):
         yield PreferenceRow(*values)
 
 
@@ -238,22 +242,6 @@ def freeze_snapshot(filters: PreferenceFilter, *, mode: SnapshotMode) -> Snapsho
     matching = preferences_matching(replace(filters, include_ties=mode == "consensus"))
     ids = tuple(sorted(set(matching.values_list("id", flat=True))))
     return Snapshot(preference_ids=ids, hash=snapshot_hash(ids))
-
-
-_ROW_COLUMNS = (
-    "id",
-    "judgment_id",
-    "task_id",
-    "task__campaign_id",
-    "judgment__rater_id",
-    "task__prompt__conversation",
-    "chosen__text",
-    "rejected__text",
-    "margin",
-    "is_tie",
-    "judgment__source",
-    "judgment__submitted_at",
-)
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
