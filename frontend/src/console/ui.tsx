@@ -120,8 +120,19 @@ const STATUS_TEXT: Record<string, string> = {
   archived: "Archived",
 };
 
+const STATUS_TONE: Record<string, string> = {
+  active: "ok",
+  paused: "warn",
+  archived: "neutral",
+};
+
 export function StatusBadge({ status }: { status: string }) {
-  return <span className={`badge status-${status}`}>{STATUS_TEXT[status] ?? status}</span>;
+  const tone = STATUS_TONE[status];
+  return (
+    <span className={`badge${tone ? ` tone-${tone}` : ""}`}>
+      {STATUS_TEXT[status] ?? status}
+    </span>
+  );
 }
 
 /** Focus the first invalid control after a failed submit, so keyboard users land on it. */

@@ -167,7 +167,7 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
       {schedule && trigger ? (
         <div className="schedule-state">
           <p>
-            <span className={`badge ${schedule.enabled ? "status-active" : "status-paused"}`}>{schedule.enabled ? "Enabled" : "Disabled"}</span>{" "}
+            <span className={`badge ${schedule.enabled ? "tone-ok" : "tone-warn"}`}>{schedule.enabled ? "Enabled" : "Disabled"}</span>{" "}
             <span data-testid="judgments-since">{trigger.text}</span>
           </p>
           {trigger.fraction !== null && (

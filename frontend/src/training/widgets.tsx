@@ -1,9 +1,17 @@
 import { percentOf, progressText, STATUS_NAMES } from "./format";
 import type { Run, RunStatus } from "./types";
 
+const RUN_TONE: Record<RunStatus, string> = {
+  queued: "neutral",
+  running: "accent",
+  succeeded: "ok",
+  failed: "bad",
+  cancelled: "warn",
+};
+
 export function RunStatusBadge({ status, stopping = false }: { status: RunStatus; stopping?: boolean }) {
   return (
-    <span className={`badge run-status run-${status}`} data-status={status}>
+    <span className={`badge tone-${RUN_TONE[status]}`} data-status={status}>
       {stopping && status === "running" ? "Stopping" : STATUS_NAMES[status]}
     </span>
   );
