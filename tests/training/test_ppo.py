@@ -130,9 +130,13 @@ def test_ppo_raises_the_rule_reward_within_the_kl_budget(
         assert all(name in h for h in history)
 
 
-def ppo_command(model: Path, out: Path, steps: int) -> list[str]:
+def ppo_command(model: Path, out: Path, steps: int, processes: int = 1) -> list[str]:
+    """The CLI as a worker runs it; with several processes under torchrun (accelerate's own
+    launcher needs MPI for several CPU processes)."""
+    torchrun = [str(Path(sys.executable).parent / "torchrun"), "--standalone"]
+    launcher = [*torchrun, f"--nproc_per_node={processes}"] if processes > 1 else [sys.executable]
     return [
-        sys.executable,
+        *launcher,
         "-m",
         "training.pipeline",
         "ppo",
@@ -220,6 +224,84 @@ def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights(
     for straight_step, resumed_step in zip(history, resumed_history, strict=True):
         assert resumed_step["reward_mean"] == pytest.approx(straight_step["reward_mean"], abs=1e-5)
         assert resumed_step["response_length"] == straight_step["response_length"]
+
+
+def test_two_processes_share_each_batch_and_resume_to_the_same_weights(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """Under a multi-process launcher each process generates and trains on half of every
+    batch; the gradients are averaged, the metrics are the whole batch's, one process writes,
+    and a run killed (the whole process group, as when a machine dies) after a checkpoint
+    resumes every process's generator to finish exactly like the straight run."""
+    (tmp_path / "prompts.jsonl").write_text(
+        "\n".join(json.dumps({"prompt": p}) for p in PROMPTS) + "\n"
+    )
+    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
+    straight = tmp_path / "straight"
+    finished = subprocess.run(
+        ppo_command(tiny_model, straight, 6, processes=2),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    assert finished.stdout.count('"processes": 2') == 1  # one report, from the first process
+    summary = json.loads((straight / "metrics.json").read_text())
+    assert summary["processes"] == 2
+    assert [h["sequences"] for h in summary["history"]] == [4.0] * 6  # the whole batch of 4
+    assert len((straight / "progress.jsonl").read_text().splitlines()) == 6  # written once
+    generators = load_file(str(straight / "checkpoints" / "step-000006" / "rng.safetensors"))
+    assert {"0.torch_cpu", "1.torch_cpu"} <= generators.keys()
+    assert not torch.equal(generators["0.torch_cpu"], generators["1.torch_cpu"])
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen(
+        ppo_command(tiny_model, killed, 6, processes=2),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 240
+    while not (killed / "checkpoints" / "step-000002" / "state.json").exists():
+        assert time.monotonic() < deadline
+        assert process.poll() is None
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not (killed / "policy").exists()
+    resumed = subprocess.run(
+        ppo_command(tiny_model, killed, 6, processes=2),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+
+    first = load_file(str(straight / "policy" / "model.safetensors"))
+    second = load_file(str(killed / "policy" / "model.safetensors"))
+    assert all(torch.allclose(first[name], second[name], rtol=0, atol=1e-5) for name in first)
+    resumed_history = json.loads((killed / "metrics.json").read_text())["history"]
+    for straight_step, resumed_step in zip(summary["history"], resumed_history, strict=True):
+        assert resumed_step["reward_mean"] == pytest.approx(straight_step["reward_mean"], abs=1e-5)
+        assert resumed_step["response_length"] == straight_step["response_length"]
+
+
+def test_a_batch_that_does_not_split_over_the_processes_is_a_clear_error(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "prompts.jsonl").write_text(json.dumps({"prompt": PROMPTS[0]}) + "\n")
+    command = ppo_command(tiny_model, tmp_path / "out", 2, processes=2)
+    command[command.index("--batch-size") + 1] = "3"
+    env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    assert "error: batch_size 3 does not split evenly over 2 processes" in result.stderr
 
 
 def test_ppo_without_prompts_or_reward_is_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:

@@ -51,37 +51,63 @@ def optimizer_from_files(optimizer: torch.optim.Optimizer, folder: Path) -> None
     optimizer.load_state_dict({"state": state, "param_groups": groups})
 
 
-def rng_to_files(folder: Path) -> dict[str, Any]:
-    tensors = {"torch_cpu": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        for index, cuda_state in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"torch_cuda_{index}"] = cuda_state
-    save_file(tensors, str(folder / "rng.safetensors"))
+def rng_snapshot() -> dict[str, Any]:
+    """This process's generator states as plain JSON values, so that the main process can
+    gather every process's and write them together."""
     version, internal, gauss = random.getstate()
-    return {"python_random": [version, list(internal), gauss]}
-
-
-def rng_from_files(folder: Path, saved: dict[str, Any]) -> None:
-    tensors = load_file(str(folder / "rng.safetensors"))
-    torch.set_rng_state(tensors["torch_cpu"])
+    snapshot: dict[str, Any] = {
+        "torch_cpu": torch.get_rng_state().tolist(),
+        "python_random": [version, list(internal), gauss],
+    }
     if torch.cuda.is_available():
-        states = [tensors[k] for k in sorted(tensors) if k.startswith("torch_cuda_")]
-        if states:
-            torch.cuda.set_rng_state_all(states)
-    version, internal, gauss = saved["python_random"]
+        snapshot["torch_cuda"] = torch.cuda.get_rng_state().tolist()
+    return snapshot
+
+
+def rng_to_files(folder: Path, snapshots: list[dict[str, Any]]) -> dict[str, Any]:
+    """Write each process's generators (index = process rank): tensors in safetensors, the
+    Python generator into the returned JSON state."""
+    tensors = {}
+    for rank, snapshot in enumerate(snapshots):
+        tensors[f"{rank}.torch_cpu"] = torch.tensor(snapshot["torch_cpu"], dtype=torch.uint8)
+        if "torch_cuda" in snapshot:
+            tensors[f"{rank}.torch_cuda"] = torch.tensor(snapshot["torch_cuda"], dtype=torch.uint8)
+    save_file(tensors, str(folder / "rng.safetensors"))
+    return {"python_random": [snapshot["python_random"] for snapshot in snapshots]}
+
+
+def rng_from_files(folder: Path, saved: dict[str, Any], rank: int = 0) -> bool:
+    """Restore this process's generators; False when the checkpoint has none for `rank` (it
+    was written by fewer processes), so the caller can seed them instead."""
+    tensors = load_file(str(folder / "rng.safetensors"))
+    if f"{rank}.torch_cpu" not in tensors:
+        return False
+    torch.set_rng_state(tensors[f"{rank}.torch_cpu"])
+    if torch.cuda.is_available() and f"{rank}.torch_cuda" in tensors:
+        torch.cuda.set_rng_state(tensors[f"{rank}.torch_cuda"])
+    version, internal, gauss = saved["python_random"][rank]
     random.setstate((version, tuple(internal), gauss))
+    return True
 
 
 def write_checkpoint(
-    root: Path, step: int, write_parts: Any, state: dict[str, Any], keep: int = 2
+    root: Path,
+    step: int,
+    write_parts: Any,
+    state: dict[str, Any],
+    rng: list[dict[str, Any]] | None = None,
+    keep: int = 2,
 ) -> Path:
-    """Write `step-N` atomically: `write_parts(folder)` fills it, then state.json, then rename."""
+    """Write `step-N` atomically: `write_parts(folder)` fills it, then the generators of every
+    process (`rng`, from `rng_snapshot`; this process's alone by default), then state.json,
+    then rename. Call it on one process only."""
     root.mkdir(parents=True, exist_ok=True)
     final = root / f"step-{step:06d}"
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}-", dir=root))
     try:
         write_parts(staging)
-        full_state = {**state, **rng_to_files(staging), "step": step}
+        snapshots = rng if rng is not None else [rng_snapshot()]
+        full_state = {**state, **rng_to_files(staging, snapshots), "step": step}
         (staging / STATE_FILE).write_text(json.dumps(full_state))
         if final.exists():
             shutil.rmtree(final)

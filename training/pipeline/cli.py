@@ -9,14 +9,17 @@
     python -m training.pipeline evaluate-policy --policy A --parent B --reward R --prompts p.jsonl
 
 Each writes progress lines (progress.jsonl) and a JSON metrics file in its output folder.
-Errors in the input are one line on stderr and exit status 2. `reward` and `dpo` (HF Trainer)
-also run under `accelerate launch -m training.pipeline ...`; `ppo` is one process for now.
+Errors in the input are one line on stderr and exit status 2. `reward`, `dpo` (HF Trainer) and
+`ppo` (each process takes a share of every batch) also run on several processes:
+`accelerate launch -m training.pipeline ...` on GPUs, `torchrun --nproc_per_node N -m
+training.pipeline ...` on CPUs. Only the first process prints the result.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -235,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under a multi-process launcher, the first process reports for all
     text = json.dumps(result, indent=2, default=str)
     if args.out is not None and args.stage in ("evaluate-reward", "evaluate-policy"):
         args.out.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,12 @@ frozen reward model that may use its own tokenizer (replies are decoded and re-e
 Per-token KL penalty (fixed or adaptive β), GAE, clipped surrogate and value losses, optional
 reward whitening, response masks cut at the first EOS (SmolLM2's pad token *is* its EOS, so
 `!= pad` would hide the real end), position ids from the attention mask under left padding,
-and atomic checkpoints that resume to the same weights as an uninterrupted run."""
+and atomic checkpoints that resume to the same weights as an uninterrupted run.
+
+Under `accelerate launch` with N processes each process generates, scores and trains on its
+own 1/N of every batch; gradients are averaged across processes (DDP), advantages are whitened
+with the statistics of the whole batch and every metric is the whole batch's, so β and the
+logged curves do not depend on N."""
 
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from accelerate import Accelerator
+from accelerate.utils import gather_object
 from torch import nn
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel
@@ -29,6 +35,7 @@ from training.pipeline.checkpoint import (
     optimizer_to_files,
     read_state,
     rng_from_files,
+    rng_snapshot,
     write_checkpoint,
 )
 from training.pipeline.data import Messages, encode_prompt
@@ -43,6 +50,7 @@ from training.pipeline.progress import ProgressLog, write_metrics
 from training.pipeline.reward import score_texts
 
 RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
+SumFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 @dataclass
@@ -89,15 +97,22 @@ def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
 
 
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    return (values * mask).sum() / mask.sum().clamp(min=1)
+def masked_mean(
+    values: torch.Tensor, mask: torch.Tensor, total: SumFn | None = None
+) -> torch.Tensor:
+    """Mean over the unmasked entries; `total` sums across processes, for a whole-batch mean
+    when each process holds part of the batch."""
+    sums = torch.stack([(values * mask).sum(), mask.sum()])
+    if total is not None:
+        sums = total(sums)
+    return sums[0] / sums[1].clamp(min=1)
 
 
 def masked_whiten(
-    values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True
+    values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True, total: SumFn | None = None
 ) -> torch.Tensor:
-    mean = masked_mean(values, mask)
-    variance = masked_mean((values - mean) ** 2, mask)
+    mean = masked_mean(values, mask, total)
+    variance = masked_mean((values - mean) ** 2, mask, total)
     whitened = (values - mean) * torch.rsqrt(variance + 1e-8)
     return (whitened if shift_mean else whitened + mean) * mask
 
@@ -251,14 +266,22 @@ class PPOTrainer:
         self.accelerator = Accelerator(
             mixed_precision="bf16" if config.bf16 else "no", cpu=not torch.cuda.is_available()
         )
-        torch.manual_seed(config.seed)
-        random.seed(config.seed)
+        self.processes, self.rank = self.accelerator.num_processes, self.accelerator.process_index
+        for name in ("batch_size", "minibatch_size"):
+            if getattr(config, name) % self.processes:
+                raise PipelineError(
+                    f"{name} {getattr(config, name)} does not split evenly over "
+                    f"{self.processes} processes"
+                )
+        # Each process samples with its own generator; process 0 alone is the old single run.
+        torch.manual_seed(config.seed + self.rank)
+        random.seed(config.seed + self.rank)
         self.tokenizer = load_tokenizer(config.policy, padding_side="left")
         self.eos_id = int(self.tokenizer.eos_token_id)
         self.step, self.beta = 0, config.kl_coef
         self.generate_seconds = 0.0
         self.kl_control = AdaptiveKL(config.kl_coef, config.target_kl, config.kl_horizon)
-        self.log = ProgressLog(config.out)
+        self.log = ProgressLog(config.out) if self.accelerator.is_main_process else None
         self.history: list[dict[str, float]] = []
         self._load_models(reward_fn)
 
@@ -319,6 +342,23 @@ class PPOTrainer:
             chosen.append(self.prompts[order[index]])
         return chosen
 
+    def _local_prompts(self) -> list[Messages]:
+        """This process's contiguous share of the step's batch."""
+        share = self.config.batch_size // self.processes
+        return self._batch_prompts()[self.rank * share : (self.rank + 1) * share]
+
+    def _total(self, value: torch.Tensor) -> torch.Tensor:
+        """Sum over every process (the value itself in a single process)."""
+        if self.processes == 1:
+            return value
+        return self.accelerator.reduce(value.contiguous(), reduction="sum")
+
+    def _whole_batch(self, value: torch.Tensor) -> torch.Tensor:
+        """Every process's rows, in process order."""
+        if self.processes == 1:
+            return value
+        return self.accelerator.gather(value.contiguous())
+
     def _encode(self, prompts: Sequence[Messages]) -> tuple[torch.Tensor, torch.Tensor]:
         encoded = [encode_prompt(self.tokenizer, p) for p in prompts]
         width = max(len(ids) for ids in encoded)
@@ -363,9 +403,9 @@ class PPOTrainer:
         scores = self.reward_fn(prompts, texts).to(sequences.device).float()
         rewards, kl = token_rewards(scores, logprobs, ref_logprobs, mask.float(), self.beta)
         if config.whiten_rewards:
-            rewards = masked_whiten(rewards, mask.float(), shift_mean=False)
+            rewards = masked_whiten(rewards, mask.float(), shift_mean=False, total=self._total)
         advantages, returns = gae(rewards, values, mask.float(), config.gamma, config.lam)
-        advantages = masked_whiten(advantages, mask.float())
+        advantages = masked_whiten(advantages, mask.float(), total=self._total)
         return Rollout(
             sequences,
             attention,
@@ -393,12 +433,15 @@ class PPOTrainer:
             "entropy": [],
         }
         generator = torch.Generator().manual_seed(config.seed * 7919 + self.step)
+        share = config.minibatch_size // self.processes
         for _ in range(config.ppo_epochs):
             order = torch.randperm(batch.sequences.shape[0], generator=generator)
-            for start in range(0, len(order), config.minibatch_size):
-                rows = order[start : start + config.minibatch_size].to(batch.sequences.device)
+            for start in range(0, len(order), share):
+                rows = order[start : start + share].to(batch.sequences.device)
                 self._minibatch(batch, rows, stats)
-        return {name: sum(values) / len(values) for name, values in stats.items()}
+        means = torch.tensor([sum(v) / len(v) for v in stats.values()], dtype=torch.float64)
+        means = self._total(means.to(self.accelerator.device)).cpu() / self.processes
+        return {name: float(value) for name, value in zip(stats, means, strict=True)}
 
     def _minibatch(self, batch: Rollout, rows: torch.Tensor, stats: dict[str, list[float]]) -> None:
         config, width = self.config, batch.prompt_width
@@ -438,24 +481,29 @@ class PPOTrainer:
 
     def train_step(self) -> dict[str, float]:
         started = time.perf_counter()
-        batch = self.rollout(self._batch_prompts())
-        generated = float(batch.mask.sum())
+        batch = self.rollout(self._local_prompts())
         metrics = self._update(batch)
-        kl_per_sequence = float(batch.kl.sum(dim=1).mean())
+        scores = self._whole_batch(batch.scores)
+        lengths = self._whole_batch(batch.mask.sum(dim=1))
+        kl_per_sequence = float(self._whole_batch(batch.kl.sum(dim=1)).mean())
         if self.config.adaptive_kl:
             self.kl_control.update(kl_per_sequence, self.config.batch_size)
             self.beta = self.kl_control.beta
         seconds = time.perf_counter() - started
+        generated = float(lengths.sum())
+        # Processes generate side by side: the slowest one's generation time is the batch's.
+        generate_seconds = float(self._whole_batch(torch.tensor([self.generate_seconds])).max())
         metrics.update(
             {
-                "reward_mean": float(batch.scores.mean()),
-                "reward_std": float(batch.scores.std()),
+                "reward_mean": float(scores.mean()),
+                "reward_std": float(scores.std()),
                 "kl": kl_per_sequence,
                 "beta": self.beta,
-                "response_length": float(batch.mask.sum(dim=1).mean()),
+                "response_length": float(lengths.mean()),
+                "sequences": float(len(scores)),
                 "seconds": seconds,
                 "tokens_per_second": generated / seconds,
-                "generation_tokens_per_second": generated / max(self.generate_seconds, 1e-9),
+                "generation_tokens_per_second": generated / max(generate_seconds, 1e-9),
             }
         )
         self.step += 1
@@ -472,20 +520,33 @@ class PPOTrainer:
         optimizer_to_files(self.optimizer, folder)
 
     def save_checkpoint(self) -> Path:
-        state = {
-            "beta": self.beta,
-            "history": self.history,
-            "data_position": self.step,
-            "config": {k: str(v) for k, v in asdict(self.config).items()},
-        }
-        return write_checkpoint(
-            self.config.out / "checkpoints", self.step, self._write_parts, state
-        )
+        """Every process hands its generators to the main one, which writes the checkpoint
+        (the weights and optimizer state are the same on all of them)."""
+        folder = self.config.out / "checkpoints" / f"step-{self.step:06d}"
+        snapshots = [rng_snapshot()]
+        if self.processes > 1:
+            snapshots = gather_object(snapshots)
+        if self.accelerator.is_main_process:
+            state = {
+                "beta": self.beta,
+                "history": self.history,
+                "data_position": self.step,
+                "processes": self.processes,
+                "config": {k: str(v) for k, v in asdict(self.config).items()},
+            }
+            folder = write_checkpoint(
+                self.config.out / "checkpoints", self.step, self._write_parts, state, snapshots
+            )
+        self.accelerator.wait_for_everyone()
+        return folder
 
     def _restore(self, folder: Path) -> None:
         state = read_state(folder)
         optimizer_from_files(self.optimizer, folder)
-        rng_from_files(folder, state)
+        if not rng_from_files(folder, state, self.rank):
+            # Written by fewer processes: this one had no generator yet; seed it by step.
+            torch.manual_seed(self.config.seed + self.rank * 1_000_003 + int(state["step"]))
+            random.seed(self.config.seed + self.rank * 1_000_003 + int(state["step"]))
         self.step, self.beta = int(state["step"]), float(state["beta"])
         self.kl_control.beta = self.beta
         self.history = list(state["history"])
@@ -494,11 +555,18 @@ class PPOTrainer:
         """Run until `steps`, checkpointing every `checkpoint_every` steps; resumes from the
         latest checkpoint in `out/checkpoints` if there is one."""
         config = self.config
-        bar = tqdm(total=config.steps, initial=self.step, desc="PPO", unit="step")
+        bar = tqdm(
+            total=config.steps,
+            initial=self.step,
+            desc="PPO",
+            unit="step",
+            disable=not self.accelerator.is_main_process,
+        )
         while self.step < config.steps:
             metrics = self.train_step()
             self.history.append(metrics)
-            self.log.write("train", self.step, config.steps, metrics)
+            if self.log is not None:
+                self.log.write("train", self.step, config.steps, metrics)
             bar.update(1)
             bar.set_postfix(reward=f"{metrics['reward_mean']:.3f}", kl=f"{metrics['kl']:.3f}")
             if self.step % config.checkpoint_every == 0 or self.step == config.steps:
@@ -506,19 +574,35 @@ class PPOTrainer:
         bar.close()
         return self.finish()
 
+    def _check_in_step(self) -> None:
+        """Every process must end with the same policy; a difference means the gradient
+        averaging broke, and the saved weights would be one process's alone."""
+        if self.processes == 1:
+            return
+        policy = self.accelerator.unwrap_model(self.policy)
+        checksum = torch.stack([p.detach().double().sum() for p in policy.parameters()]).sum()
+        sums = self._whole_batch(checksum.reshape(1).to(self.accelerator.device))
+        if not torch.allclose(sums, sums[0].expand_as(sums), rtol=1e-9, atol=0.0):
+            raise PipelineError(f"the processes' policies diverged: checksums {sums.tolist()}")
+
     def finish(self) -> dict[str, Any]:
         out = self.config.out
-        policy = self.accelerator.unwrap_model(self.policy)
-        policy.save_pretrained(out / "policy")
-        self.tokenizer.save_pretrained(out / "policy")
+        self._check_in_step()
+        if self.accelerator.is_main_process:
+            policy = self.accelerator.unwrap_model(self.policy)
+            policy.save_pretrained(out / "policy")
+            self.tokenizer.save_pretrained(out / "policy")
         last = self.history[-1] if self.history else {}
         first = self.history[0] if self.history else {}
         summary = {
             "steps": self.step,
+            "processes": self.processes,
             "final": last,
             "first": first,
             "reward_gain": last.get("reward_mean", math.nan) - first.get("reward_mean", math.nan),
             "history": self.history,
         }
-        write_metrics(out, summary)
+        if self.accelerator.is_main_process:
+            write_metrics(out, summary)
+        self.accelerator.wait_for_everyone()
         return summary
