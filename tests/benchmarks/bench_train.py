@@ -58,7 +58,11 @@ def hh_split(
 
 
 def reward_config(
-    out: Path, bf16: bool, epochs: float = 1.0, learning_rate: float = 2e-5
+    out: Path,
+    bf16: bool,
+    epochs: float = 1.0,
+    learning_rate: float = 2e-5,
+    head_init: str = "random",
 ) -> RewardTrainingConfig:
     """The reward-model settings every stage of this benchmark shares. Activations are
     checkpointed: without it a bucket of 8 pairs near 1,000 tokens each peaked at 17.6 GiB."""
@@ -73,6 +77,7 @@ def reward_config(
         seed=0,
         bf16=bf16,
         gradient_checkpointing=True,
+        head_init=head_init,
     )
 
 
@@ -83,9 +88,11 @@ def reward_accuracy(
     bf16: bool,
     epochs: float = 1.0,
     learning_rate: float = 2e-5,
+    head_init: str = "probe",
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    metrics = train_reward_model(reward_config(out, bf16, epochs, learning_rate), train)
+    config = reward_config(out, bf16, epochs, learning_rate, head_init)
+    metrics = train_reward_model(config, train)
     tokenizer = load_tokenizer(out / "model", padding_side="right")
     model = load_reward_model(out / "model", tokenizer)
     held_out = evaluate_pairs(model, tokenizer, test)
@@ -93,6 +100,7 @@ def reward_accuracy(
         "accuracy": held_out["accuracy"],
         "calibration_error": held_out["calibration_error"],
         "train_pairs_per_s": metrics["pairs_per_second"],
+        "probe": {k: v for k, v in metrics.items() if k.startswith("probe_")},
         "wall_s": time.perf_counter() - started,
         "model": str(out / "model"),
     }
@@ -185,6 +193,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0, help="reward-model epochs")
     parser.add_argument("--lr", type=float, default=2e-5, help="reward-model learning rate")
     parser.add_argument(
+        "--head-init",
+        choices=("random", "probe"),
+        default="probe",
+        help="reward-model head: linear probe first (default) or random",
+    )
+    parser.add_argument(
         "--only-reward", action="store_true", help="only the held-out accuracy (for sweeps)"
     )
     args = parser.parse_args()
@@ -194,7 +208,9 @@ def main() -> None:
     throughput_pairs = train[: 48 if args.quick else 160]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        reward = reward_accuracy(train, test, root / "rm", bf16, args.epochs, args.lr)
+        reward = reward_accuracy(
+            train, test, root / "rm", bf16, args.epochs, args.lr, args.head_init
+        )
         if args.only_reward:
             print(
                 json.dumps(

@@ -15,6 +15,7 @@ from training.pipeline.reward import (
     RewardTrainingConfig,
     bradley_terry_loss,
     expected_calibration_error,
+    fit_linear_head,
     train_reward_model,
 )
 
@@ -109,6 +110,60 @@ def test_reward_model_learns_the_keyword_rule(tiny_model: Path, tmp_path: Path) 
     assert saved["validation_accuracy"] == metrics["validation_accuracy"]
     events = [json.loads(line) for line in (tmp_path / "progress.jsonl").read_text().splitlines()]
     assert events[-1]["event"] == "validation"
+
+
+def test_linear_head_fits_raw_features_of_any_scale() -> None:
+    """The probe standardises features to choose its penalty, then returns weights for the raw
+    features: one feature 1,000 times larger than the others changes nothing."""
+    generator = torch.Generator().manual_seed(0)
+    features = torch.randn(400, 8, generator=generator)
+    truth = torch.randn(8, generator=generator)
+    differences = features * torch.sign(features @ truth).unsqueeze(1)  # chosen - rejected
+    differences[:, 3] *= 1000.0
+
+    weights, figures = fit_linear_head(differences[:300])
+
+    assert figures["probe_cv_accuracy"] >= 0.95
+    assert float((differences[300:] @ weights > 0).float().mean()) >= 0.95
+    unscaled = weights.clone()
+    unscaled[3] *= 1000.0
+    assert float(torch.cosine_similarity(unscaled, truth, dim=0)) > 0.9
+
+
+def test_a_probe_fitted_head_ranks_before_fine_tuning_moves_it(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """Linear probe, then fine-tune: at a learning rate too small for a random head to learn
+    the rule in one epoch, the probe-initialised head already has it."""
+    pairs = keyword_pairs(240, seed=2)
+
+    def train(head_init: str) -> dict[str, float]:
+        config = RewardTrainingConfig(
+            base=str(tiny_model),
+            out=tmp_path / head_init,
+            epochs=1,
+            learning_rate=1e-5,
+            batch_size=8,
+            validation_fraction=0.25,
+            seed=0,
+            head_init=head_init,
+        )
+        return train_reward_model(config, pairs)
+
+    probed, random_head = train("probe"), train("random")
+
+    assert probed["probe_cv_accuracy"] >= 0.9
+    assert probed["validation_accuracy"] >= 0.9
+    assert random_head["validation_accuracy"] < 0.8
+    assert "probe_cv_accuracy" not in random_head
+
+
+def test_an_unknown_head_initialisation_is_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:
+    from training.pipeline.errors import PipelineError
+
+    config = RewardTrainingConfig(base=str(tiny_model), out=tmp_path, head_init="zeros")
+    with pytest.raises(PipelineError, match="head_init must be 'random' or 'probe'"):
+        train_reward_model(config, keyword_pairs(20, seed=1))
 
 
 def test_ranking_expands_to_all_pairs_with_tier_margins() -> None:

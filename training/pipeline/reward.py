@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,21 @@ def preference_metrics(
     }
 
 
+def _padded_batches(
+    sequences: Sequence[list[int]], pad_id: int, batch_size: int, device: torch.device
+) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+    """(indices, ids, attention mask) per batch of similar lengths, right-padded."""
+    lengths = [len(s) for s in sequences]
+    for batch in length_buckets(lengths, batch_size, seed=0):
+        width = max(lengths[i] for i in batch)
+        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, index in enumerate(batch):
+            ids[row, : lengths[index]] = torch.tensor(sequences[index])
+            mask[row, : lengths[index]] = 1
+        yield batch, ids.to(device), mask.to(device)
+
+
 @torch.no_grad()
 def score(
     model: PreTrainedModel,
@@ -88,17 +103,94 @@ def score(
     model.eval()
     device = next(model.parameters()).device
     rewards = torch.empty(len(sequences))
-    lengths = [len(s) for s in sequences]
-    for batch in length_buckets(lengths, batch_size, seed=0):
-        width = max(lengths[i] for i in batch)
-        ids = torch.full((len(batch), width), tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, index in enumerate(batch):
-            ids[row, : lengths[index]] = torch.tensor(sequences[index])
-            mask[row, : lengths[index]] = 1
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+    for batch, ids, mask in _padded_batches(sequences, tokenizer.pad_token_id, batch_size, device):
+        logits = model(input_ids=ids, attention_mask=mask).logits
         rewards[batch] = logits.squeeze(-1).float().cpu()
     return rewards
+
+
+@torch.no_grad()
+def last_token_features(
+    model: PreTrainedModel, sequences: Sequence[list[int]], bf16: bool, batch_size: int = 16
+) -> torch.Tensor:
+    """The backbone's final hidden state at each sequence's last token: what the score head
+    of a sequence-classification model reads."""
+    model.eval()
+    device = next(model.parameters()).device
+    backbone = getattr(model, model.base_model_prefix)
+    features = torch.empty(len(sequences), model.config.hidden_size)
+    pad = int(model.config.pad_token_id)
+    for batch, ids, mask in _padded_batches(sequences, pad, batch_size, device):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            hidden = backbone(input_ids=ids, attention_mask=mask).last_hidden_state
+        # The rightmost token that is not padding, as the sequence-classification model picks.
+        positions = torch.arange(ids.shape[1], device=device)
+        last = ((ids != pad).long() * positions).argmax(dim=1)
+        features[batch] = hidden[torch.arange(len(batch), device=device), last].float().cpu()
+    return features
+
+
+def fit_linear_head(
+    differences: torch.Tensor,
+    penalties: Sequence[float] = (1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),
+    folds: int = 5,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Bradley-Terry logistic regression on feature differences (chosen - rejected), L2
+    penalty chosen by k-fold cross-validation on standardised features. Returns the weights
+    for raw features and the fit's figures."""
+    scale = differences.double().std(dim=0).clamp(min=1e-6)
+    data = differences.double() / scale
+    fold_of = torch.arange(len(data)) % folds
+
+    def fit(rows: torch.Tensor, penalty: float) -> torch.Tensor:
+        weights = torch.zeros(data.shape[1], dtype=torch.float64, requires_grad=True)
+        optimizer = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
+
+        def closure() -> torch.Tensor:
+            optimizer.zero_grad()
+            loss = F.softplus(-rows @ weights).mean() + penalty * weights.square().sum()
+            loss.backward()
+            return loss
+
+        optimizer.step(closure)
+        return weights.detach()
+
+    def accuracy(weights: torch.Tensor, rows: torch.Tensor) -> float:
+        return float((rows @ weights > 0).double().mean())
+
+    scores = {
+        penalty: sum(
+            accuracy(fit(data[fold_of != k], penalty), data[fold_of == k]) for k in range(folds)
+        )
+        / folds
+        for penalty in penalties
+    }
+    best = max(scores, key=lambda penalty: scores[penalty])
+    weights = fit(data, best)
+    figures = {
+        "probe_cv_accuracy": scores[best],
+        "probe_penalty": best,
+        "probe_train_accuracy": accuracy(weights, data),
+    }
+    return (weights / scale).float(), figures
+
+
+def initialise_head_by_probe(
+    model: PreTrainedModel, rows: Sequence[dict[str, Any]], bf16: bool
+) -> dict[str, float]:
+    """Linear probing before fine-tuning (LP-FT, Kumar et al. 2022): fit the score head on the
+    frozen backbone's features first, so fine-tuning starts from a head that already ranks
+    pairs instead of a random one whose gradients distort the features."""
+    head = getattr(model, "score", None)
+    if head is None or getattr(head, "bias", None) is not None or head.weight.shape[0] != 1:
+        raise PipelineError("--head-init probe needs a one-output score head without bias")
+    started = time.perf_counter()
+    sequences = [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows]
+    features = last_token_features(model, sequences, bf16)
+    weights, figures = fit_linear_head(features[: len(rows)] - features[len(rows) :])
+    with torch.no_grad():
+        head.weight.copy_(weights.reshape(1, -1).to(head.weight.dtype))
+    return {**figures, "probe_seconds": time.perf_counter() - started}
 
 
 def score_texts(
@@ -172,6 +264,7 @@ class RewardTrainingConfig:
     bucket_by_length: bool = True
     weight_decay: float = 0.0
     warmup_ratio: float = 0.05
+    head_init: str = "random"  # or "probe": a linear probe on the frozen features first
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -205,6 +298,8 @@ def train_reward_model(
     config: RewardTrainingConfig, pairs: Sequence[PreferencePair]
 ) -> dict[str, Any]:
     """Train, evaluate on held-out prompts, save the model (safetensors) and metrics.json."""
+    if config.head_init not in ("random", "probe"):
+        raise PipelineError(f"head_init must be 'random' or 'probe', not {config.head_init!r}")
     validate_pairs(pairs)
     train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
     if not train_pairs:
@@ -215,6 +310,9 @@ def train_reward_model(
     model: Any = load_reward_model(config.base, tokenizer)
     context = min(config.max_length, model_max_length(model))
     train_rows = encode_pairs(tokenizer, train_pairs, context)
+    probe = {}
+    if config.head_init == "probe":
+        probe = initialise_head_by_probe(model, train_rows, config.bf16)
     steps = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum) * config.epochs)
     trainer_class = BucketedRewardTrainer if config.bucket_by_length else RewardTrainer
     log = ProgressLog(config.out)
@@ -236,6 +334,7 @@ def train_reward_model(
         "train_seconds": seconds,
         "pairs_per_second": len(train_rows) * config.epochs / seconds,
         "steps": steps,
+        **probe,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
     if validation_pairs:
