@@ -219,6 +219,8 @@ def main() -> None:
                         "epochs": args.epochs,
                         "lr": args.lr,
                         "calibration_error": round(reward["calibration_error"], 4),
+                        "head_init": args.head_init,
+                        **reward["probe"],
                         "wall_s": round(reward["wall_s"]),
                         "peak_mib": round(peak_mib()),
                     }
@@ -241,6 +243,7 @@ def main() -> None:
         f"(80/20 by line, seed {SPLIT_SEED}; the importer refused {bad_rows} rows)",
         f"  reward model held-out accuracy   {reward['accuracy']:.3f} "
         f"(calibration error {reward['calibration_error']:.3f})",
+        f"  linear probe before fine-tuning  {reward['probe']}",
         f"  reward model training wall time  {reward['wall_s']:.0f} s "
         f"({reward['train_pairs_per_s']:.2f} pairs/s)",
         f"  throughput on {len(throughput_pairs)} pairs "
