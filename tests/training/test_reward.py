@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -153,9 +154,29 @@ def test_a_probe_fitted_head_ranks_before_fine_tuning_moves_it(
     probed, random_head = train("probe"), train("random")
 
     assert probed["probe_cv_accuracy"] >= 0.9
+    assert probed["probe_used"] == 1.0
     assert probed["validation_accuracy"] >= 0.9
     assert random_head["validation_accuracy"] < 0.8
     assert "probe_cv_accuracy" not in random_head
+
+
+def test_a_probe_with_no_signal_leaves_the_random_head(tiny_model: Path) -> None:
+    """When the frozen features cannot tell the sides apart (here: identical texts), the probe
+    is no better than chance and the head stays as it was."""
+    from training.pipeline.models import load_reward_model, load_tokenizer
+    from training.pipeline.reward import initialise_head_by_probe
+
+    tokenizer = load_tokenizer(tiny_model, padding_side="right")
+    model = load_reward_model(tiny_model, tokenizer)
+    head: Any = model.score
+    before = head.weight.detach().clone()
+    rows = [{"chosen_ids": [5, 6, 7 + i], "rejected_ids": [5, 6, 7 + i]} for i in range(20)]
+
+    figures = initialise_head_by_probe(model, rows, bf16=False)
+
+    assert figures["probe_used"] == 0.0
+    assert figures["probe_cv_accuracy"] <= 0.5
+    assert torch.equal(head.weight, before)
 
 
 def test_an_unknown_head_initialisation_is_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:

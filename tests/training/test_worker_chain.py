@@ -48,6 +48,9 @@ def test_every_kinds_default_hyperparameters_are_valid_pipeline_options() -> Non
         options = execution.stage_options({**defaults_for(kind), "bf16": True})
         parsed = parser.parse_args([stage, *inputs, *options])
         assert parsed.bf16 is True, kind
+    reward = {**defaults_for("reward"), "probe_head": True}
+    parsed = parser.parse_args(["reward", *required["reward"], *execution.stage_options(reward)])
+    assert parsed.probe_head is True
 
 
 def test_a_schedule_fires_and_chains_reward_ppo_generation_into_new_tasks(

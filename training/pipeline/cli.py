@@ -45,7 +45,7 @@ def _reward(args: argparse.Namespace) -> dict[str, Any]:
         bf16=args.bf16,
         gradient_checkpointing=args.gradient_checkpointing,
         bucket_by_length=not args.no_bucketing,
-        head_init=args.head_init,
+        head_init="probe" if args.probe_head else "random",
     )
     return train_reward_model(config, read_pairs(args.data))
 
@@ -168,10 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     reward.add_argument("--gradient-checkpointing", action="store_true")
     reward.add_argument("--no-bucketing", action="store_true", help="random batches (TRL default)")
     reward.add_argument(
-        "--head-init",
-        choices=("random", "probe"),
-        default="random",
-        help="probe: fit the head on the frozen features first (linear probe, then fine-tune)",
+        "--probe-head",
+        action="store_true",
+        help="fit the head on the frozen model's features first (linear probe), then fine-tune",
     )
     _common(reward)
     reward.set_defaults(run=_reward)

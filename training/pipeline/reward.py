@@ -136,7 +136,7 @@ def fit_linear_head(
     folds: int = 5,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Bradley-Terry logistic regression on feature differences (chosen - rejected), L2
-    penalty chosen by k-fold cross-validation on standardised features. Returns the weights
+    penalty chosen by k-fold cross-validation accuracy on standardised features. Returns the weights
     for raw features and the fit's figures."""
     scale = differences.double().std(dim=0).clamp(min=1e-6)
     data = differences.double() / scale
@@ -165,7 +165,8 @@ def fit_linear_head(
         / folds
         for penalty in penalties
     }
-    best = max(scores, key=lambda penalty: scores[penalty])
+    # Among equally accurate penalties the strongest: smaller weights, less over-confident.
+    best = max(scores, key=lambda penalty: (scores[penalty], penalty))
     weights = fit(data, best)
     figures = {
         "probe_cv_accuracy": scores[best],
@@ -188,9 +189,13 @@ def initialise_head_by_probe(
     sequences = [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows]
     features = last_token_features(model, sequences, bf16)
     weights, figures = fit_linear_head(features[: len(rows)] - features[len(rows) :])
-    with torch.no_grad():
-        head.weight.copy_(weights.reshape(1, -1).to(head.weight.dtype))
-    return {**figures, "probe_seconds": time.perf_counter() - started}
+    # A probe no better than chance in cross-validation would only hand fine-tuning an
+    # over-confident head: keep the random one then.
+    used = figures["probe_cv_accuracy"] > 0.5
+    if used:
+        with torch.no_grad():
+            head.weight.copy_(weights.reshape(1, -1).to(head.weight.dtype))
+    return {**figures, "probe_used": float(used), "probe_seconds": time.perf_counter() - started}
 
 
 def score_texts(
