@@ -167,63 +167,70 @@ def ppo_command(model: Path, out: Path, steps: int, processes: int = 1) -> list[
     ]
 
 
-def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights(
-    tiny_model: Path, tmp_path: Path
-) -> None:
-    (tmp_path / "prompts.jsonl").write_text(
+def write_prompts(folder: Path) -> None:
+    (folder / "prompts.jsonl").write_text(
         "\n".join(json.dumps({"prompt": p}) for p in PROMPTS) + "\n"
     )
-    env = {**os.environ, "TQDM_DISABLE": "1"}
-    straight = tmp_path / "straight"
-    subprocess.run(
-        ppo_command(tiny_model, straight, 6),
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
 
-    killed = tmp_path / "killed"
+
+def run_to_the_end(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    finished = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    return finished
+
+
+def kill_after_second_checkpoint(command: list[str], out: Path, env: dict[str, str]) -> None:
+    """SIGKILL the whole process group (launcher and every rank, as when a machine dies) as
+    soon as checkpoint 2 is complete."""
     process = subprocess.Popen(
-        ppo_command(tiny_model, killed, 6),
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 240
-    while not (killed / "checkpoints" / "step-000002" / "state.json").exists():
+    while not (out / "checkpoints" / "step-000002" / "state.json").exists():
         assert time.monotonic() < deadline
         assert process.poll() is None
         time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
+    os.killpg(process.pid, signal.SIGKILL)
     process.wait()
-    assert not (killed / "policy").exists()  # it really died before finishing
-    resumed = subprocess.run(
-        ppo_command(tiny_model, killed, 6),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert resumed.returncode == 0, resumed.stderr
+    assert not (out / "policy").exists()  # it really died before finishing
 
-    # The resumed run samples exactly what the straight run sampled (same data position, RNG
-    # and weights at the checkpoint: identical rewards). Weights agree to ~1e-6, not bitwise:
-    # after resume the value model's gradients differ by ~1e-11 from the second update on
-    # (we traced it that far: parameters, buffers, optimizer state and inputs are identical).
+
+def assert_same_run(straight: Path, resumed: Path, steps: int) -> None:
+    """The resumed run samples exactly what the straight run sampled (same data position, RNG
+    and weights at the checkpoint: identical rewards). Weights agree to ~1e-6, not bitwise:
+    after resume the value model's gradients differ by ~1e-11 from the second update on
+    (we traced it that far: parameters, buffers, optimizer state and inputs are identical)."""
     first = load_file(str(straight / "policy" / "model.safetensors"))
-    second = load_file(str(killed / "policy" / "model.safetensors"))
+    second = load_file(str(resumed / "policy" / "model.safetensors"))
     assert first.keys() == second.keys()
     assert all(torch.allclose(first[name], second[name], rtol=0, atol=1e-5) for name in first)
     history = json.loads((straight / "metrics.json").read_text())["history"]
-    resumed_history = json.loads((killed / "metrics.json").read_text())["history"]
-    assert len(history) == len(resumed_history) == 6
+    resumed_history = json.loads((resumed / "metrics.json").read_text())["history"]
+    assert len(history) == len(resumed_history) == steps
     for straight_step, resumed_step in zip(history, resumed_history, strict=True):
         assert resumed_step["reward_mean"] == pytest.approx(straight_step["reward_mean"], abs=1e-5)
         assert resumed_step["response_length"] == straight_step["response_length"]
+
+
+def test_a_run_killed_after_a_checkpoint_resumes_to_the_same_weights(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    write_prompts(tmp_path)
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    run_to_the_end(ppo_command(tiny_model, straight, 6), env)
+
+    kill_after_second_checkpoint(ppo_command(tiny_model, killed, 6), killed, env)
+    run_to_the_end(ppo_command(tiny_model, killed, 6), env)
+
+    assert_same_run(straight, killed, 6)
 
 
 def test_two_processes_share_each_batch_and_resume_to_the_same_weights(
@@ -231,22 +238,12 @@ def test_two_processes_share_each_batch_and_resume_to_the_same_weights(
 ) -> None:
     """Under a multi-process launcher each process generates and trains on half of every
     batch; the gradients are averaged, the metrics are the whole batch's, one process writes,
-    and a run killed (the whole process group, as when a machine dies) after a checkpoint
-    resumes every process's generator to finish exactly like the straight run."""
-    (tmp_path / "prompts.jsonl").write_text(
-        "\n".join(json.dumps({"prompt": p}) for p in PROMPTS) + "\n"
-    )
+    and a run killed after a checkpoint resumes every process's generator to finish exactly
+    like the straight run."""
+    write_prompts(tmp_path)
     env = {**os.environ, "TQDM_DISABLE": "1", "OMP_NUM_THREADS": "1"}
-    straight = tmp_path / "straight"
-    finished = subprocess.run(
-        ppo_command(tiny_model, straight, 6, processes=2),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert finished.returncode == 0, finished.stderr[-3000:]
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    finished = run_to_the_end(ppo_command(tiny_model, straight, 6, processes=2), env)
     assert finished.stdout.count('"processes": 2') == 1  # one report, from the first process
     summary = json.loads((straight / "metrics.json").read_text())
     assert summary["processes"] == 2
@@ -256,40 +253,10 @@ def test_two_processes_share_each_batch_and_resume_to_the_same_weights(
     assert {"0.torch_cpu", "1.torch_cpu"} <= generators.keys()
     assert not torch.equal(generators["0.torch_cpu"], generators["1.torch_cpu"])
 
-    killed = tmp_path / "killed"
-    process = subprocess.Popen(
-        ppo_command(tiny_model, killed, 6, processes=2),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 240
-    while not (killed / "checkpoints" / "step-000002" / "state.json").exists():
-        assert time.monotonic() < deadline
-        assert process.poll() is None
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert not (killed / "policy").exists()
-    resumed = subprocess.run(
-        ppo_command(tiny_model, killed, 6, processes=2),
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    kill_after_second_checkpoint(ppo_command(tiny_model, killed, 6, processes=2), killed, env)
+    run_to_the_end(ppo_command(tiny_model, killed, 6, processes=2), env)
 
-    first = load_file(str(straight / "policy" / "model.safetensors"))
-    second = load_file(str(killed / "policy" / "model.safetensors"))
-    assert all(torch.allclose(first[name], second[name], rtol=0, atol=1e-5) for name in first)
-    resumed_history = json.loads((killed / "metrics.json").read_text())["history"]
-    for straight_step, resumed_step in zip(summary["history"], resumed_history, strict=True):
-        assert resumed_step["reward_mean"] == pytest.approx(straight_step["reward_mean"], abs=1e-5)
-        assert resumed_step["response_length"] == straight_step["response_length"]
+    assert_same_run(straight, killed, 6)
 
 
 def test_a_batch_that_does_not_split_over_the_processes_is_a_clear_error(
