@@ -523,9 +523,7 @@ class PPOTrainer:
         """Every process hands its generators to the main one, which writes the checkpoint
         (the weights and optimizer state are the same on all of them)."""
         folder = self.config.out / "checkpoints" / f"step-{self.step:06d}"
-        snapshots = [rng_snapshot()]
-        if self.processes > 1:
-            snapshots = gather_object(snapshots)
+        snapshots = gather_object([rng_snapshot()])  # in process order; as is in one process
         if self.accelerator.is_main_process:
             state = {
                 "beta": self.beta,
@@ -545,8 +543,9 @@ class PPOTrainer:
         optimizer_from_files(self.optimizer, folder)
         if not rng_from_files(folder, state, self.rank):
             # Written by fewer processes: this one had no generator yet; seed it by step.
-            torch.manual_seed(self.config.seed + self.rank * 1_000_003 + int(state["step"]))
-            random.seed(self.config.seed + self.rank * 1_000_003 + int(state["step"]))
+            seed = self.config.seed + self.rank * 1_000_003 + int(state["step"])
+            torch.manual_seed(seed)
+            random.seed(seed)
         self.step, self.beta = int(state["step"]), float(state["beta"])
         self.kl_control.beta = self.beta
         self.history = list(state["history"])
