@@ -29,7 +29,12 @@ from annotation.importing import parse_import
 from training.pipeline.data import PreferencePair, encode_pairs
 from training.pipeline.models import load_reward_model, load_tokenizer, resolve_model
 from training.pipeline.ppo import PPOConfig, PPOTrainer
-from training.pipeline.reward import RewardTrainingConfig, evaluate_pairs, train_reward_model
+from training.pipeline.reward import (
+    HEAD_INITS,
+    RewardTrainingConfig,
+    evaluate_pairs,
+    train_reward_model,
+)
 
 HH = Path(__file__).resolve().parents[3] / "shared" / "data" / "hh-harmless-dev.jsonl.gz"
 SPLIT_SEED = 1234
@@ -194,7 +199,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=2e-5, help="reward-model learning rate")
     parser.add_argument(
         "--head-init",
-        choices=("random", "probe"),
+        choices=HEAD_INITS,
         default="probe",
         help="reward-model head: linear probe first (default) or random",
     )

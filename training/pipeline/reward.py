@@ -136,8 +136,8 @@ def fit_linear_head(
     folds: int = 5,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Bradley-Terry logistic regression on feature differences (chosen - rejected), L2
-    penalty chosen by k-fold cross-validation accuracy on standardised features. Returns the weights
-    for raw features and the fit's figures."""
+    penalty chosen by k-fold cross-validation accuracy on standardised features. Returns the
+    weights for raw features and the fit's figures."""
     scale = differences.double().std(dim=0).clamp(min=1e-6)
     data = differences.double() / scale
     fold_of = torch.arange(len(data)) % folds
@@ -184,7 +184,7 @@ def initialise_head_by_probe(
     pairs instead of a random one whose gradients distort the features."""
     head = getattr(model, "score", None)
     if head is None or getattr(head, "bias", None) is not None or head.weight.shape[0] != 1:
-        raise PipelineError("--head-init probe needs a one-output score head without bias")
+        raise PipelineError("--probe-head needs a one-output score head without bias")
     started = time.perf_counter()
     sequences = [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows]
     features = last_token_features(model, sequences, bf16)
@@ -253,6 +253,9 @@ class BucketedRewardTrainer(RewardTrainer):
         return _BatchOrder(lengths, self.args.per_device_train_batch_size, self.args.seed)
 
 
+HEAD_INITS = ("random", "probe")
+
+
 @dataclass
 class RewardTrainingConfig:
     base: str
@@ -269,7 +272,7 @@ class RewardTrainingConfig:
     bucket_by_length: bool = True
     weight_decay: float = 0.0
     warmup_ratio: float = 0.05
-    head_init: str = "random"  # or "probe": a linear probe on the frozen features first
+    head_init: str = "random"  # one of HEAD_INITS; "probe": a linear probe on the features first
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -303,7 +306,7 @@ def train_reward_model(
     config: RewardTrainingConfig, pairs: Sequence[PreferencePair]
 ) -> dict[str, Any]:
     """Train, evaluate on held-out prompts, save the model (safetensors) and metrics.json."""
-    if config.head_init not in ("random", "probe"):
+    if config.head_init not in HEAD_INITS:
         raise PipelineError(f"head_init must be 'random' or 'probe', not {config.head_init!r}")
     validate_pairs(pairs)
     train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
