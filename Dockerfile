@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 RLHF_VAR_DIR
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY config ./config
+COPY common ./common
 COPY annotation ./annotation
 COPY training ./training
 COPY manage.py ./

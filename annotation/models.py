@@ -12,13 +12,7 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
-
-class Role(models.TextChoices):
-    ANNOTATOR = "annotator", "Annotator"
-    ADMIN = "admin", "Admin"
-    ML_ENGINEER = "ml_engineer", "ML engineer"
-    # Stands for the authors of imported preference data; never logs in.
-    EXTERNAL = "external", "External source"
+from common.roles import Role
 
 
 class RaterStatus(models.TextChoices):

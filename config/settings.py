@@ -159,7 +159,7 @@ REST_FRAMEWORK = {
     # DRF's own default is AllowAny; every endpoint here needs a login unless it says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "annotation.api.errors.json_exception_handler",
+    "EXCEPTION_HANDLER": "common.exception_handler.json_exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": (

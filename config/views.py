@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 
-from annotation.api.errors import api_not_found, api_server_error
+from common.exception_handler import api_not_found, api_server_error
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from annotation.models import Campaign, Prompt, RankingTask, RaterPool, Response, Role
+from annotation.models import Campaign, Prompt, RankingTask, RaterPool, Response
 from annotation.services.raters import create_user_with_role
+from common.roles import Role
 
 _counter = itertools.count(1)
 

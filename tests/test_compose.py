@@ -78,5 +78,13 @@ def test_commands_it_runs_exist_in_the_project() -> None:
     for flag in ("--queues", "--concurrency", "--prefetch-multiplier", "--pool", "--loglevel"):
         assert flag in help_text.stdout
     dockerfile = (ROOT / "Dockerfile").read_text()
-    for copied in ("config", "annotation", "training", "frontend", "manage.py", "pyproject.toml"):
+    for copied in (
+        "config",
+        "common",
+        "annotation",
+        "training",
+        "frontend",
+        "manage.py",
+        "pyproject.toml",
+    ):
         assert f"COPY {copied}" in dockerfile

@@ -8,7 +8,7 @@ from datetime import datetime
 from celery.schedules import ParseException, crontab
 from django.utils import timezone
 
-from annotation.errors import InvalidInput
+from common.errors import InvalidInput
 
 
 def parse_cron(text: str) -> crontab:

@@ -10,9 +10,9 @@ from typing import Any
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotation.errors import InvalidInput
 from annotation.models import Campaign, RaterPool
 from annotation.selectors import PreferenceFilter
+from common.errors import InvalidInput
 from training.models import DatasetMode
 
 DATASET_DEFAULTS: dict[str, Any] = {

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from annotation.errors import InvalidInput
+from common.errors import InvalidInput
 from training.models import RunKind
 
 Value = int | float | bool

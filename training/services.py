@@ -16,9 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from annotation.errors import Conflict, InvalidInput, ServiceError
 from annotation.models import Campaign
 from annotation.selectors import count_campaign_judgments, freeze_snapshot
+from common.errors import Conflict, InvalidInput, ServiceError
 from training.cron import cron_due, parse_cron
 from training.datasets import dataset_filter, normalize_dataset
 from training.hyperparameters import PARAMS, resolve_hyperparameters

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from annotation.exporting import EXPORT_FORMATS
-from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, RaterPool, Role
+from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, RaterPool
+from common.roles import Role
 
 
 class CampaignSerializer(serializers.ModelSerializer):

@@ -18,13 +18,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
-from annotation.api.permissions import IsAdmin, IsAdminOrMLEngineer, acting_user
 from annotation.exporting import EXPORT_FORMATS, render_export
-from annotation.models import AuditEvent, Campaign, Judgment, RaterPool, Role, TaskStatus
+from annotation.models import AuditEvent, Campaign, Judgment, RaterPool, TaskStatus
 from annotation.selectors import PreferenceFilter, iter_consensus_rows, iter_preference_rows
 from annotation.services.audit import record_audit_event
 from annotation.services.importing import import_file
-from annotation.services.profiles import role_of
 from annotation.services.raters import (
     change_pool_campaigns,
     change_pool_members,
@@ -32,6 +30,8 @@ from annotation.services.raters import (
     pause_rater,
     resume_rater,
 )
+from common.permissions import IsAdmin, IsAdminOrMLEngineer, acting_user
+from common.roles import Role, role_of
 
 
 class CampaignViewSet(

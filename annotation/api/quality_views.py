@@ -15,12 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
-from annotation.api.permissions import IsAdmin, acting_user
-from annotation.errors import InvalidInput
 from annotation.models import Campaign, RankingTask
 from annotation.models import Response as ResponseRow
 from annotation.services.gold import mark_gold, unmark_gold
 from annotation.services.quality import quality_report, report_csv
+from common.errors import InvalidInput
+from common.permissions import IsAdmin, acting_user
 
 
 def _task_rows(tasks: list[RankingTask]) -> list[dict[str, Any]]:

@@ -18,13 +18,13 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from annotation.api import rater_serializers as s
-from annotation.api.permissions import acting_user
-from annotation.errors import NotAllowed, NotFound
 from annotation.models import Assignment, RaterStatus
 from annotation.services.assignments import claim_next_assignment, skip_assignment
 from annotation.services.judgments import Submission, submit_judgment
-from annotation.services.profiles import role_of
 from annotation.views_support import assignment_view, load_assignment, rater_stats
+from common.errors import NotAllowed, NotFound
+from common.permissions import acting_user
+from common.roles import role_of
 
 
 def me_payload(user: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from annotation.errors import Conflict, NotAllowed, NotFound
 from annotation.models import (
     Assignment,
     AssignmentStatus,
@@ -27,6 +26,7 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.services.profiles import ensure_profile
+from common.errors import Conflict, NotAllowed, NotFound
 
 # How many locked-but-full candidates to step over before giving up; a candidate is only
 # full here when a concurrent claim filled it between the scan and the lock.

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotation.errors import InvalidInput, NotFound
 from annotation.models import Campaign, Judgment, RankingTask, RaterProfile, RaterStatus
 from annotation.ranking import ranking_agreement
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
+from common.errors import InvalidInput, NotFound
 
 
 @dataclass(frozen=True)

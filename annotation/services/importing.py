@@ -14,8 +14,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
-from annotation.errors import InvalidInput
-from annotation.importing import (
+from annotation.import_parser import (
     ParsedImport,
     PreferenceRecord,
     PromptRecord,
@@ -34,9 +33,10 @@ from annotation.models import (
     RankingTask,
     RaterProfile,
     Response,
-    Role,
 )
 from annotation.services.audit import record_audit_event
+from common.errors import InvalidInput
+from common.roles import Role
 
 FORMATS = ("jsonl", "csv")
 BULK_IMPORT_TASKS = 1000  # imports at least this big refresh the planner's statistics

@@ -10,7 +10,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotation.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from annotation.models import (
     STRENGTH_MARGIN,
     Assignment,
@@ -24,6 +23,7 @@ from annotation.models import (
 )
 from annotation.ranking import RankingError, implied_pairs, labels_for, parse_tiers
 from annotation.services.gold import apply_pause_rule
+from common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
 MAX_CLIENT_TIME_MS = 24 * 3600 * 1000

@@ -5,21 +5,8 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from annotation.models import RaterProfile, Role
-
-
-def role_of(user: User) -> str | None:
-    if not user.is_authenticated:
-        return None
-    profile = getattr(user, "rater_profile", None)
-    if profile is not None:
-        return str(profile.role)
-    return default_role(user)
-
-
-def default_role(user: User) -> str:
-    """The role of a user made outside this app (e.g. createsuperuser) who has no profile."""
-    return Role.ADMIN if user.is_superuser else Role.ANNOTATOR
+from annotation.models import RaterProfile
+from common.roles import default_role
 
 
 def ensure_profile(user: User) -> RaterProfile:

@@ -9,11 +9,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotation.errors import Conflict, InvalidInput, NotFound
-from annotation.models import Campaign, RaterPool, RaterProfile, RaterStatus, Role
+from annotation.models import Campaign, RaterPool, RaterProfile, RaterStatus
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
 from annotation.services.profiles import ensure_profile
+from common.errors import Conflict, InvalidInput, NotFound
+from common.roles import Role
 
 
 def create_user_with_role(

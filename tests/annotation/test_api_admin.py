@@ -26,9 +26,9 @@ from annotation.models import (
     Prompt,
     RankingTask,
     Response,
-    Role,
     TaskStatus,
 )
+from common.roles import Role
 from tests.factories import make_campaign, make_pool, make_task, make_user, setup_campaign
 
 API = "/api/v1"

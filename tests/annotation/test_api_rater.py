@@ -18,9 +18,9 @@ from annotation.models import (
     JudgmentMode,
     Preference,
     RankingTask,
-    Role,
     TaskStatus,
 )
+from common.roles import Role
 from tests.factories import make_task, make_user, setup_campaign
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from annotation.models import (
     RankingTask,
     RaterProfile,
     RaterStatus,
-    Role,
 )
+from common.roles import Role
 from tests.factories import make_task, setup_campaign
 
 pytestmark = pytest.mark.django_db

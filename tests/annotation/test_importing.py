@@ -1,4 +1,4 @@
-"""Pure tests of the import parser (annotation/importing.py): bytes in, records and row errors
+"""Pure tests of the import parser (annotation/import_parser.py): bytes in, records and row errors
 out. No database."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from annotation.importing import (
+from annotation.import_parser import (
     ParsedImport,
     PreferenceRecord,
     PromptRecord,

@@ -11,17 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from annotation.models import (
-    Assignment,
-    AssignmentStatus,
-    Judgment,
-    Prompt,
-    RankingTask,
-    Response,
-    Role,
-)
+from annotation.models import Assignment, AssignmentStatus, Judgment, Prompt, RankingTask, Response
 from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
+from common.roles import Role
 from tests.factories import make_campaign, make_pool, make_user, setup_campaign
 
 # An APIClient; those from `client_for` also carry the logged-in `.user`.

@@ -42,7 +42,8 @@ def generate(judgments: int, raters: int, seed: int) -> int:
     from django.contrib.auth.models import User
     from django.db import connection, transaction
 
-    from annotation.models import Campaign, JudgmentMode, RaterPool, RaterProfile, Role
+    from annotation.models import Campaign, JudgmentMode, RaterPool, RaterProfile
+    from common.roles import Role
 
     tasks = judgments // OVERLAP
     with transaction.atomic():

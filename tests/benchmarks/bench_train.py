@@ -25,9 +25,9 @@ from typing import Any
 
 import torch
 
-from annotation.importing import parse_import
+from annotation.import_parser import parse_import
 from training.pipeline.data import PreferencePair, encode_pairs
-from training.pipeline.models import load_reward_model, load_tokenizer, resolve_model
+from training.pipeline.model_loading import load_reward_model, load_tokenizer, resolve_model
 from training.pipeline.ppo import PPOConfig, PPOTrainer
 from training.pipeline.reward import (
     HEAD_INITS,

@@ -62,8 +62,9 @@ def seed_raters(count: int, campaign: Any) -> list[dict[str, Any]]:
     """Annotators with unusable passwords (no hashing cost) and tokens, in one pool."""
     from rest_framework.authtoken.models import Token
 
-    from annotation.models import RaterPool, Role
+    from annotation.models import RaterPool
     from annotation.services.raters import create_user_with_role
+    from common.roles import Role
 
     users = [
         create_user_with_role(username=f"bench-rater-{n:03d}", password=None, role=Role.ANNOTATOR)

@@ -12,8 +12,9 @@ import pytest
 from django.utils import timezone
 
 from annotation.management.commands.seed_demo import PAIR_CAMPAIGN, RANK_CAMPAIGN
-from annotation.models import Assignment, AssignmentStatus, Campaign, CampaignStatus, Judgment, Role
+from annotation.models import Assignment, AssignmentStatus, Campaign, CampaignStatus, Judgment
 from annotation.services.raters import create_user_with_role
+from common.roles import Role
 
 from .conftest import PASSWORD, PHONE, Browser, screenshot
 from .helpers import (

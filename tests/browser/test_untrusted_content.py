@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from annotation.models import Campaign, Prompt, RankingTask, Response, Role
+from annotation.models import Campaign, Prompt, RankingTask, Response
 from annotation.services.raters import create_user_with_role
+from common.roles import Role
 from tests.factories import make_pool
 
 from .conftest import PASSWORD, Browser

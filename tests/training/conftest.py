@@ -11,7 +11,7 @@ torch = pytest.importorskip(
     "torch", reason="the ML extra is not installed: pip install -e .[train]"
 )
 
-from training.pipeline.models import write_tiny_model  # noqa: E402
+from training.pipeline.model_loading import write_tiny_model  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from annotation.models import Campaign, Preference, Role
+from annotation.models import Campaign, Preference
 from annotation.selectors import snapshot_hash
+from common.roles import Role
 from tests.factories import make_campaign, make_user
 from tests.training.test_selectors_dataset import judge, pairwise_campaign
 from training.hyperparameters import defaults_for

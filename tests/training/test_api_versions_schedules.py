@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from annotation.models import Role
+from common.roles import Role
 from tests.factories import make_campaign, make_user
 from tests.training.test_api_runs import judged_campaign, version
 from tests.training.test_selectors_dataset import judge, pairwise_campaign

@@ -14,7 +14,7 @@ from training.pipeline.dpo import DPOTrainingConfig, margin_before_after, train_
 from training.pipeline.errors import PipelineError
 from training.pipeline.evaluation import gold_win_rate, reward_model_accuracy, win_rate
 from training.pipeline.generation import GenerationConfig, sample
-from training.pipeline.models import load_causal_lm, load_tokenizer, resolve_model
+from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

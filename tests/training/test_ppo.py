@@ -16,7 +16,7 @@ import torch
 from safetensors.torch import load_file
 
 from training.pipeline.data import Messages, encode_prompt
-from training.pipeline.models import load_causal_lm, load_tokenizer
+from training.pipeline.model_loading import load_causal_lm, load_tokenizer
 from training.pipeline.ppo import (
     PPOConfig,
     PPOTrainer,

@@ -66,7 +66,7 @@ def test_trl_trainer_loss_equals_the_reference_loss(tiny_model: Path, tmp_path: 
     from trl import RewardConfig
 
     from training.pipeline.data import encode_pairs
-    from training.pipeline.models import load_reward_model, load_tokenizer
+    from training.pipeline.model_loading import load_reward_model, load_tokenizer
 
     tokenizer = load_tokenizer(tiny_model, padding_side="right")
     model = load_reward_model(tiny_model, tokenizer)
@@ -163,7 +163,7 @@ def test_a_probe_fitted_head_ranks_before_fine_tuning_moves_it(
 def test_a_probe_with_no_signal_leaves_the_random_head(tiny_model: Path) -> None:
     """When the frozen features cannot tell the sides apart (here: identical texts), the probe
     is no better than chance and the head stays as it was."""
-    from training.pipeline.models import load_reward_model, load_tokenizer
+    from training.pipeline.model_loading import load_reward_model, load_tokenizer
     from training.pipeline.reward import initialise_head_by_probe
 
     tokenizer = load_tokenizer(tiny_model, padding_side="right")

@@ -23,8 +23,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 import training.tasks
-from annotation.models import Role
 from annotation.services.importing import import_file
+from common.roles import Role
 from tests.factories import make_campaign, make_task, make_user
 from training.execution import newest_checkpoint, reconcile_stale_runs
 from training.models import ModelVersion, RunMetric, TrainingRun

@@ -12,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.api.permissions import IsAdminOrMLEngineer, acting_user
 from annotation.models import Campaign, RaterPool
 from annotation.selectors import count_campaign_judgments
+from common.permissions import IsAdminOrMLEngineer, acting_user
 from training import selectors, services
 from training.api import serializers as s
 from training.models import ModelVersion, TrainingRun, TrainingSchedule

@@ -135,7 +135,7 @@ def _evaluate_policy(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _prepare(args: argparse.Namespace) -> dict[str, Any]:
-    from training.pipeline.models import resolve_model
+    from training.pipeline.model_loading import resolve_model
 
     return {"model": args.model, "path": resolve_model(args.model)}
 

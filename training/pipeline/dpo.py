@@ -16,7 +16,7 @@ from trl import DPOConfig, DPOTrainer
 
 from training.pipeline.data import PreferencePair, encode_exchange, encode_prompt, validate_pairs
 from training.pipeline.errors import PipelineError
-from training.pipeline.models import load_causal_lm, load_tokenizer, resolve_model
+from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 
 

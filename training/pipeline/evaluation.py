@@ -8,7 +8,7 @@ from typing import Any
 
 from training.pipeline.data import Messages, PreferencePair
 from training.pipeline.generation import GenerationConfig, sample
-from training.pipeline.models import load_causal_lm, load_reward_model, load_tokenizer
+from training.pipeline.model_loading import load_causal_lm, load_reward_model, load_tokenizer
 from training.pipeline.reward import evaluate_pairs, score_texts
 
 GoldPreference = Callable[[Messages, str, str], float]

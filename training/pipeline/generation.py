@@ -15,7 +15,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
-from training.pipeline.models import load_causal_lm, load_tokenizer, model_max_length
+from training.pipeline.model_loading import load_causal_lm, load_tokenizer, model_max_length
 from training.pipeline.ppo import response_mask
 from training.pipeline.progress import ProgressLog
 

@@ -40,7 +40,7 @@ from training.pipeline.checkpoint import (
 )
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
-from training.pipeline.models import (
+from training.pipeline.model_loading import (
     load_causal_lm,
     load_reward_model,
     load_tokenizer,

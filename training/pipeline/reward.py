@@ -28,7 +28,7 @@ from training.pipeline.data import (
     validate_pairs,
 )
 from training.pipeline.errors import PipelineError
-from training.pipeline.models import load_reward_model, load_tokenizer, model_max_length
+from training.pipeline.model_loading import load_reward_model, load_tokenizer, model_max_length
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 
 

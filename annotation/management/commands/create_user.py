@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.errors import ServiceError
-from annotation.models import Role
 from annotation.services.raters import create_user_with_role
+from common.errors import ServiceError
+from common.roles import Role
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.errors import ServiceError
 from annotation.models import Campaign
 from annotation.services.importing import import_file
+from common.errors import ServiceError
 
 
 class Command(BaseCommand):

@@ -16,10 +16,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from annotation.models import JudgmentMode, RaterPool, Role
+from annotation.models import JudgmentMode, RaterPool
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
 from annotation.services.raters import create_user_with_role
+from common.roles import Role
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "prompts.jsonl"
 DEMO_USERS = [

@@ -50,12 +50,10 @@ from annotation.models import (
     RankingTask,
     RaterPool,
     Response,
-    Role,
     TaskStatus,
 )
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
-from annotation.services.profiles import role_of
 from annotation.services.raters import create_user_with_role
 from annotation.simulation import (
     QualityKey,
@@ -70,6 +68,7 @@ from annotation.simulation import (
     stored_quality,
     synthetic_prompts,
 )
+from common.roles import Role, role_of
 
 API = "/api/v1"
 NEXT_PATH = f"{API}/assignments/next/"

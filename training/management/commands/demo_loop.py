@@ -243,7 +243,7 @@ class Command(BaseCommand):
         from annotation.selectors import campaign_prompts
         from training.pipeline.evaluation import gold_win_rate
         from training.pipeline.generation import GenerationConfig, sample
-        from training.pipeline.models import load_causal_lm, load_tokenizer
+        from training.pipeline.model_loading import load_causal_lm, load_tokenizer
 
         prompts = [p.conversation for p in campaign_prompts(campaign_id=heldout.pk, limit=10**6)]
         replies: dict[str, list[str]] = {}

@@ -9,8 +9,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from annotation.models import Role
-from annotation.services.profiles import role_of
+from common.roles import Role, role_of
 
 
 class _HasRole(BasePermission):
