@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 
-from annotation.selectors import PreferenceRow
+from annotation.selectors.preferences import PreferenceRow
 
 EXPORT_FORMATS = {
     "trl": ("application/x-ndjson", "jsonl"),

@@ -1,5 +1,5 @@
 """A run's dataset as asked: filters over the annotation data, stored on the run as JSON and
-turned into an `annotation.selectors.PreferenceFilter` when the snapshot is frozen."""
+turned into an `annotation.selectors.preferences.PreferenceFilter` when the snapshot is frozen."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from annotation.models import Campaign, RaterPool
-from annotation.selectors import PreferenceFilter
+from annotation.selectors.preferences import PreferenceFilter
 from common.errors import InvalidInput
 from training.models import DatasetMode
 

@@ -27,7 +27,7 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from annotation import selectors
+from annotation.selectors import campaigns, snapshots
 from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun, VersionKind
 from training.runner import PollReport, metric_points, read_json, run_stage
 
@@ -192,7 +192,7 @@ def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> int:
 
 def _pair_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
     mode = run.dataset.get("mode", "consensus")
-    for row in selectors.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode):
+    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode):
         yield {
             "prompt": row.conversation,
             "chosen": row.chosen,
@@ -213,13 +213,13 @@ def _prompt_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
     limit = int(run.config.get("prompts", 64))
     seen = 0
     for campaign_id in _campaign_ids(run):
-        for prompt in selectors.campaign_prompts(campaign_id=campaign_id, limit=limit - seen):
+        for prompt in campaigns.campaign_prompts(campaign_id=campaign_id, limit=limit - seen):
             yield {"prompt": prompt.conversation, "prompt_id": prompt.prompt_id}
             seen += 1
     if seen or not run.snapshot_preference_ids:
         return
     distinct: dict[str, list[dict[str, str]]] = {}
-    for row in selectors.iter_snapshot_rows(run.snapshot_preference_ids, mode="all"):
+    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode="all"):
         distinct.setdefault(json.dumps(row.conversation, sort_keys=True), row.conversation)
         if len(distinct) >= limit:
             break

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Q
 
 from annotation.models import Campaign
-from annotation.selectors import AgreementFigures, campaign_agreement
+from annotation.selectors.campaigns import AgreementFigures, campaign_agreement
 from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun, VersionKind
 
 # The pipeline's metrics.json names validation accuracy so (reward.py prefixes "validation_").

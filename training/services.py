@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from annotation.models import Campaign
-from annotation.selectors import count_campaign_judgments, freeze_snapshot
+from annotation.selectors.campaigns import count_campaign_judgments
+from annotation.selectors.snapshots import freeze_snapshot
 from common.errors import Conflict, InvalidInput, ServiceError
 from training.cron import cron_due, parse_cron
 from training.datasets import dataset_filter, normalize_dataset

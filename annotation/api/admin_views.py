@@ -20,7 +20,8 @@ from rest_framework.views import APIView
 from annotation.api import admin_serializers as s
 from annotation.exporting import EXPORT_FORMATS, render_export
 from annotation.models import AuditEvent, Campaign, Judgment, RaterPool, TaskStatus
-from annotation.selectors import PreferenceFilter, iter_consensus_rows, iter_preference_rows
+from annotation.selectors.consensus import iter_consensus_rows
+from annotation.selectors.preferences import PreferenceFilter, iter_preference_rows
 from annotation.services.audit import record_audit_event
 from annotation.services.importing import import_file
 from annotation.services.raters import (

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotation.models import Campaign, Preference
-from annotation.selectors import snapshot_hash
+from annotation.selectors.snapshots import snapshot_hash
 from common.roles import Role
 from tests.factories import make_campaign, make_user
 from tests.training.test_selectors_dataset import judge, pairwise_campaign

@@ -1,5 +1,5 @@
 """training/pipeline is pure ML code: importing all of it loads nothing from Django or from the
-annotation app (its data arrives through annotation/selectors.py as plain values)."""
+annotation app (its data arrives through the annotation/selectors/ package as plain values)."""
 
 from __future__ import annotations
 

@@ -13,17 +13,18 @@ from django.utils import timezone
 
 from annotation.models import Judgment, Preference, RaterProfile, RaterStatus
 from annotation.ranking import labels_for
-from annotation.selectors import (
-    PreferenceFilter,
+from annotation.selectors.campaigns import (
     campaign_agreement,
     campaign_prompts,
     count_campaign_judgments,
-    freeze_snapshot,
-    iter_consensus_rows,
-    iter_snapshot_rows,
+)
+from annotation.selectors.consensus import iter_consensus_rows
+from annotation.selectors.preferences import (
+    PreferenceFilter,
     preferences_matching,
     raters_meeting_quality,
 )
+from annotation.selectors.snapshots import freeze_snapshot, iter_snapshot_rows
 from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
 from tests.factories import make_pool, make_user, setup_campaign

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.models import Campaign, RaterPool
-from annotation.selectors import count_campaign_judgments
+from annotation.selectors.campaigns import count_campaign_judgments
 from common.permissions import IsAdminOrMLEngineer, acting_user
 from training import selectors, services
 from training.api import serializers as s

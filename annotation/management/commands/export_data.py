@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from annotation.exporting import EXPORT_FORMATS, render_export
-from annotation.selectors import PreferenceFilter, iter_preference_rows
+from annotation.selectors.preferences import PreferenceFilter, iter_preference_rows
 
 
 class Command(BaseCommand):

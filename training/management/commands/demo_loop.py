@@ -240,7 +240,7 @@ class Command(BaseCommand):
     def _gold_win_rate(self, heldout: Campaign, policy: ModelVersion) -> dict[str, Any]:
         """K samples from the new policy and from its parent on each held-out prompt, paired
         in order and judged by the gold preference; also stored on the version's metrics."""
-        from annotation.selectors import campaign_prompts
+        from annotation.selectors.campaigns import campaign_prompts
         from training.pipeline.evaluation import gold_win_rate
         from training.pipeline.generation import GenerationConfig, sample
         from training.pipeline.model_loading import load_causal_lm, load_tokenizer

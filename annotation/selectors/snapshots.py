@@ -1,0 +1,82 @@
+"""A training run's data, frozen: `freeze_snapshot` turns a `PreferenceFilter` into the sorted
+list of matching preference ids and their hash, and `iter_snapshot_rows` reads exactly those
+back, either as they are or as Bradley-Terry consensus pairs, however the data changed since."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from itertools import groupby
+from typing import Literal
+
+from annotation.models import Preference
+from annotation.selectors.consensus import BT_COLUMNS, BTRow, consensus_rows_of
+from annotation.selectors.preferences import (
+    ROW_COLUMNS,
+    PreferenceFilter,
+    PreferenceRow,
+    preferences_matching,
+)
+
+SnapshotMode = Literal["all", "consensus"]
+_ID_CHUNK = 2000  # ids per IN (...) query: well under SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The preferences a training run uses, frozen: sorted ids and their hash."""
+
+    preference_ids: tuple[int, ...]
+    hash: str
+
+    @property
+    def size(self) -> int:
+        return len(self.preference_ids)
+
+
+def snapshot_hash(preference_ids: Iterable[int]) -> str:
+    """Hex sha256 of the sorted ids written in decimal and joined by commas."""
+    text = ",".join(str(i) for i in sorted(preference_ids))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def freeze_snapshot(filters: PreferenceFilter, *, mode: SnapshotMode) -> Snapshot:
+    """The ids of the preferences matching `filters` now; ties only count in consensus mode,
+    where the Bradley-Terry fit uses them."""
+    matching = preferences_matching(replace(filters, include_ties=mode == "consensus"))
+    ids = tuple(sorted(set(matching.values_list("id", flat=True))))
+    return Snapshot(preference_ids=ids, hash=snapshot_hash(ids))
+
+
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _ID_CHUNK):
+        yield ids[start : start + _ID_CHUNK]
+
+
+def iter_snapshot_rows(
+    preference_ids: Sequence[int], *, mode: SnapshotMode
+) -> Iterator[PreferenceRow]:
+    """Exactly the snapshot's preferences that still exist: "all" yields each in id order;
+    "consensus" yields the Bradley-Terry consensus pairs fitted over those preferences alone."""
+    ids = sorted(preference_ids)
+    if mode == "all":
+        for chunk in _chunks(ids):
+            rows = Preference.objects.filter(pk__in=chunk).order_by("id")
+            for values in rows.values_list(*ROW_COLUMNS):
+                yield PreferenceRow(*values)
+        return
+    if mode != "consensus":
+        raise ValueError(f"unknown snapshot mode {mode!r}")
+    fit_rows: list[BTRow] = []
+    for chunk in _chunks(ids):
+        fit_rows.extend(Preference.objects.filter(pk__in=chunk).values_list(*BT_COLUMNS))
+    fit_rows.sort(key=lambda row: row[0])
+    batch: list[BTRow] = []
+    for _, task_rows in groupby(fit_rows, key=lambda row: row[0]):
+        batch.extend(task_rows)  # a task's preferences are always fitted together
+        if len(batch) >= _ID_CHUNK * 4:
+            yield from consensus_rows_of(batch)
+            batch = []
+    if batch:
+        yield from consensus_rows_of(batch)
