@@ -2,9 +2,9 @@ import { useMemo, useState } from "react";
 import { formatDateTime } from "../charts/scale";
 import { consoleApi, type AuditEvent } from "./api";
 import { describeDetails, describeTarget, pageWindow } from "./audit";
-import { DataTable } from "./DataTable";
-import type { Column } from "./table";
-import { ErrorNotice, Loading, useLoad } from "./ui";
+import { DataTable } from "../shared/DataTable";
+import type { Column } from "../shared/table";
+import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 
 const PAGE_SIZE = 25;
 

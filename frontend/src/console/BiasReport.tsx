@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { IntervalChart } from "../charts/IntervalChart";
 import { consoleApi } from "./api";
-import { DataTable } from "./DataTable";
+import { DataTable } from "../shared/DataTable";
 import { PauseDialog, type PauseTarget } from "./PauseDialog";
 import {
   campaignFigures,
@@ -17,8 +17,9 @@ import {
   testItems,
 } from "./quality";
 import type { Comparison, Estimate, GroupFigures, QualityReport, RaterRow, ReportSettings } from "./qualityTypes";
-import type { Column } from "./table";
-import { Done, ErrorNotice, StatusBadge } from "./ui";
+import type { Column } from "../shared/table";
+import { Done, ErrorNotice } from "../shared/ui";
+import { StatusBadge } from "./StatusBadge";
 
 function shareWithCi(estimate: Estimate): string {
   const interval = formatInterval(estimate, formatShare);

@@ -12,8 +12,8 @@ import {
   type CampaignDraft,
   type FormPart,
 } from "./campaignForm";
-import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "./errors";
-import { describedBy, Field, focusFirstInvalid } from "./ui";
+import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../shared/errors";
+import { describedBy, Field, focusFirstInvalid } from "../shared/ui";
 
 interface Props {
   /** Prefix for element ids, so two forms on one page do not clash. */

@@ -3,11 +3,12 @@ import { consoleApi, type Campaign, type CampaignStatus } from "./api";
 import { CampaignForm } from "./CampaignForm";
 import { createPayload, draftFrom, EMPTY_DRAFT, patchPayload } from "./campaignForm";
 import { taskProgress } from "./campaignStats";
-import { DataTable } from "./DataTable";
+import { DataTable } from "../shared/DataTable";
 import { ImportPanel } from "./ImportPanel";
 import { JudgmentTrend } from "./JudgmentTrend";
-import type { Column } from "./table";
-import { Done, ErrorNotice, Loading, revealOnMount, StatusBadge, useLoad } from "./ui";
+import type { Column } from "../shared/table";
+import { Done, ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
+import { StatusBadge } from "./StatusBadge";
 
 const STATUSES: { value: CampaignStatus; text: string; hint: string }[] = [
   { value: "draft", text: "Draft", hint: "not offered to raters yet" },

@@ -14,7 +14,7 @@ import {
   startRanking,
   toggleTie,
 } from "./goldTiers";
-import { ErrorNotice, revealOnMount } from "./ui";
+import { ErrorNotice, revealOnMount } from "../shared/ui";
 
 type Action = "up" | "down" | "tie";
 

@@ -5,7 +5,7 @@ import { CampaignPicker, useCampaignChoice } from "./CampaignPicker";
 import { draftFrom, patchPayload } from "./campaignForm";
 import { GoldEditor } from "./GoldEditor";
 import { describeGold, labelsFor } from "./goldTiers";
-import { Done, ErrorNotice, Loading, useLoad } from "./ui";
+import { Done, ErrorNotice, Loading, useLoad } from "../shared/ui";
 
 const PAGE = 10;
 

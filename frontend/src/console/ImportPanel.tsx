@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from "react";
 import { consoleApi, type Campaign, type ImportReport } from "./api";
-import { ErrorNotice } from "./ui";
+import { ErrorNotice } from "../shared/ui";
 
 /** Upload a JSONL/CSV (optionally .gz) file into a campaign; all rows are written, or none. */
 export function ImportPanel({ campaign, onImported }: { campaign: Campaign; onImported: () => void }) {

@@ -2,7 +2,7 @@ import { useMemo } from "react";
 import { LineChart } from "../charts/LineChart";
 import { consoleApi } from "./api";
 import { countPerDay } from "./campaignStats";
-import { ErrorNotice, Loading, useLoad } from "./ui";
+import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 
 const WINDOW = 1000;
 

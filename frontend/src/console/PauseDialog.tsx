@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Dialog } from "../annotate/dialogs";
+import { Dialog } from "../shared/Dialog";
 
 export interface PauseTarget {
   id: number;

@@ -1,7 +1,7 @@
 import { useRef, useState, type FormEvent } from "react";
 import { consoleApi, type Campaign, type Pool, type Rater } from "./api";
-import { errorMessage, fieldErrors, type FieldErrors } from "./errors";
-import { describedBy, Done, ErrorNotice, Field, focusFirstInvalid, Loading, revealOnMount, useLoad } from "./ui";
+import { errorMessage, fieldErrors, type FieldErrors } from "../shared/errors";
+import { describedBy, Done, ErrorNotice, Field, focusFirstInvalid, Loading, revealOnMount, useLoad } from "../shared/ui";
 
 interface Lookups {
   raters: Rater[];

@@ -6,7 +6,7 @@ import { CampaignPicker, useCampaignChoice } from "./CampaignPicker";
 import { saveFile } from "./download";
 import { ceilingSentence, consensusSentence, headlineCards, overTimeDomain, overTimeSeries, overTimeUnit } from "./quality";
 import type { QualityReport } from "./qualityTypes";
-import { ErrorNotice, Loading, useLoad } from "./ui";
+import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 
 /** Agreement, consensus and the bias report of one campaign. */
 export function QualitySection() {

@@ -2,12 +2,13 @@ import { useMemo, useState } from "react";
 import { ROLE_NAMES } from "../routes";
 import { consoleApi, type Campaign, type Pool, type Rater } from "./api";
 import { CampaignPicker, useCampaignChoice } from "./CampaignPicker";
-import { DataTable } from "./DataTable";
+import { DataTable } from "../shared/DataTable";
 import { PauseDialog } from "./PauseDialog";
 import { flagWords, formatDuration, formatShare, rowsById } from "./quality";
 import type { RaterRow } from "./qualityTypes";
-import { Done, ErrorNotice, Loading, StatusBadge, useLoad } from "./ui";
-import type { Column } from "./table";
+import { Done, ErrorNotice, Loading, useLoad } from "../shared/ui";
+import { StatusBadge } from "./StatusBadge";
+import type { Column } from "../shared/table";
 
 async function loadRaters(): Promise<{ raters: Rater[]; pools: Pool[]; campaigns: Campaign[] }> {
   const [raters, pools, campaigns] = await Promise.all([consoleApi.raters(), consoleApi.pools(), consoleApi.campaigns()]);

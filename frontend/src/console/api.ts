@@ -1,6 +1,7 @@
 /** The admin endpoints the console uses; types come from the generated schema (schema.d.ts). */
 
 import { ApiError, call, data, NetworkError } from "../api/client";
+import { allPages, type Page } from "../api/pages";
 import type { components } from "../api/schema";
 import type { QualityReport } from "./qualityTypes";
 
@@ -22,34 +23,9 @@ export type AdminTask = Schemas["AdminTask"];
 export type TaskResponse = Schemas["TaskResponse"];
 export type GoldIn = Schemas["GoldInRequest"];
 
-export interface Page<T> {
-  count: number;
-  next?: string | null;
-  previous?: string | null;
-  results: T[];
-}
-
 export interface Change {
   add?: number[];
   remove?: number[];
-}
-
-/** The server's `next` link is absolute; the client wants the path under /api/v1. */
-export function apiPathOf(link: string): string {
-  const url = new URL(link, "http://relative.invalid");
-  return `${url.pathname.replace(/^\/api\/v1/, "")}${url.search}`;
-}
-
-/** Every row of a paginated list, following `next` (bounded, so a bug cannot loop forever). */
-async function all<T>(path: string, maxPages = 40): Promise<T[]> {
-  const rows: T[] = [];
-  let next: string | null | undefined = path;
-  for (let page = 0; next && page < maxPages; page += 1) {
-    const answer: Page<T> = await data<Page<T>>("GET", next);
-    rows.push(...answer.results);
-    next = answer.next ? apiPathOf(answer.next) : null;
-  }
-  return rows;
 }
 
 /** A file the API serves (a CSV): its text, or the API's error as an ApiError. */
@@ -70,7 +46,7 @@ async function fileText(path: string): Promise<string> {
 }
 
 export const consoleApi = {
-  campaigns: () => all<Campaign>("/campaigns/?limit=200"),
+  campaigns: () => allPages<Campaign>("/campaigns/?limit=200", 40),
   createCampaign: (body: CampaignRequest) => data<Campaign>("POST", "/campaigns/", body),
   updateCampaign: (id: number, body: CampaignPatch) => data<Campaign>("PATCH", `/campaigns/${id}/`, body),
   importFile(id: number, file: File, source: string): Promise<ImportReport> {
@@ -90,7 +66,7 @@ export const consoleApi = {
   markGold: (taskId: number, body: GoldIn) => data<AdminTask>("PUT", `/tasks/${taskId}/gold/`, body),
   unmarkGold: (taskId: number) => data<AdminTask>("DELETE", `/tasks/${taskId}/gold/`),
 
-  pools: () => all<Pool>("/pools/?limit=200"),
+  pools: () => allPages<Pool>("/pools/?limit=200", 40),
   createPool: (body: PoolRequest) => data<Pool>("POST", "/pools/", body),
   updatePool: (id: number, body: Partial<PoolRequest>) => data<Pool>("PATCH", `/pools/${id}/`, body),
   deletePool: (id: number) => call<null>("DELETE", `/pools/${id}/`),

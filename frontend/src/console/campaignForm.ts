@@ -2,7 +2,7 @@
  * checked first so most mistakes are caught before a round trip (the server still decides). */
 
 import type { Campaign, CampaignPatch, CampaignRequest, JudgmentMode } from "./api";
-import type { FieldErrors } from "./errors";
+import type { FieldErrors } from "../shared/errors";
 
 export interface CampaignDraft {
   name: string;

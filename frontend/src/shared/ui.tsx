@@ -113,28 +113,6 @@ export function Done({ text }: { text: string | null }) {
   return <div role="status">{text && <p className="notice success">{text}</p>}</div>;
 }
 
-const STATUS_TEXT: Record<string, string> = {
-  draft: "Draft",
-  active: "Active",
-  paused: "Paused",
-  archived: "Archived",
-};
-
-const STATUS_TONE: Record<string, string> = {
-  active: "ok",
-  paused: "warn",
-  archived: "neutral",
-};
-
-export function StatusBadge({ status }: { status: string }) {
-  const tone = STATUS_TONE[status];
-  return (
-    <span className={`badge${tone ? ` tone-${tone}` : ""}`}>
-      {STATUS_TEXT[status] ?? status}
-    </span>
-  );
-}
-
 /** Focus the first invalid control after a failed submit, so keyboard users land on it. */
 export function focusFirstInvalid(form: HTMLElement | null) {
   window.requestAnimationFrame(() => form?.querySelector<HTMLElement>("[aria-invalid='true']")?.focus());

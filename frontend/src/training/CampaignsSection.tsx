@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from "react";
-import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../console/errors";
-import { describedBy, Done, ErrorNotice, Field, focusFirstInvalid, Loading, useLoad } from "../console/ui";
+import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../shared/errors";
+import { describedBy, Done, ErrorNotice, Field, focusFirstInvalid, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { readCeiling } from "./ceiling";
 import { formatWhen } from "./format";

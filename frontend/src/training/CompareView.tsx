@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
-import { errorMessage } from "../console/errors";
-import { ErrorNotice, Loading, useLoad } from "../console/ui";
+import { errorMessage } from "../shared/errors";
+import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { comparisonRows, newestRewardVersion, sampleRewardMeans } from "./compare";
 import { formatValue } from "./format";

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { LineChart } from "../charts/LineChart";
-import { errorMessage } from "../console/errors";
-import { ErrorNotice, Loading, revealOnMount, useLoad } from "../console/ui";
+import { errorMessage } from "../shared/errors";
+import { ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { durationBetween, formatValue, formatWhen, KIND_NAMES, shortHash } from "./format";
 import { describeDataset } from "./lineage";

@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { ApiError } from "../api/client";
-import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../console/errors";
-import { describedBy, ErrorNotice, Field, focusFirstInvalid, Loading, useLoad } from "../console/ui";
+import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../shared/errors";
+import { describedBy, ErrorNotice, Field, focusFirstInvalid, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import {
   hyperLabel,

@@ -1,7 +1,7 @@
 import { useCallback, useMemo } from "react";
-import { DataTable } from "../console/DataTable";
-import type { Column } from "../console/table";
-import { ErrorNotice, Loading, useLoad } from "../console/ui";
+import { DataTable } from "../shared/DataTable";
+import type { Column } from "../shared/table";
+import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { formatWhen, KIND_NAMES } from "./format";
 import { shouldPoll, usePolling } from "./polling";

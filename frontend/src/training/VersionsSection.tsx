@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
-import { DataTable } from "../console/DataTable";
-import type { Column } from "../console/table";
-import { ErrorNotice, Loading, revealOnMount, useLoad } from "../console/ui";
+import { DataTable } from "../shared/DataTable";
+import type { Column } from "../shared/table";
+import { ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { CompareView } from "./CompareView";
 import { formatValue, formatWhen, KIND_NAMES, shortHash } from "./format";

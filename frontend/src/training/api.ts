@@ -1,12 +1,11 @@
 /** The training endpoints (/api/v1/training/) the dashboard uses. */
 
 import { call, data } from "../api/client";
-import { apiPathOf } from "../console/api";
+import { allPages, type Page } from "../api/pages";
 import type {
   Ceiling,
   Comparison,
   MetricsAnswer,
-  Page,
   Run,
   RunRequest,
   Schedule,
@@ -18,18 +17,6 @@ import type {
 
 const ROOT = "/training";
 
-/** Every row of a paginated list, following `next` (bounded, so a bug cannot loop forever). */
-async function all<T>(path: string, maxPages = 20): Promise<T[]> {
-  const rows: T[] = [];
-  let next: string | null = path;
-  for (let page = 0; next && page < maxPages; page += 1) {
-    const answer: Page<T> = await data<Page<T>>("GET", next);
-    rows.push(...answer.results);
-    next = answer.next ? apiPathOf(answer.next) : null;
-  }
-  return rows;
-}
-
 export const trainingApi = {
   options: () => data<TrainingOptions>("GET", `${ROOT}/options/`),
   runs: (limit = 50) => data<Page<Run>>("GET", `${ROOT}/runs/?limit=${limit}`),
@@ -40,7 +27,7 @@ export const trainingApi = {
   metrics: (id: number, afterStep: number) =>
     data<MetricsAnswer>("GET", `${ROOT}/runs/${id}/metrics/?after_step=${afterStep}`),
 
-  versions: () => all<Version>(`${ROOT}/versions/?limit=200`),
+  versions: () => allPages<Version>(`${ROOT}/versions/?limit=200`, 20),
   version: (id: number) => data<VersionDetail>("GET", `${ROOT}/versions/${id}/`),
   compare: (a: number, b: number) => data<Comparison>("GET", `${ROOT}/versions/compare/?a=${a}&b=${b}`),
 

@@ -1,7 +1,7 @@
 /** The start-a-run form: its draft as typed ↔ the API's request, with the server's own rules
  * checked first so most mistakes are caught before a round trip (the server still decides). */
 
-import type { FieldErrors } from "../console/errors";
+import type { FieldErrors } from "../shared/errors";
 import type { DatasetFilters, DatasetMode, HyperValue, Hyperparameters, NamedRef, RunKind, RunRequest, TrainingOptions, Version } from "./types";
 
 /** Where a policy or reward model starts: a base checkpoint, or one of our versions. */

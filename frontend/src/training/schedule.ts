@@ -1,6 +1,6 @@
 /** A campaign's retraining schedule as the editor types it ↔ the API's payload. */
 
-import type { FieldErrors } from "../console/errors";
+import type { FieldErrors } from "../shared/errors";
 import type { PolicyKind, Schedule, ScheduleRequest } from "./types";
 
 export interface ScheduleDraft {
