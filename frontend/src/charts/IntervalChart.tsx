@@ -1,4 +1,5 @@
 import { useId, useMemo } from "react";
+import { ChartDataTable } from "../shared/ChartDataTable";
 import "./charts.css";
 import { FLAGGED_COLOR, colorAt } from "./palette";
 import { extent, formatNumber, linearScale, niceTicks } from "./scale";
@@ -157,35 +158,19 @@ export function IntervalChart({
           </svg>
         )}
       </div>
-      {/* The clipping wrapper keeps the hidden table (no narrower than its cells) from widening the page. */}
-      <div className="chart-data">
-        <table className="visually-hidden">
-          <caption>{title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Item</th>
-              <th scope="col">Value</th>
-              <th scope="col">Interval</th>
-              <th scope="col">{flaggedLabel[0].toUpperCase() + flaggedLabel.slice(1)}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {items.map((item) => (
-              <tr key={item.id}>
-                <th scope="row">{item.label}</th>
-                <td>{show(item.value)}</td>
-                <td>
-                  {show(item.low)} to {show(item.high)}
-                </td>
-                <td>
-                  {item.flagged ? "yes" : "no"}
-                  {item.note ? `; ${item.note}` : ""}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ChartDataTable
+        caption={title}
+        columns={["Item", "Value", "Interval", flaggedLabel[0].toUpperCase() + flaggedLabel.slice(1)]}
+        rows={items.map((item) => ({
+          key: item.id,
+          name: item.label,
+          cells: [
+            show(item.value),
+            `${show(item.low)} to ${show(item.high)}`,
+            `${item.flagged ? "yes" : "no"}${item.note ? `; ${item.note}` : ""}`,
+          ],
+        }))}
+      />
     </figure>
   );
 }

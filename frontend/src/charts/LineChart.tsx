@@ -1,4 +1,5 @@
 import { useId, useMemo, useState, type KeyboardEvent, type PointerEvent } from "react";
+import { ChartDataTable } from "../shared/ChartDataTable";
 import "./charts.css";
 import { colorAt } from "./palette";
 import {
@@ -302,38 +303,19 @@ export function LineChart({
           ))}
         </ul>
       )}
-      {/* The clipping wrapper keeps the hidden table (no narrower than its cells) from widening the page. */}
-      <div className="chart-data">
-        <table className="visually-hidden">
-          <caption>{title}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{xLabel ?? (xType === "time" ? "Time" : "x")}</th>
-              {clean.map((s) => (
-                <th key={s.name} scope="col">
-                  {s.name}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {xs.map((value) => (
-              <tr key={value}>
-                <th scope="row">{showXFull(value)}</th>
-                {clean.map((s, index) => {
-                  const p = byX[index].get(value);
-                  return (
-                    <td key={s.name}>
-                      {p ? showY(p.y) : "–"}
-                      {p && p.low !== undefined && p.high !== undefined ? ` (${showY(p.low)} to ${showY(p.high)})` : ""}
-                    </td>
-                  );
-                })}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <ChartDataTable
+        caption={title}
+        columns={[xLabel ?? (xType === "time" ? "Time" : "x"), ...clean.map((s) => s.name)]}
+        rows={xs.map((value) => ({
+          key: value,
+          name: showXFull(value),
+          cells: clean.map((_, index) => {
+            const p = byX[index].get(value);
+            if (!p) return "–";
+            return p.low !== undefined && p.high !== undefined ? `${showY(p.y)} (${showY(p.low)} to ${showY(p.high)})` : showY(p.y);
+          }),
+        }))}
+      />
     </figure>
   );
 }
