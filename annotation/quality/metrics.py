@@ -23,19 +23,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.stats import chi2  # type: ignore[import-untyped, unused-ignore]
 
-from annotation.quality.stats import (
+from annotation.quality.bootstrap import (
     DEFAULT_BOOTSTRAP,
     DEFAULT_SEED,
-    BoolArray,
-    Estimate,
-    FloatArray,
-    IntArray,
     bootstrap_interval,
-    make_estimate,
-    safe_ratio,
-    sum_by,
     unique_rows,
 )
+from annotation.quality.estimate import Estimate, make_estimate
+from annotation.quality.stats import BoolArray, FloatArray, IntArray, safe_ratio, sum_by
 
 Level = Literal["nominal", "ordinal", "interval"]
 
@@ -317,6 +312,42 @@ def _first_rows(run: IntArray) -> IntArray:
     return np.flatnonzero(np.diff(run, prepend=-1) != 0)
 
 
+def _sorted_rankings(
+    task: ArrayLike, rater: ArrayLike, item: ArrayLike, rank: ArrayLike
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, NDArray[Any]]:
+    """Task, rater and item codes and the scores of the ranked rows (NaN ranks dropped), sorted
+    by task, rater and score; and the distinct task ids."""
+    scores = np.asarray(rank, dtype=np.float64).ravel()
+    columns = [np.asarray(column).ravel() for column in (task, rater, item)]
+    if any(column.size != scores.size for column in columns):
+        raise ValueError("task, rater, item and rank must have the same length")
+    ranked = ~np.isnan(scores)
+    tasks, t = _factor(columns[0][ranked])
+    _, r = _factor(columns[1][ranked])
+    _, i = _factor(columns[2][ranked])
+    scores = scores[ranked]
+    order = np.lexsort((scores, r, t))
+    return t[order], r[order], i[order], scores[order], tasks
+
+
+def _rank_spread(
+    t: IntArray, i: IntArray, block: IntArray, mid: FloatArray, m: FloatArray, n_tasks: int
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Per task: items n, Σ_j (R_j − m(n + 1)/2)² over its items' rank sums R_j, and whether
+    it is complete (every rater ranked every item exactly once)."""
+    n_item_ids = int(i.max(initial=0)) + 1
+    cells, cell = np.unique(t * n_item_ids + i, return_inverse=True)
+    cell_task = cells // n_item_ids
+    n = np.bincount(cell_task, minlength=n_tasks).astype(np.float64)
+    rows = np.bincount(t, minlength=n_tasks)
+    _, first_pair = np.unique(block * n_item_ids + i, return_index=True)
+    distinct_pairs = np.bincount(t[first_pair], minlength=n_tasks)
+    complete = (rows == m * n) & (distinct_pairs == rows)
+    rank_sum = sum_by(cell.ravel(), mid, cells.size)
+    deviation = (rank_sum - m[cell_task] * (n[cell_task] + 1) / 2) ** 2
+    return n, sum_by(cell_task, deviation, n_tasks), complete
+
+
 def kendalls_w(
     task: ArrayLike,
     rater: ArrayLike,
@@ -341,34 +372,13 @@ def kendalls_w(
     `mean` averages W over defined tasks (bootstrap over those tasks; `n` = their count).
     Rows with a NaN rank are dropped.
     """
-    scores = np.asarray(rank, dtype=np.float64).ravel()
-    columns = [np.asarray(column).ravel() for column in (task, rater, item)]
-    if any(column.size != scores.size for column in columns):
-        raise ValueError("task, rater, item and rank must have the same length")
-    ranked = ~np.isnan(scores)
-    tasks, t = _factor(columns[0][ranked])
-    _, r = _factor(columns[1][ranked])
-    _, i = _factor(columns[2][ranked])
-    scores = scores[ranked]
-    order = np.lexsort((scores, r, t))
-    t, r, i, scores = t[order], r[order], i[order], scores[order]
-    n_tasks, n_item_ids = tasks.size, int(i.max(initial=0)) + 1
-
+    t, r, i, scores, tasks = _sorted_rankings(task, rater, item, rank)
+    n_tasks = tasks.size
     block = _runs(t, r)  # one per (task, rater)
     mid, tie, tie_term = _mid_ranks(block, scores)
     ties = sum_by(t[_first_rows(tie)], tie_term, n_tasks)
     m = np.bincount(t[_first_rows(block)], minlength=n_tasks).astype(np.float64)
-    cells, cell = np.unique(t * n_item_ids + i, return_inverse=True)
-    cell_task = cells // n_item_ids
-    n = np.bincount(cell_task, minlength=n_tasks).astype(np.float64)
-    rows = np.bincount(t, minlength=n_tasks)
-    _, first_pair = np.unique(block * n_item_ids + i, return_index=True)
-    distinct_pairs = np.bincount(t[first_pair], minlength=n_tasks)
-    complete = (rows == m * n) & (distinct_pairs == rows)
-
-    rank_sum = sum_by(cell.ravel(), mid, cells.size)
-    deviation = (rank_sum - m[cell_task] * (n[cell_task] + 1) / 2) ** 2
-    spread = sum_by(cell_task, deviation, n_tasks)
+    n, spread, complete = _rank_spread(t, i, block, mid, m, n_tasks)
     denominator = m**2 * (n**3 - n) - m * ties
     defined = complete & (m >= 2) & (n >= 2) & (denominator > 1e-9 * m**2 * n**3)
     w = np.where(defined, np.clip(12 * safe_ratio(spread, denominator), 0.0, 1.0), 0.0)

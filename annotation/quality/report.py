@@ -22,19 +22,15 @@ import numpy as np
 from scipy import stats as sps
 
 from annotation.quality.consensus import bradley_terry
+from annotation.quality.estimate import Estimate
+from annotation.quality.logistic import logistic_fit_grouped
 from annotation.quality.metrics import (
     fleiss_kappa,
     kendalls_w,
     krippendorff_alpha,
     percent_agreement,
 )
-from annotation.quality.stats import (
-    Estimate,
-    binomial_test,
-    binomial_test_many,
-    holm,
-    logistic_fit_grouped,
-)
+from annotation.quality.stats import binomial_test, binomial_test_many, holm
 from annotation.ranking import pair_relations
 
 
