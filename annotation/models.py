@@ -289,6 +289,9 @@ STRENGTH_MARGIN = {
     Strength.ABOUT_SAME: 0.0,
 }
 
+# What a rater may flag a task with, besides ranking it.
+FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
+
 
 class JudgmentSource(models.TextChoices):
     HUMAN = "human", "Rated here"

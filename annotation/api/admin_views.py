@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -19,20 +18,22 @@ from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
 from annotation.exporting import EXPORT_FORMATS, render_export
-from annotation.models import AuditEvent, Campaign, Judgment, RaterPool, TaskStatus
+from annotation.models import AuditEvent, Campaign, Judgment, RaterPool
+from annotation.selectors.campaigns import campaigns_with_progress, judgments_with_raters
 from annotation.selectors.consensus import iter_consensus_rows
 from annotation.selectors.preferences import PreferenceFilter, iter_preference_rows
-from annotation.services.audit import record_audit_event
+from annotation.selectors.raters import rater_row, rater_rows
+from annotation.services.campaigns import create_campaign, update_campaign
 from annotation.services.importing import import_file
-from annotation.services.raters import (
+from annotation.services.pools import (
     change_pool_campaigns,
     change_pool_members,
-    create_user_with_role,
-    pause_rater,
-    resume_rater,
+    create_pool,
+    delete_pool,
+    update_pool,
 )
+from annotation.services.raters import create_rater, pause_rater, resume_rater
 from common.permissions import IsAdmin, IsAdminOrMLEngineer, acting_user
-from common.roles import Role, role_of
 
 
 class CampaignViewSet(
@@ -46,28 +47,19 @@ class CampaignViewSet(
         return [IsAdminOrMLEngineer()] if self.action in ("list", "retrieve") else [IsAdmin()]
 
     def get_queryset(self) -> QuerySet[Campaign]:
-        return Campaign.objects.annotate(
-            task_count=Count("tasks", distinct=True),
-            complete_count=Count(
-                "tasks", filter=Q(tasks__status=TaskStatus.COMPLETE), distinct=True
-            ),
-            judgment_count=Count("tasks__judgments", distinct=True),
-            gold_count=Count("tasks", filter=Q(tasks__is_gold=True), distinct=True),
-        ).order_by("-id")
+        return campaigns_with_progress()
 
+    # The mixins validate and render through the serializer; the writes are the services'.
     def perform_create(self, serializer: Any) -> None:
-        campaign = serializer.save(created_by=acting_user(self.request))
-        record_audit_event(
-            actor=acting_user(self.request), action="campaign.create", target=campaign
+        serializer.instance = create_campaign(
+            actor=acting_user(self.request), settings=serializer.validated_data
         )
 
     def perform_update(self, serializer: Any) -> None:
-        campaign = serializer.save()
-        record_audit_event(
+        serializer.instance = update_campaign(
             actor=acting_user(self.request),
-            action="campaign.update",
-            target=campaign,
-            details={"fields": sorted(serializer.validated_data)},
+            campaign=serializer.instance,
+            changes=serializer.validated_data,
         )
 
 
@@ -114,26 +106,19 @@ class PoolViewSet(viewsets.ModelViewSet):
     queryset = RaterPool.objects.prefetch_related("members", "campaigns").order_by("name")
 
     def perform_create(self, serializer: Any) -> None:
-        pool = serializer.save()
-        record_audit_event(actor=acting_user(self.request), action="pool.create", target=pool)
+        serializer.instance = create_pool(
+            actor=acting_user(self.request), **serializer.validated_data
+        )
 
     def perform_update(self, serializer: Any) -> None:
-        pool = serializer.save()
-        record_audit_event(
+        serializer.instance = update_pool(
             actor=acting_user(self.request),
-            action="pool.update",
-            target=pool,
-            details={"fields": sorted(serializer.validated_data)},
+            pool=serializer.instance,
+            changes=serializer.validated_data,
         )
 
     def perform_destroy(self, instance: RaterPool) -> None:
-        record_audit_event(
-            actor=acting_user(self.request),
-            action="pool.delete",
-            target=instance,
-            details={"name": instance.name},
-        )
-        instance.delete()
+        delete_pool(actor=acting_user(self.request), pool=instance)
 
 
 class _PoolChangeView(APIView):
@@ -161,49 +146,20 @@ class PoolCampaignsView(_PoolChangeView):
     change = staticmethod(change_pool_campaigns)
 
 
-def rater_queryset() -> QuerySet[Any]:
-    return (
-        get_user_model()
-        .objects.exclude(rater_profile__role=Role.EXTERNAL)
-        .select_related("rater_profile")
-        .prefetch_related("rater_pools")
-        .annotate(judgment_count=Count("judgments"))
-        .order_by("username")
-    )
-
-
-def rater_row(user: Any) -> dict[str, Any]:
-    profile = getattr(user, "rater_profile", None)
-    return {
-        "id": user.pk,
-        "username": user.username,
-        "role": role_of(user),
-        "status": profile.status if profile else "active",
-        "paused_reason": profile.paused_reason if profile else "",
-        "pool_ids": [pool.pk for pool in user.rater_pools.all()],
-        "judgment_count": getattr(user, "judgment_count", 0),
-    }
-
-
 class RaterListView(APIView):
     permission_classes = [IsAdmin]
 
     @extend_schema(responses=s.RaterSerializer(many=True))
     def get(self, request: Request) -> Response:
-        return Response([rater_row(user) for user in rater_queryset()])
+        return Response(s.RaterSerializer(rater_rows(), many=True).data)
 
     @extend_schema(request=s.RaterCreateSerializer, responses={201: s.RaterSerializer})
     def post(self, request: Request) -> Response:
         data = s.RaterCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = create_user_with_role(**data.validated_data)
-        record_audit_event(
-            actor=acting_user(request),
-            action="rater.create",
-            target=user,
-            details={"role": data.validated_data["role"]},
-        )
-        return Response(rater_row(rater_queryset().get(pk=user.pk)), status=status.HTTP_201_CREATED)
+        user = create_rater(actor=acting_user(request), **data.validated_data)
+        body = s.RaterSerializer(rater_row(user_id=user.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class RaterPauseView(APIView):
@@ -218,7 +174,7 @@ class RaterPauseView(APIView):
         pause_rater(
             actor=acting_user(request), user_id=pk, reason=data.validated_data.get("reason", "")
         )
-        return Response(rater_row(rater_queryset().get(pk=pk)))
+        return Response(s.RaterSerializer(rater_row(user_id=pk)).data)
 
 
 class RaterResumeView(APIView):
@@ -227,7 +183,7 @@ class RaterResumeView(APIView):
     @extend_schema(request=None, responses=s.RaterSerializer)
     def post(self, request: Request, pk: int) -> Response:
         resume_rater(actor=acting_user(request), user_id=pk)
-        return Response(rater_row(rater_queryset().get(pk=pk)))
+        return Response(s.RaterSerializer(rater_row(user_id=pk)).data)
 
 
 class JudgmentViewSet(viewsets.ReadOnlyModelViewSet):
@@ -237,11 +193,7 @@ class JudgmentViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.JudgmentSerializer
 
     def get_queryset(self) -> QuerySet[Judgment]:
-        queryset = Judgment.objects.select_related("task", "rater").order_by("-id")
-        campaign = self.request.query_params.get("campaign")
-        if campaign is not None:
-            queryset = queryset.filter(task__campaign_id=campaign if campaign.isdigit() else -1)
-        return queryset
+        return judgments_with_raters(campaign=self.request.query_params.get("campaign"))
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from annotation.models import Strength
-from annotation.services.judgments import FLAG_CHOICES
+from annotation.models import FLAG_CHOICES, Strength
 
 
 class MessageSerializer(serializers.Serializer):
@@ -96,3 +95,7 @@ class LoginInSerializer(serializers.Serializer):
 
 class TokenOutSerializer(serializers.Serializer):
     token = serializers.CharField()
+
+
+class CsrfOutSerializer(serializers.Serializer):
+    csrf_token = serializers.CharField()

@@ -18,23 +18,12 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from annotation.api import rater_serializers as s
-from annotation.models import Assignment, RaterStatus
+from annotation.selectors.assignments import has_assignment, load_assignment, rater_assignment
+from annotation.selectors.raters import me, rater_stats
 from annotation.services.assignments import claim_next_assignment, skip_assignment
 from annotation.services.judgments import Submission, submit_judgment
-from annotation.views_support import assignment_view, load_assignment, rater_stats
 from common.errors import NotAllowed, NotFound
 from common.permissions import acting_user
-from common.roles import role_of
-
-
-def me_payload(user: Any) -> dict[str, Any]:
-    profile = getattr(user, "rater_profile", None)
-    return {
-        "id": user.pk,
-        "username": user.get_username(),
-        "role": role_of(user),
-        "status": profile.status if profile else RaterStatus.ACTIVE,
-    }
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -45,9 +34,13 @@ class LoginThrottle(AnonRateThrottle):
 class CsrfView(APIView):
     permission_classes = [AllowAny]
 
-    @extend_schema(responses={200: OpenApiResponse(description="Sets the csrftoken cookie.")})
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(s.CsrfOutSerializer, description="Sets the csrftoken cookie.")
+        }
+    )
     def get(self, request: Request) -> Response:
-        return Response({"csrf_token": get_token(request)})
+        return Response(s.CsrfOutSerializer({"csrf_token": get_token(request)}).data)
 
 
 def _credentials(request: Request) -> Any:
@@ -70,7 +63,7 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         user = _credentials(request)
         login(request._request, user)
-        return Response(me_payload(user))
+        return Response(s.MeSerializer(me(user)).data)
 
 
 class LogoutView(APIView):
@@ -90,13 +83,13 @@ class TokenView(APIView):
     @extend_schema(request=s.LoginInSerializer, responses=s.TokenOutSerializer)
     def post(self, request: Request) -> Response:
         token, _ = Token.objects.get_or_create(user=_credentials(request))
-        return Response({"token": token.key})
+        return Response(s.TokenOutSerializer({"token": token.key}).data)
 
 
 class MeView(APIView):
     @extend_schema(responses=s.MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(me_payload(request.user))
+        return Response(s.MeSerializer(me(request.user)).data)
 
 
 class MyStatsView(APIView):
@@ -120,15 +113,15 @@ class NextAssignmentView(APIView):
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         # The claim loaded the task's campaign and prompt already: no second read.
-        return Response(assignment_view(assignment))
+        return Response(s.AssignmentOutSerializer(rater_assignment(assignment)).data)
 
 
 class AssignmentDetailView(APIView):
     @extend_schema(responses=s.AssignmentOutSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        if not Assignment.objects.filter(pk=pk, rater=acting_user(request)).exists():
+        if not has_assignment(rater=acting_user(request), assignment_id=pk):
             raise NotFound("No such assignment.", code="assignment_not_found")
-        return Response(assignment_view(load_assignment(pk)))
+        return Response(s.AssignmentOutSerializer(rater_assignment(load_assignment(pk))).data)
 
 
 class SubmitView(APIView):
@@ -169,4 +162,5 @@ class SkipView(APIView):
             assignment_id=pk,
             reason=data.validated_data.get("reason", ""),
         )
-        return Response({"assignment_id": assignment.pk, "status": assignment.status})
+        body = {"assignment_id": assignment.pk, "status": assignment.status}
+        return Response(s.SkipOutSerializer(body).data)

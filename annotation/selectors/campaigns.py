@@ -1,11 +1,14 @@
-"""A campaign's figures that other apps read: agreement, prompts, trainable judgments."""
+"""Campaigns with their progress, and a campaign's figures that other apps read: agreement,
+prompts, trainable judgments."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from annotation.models import Campaign, Judgment, Prompt
+from django.db.models import Count, Q, QuerySet
+
+from annotation.models import Campaign, Judgment, Prompt, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -48,3 +51,23 @@ def count_campaign_judgments(*, campaign_id: int) -> int:
     return Judgment.objects.filter(
         task__campaign_id=campaign_id, task__is_gold=False, is_repeat=False
     ).count()
+
+
+def campaigns_with_progress() -> QuerySet[Campaign]:
+    """Every campaign, newest first, annotated with its task, complete, judgment and gold
+    counts."""
+    return Campaign.objects.annotate(
+        task_count=Count("tasks", distinct=True),
+        complete_count=Count("tasks", filter=Q(tasks__status=TaskStatus.COMPLETE), distinct=True),
+        judgment_count=Count("tasks__judgments", distinct=True),
+        gold_count=Count("tasks", filter=Q(tasks__is_gold=True), distinct=True),
+    ).order_by("-id")
+
+
+def judgments_with_raters(*, campaign: str | None = None) -> QuerySet[Judgment]:
+    """Judgments, newest first, with task and rater; `campaign` (an id as the query string
+    gives it) narrows them to one campaign, and matches nothing when it is not a number."""
+    queryset = Judgment.objects.select_related("task", "rater").order_by("-id")
+    if campaign is not None:
+        queryset = queryset.filter(task__campaign_id=campaign if campaign.isdigit() else -1)
+    return queryset

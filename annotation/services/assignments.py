@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from annotation.models import (
@@ -25,6 +25,7 @@ from annotation.models import (
     RaterStatus,
     TaskStatus,
 )
+from annotation.selectors.assignments import live_leases
 from annotation.services.profiles import ensure_profile
 from common.errors import Conflict, NotAllowed, NotFound
 
@@ -32,18 +33,6 @@ from common.errors import Conflict, NotAllowed, NotFound
 # full here when a concurrent claim filled it between the scan and the lock.
 MAX_CLAIM_ATTEMPTS = 8
 _shuffler = random.SystemRandom()
-
-
-def allowed_campaign_ids(*, rater: User) -> list[int]:
-    return list(
-        Campaign.objects.filter(pools__members=rater, status=CampaignStatus.ACTIVE)
-        .values_list("id", flat=True)
-        .distinct()
-    )
-
-
-def live_leases(now: datetime) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(status=AssignmentStatus.LEASED, expires_at__gt=now)
 
 
 def _lock_rater(rater: User) -> None:

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation.models import (
+    FLAG_CHOICES,
     STRENGTH_MARGIN,
     Assignment,
     AssignmentStatus,
@@ -25,7 +26,6 @@ from annotation.ranking import RankingError, implied_pairs, labels_for, parse_ti
 from annotation.services.gold import apply_pause_rule
 from common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
-FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
 MAX_CLIENT_TIME_MS = 24 * 3600 * 1000
 
 

@@ -1,15 +1,12 @@
-"""Users, roles, rater pools and pausing."""
+"""Users, roles and pausing (pools are in `pools`)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterable
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotation.models import Campaign, RaterPool, RaterProfile, RaterStatus
+from annotation.models import RaterProfile, RaterStatus
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
 from annotation.services.profiles import ensure_profile
@@ -38,6 +35,14 @@ def create_user_with_role(
             user.is_active = False
             user.save(update_fields=["is_active"])
         RaterProfile.objects.create(user=user, role=role)
+    return user
+
+
+def create_rater(*, actor: User, username: str, password: str, role: str) -> User:
+    """A new user with their profile and an audit event naming the role, atomically."""
+    with transaction.atomic():
+        user = create_user_with_role(username=username, password=password, role=role)
+        record_audit_event(actor=actor, action="rater.create", target=user, details={"role": role})
     return user
 
 
@@ -82,54 +87,3 @@ def resume_rater(*, actor: User, user_id: int) -> RaterProfile:
         profile.save(update_fields=["status", "paused_reason"])
         record_audit_event(actor=actor, action="rater.resume", target=profile.user)
     return profile
-
-
-def _users(user_ids: Iterable[int]) -> list[User]:
-    ids = sorted(set(user_ids))
-    users: list[User] = list(get_user_model().objects.filter(pk__in=ids))
-    if len(users) != len(ids):
-        found = {user.pk for user in users}
-        raise NotFound(
-            f"No such users: {', '.join(str(i) for i in ids if i not in found)}.",
-            code="user_not_found",
-        )
-    return users
-
-
-def _campaigns(campaign_ids: Iterable[int]) -> list[Campaign]:
-    ids = sorted(set(campaign_ids))
-    campaigns = list(Campaign.objects.filter(pk__in=ids))
-    if len(campaigns) != len(ids):
-        raise NotFound("No such campaign.", code="campaign_not_found")
-    return campaigns
-
-
-def _change_pool_relation(
-    actor: User, pool: RaterPool, relation: str, to_add: list[Any], to_remove: list[Any]
-) -> RaterPool:
-    """Add and remove rows of one of the pool's many-to-many relations, with an audit event."""
-    manager = getattr(pool, relation)
-    with transaction.atomic():
-        manager.add(*to_add)
-        manager.remove(*to_remove)
-        record_audit_event(
-            actor=actor,
-            action=f"pool.{relation}",
-            target=pool,
-            details={"added": [r.pk for r in to_add], "removed": [r.pk for r in to_remove]},
-        )
-    return pool
-
-
-def change_pool_members(
-    *, actor: User, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
-) -> RaterPool:
-    """Add and remove pool members by user id, with an audit event."""
-    return _change_pool_relation(actor, pool, "members", _users(add), _users(remove))
-
-
-def change_pool_campaigns(
-    *, actor: User, pool: RaterPool, add: Iterable[int] = (), remove: Iterable[int] = ()
-) -> RaterPool:
-    """Allow or withdraw campaigns for a pool, with an audit event."""
-    return _change_pool_relation(actor, pool, "campaigns", _campaigns(add), _campaigns(remove))
