@@ -1,6 +1,6 @@
 """Training workflows: start and cancel runs, keep retraining schedules, fire them, and build
 the chain a schedule starts (reward model -> PPO or DPO -> generation). Every training write
-goes through here; the worker only claims, reports on and finishes runs (training.execution).
+goes through here; the worker only claims, reports on and finishes runs (training.worker).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from annotation.models import Campaign
 from annotation.selectors.campaigns import count_campaign_judgments
 from annotation.selectors.snapshots import freeze_snapshot
 from common.errors import Conflict, InvalidInput, ServiceError
+from training import dispatch
 from training.cron import cron_due, parse_cron
 from training.datasets import dataset_filter, normalize_dataset
 from training.hyperparameters import PARAMS, resolve_hyperparameters
@@ -169,12 +170,6 @@ def _freeze(run: TrainingRun) -> None:
     run.snapshot_size = snapshot.size
 
 
-def _enqueue(run_id: int) -> None:
-    from training.tasks import execute_run  # the web process needs Celery only here
-
-    execute_run.delay(run_id)
-
-
 def create_or_replay_run(
     *, request: RunRequest, actor: User | None, idempotency_key: str = ""
 ) -> tuple[TrainingRun, bool]:
@@ -195,7 +190,7 @@ def create_or_replay_run(
             raise
         return _replayed(existing, run), False
     # robust: if the broker is down the row stays queued and the reconciler sends it later.
-    transaction.on_commit(lambda: _enqueue(run.pk), robust=True)
+    dispatch.send_run_on_commit(run_id=run.pk, robust=True)
     return run, True
 
 
@@ -446,8 +441,9 @@ def _follow_up_request(finished: TrainingRun, kind: str, rest: tuple[str, ...]) 
 
 def create_follow_up_run(*, finished: TrainingRun) -> TrainingRun | None:
     """The next stage of a succeeded run's chain (reward -> PPO or DPO -> generation), using
-    the versions that run produced; None when the chain ends here. Calling it again for the
-    same finished run returns the same run."""
+    the versions that run produced; None when the chain ends here. `finished` is the run as
+    its row records it (the worker reads it back after recording the success). Calling it
+    again for the same finished run returns the same run."""
     if finished.status != RunStatus.SUCCEEDED or not finished.follow_up:
         return None
     key = f"follow-up-{finished.pk}"

@@ -2,7 +2,8 @@
 
 `execute_run` is routed to the `gpu` queue (one run at a time per GPU worker); the beat tasks
 `run_schedules` and `reconcile_runs` are light database work on `default` (task_routes in
-config/celery.py).
+config/celery.py). Nothing imports this module to send a task: messages go by name through
+training.dispatch, so the names below are part of the contract with queued messages.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from training import execution
+from training import dispatch
+from training.services import fire_due_schedules
+from training.worker import job, reconcile
 
 # Above the longest run: the runner stops the pipeline at CELERY_LONGEST_TASK_S itself and
 # records why; these limits only catch a worker stuck outside the pipeline.
@@ -21,6 +24,7 @@ RUN_HARD_LIMIT_S = settings.CELERY_LONGEST_TASK_S + 600
 
 
 @shared_task(
+    name=dispatch.EXECUTE_RUN,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=RUN_SOFT_LIMIT_S,
@@ -31,7 +35,7 @@ def execute_run(run_id: int) -> str:
     """Claim the run and execute it; does nothing if the row is not this message's to run."""
     close_old_connections()
     try:
-        return execution.execute_run(run_id)
+        return job.execute_run(run_id)
     finally:
         close_old_connections()
 
@@ -39,8 +43,6 @@ def execute_run(run_id: int) -> str:
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def run_schedules() -> int:
     """Start the runs whose schedule is due (after N new judgments, or on its cron)."""
-    from training.services import fire_due_schedules
-
     close_old_connections()
     try:
         return len(fire_due_schedules(now=timezone.now()))
@@ -53,6 +55,6 @@ def reconcile_runs() -> int:
     """Re-queue runs whose worker stopped sending heartbeats (bounded attempts)."""
     close_old_connections()
     try:
-        return execution.reconcile_stale_runs(now=timezone.now())
+        return reconcile.reconcile_stale_runs(now=timezone.now())
     finally:
         close_old_connections()

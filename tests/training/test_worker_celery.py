@@ -22,12 +22,14 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-import training.tasks
 from annotation.services.importing import import_file
 from common.roles import Role
+from config.celery import app as celery_app
 from tests.factories import make_campaign, make_task, make_user
-from training.execution import newest_checkpoint, reconcile_stale_runs
+from training import dispatch
 from training.models import ModelVersion, RunMetric, TrainingRun
+from training.worker.reconcile import reconcile_stale_runs
+from training.worker.streaming import newest_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = "/api/v1/training/runs/"
@@ -75,20 +77,15 @@ class Worker:
                 self.process.wait(timeout=30)
 
 
-class RoutedTask:
-    """execute_run, sent to this test's own queue (several runs may share one Redis)."""
-
-    def __init__(self, queue: str) -> None:
-        self.task, self.queue = training.tasks.execute_run, queue
-
-    def delay(self, run_id: int) -> Any:
-        return self.task.apply_async((run_id,), queue=self.queue)
-
-
 @pytest.fixture
 def queue(monkeypatch: pytest.MonkeyPatch) -> str:
+    """execute_run messages go to this test's own queue (several runs may share one Redis)."""
     name = f"test-gpu-{uuid.uuid4().hex[:8]}"
-    monkeypatch.setattr(training.tasks, "execute_run", RoutedTask(name))
+
+    def send_to_this_queue(run_id: int) -> None:
+        celery_app.send_task(dispatch.EXECUTE_RUN, args=(run_id,), queue=name)
+
+    monkeypatch.setattr(dispatch, "send_run", send_to_this_queue)
     return name
 
 
@@ -212,8 +209,8 @@ def test_five_identical_triggers_and_a_twice_delivered_message_run_once(
     replies = [client.post(RUNS, body, format="json") for _ in range(5)]
     run_id = replies[0].json()["id"]
     # The same message twice more (what a redelivery looks like to the worker).
-    training.tasks.execute_run.delay(run_id)
-    training.tasks.execute_run.delay(run_id)
+    dispatch.send_run(run_id)
+    dispatch.send_run(run_id)
 
     assert [r.status_code for r in replies] == [201, 200, 200, 200, 200]
     assert {r.json()["id"] for r in replies} == {run_id}
@@ -252,10 +249,8 @@ def progress_steps(folder: Path, *, after: float) -> list[int]:
     return [line["step"] for line in lines if line["time"] > after]
 
 
-def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
-    start_worker: Callable[[], Worker], tiny_model: Path, artifacts: Path, settings: Any
-) -> None:
-    first = start_worker()
+def start_ppo_run(tiny_model: Path) -> TrainingRun:
+    """An 8-step PPO run through the API, checkpointing every 2 steps."""
     campaign = make_campaign()
     for _ in range(4):
         make_task(campaign, k=2)
@@ -282,7 +277,14 @@ def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
         format="json",
     )
     assert created.status_code == 201, created.json()
-    run = TrainingRun.objects.get(pk=created.json()["id"])
+    return TrainingRun.objects.get(pk=created.json()["id"])
+
+
+def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
+    start_worker: Callable[[], Worker], tiny_model: Path, artifacts: Path, settings: Any
+) -> None:
+    first = start_worker()
+    run = start_ppo_run(tiny_model)
     folder = artifacts / "runs" / str(run.pk)
 
     def checkpointed() -> bool:

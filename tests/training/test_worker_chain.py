@@ -16,10 +16,11 @@ from django.utils import timezone
 from annotation.models import RankingTask, Response, TaskStatus
 from annotation.services.importing import import_file
 from tests.factories import make_campaign, make_task
-from training import execution
 from training.models import ModelVersion, RunStatus, TrainingRun, TrainingSchedule
 from training.pipeline.cli import build_parser
 from training.services import fire_due_schedules
+from training.worker.inputs import STAGES, stage_options
+from training.worker.job import execute_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
@@ -44,12 +45,12 @@ def test_every_kinds_default_hyperparameters_are_valid_pipeline_options() -> Non
     }
     parser = build_parser()
     for kind, inputs in required.items():
-        stage = execution.STAGES[kind]
-        options = execution.stage_options({**defaults_for(kind), "bf16": True})
+        stage = STAGES[kind]
+        options = stage_options({**defaults_for(kind), "bf16": True})
         parsed = parser.parse_args([stage, *inputs, *options])
         assert parsed.bf16 is True, kind
     reward = {**defaults_for("reward"), "probe_head": True}
-    parsed = parser.parse_args(["reward", *required["reward"], *execution.stage_options(reward)])
+    parsed = parser.parse_args(["reward", *required["reward"], *stage_options(reward)])
     assert parsed.probe_head is True
 
 
@@ -84,7 +85,7 @@ def test_a_schedule_fires_and_chains_reward_ppo_generation_into_new_tasks(
     kinds = []
     while (run := TrainingRun.objects.filter(status=RunStatus.QUEUED).first()) is not None:
         kinds.append(run.kind)
-        assert execution.execute_run(run.pk) == "succeeded", TrainingRun.objects.get(pk=run.pk)
+        assert execute_run(run.pk) == "succeeded", TrainingRun.objects.get(pk=run.pk)
         assert len(kinds) <= 3, kinds
 
     assert kinds == ["reward", "ppo", "generate"]
@@ -125,7 +126,7 @@ def test_an_evaluation_run_stores_win_rate_and_replies_side_by_side(
         config={**defaults_for("evaluate"), "max_new_tokens": 4},
     )
 
-    assert execution.execute_run(run.pk) == "succeeded"
+    assert execute_run(run.pk) == "succeeded"
 
     run.refresh_from_db()
     assert run.result["n"] == 3

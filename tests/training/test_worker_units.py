@@ -19,19 +19,26 @@ from django.utils import timezone
 
 from annotation.models import RankingTask, Response
 from annotation.services.generated import GeneratedAnswers, add_generated_tasks
+from config.celery import app as celery_app
 from tests.factories import make_campaign, make_task
-from training import execution
-from training.execution import claim_run, reconcile_stale_runs, stage_arguments, stage_options
+from training import dispatch, tasks
 from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun
 from training.pipeline.evaluation import side_by_side
-from training.runner import (
+from training.worker.claim import claim_run, worker_identity
+from training.worker.inputs import stage_arguments, stage_options
+from training.worker.job import execute_run
+from training.worker.outcome import record_outcome
+from training.worker.reconcile import reconcile_stale_runs
+from training.worker.runner import (
     PollReport,
     ProgressReader,
+    StageOutcome,
     failure_message,
     metric_points,
     parse_progress_line,
     run_stage,
 )
+from training.worker.streaming import RunStream
 
 FAKE_PIPELINE = """#!{python}
 # Stands in for `python -m training.pipeline STAGE ... --out DIR`.
@@ -298,7 +305,7 @@ def test_a_running_run_with_a_stale_heartbeat_can_be_reclaimed(settings: Any) ->
 @pytest.mark.django_db
 def test_a_run_whose_worker_died_on_this_host_is_reclaimed_at_once() -> None:
     now = timezone.now()
-    me = execution.worker_identity()
+    me = worker_identity()
     host = me.rpartition(":")[0]
     gone = subprocess.Popen(["true"])
     gone.wait()
@@ -316,7 +323,7 @@ def test_reconciler_requeues_lost_runs_within_their_attempts(
 ) -> None:
     settings.TRAINING_HEARTBEAT_STALE_S = 60
     sent: list[int] = []
-    monkeypatch.setattr(execution, "_send", sent.append)
+    monkeypatch.setattr(dispatch, "send_run", sent.append)
     now = timezone.now()
     old = now - timedelta(seconds=120)
     lost = queued_run(status=RunStatus.RUNNING, heartbeat_at=old, attempts=1, worker="h:1")
@@ -346,7 +353,7 @@ def test_stream_stores_metrics_once_and_stops_a_run_that_is_no_longer_its(
     tmp_path: Path,
 ) -> None:
     run = queued_run(status=RunStatus.RUNNING, worker="me:1", attempts=1)
-    stream = execution.RunStream(run.pk, "me:1", tmp_path, run.kind, started=0.0)
+    stream = RunStream(run.pk, "me:1", tmp_path, run.kind, started=0.0)
     line = parse_progress_line(
         json.dumps({"event": "train", "step": 2, "total": 4, "metrics": {"loss": 0.5}, "time": 9})
     )
@@ -362,6 +369,36 @@ def test_stream_stores_metrics_once_and_stops_a_run_that_is_no_longer_its(
     run.refresh_from_db()
     assert (run.step, run.total_steps, run.progress, run.log_tail) == (2, 4, 0.5, "tail")
     assert list(RunMetric.objects.values_list("name", "step", "value")) == [("train/loss", 2, 0.5)]
+
+
+@pytest.mark.django_db
+def test_a_succeeded_run_starts_its_follow_up_from_the_row_as_recorded(tmp_path: Path) -> None:
+    campaign = make_campaign()
+    run = queued_run(
+        status=RunStatus.RUNNING, worker="me:1", attempts=1, campaign=campaign, follow_up=["ppo"]
+    )
+    (tmp_path / "metrics.json").write_text(json.dumps({"accuracy": 0.75}))
+
+    ended = record_outcome(run, "me:1", tmp_path, StageOutcome(0))
+
+    assert (ended, run.status) == ("succeeded", RunStatus.RUNNING)  # no status set in memory
+    run.refresh_from_db()
+    follow = TrainingRun.objects.get(kind=RunKind.PPO)
+    assert run.status == "succeeded"
+    assert run.result == {"accuracy": 0.75, "follow_up_run_id": follow.pk}
+    reward = ModelVersion.objects.get(produced_by=run)
+    assert (follow.reward_version, follow.campaign, follow.follow_up) == (reward, campaign, [])
+
+
+def test_a_run_is_sent_by_task_name_to_the_gpu_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(celery_app, "send_task", lambda name, **kw: sent.append((name, kw)))
+
+    dispatch.send_run(7)
+
+    assert sent == [("training.tasks.execute_run", {"args": (7,)})]
+    assert tasks.execute_run.name == dispatch.EXECUTE_RUN in celery_app.tasks
+    assert celery_app.amqp.router.route({}, dispatch.EXECUTE_RUN)["queue"].name == "gpu"
 
 
 # -- generated answers become tasks -----------------------------------------------------------
@@ -403,7 +440,7 @@ def test_a_run_without_inputs_fails_with_the_reason_and_starts_no_stage(
         kind=RunKind.PPO, base="smollm2", reward_version=reward, campaign=make_campaign()
     )
 
-    assert execution.execute_run(run.pk, worker="me:1") == "failed"
+    assert execute_run(run.pk, worker="me:1") == "failed"
 
     run.refresh_from_db()
     assert (run.status, run.attempts) == ("failed", 1)

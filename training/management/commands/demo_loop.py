@@ -33,7 +33,7 @@ from annotation.models import Campaign, JudgmentMode
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
 from annotation.simulation import concise_quality
-from training.execution import execute_run
+from training.worker.job import execute_run
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 from training.services import RunRequest, create_run, register_base_version
 

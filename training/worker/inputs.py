@@ -1,0 +1,147 @@
+"""A run's inputs: data.jsonl (reward, DPO) or prompts.jsonl (the others) in the run folder,
+and the command line of its pipeline stage."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from annotation.selectors import campaigns, snapshots
+from training.models import ModelVersion, RunKind, TrainingRun
+
+STAGES: dict[str, str] = {
+    RunKind.REWARD: "reward",
+    RunKind.PPO: "ppo",
+    RunKind.DPO: "dpo",
+    RunKind.GENERATE: "generate",
+    RunKind.EVALUATE: "evaluate-policy",
+}
+# Options the worker sets itself (files and models); a config key of the same name is the
+# worker's own setting (`prompts` is how many prompts to write), never passed through.
+INPUT_OPTIONS = frozenset({"data", "prompts", "out", "policy", "reward", "parent", "base"})
+
+
+class RunInputError(Exception):
+    """The run cannot start as configured (a missing model version, no prompts, ...)."""
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def stage_options(config: Mapping[str, Any]) -> list[str]:
+    """Hyperparameters as command-line options: `batch_size: 8` -> `--batch-size 8`, a true
+    boolean is the bare flag, false and None are left out, worker-side keys are skipped."""
+    args: list[str] = []
+    for key, value in sorted(config.items()):
+        if key in INPUT_OPTIONS or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        args.extend([flag] if value is True else [flag, str(value)])
+    return args
+
+
+def model_path(version: ModelVersion | None, fallback: str) -> str:
+    """Where a stage loads a model from: the version's artifacts, else the run's base."""
+    return version.artifact_path if version is not None else (fallback or "smollm2")
+
+
+def _require(version: ModelVersion | None, what: str) -> ModelVersion:
+    if version is None:
+        raise RunInputError(f"This run needs {what}.")
+    return version
+
+
+def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
+    """The command line for the run's stage (inputs already written into `folder`)."""
+    start = model_path(run.parent_version, run.base)
+    kind = run.kind
+    if kind in (RunKind.REWARD, RunKind.DPO):
+        inputs = ["--data", str(folder / "data.jsonl"), "--base", start, "--out", str(folder)]
+    elif kind == RunKind.PPO:
+        reward = _require(run.reward_version, "a reward model version").artifact_path
+        inputs = ["--policy", start, "--reward", reward, "--prompts", str(folder / "prompts.jsonl")]
+        inputs += ["--out", str(folder)]
+    elif kind == RunKind.GENERATE:
+        inputs = ["--policy", start, "--prompts", str(folder / "prompts.jsonl")]
+        inputs += ["--out", str(folder / "generated.jsonl")]
+    else:
+        reward = _require(run.reward_version, "a reward model version").artifact_path
+        other = _comparison_model(run)
+        inputs = ["--policy", start, "--parent", other, "--reward", reward]
+        inputs += ["--prompts", str(folder / "prompts.jsonl"), "--out", str(folder)]
+    return [*inputs, *stage_options(run.config)]
+
+
+def _comparison_model(run: TrainingRun) -> str:
+    if run.compare_version is not None:
+        return run.compare_version.artifact_path
+    parent = run.parent_version.parent if run.parent_version else None
+    return model_path(parent, run.base)
+
+
+# -- the files --------------------------------------------------------------------------------
+
+
+def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> int:
+    """Written under a temporary name and renamed, so a crash leaves no half file."""
+    staging = path.with_suffix(".partial")
+    count = 0
+    with staging.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            count += 1
+    os.replace(staging, path)
+    return count
+
+
+def _pair_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
+    mode = run.dataset.get("mode", "consensus")
+    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode):
+        yield {
+            "prompt": row.conversation,
+            "chosen": row.chosen,
+            "rejected": row.rejected,
+            "margin": row.margin,
+        }
+
+
+def _campaign_ids(run: TrainingRun) -> list[int]:
+    if run.campaign_id is not None:
+        return [run.campaign_id]
+    return [int(i) for i in run.dataset.get("campaign_ids") or []]
+
+
+def _prompt_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
+    """The campaign's prompts (with their ids, for generated tasks); a run without a campaign
+    uses the prompts of its data snapshot."""
+    limit = int(run.config.get("prompts", 64))
+    seen = 0
+    for campaign_id in _campaign_ids(run):
+        for prompt in campaigns.campaign_prompts(campaign_id=campaign_id, limit=limit - seen):
+            yield {"prompt": prompt.conversation, "prompt_id": prompt.prompt_id}
+            seen += 1
+    if seen or not run.snapshot_preference_ids:
+        return
+    distinct: dict[str, list[dict[str, str]]] = {}
+    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode="all"):
+        distinct.setdefault(json.dumps(row.conversation, sort_keys=True), row.conversation)
+        if len(distinct) >= limit:
+            break
+    for conversation in distinct.values():
+        yield {"prompt": conversation}
+
+
+def prepare_inputs(run: TrainingRun, folder: Path) -> None:
+    """data.jsonl (reward, DPO) or prompts.jsonl (the others) from the frozen snapshot or the
+    campaign; rewritten on every attempt, which gives the same file for the same run."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if run.kind in (RunKind.REWARD, RunKind.DPO):
+        _write_jsonl(folder / "data.jsonl", _pair_rows(run))
+        return
+    if run.kind == RunKind.GENERATE and run.campaign_id is None:
+        raise RunInputError("A generation run needs a campaign to receive the new tasks.")
+    if not _write_jsonl(folder / "prompts.jsonl", _prompt_rows(run)):
+        raise RunInputError("No prompts: the run's campaign has none and its snapshot is empty.")

@@ -1,0 +1,66 @@
+"""The whole job for one `execute_run` message: claim the run, write its inputs, run its
+stage while streaming progress into the row, then record the outcome."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from training.models import RunKind, RunStatus, TrainingRun
+from training.worker.claim import claim_run, worker_identity
+from training.worker.inputs import STAGES, RunInputError, prepare_inputs, stage_arguments
+from training.worker.outcome import describe_error, finish_attempt, record_crash, record_outcome
+from training.worker.runner import run_stage
+from training.worker.streaming import RunStream, newest_checkpoint
+
+
+def run_folder(run_id: int) -> Path:
+    return Path(settings.TRAINING_ARTIFACTS_DIR) / "runs" / str(run_id)
+
+
+def _start_log(run: TrainingRun, folder: Path, log_path: Path) -> None:
+    resume = newest_checkpoint(folder) if run.kind == RunKind.PPO else None
+    lines = [f"=== attempt {run.attempts} on {run.worker} at {timezone.now().isoformat()} ==="]
+    if resume is not None:
+        lines.append(f"resuming from checkpoint {resume.name}")
+    folder.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write("\n".join(lines) + "\n")
+
+
+def execute_run(run_id: int, *, worker: str | None = None) -> str:
+    """Claim, run and record one training run; returns what happened, for the task's log."""
+    worker = worker or worker_identity()
+    run = claim_run(run_id, worker=worker, now=timezone.now())
+    if run is None:
+        return "not ours"
+    folder = run_folder(run.pk)
+    log_path = folder / "pipeline.log"
+    TrainingRun.objects.filter(pk=run.pk).update(artifact_dir=str(folder))
+    try:
+        _start_log(run, folder, log_path)
+        prepare_inputs(run, folder)
+        arguments = stage_arguments(run, folder)
+    except Exception as error:  # a bad run must end failed, not be retried as "lost"
+        message = str(error) if isinstance(error, RunInputError) else describe_error(error)
+        error_text = f"Preparing inputs: {message}"
+        finish_attempt(run.pk, worker, status=RunStatus.FAILED, error=error_text)
+        return "failed"
+    stream = RunStream(run.pk, worker, folder, run.kind, started=time.time())
+    try:
+        outcome = run_stage(
+            STAGES[run.kind],
+            arguments,
+            out=folder,
+            log_path=log_path,
+            on_poll=stream,
+            poll_s=settings.TRAINING_POLL_S,
+            time_limit_s=settings.CELERY_LONGEST_TASK_S,
+        )
+    except Exception as error:
+        record_crash(run.pk, worker, error)
+        raise
+    return record_outcome(run, worker, folder, outcome)

@@ -1,0 +1,169 @@
+"""How an attempt ends: the row's final status, and on success what the stage produced
+(model versions, generated ranking tasks) and the next run of a schedule's chain."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from annotation.services.generated import GeneratedAnswers, add_generated_tasks
+from training.models import ModelVersion, RunKind, RunStatus, TrainingRun, VersionKind
+from training.services import create_follow_up_run
+from training.worker.inputs import model_path
+from training.worker.runner import StageOutcome, read_json
+
+logger = logging.getLogger(__name__)
+
+
+def finish_attempt(run_id: int, worker: str, **fields: Any) -> int:
+    """Ends this worker's attempt with `fields`; 0 when the row is no longer ours."""
+    return TrainingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING, worker=worker).update(
+        finished_at=timezone.now(), **fields
+    )
+
+
+def describe_error(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def record_crash(run_id: int, worker: str, error: Exception) -> None:
+    try:
+        finish_attempt(run_id, worker, status=RunStatus.FAILED, error=f"Worker error: {error!r}")
+    except DatabaseError:
+        logger.exception("Run %s: could not record the worker error", run_id)
+
+
+def record_outcome(run: TrainingRun, worker: str, folder: Path, outcome: StageOutcome) -> str:
+    """The run's final status from how its stage ended; returns it for the task's log
+    ("lost": the row is another worker's now, so nothing is written)."""
+    stopped = outcome.stopped
+    if stopped == "lost":
+        return "lost"
+    if stopped == "cancelled":
+        finish_attempt(run.pk, worker, status=RunStatus.CANCELLED, eta_s=None)
+        return "cancelled"
+    if stopped:
+        limit = settings.CELERY_LONGEST_TASK_S
+        error = f"Stopped: {stopped} ({limit} s)."
+        finish_attempt(run.pk, worker, status=RunStatus.FAILED, error=error)
+        return "failed"
+    if outcome.returncode != 0:
+        finish_attempt(run.pk, worker, status=RunStatus.FAILED, error=outcome.error, eta_s=None)
+        return "failed"
+    try:
+        succeed(run, worker, folder)
+    except Exception as failure:  # rolled back: no half-registered outputs
+        logger.exception("Run %s: recording its outputs failed", run.pk)
+        message = f"Recording the outputs: {describe_error(failure)}"
+        finish_attempt(run.pk, worker, status=RunStatus.FAILED, error=message)
+        return "failed"
+    return "succeeded"
+
+
+def succeed(run: TrainingRun, worker: str, folder: Path) -> None:
+    """Registers the outputs and records the success in one transaction, then starts the
+    chain's next run from the row as recorded (so the chain sees a run that has succeeded)."""
+    with transaction.atomic():
+        locked = TrainingRun.objects.select_for_update().filter(
+            pk=run.pk, status=RunStatus.RUNNING, worker=worker
+        )
+        if not locked.exists():
+            return
+        result = _outputs(run, folder)
+        finish_attempt(
+            run.pk, worker, status=RunStatus.SUCCEEDED, result=result, progress=1.0, eta_s=0
+        )
+        chained = _chain(TrainingRun.objects.get(pk=run.pk))
+        if chained:
+            TrainingRun.objects.filter(pk=run.pk).update(result={**result, **chained})
+
+
+def _chain(finished: TrainingRun) -> dict[str, Any]:
+    """Start the schedule's next stage; a failure to do so is recorded, not fatal."""
+    if not finished.follow_up:
+        return {}
+    try:
+        with transaction.atomic():
+            follow = create_follow_up_run(finished=finished)
+    except Exception as error:
+        logger.exception("Run %s: could not start its follow-up run", finished.pk)
+        return {"follow_up_error": str(error)}
+    return {"follow_up_run_id": follow.pk} if follow is not None else {}
+
+
+# -- what the stage produced ------------------------------------------------------------------
+
+
+def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
+    """Reads what the stage wrote and registers it; returns the run's `result`."""
+    metrics = {k: v for k, v in read_json(folder / "metrics.json").items() if k != "history"}
+    if run.kind == RunKind.REWARD:
+        register_version(
+            run, kind=VersionKind.REWARD, path=folder / "model", metrics=_scalars(metrics)
+        )
+    elif run.kind in (RunKind.PPO, RunKind.DPO):
+        flat = {**_scalars(metrics), **_scalars(metrics.get("final") or {})}
+        register_version(run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat)
+    elif run.kind == RunKind.GENERATE:
+        metrics = _import_generated(run, folder)
+    return metrics
+
+
+def _scalars(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)}
+
+
+def _version_base(run: TrainingRun) -> str:
+    return run.parent_version.base if run.parent_version else (run.base or "smollm2")
+
+
+def register_version(
+    run: TrainingRun, *, kind: str, path: Path, metrics: dict[str, Any]
+) -> ModelVersion:
+    """The version the run produced; registering twice (a retried finish) finds the first."""
+    version, _ = ModelVersion.objects.get_or_create(
+        name=f"{run.kind}-run-{run.pk}",
+        defaults={
+            "kind": kind,
+            "base": _version_base(run),
+            "artifact_path": str(path),
+            "parent": run.parent_version,
+            "produced_by": run,
+            "campaign_id": run.campaign_id,
+            "snapshot_hash": run.snapshot_hash,
+            "metrics": metrics,
+        },
+    )
+    return version
+
+
+def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
+    prompt_ids = [
+        json.loads(line).get("prompt_id")
+        for line in (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    generated = (folder / "generated.jsonl").read_text(encoding="utf-8").splitlines()
+    answers = [
+        GeneratedAnswers(int(prompt_id), [r["text"] for r in json.loads(line)["responses"]])
+        for prompt_id, line in zip(prompt_ids, generated, strict=True)
+        if prompt_id is not None
+    ]
+    version = run.parent_version
+    campaign = run.campaign
+    assert campaign is not None  # prepare_inputs refused a generation run without one
+    tasks = add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator=version.name if version else model_path(None, run.base),
+        generator_version_id=version.pk if version else None,
+        batch_key=f"training-run-{run.pk}",
+    )
+    responses = sum(len(a.texts) for a in answers)
+    return {"prompts": len(answers), "responses": responses, "tasks_created": tasks}

@@ -1,0 +1,73 @@
+"""While the stage runs: its progress lines become RunMetric rows, progress, ETA and heartbeat
+on the run's row; each poll answers whether to go on."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from training.models import RunKind, RunMetric, RunStatus, TrainingRun
+from training.worker.runner import PollReport, metric_points
+
+
+def newest_checkpoint(folder: Path) -> Path | None:
+    """The newest complete PPO checkpoint (one with its state.json), as the pipeline reads it."""
+    root = folder / "checkpoints"
+    found = sorted(p for p in root.glob("step-*") if (p / "state.json").is_file())
+    return found[-1] if found else None
+
+
+@dataclass
+class RunStream:
+    """The runner's poll callback: metrics into RunMetric, progress and heartbeat into the
+    row, and the answer to "go on?" (cancel requested, or the row is no longer ours)."""
+
+    run_id: int
+    worker: str
+    folder: Path
+    kind: str
+    started: float
+    first_point: tuple[float, int] | None = None
+
+    def __call__(self, report: PollReport) -> str:
+        points = [
+            RunMetric(run_id=self.run_id, step=step, name=name, value=value)
+            for line in report.lines
+            for step, name, value in metric_points(line)
+        ]
+        RunMetric.objects.bulk_create(points, ignore_conflicts=True, batch_size=1000)
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now(), "log_tail": report.log_tail}
+        fields.update(self._progress(report))
+        checkpoint = newest_checkpoint(self.folder) if self.kind == RunKind.PPO else None
+        if checkpoint is not None:
+            fields["last_checkpoint"] = str(checkpoint)
+        mine = TrainingRun.objects.filter(
+            pk=self.run_id, status=RunStatus.RUNNING, worker=self.worker
+        )
+        if not mine.update(**fields):
+            return "lost"
+        return "cancelled" if mine.filter(cancel_requested=True).exists() else ""
+
+    def _progress(self, report: PollReport) -> dict[str, Any]:
+        lines = [line for line in report.lines if line.total > 0]
+        if not lines:
+            return {}
+        last = lines[-1]
+        for line in lines:  # this attempt's first line starts the ETA's clock
+            if self.first_point is None and (line.time or 0) >= self.started:
+                self.first_point = (line.time or time.time(), line.step)
+        eta = None
+        if self.first_point and last.step > self.first_point[1] and last.time:
+            rate = (last.time - self.first_point[0]) / (last.step - self.first_point[1])
+            eta = max(0.0, rate * (last.total - last.step))
+        step = min(last.step, last.total)
+        return {
+            "step": step,
+            "total_steps": last.total,
+            "progress": step / last.total,
+            "eta_s": eta,
+        }
