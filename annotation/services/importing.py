@@ -176,6 +176,18 @@ def _write_preferences(
             for prompt, (chosen, rejected) in zip(prompts, pairs, strict=True)
         ]
     )
+    judgments = _write_imported_judgments(tasks, pairs, rater)
+    report.prompts += len(prompts)
+    report.responses += 2 * len(pairs)
+    report.tasks += len(tasks)
+    report.judgments += len(judgments)
+
+
+def _write_imported_judgments(
+    tasks: list[RankingTask], pairs: list[tuple[Response, Response]], rater: User
+) -> list[Judgment]:
+    """Per imported pair, a submitted assignment of the external rater, its judgment (chosen
+    over rejected) and the one preference it implies."""
     now = timezone.now()
     assignments = Assignment.objects.bulk_create(
         [
@@ -218,10 +230,7 @@ def _write_preferences(
             for judgment, (chosen, rejected) in zip(judgments, pairs, strict=True)
         ]
     )
-    report.prompts += len(prompts)
-    report.responses += 2 * len(pairs)
-    report.tasks += len(tasks)
-    report.judgments += len(judgments)
+    return judgments
 
 
 def refresh_planner_statistics() -> None:

@@ -1,0 +1,63 @@
+"""The admin's judgment list."""
+
+from __future__ import annotations
+
+from annotation.models import (
+    Judgment,
+)
+from tests.annotation.admin_api.helpers import (
+    API,
+    Client,
+    ClientFor,
+    rate,
+)
+from tests.factories import setup_campaign
+
+
+def test_judgments_list_filters_by_campaign(admin: Client, client_for: ClientFor) -> None:
+    # given: one judgment in each of two campaigns
+    rater = client_for(username="erin")
+    first, _ = setup_campaign([rater.user], tasks=1, overlap=1)
+    second, _ = setup_campaign([rater.user], tasks=1, overlap=1)
+    rate(rater, "judged-1")
+    rate(rater, "judged-2")
+    judgment_first = Judgment.objects.get(task__campaign=first)
+
+    # when
+    everything = admin.get(f"{API}/judgments/").json()
+    only_first = admin.get(f"{API}/judgments/", {"campaign": first.pk}).json()
+    nonsense = admin.get(f"{API}/judgments/", {"campaign": "abc"}).json()
+    detail = admin.get(f"{API}/judgments/{judgment_first.pk}/")
+
+    # then
+    assert [j["campaign_id"] for j in everything["results"]] == [second.pk, first.pk]
+    assert [j["id"] for j in only_first["results"]] == [judgment_first.pk]
+    assert nonsense["count"] == 0
+    body = detail.json()
+    assert set(body) == {
+        "id",
+        "task_id",
+        "campaign_id",
+        "assignment_id",
+        "rater_id",
+        "rater_username",
+        "ranking",
+        "strength",
+        "flags",
+        "rationale",
+        "is_surplus",
+        "was_late",
+        "source",
+        "server_time_ms",
+        "client_time_ms",
+        "submitted_at",
+    }
+    assert (body["campaign_id"], body["rater_username"], body["source"], body["was_late"]) == (
+        first.pk,
+        "erin",
+        "human",
+        False,
+    )
+    assert sorted(pk for tier in body["ranking"] for pk in tier) == sorted(
+        judgment_first.task.response_ids
+    )
