@@ -3,8 +3,8 @@ of a reward model with no data shows beside the data filters, a PPO round with a
 starts (one run for a double click), its progress bar moves and its curves draw while the run
 advances, and another run is cancelled. axe finds no violations, wide and at 375 px.
 
-No Celery worker runs here: the test sends no message (`_enqueue` records the id instead) and
-writes the progress and metric rows a worker would write (training.execution does the same
+No Celery worker runs here: the test sends no message (`send_run` records the id instead) and
+writes the progress and metric rows a worker would write (training.worker does the same
 updates), so what is under test is the dashboard reading the database through the API."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ RUN_AXE = """async () => {
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Run ids the server would have sent to a worker."""
     ids: list[int] = []
-    monkeypatch.setattr("training.services._enqueue", ids.append)
+    monkeypatch.setattr("training.dispatch.send_run", ids.append)
     return ids
 
 

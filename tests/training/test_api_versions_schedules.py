@@ -309,7 +309,7 @@ def test_without_a_policy_version_the_chain_starts_from_the_base_model() -> None
 @pytest.mark.django_db(transaction=True)
 def test_two_beats_at_once_fire_a_schedule_once(monkeypatch: pytest.MonkeyPatch) -> None:
     sent: list[int] = []  # the run ids sent to workers (no broker in this test)
-    monkeypatch.setattr("training.services._enqueue", sent.append)
+    monkeypatch.setattr("training.dispatch.send_run", sent.append)
     campaign = judged_campaign()
     create_schedule(campaign=campaign, values={"every_n_judgments": 1})
     TrainingSchedule.objects.update(judgments_at_last_fire=0)
