@@ -11,7 +11,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from annotation.models import Assignment, AssignmentStatus, Judgment, Prompt, RankingTask, Response
+from annotation.models import (
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    Judgment,
+    Prompt,
+    RankingTask,
+    Response,
+)
 from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
 from common.roles import Role
@@ -272,12 +280,9 @@ RESPONSE_IDS = (9_100_001, 9_100_002, 9_100_003)
 GENERATOR_VERSION = 8_800_123
 
 
-def test_rater_payload_carries_no_model_names_ids_or_other_answers(
-    client_for: ClientFor,
-) -> None:
-    # given: a task whose responses have recognisable ids, generators and version ids,
-    # already judged (with a rationale) by another rater
-    first, second = client_for(), client_for()
+def judged_task_with_recognisable_ids(first: Any, second: Any) -> tuple[Campaign, list[str]]:
+    """A task whose responses have recognisable ids, generators and version ids, already
+    judged (with a rationale) by `first`; returns its campaign and its responses' texts."""
     campaign = make_campaign(responses_per_task=3, overlap=2, guidelines="Rank by helpfulness.")
     make_pool(members=[first.user, second.user], campaigns=[campaign])
     prompt = Prompt.objects.create(
@@ -305,6 +310,16 @@ def test_rater_payload_carries_no_model_names_ids_or_other_answers(
         },
     )
     assert submitted.status_code == 201
+    return campaign, texts
+
+
+def test_rater_payload_carries_no_model_names_ids_or_other_answers(
+    client_for: ClientFor,
+) -> None:
+    # given: a task whose responses have recognisable ids, generators and version ids,
+    # already judged (with a rationale) by another rater
+    first, second = client_for(), client_for()
+    campaign, texts = judged_task_with_recognisable_ids(first, second)
 
     # when
     response = second.post("/api/v1/assignments/next/")
