@@ -15,10 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
+from annotation.api.quality_csv import report_csv
+from annotation.api.quality_serializers import QualityReportSerializer
 from annotation.models import Campaign, RankingTask
 from annotation.models import Response as ResponseRow
+from annotation.selectors.quality import campaign_quality_report
 from annotation.services.gold import mark_gold, unmark_gold
-from annotation.services.quality import quality_report, report_csv
 from common.errors import InvalidInput
 from common.permissions import IsAdmin, acting_user
 
@@ -67,7 +69,13 @@ class CampaignTasksView(generics.GenericAPIView[RankingTask]):
     )
     def get(self, request: Request, pk: int) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(_task_rows(list(page or [])))
+        rows = s.AdminTaskSerializer(_task_rows(list(page or [])), many=True).data
+        return self.get_paginated_response(rows)
+
+
+def _task_response(task: RankingTask) -> Response:
+    task = RankingTask.objects.select_related("prompt").get(pk=task.pk)
+    return Response(s.AdminTaskSerializer(_task_rows([task])[0]).data)
 
 
 class TaskGoldView(APIView):
@@ -82,14 +90,12 @@ class TaskGoldView(APIView):
         task = mark_gold(
             actor=acting_user(request), task_id=pk, ranking=data.validated_data["ranking"]
         )
-        task = RankingTask.objects.select_related("prompt").get(pk=task.pk)
-        return Response(_task_rows([task])[0])
+        return _task_response(task)
 
     @extend_schema(request=None, responses=s.AdminTaskSerializer)
     def delete(self, request: Request, pk: int) -> Response:
         task = unmark_gold(actor=acting_user(request), task_id=pk)
-        task = RankingTask.objects.select_related("prompt").get(pk=task.pk)
-        return Response(_task_rows([task])[0])
+        return _task_response(task)
 
 
 class QualityReportView(APIView):
@@ -101,15 +107,15 @@ class QualityReportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"])],
-        responses={200: OpenApiTypes.OBJECT},
+        responses={(200, "application/json"): QualityReportSerializer, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request, pk: int) -> Response | HttpResponse:
         campaign = generics.get_object_or_404(Campaign, pk=pk)
-        report = quality_report(campaign)
+        report = campaign_quality_report(campaign=campaign)
         if request.query_params.get("format") == "csv":
             response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (
                 f'attachment; filename="quality-campaign-{campaign.pk}.csv"'
             )
             return response
-        return Response(report)
+        return Response(QualityReportSerializer(report).data)

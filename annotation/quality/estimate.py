@@ -33,8 +33,10 @@ class Estimate:
         return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
 
 
-def finite_or_none(value: float) -> float | None:
-    """A Python float, or `None` for NaN and infinities."""
+def finite_or_none(value: float | None) -> float | None:
+    """A Python float, or `None` for None, NaN and infinities."""
+    if value is None:
+        return None
     number = float(value)
     return number if math.isfinite(number) else None
 
@@ -45,3 +47,21 @@ def make_estimate(value: float, interval: tuple[float | None, float | None], n: 
     if defined is None:
         return Estimate.undefined(n)
     return Estimate(value=defined, ci_low=interval[0], ci_high=interval[1], n=n)
+
+
+_Z95 = 1.959963984540054
+
+
+def wilson_estimate(k: float, n: float) -> Estimate:
+    """A share k/n with its 95 % Wilson interval (the formula of stats.wilson_interval, in
+    plain Python: the report makes thousands of these)."""
+    if n <= 0:
+        return Estimate.undefined()
+    k, n = float(min(k, n)), float(n)
+    share = k / n
+    z2 = _Z95 * _Z95
+    centre = (share + z2 / (2 * n)) / (1 + z2 / n)
+    half = _Z95 * math.sqrt(share * (1 - share) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    # clamped: at k = 0 or k = n rounding would put the bound a hair past the share
+    low, high = min(max(0.0, centre - half), share), max(min(1.0, centre + half), share)
+    return Estimate(value=share, ci_low=low, ci_high=high, n=int(n))

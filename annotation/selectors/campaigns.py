@@ -4,7 +4,6 @@ prompts, trainable judgments."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
@@ -23,13 +22,13 @@ class AgreementFigures:
 
 def campaign_agreement(*, campaign_id: int) -> AgreementFigures:
     """The agreement figures of the campaign's (cached) quality report."""
-    from annotation.services.quality import quality_report
+    from annotation.selectors.quality import campaign_quality_report
 
-    agreement = quality_report(Campaign.objects.get(pk=campaign_id))["agreement"]
-    percent: dict[str, Any] = agreement["percent_agreement"]
-    return AgreementFigures(
-        percent=percent["value"], alpha=agreement["alpha_pairwise"]["value"], n=int(percent["n"])
-    )
+    campaign = Campaign.objects.get(pk=campaign_id)
+    agreement = campaign_quality_report(campaign=campaign).agreement
+    percent = agreement.percent_agreement
+    alpha = agreement.alpha_pairwise.value
+    return AgreementFigures(percent=percent.value, alpha=alpha, n=percent.n)
 
 
 @dataclass(frozen=True)

@@ -77,13 +77,13 @@ def preferences_matching(filters: PreferenceFilter) -> QuerySet[Preference]:
 def raters_meeting_quality(*, campaign_id: int, minimum: float) -> set[int]:
     """Ids of the raters whose leave-one-out agreement in the campaign is at least `minimum`
     (from the cached quality report)."""
-    from annotation.services.quality import quality_report
+    from annotation.selectors.quality import campaign_quality_report
 
-    report = quality_report(Campaign.objects.get(pk=campaign_id))
+    report = campaign_quality_report(campaign=Campaign.objects.get(pk=campaign_id))
     return {
-        int(row["rater_id"])
-        for row in report["rater_rows"]
-        if row["loo_agreement"]["value"] is not None and row["loo_agreement"]["value"] >= minimum
+        row.rater_id
+        for row in report.rater_rows
+        if row.loo_agreement.value is not None and row.loo_agreement.value >= minimum
     }
 
 

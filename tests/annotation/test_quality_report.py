@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from annotation.models import Assignment, Judgment, Preference, RaterProfile
+from annotation.selectors.quality_arrays import load_pairs
 from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
-from annotation.services.quality_data import load_pairs
 from common.roles import Role
 from tests.factories import make_user, setup_campaign
 

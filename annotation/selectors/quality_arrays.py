@@ -29,7 +29,7 @@ from annotation.models import (
     RaterProfile,
     Response,
 )
-from annotation.quality.report import CampaignData, PairArrays, RaterInfo
+from annotation.quality.report.inputs import CampaignData, PairArrays, RaterInfo
 from annotation.ranking import ranking_agreement
 
 # (name, SQL expression, Postgres type): the type names the send function and the width.
