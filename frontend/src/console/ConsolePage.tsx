@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type ComponentType } from "react";
+import "../shared/shared.css";
 import "./console.css";
 import { AuditSection } from "./AuditSection";
 import { sectionOfHash } from "./campaignChoice";

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from "react";
-import "../console/console.css";
+import "../shared/shared.css";
 import "./training.css";
 import { CampaignsSection } from "./CampaignsSection";
 import { hashOf, parsePlace, type Place, type SectionId } from "./route";
