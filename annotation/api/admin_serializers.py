@@ -92,6 +92,13 @@ class ImportReportSerializer(serializers.Serializer):
     errors = RowErrorSerializer(many=True)  # type: ignore[assignment]
 
 
+class ImportRejectedSerializer(ImportReportSerializer):
+    """A refused import: the error's code and detail beside the report of its bad rows."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
 class PoolSerializer(serializers.ModelSerializer):
     member_ids: serializers.PrimaryKeyRelatedField[Any] = serializers.PrimaryKeyRelatedField(
         source="members", many=True, read_only=True

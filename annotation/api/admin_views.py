@@ -71,7 +71,7 @@ class CampaignImportView(APIView):
 
     @extend_schema(
         request=s.ImportInSerializer,
-        responses={201: s.ImportReportSerializer, 400: s.ImportReportSerializer},
+        responses={201: s.ImportReportSerializer, 400: s.ImportRejectedSerializer},
     )
     def post(self, request: Request, pk: int) -> Response:
         campaign = generics.get_object_or_404(Campaign, pk=pk)
@@ -87,16 +87,15 @@ class CampaignImportView(APIView):
             filename=upload.name,
             source=data.validated_data.get("source", ""),
         )
-        body = s.ImportReportSerializer(report).data
         if report.is_ok:
-            return Response(body, status=status.HTTP_201_CREATED)
+            return Response(s.ImportReportSerializer(report).data, status=status.HTTP_201_CREATED)
+        rejected = {
+            "code": "import_rejected",
+            "detail": f"{len(report.errors)} bad rows; nothing was imported.",
+            **vars(report),
+        }
         return Response(
-            {
-                "code": "import_rejected",
-                "detail": f"{len(report.errors)} bad rows; nothing was imported.",
-                **body,
-            },
-            status=status.HTTP_400_BAD_REQUEST,
+            s.ImportRejectedSerializer(rejected).data, status=status.HTTP_400_BAD_REQUEST
         )
 
 

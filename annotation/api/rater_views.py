@@ -10,7 +10,6 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,6 +21,7 @@ from annotation.selectors.assignments import has_assignment, load_assignment, ra
 from annotation.selectors.raters import me, rater_stats
 from annotation.services.assignments import claim_next_assignment, skip_assignment
 from annotation.services.judgments import Submission, submit_judgment
+from annotation.services.raters import issue_api_token
 from common.errors import NotAllowed, NotFound
 from common.permissions import acting_user
 
@@ -82,8 +82,8 @@ class TokenView(APIView):
 
     @extend_schema(request=s.LoginInSerializer, responses=s.TokenOutSerializer)
     def post(self, request: Request) -> Response:
-        token, _ = Token.objects.get_or_create(user=_credentials(request))
-        return Response(s.TokenOutSerializer({"token": token.key}).data)
+        token = issue_api_token(user=_credentials(request))
+        return Response(s.TokenOutSerializer({"token": token}).data)
 
 
 class MeView(APIView):

@@ -1,10 +1,11 @@
-"""Users, roles and pausing (pools are in `pools`)."""
+"""Users, roles, API tokens and pausing (pools are in `pools`)."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from annotation.models import RaterProfile, RaterStatus
 from annotation.services.assignments import release_leases
@@ -44,6 +45,15 @@ def create_rater(*, actor: User, username: str, password: str, role: str) -> Use
         user = create_user_with_role(username=username, password=password, role=role)
         record_audit_event(actor=actor, action="rater.create", target=user, details={"role": role})
     return user
+
+
+def issue_api_token(*, user: User, rotate: bool = False) -> str:
+    """The user's API token, created if missing; with `rotate`, a new one replacing it."""
+    with transaction.atomic():
+        if rotate:
+            Token.objects.filter(user=user).delete()
+        token, _ = Token.objects.get_or_create(user=user)
+    return str(token.key)
 
 
 def _locked_profile(user_id: int) -> RaterProfile:
