@@ -189,6 +189,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "VersionKindEnum": "training.models.VersionKind",
     "DatasetModeEnum": "training.models.DatasetMode",
     "PolicyKindEnum": [("ppo", "PPO"), ("dpo", "DPO")],
+    # Two "flags" fields: named here, or spectacular prefixes both with their serializer's name.
+    "FlagsEnum": "annotation.models.FLAG_CHOICES",
+    "QualityFlagEnum": "annotation.quality.report.figures.RATER_FLAGS",
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/.

@@ -5,12 +5,16 @@ NaN."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import Direction
 from rest_framework import serializers
 
 from annotation.quality.report.figures import RATER_FLAGS, QualityReport
+
+if TYPE_CHECKING:
+    from drf_spectacular.openapi import AutoSchema
 
 
 def _share() -> serializers.FloatField:
@@ -132,17 +136,6 @@ class QualityGroupFiguresSerializer(serializers.Serializer):
     flagged_raters = serializers.IntegerField()
 
 
-class QualityNoFiguresSerializer(serializers.Serializer):
-    """Nobody has judged yet: an empty object."""
-
-
-@extend_schema_field(
-    PolymorphicProxySerializer(
-        component_name="QualityCampaignFiguresOrEmpty",
-        serializers=[QualityCampaignFiguresSerializer, QualityNoFiguresSerializer],
-        resource_type_field_name=None,
-    )
-)
 class CampaignFiguresField(serializers.Field):
     """Everyone pooled, or {} before the first judgment (what the API has always sent)."""
 
@@ -153,6 +146,17 @@ class CampaignFiguresField(serializers.Field):
         if value.campaign is None:
             return {}
         return dict(QualityCampaignFiguresSerializer(value.campaign).data)
+
+
+class CampaignFiguresFieldSchema(OpenApiSerializerFieldExtension):
+    """The campaign's figures in the schema: the figures' component, or an empty object."""
+
+    target_class = CampaignFiguresField
+
+    def map_serializer_field(self, auto_schema: AutoSchema, direction: Direction) -> dict[str, Any]:
+        figures = auto_schema.resolve_serializer(QualityCampaignFiguresSerializer, direction)
+        nobody = {"type": "object", "additionalProperties": False, "maxProperties": 0}
+        return {"oneOf": [figures.ref, nobody]}
 
 
 class QualityComparisonSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ import type {
   Agreement,
   Estimate,
   FlagName,
-  PooledFigures,
+  CampaignFigures,
   QualityReport,
   RaterRow,
   ReportSettings,
@@ -214,9 +214,9 @@ export function overTimeDomain(series: LineSeries[]): [number, number] {
 }
 
 /** Everyone pooled, or null when nobody has judged yet (the report sends {}). */
-export function campaignFigures(report: QualityReport): PooledFigures | null {
+export function campaignFigures(report: QualityReport): CampaignFigures | null {
   const figures = report.campaign;
-  return "position_bias" in figures ? (figures as PooledFigures) : null;
+  return "position_bias" in figures ? (figures as CampaignFigures) : null;
 }
 
 export type RaterTest = "position_bias" | "length_bias" | "loo_agreement" | "fast_share";

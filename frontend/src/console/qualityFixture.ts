@@ -100,7 +100,10 @@ export const REPORT: QualityReport = {
       "value": 0.508772,
       "ci_low": 0.455986,
       "ci_high": 0.561363,
-      "n": 342
+      "n": 342,
+      // The campaign-wide slope came after this report was captured.
+      "slope": null,
+      "slope_se": null
     },
     "fast_share": {
       "value": 0.0861111,
@@ -378,5 +381,6 @@ export const REPORT: QualityReport = {
     11,
     12
   ],
-  "campaign_id": 1
+  "campaign_id": 1,
+  "campaign_name": "Simulated campaign"
 };
