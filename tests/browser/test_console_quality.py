@@ -137,7 +137,7 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     # position-bias chart, the pools and regions compared.
     campaign_bias = page.get_by_test_id("campaign-bias")
     assert "chose the response shown first" in campaign_bias.inner_text(), (
-        "no campaign-level bias figures: annotation/services/quality.py overwrites the "
+        "no campaign-level bias figures: annotation/selectors/quality.py overwrites the "
         "report's 'campaign' figures with the campaign's name"
     )
     flagged = page.get_by_test_id("flagged-raters").locator(f"[data-rater='{biased}']")
