@@ -1,5 +1,6 @@
 """simulate_raters: synthetic raters with set traits driving the rater API, and the pure
-behaviour model in annotation.simulation. Given / when / then, exact assertions."""
+behaviour model in annotation.simulation.traits and .prompts. Given / when / then, exact
+assertions."""
 
 from __future__ import annotations
 
@@ -18,12 +19,6 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from annotation.management.commands.simulate_raters import (
-    MAX_ERRORS_IN_A_ROW,
-    SimulatedRater,
-    Simulation,
-    in_process_host,
-)
 from annotation.models import (
     Campaign,
     Judgment,
@@ -33,15 +28,20 @@ from annotation.models import (
     RaterPool,
     Response,
 )
-from annotation.simulation import (
+from annotation.simulation.driver import (
+    MAX_ERRORS_IN_A_ROW,
+    SimulatedRater,
+    Simulation,
+    in_process_host,
+)
+from annotation.simulation.prompts import concise_quality, synthetic_prompts
+from annotation.simulation.traits import (
     RaterTraits,
     ShownResponse,
     TraitsInvalid,
     assign_traits,
-    concise_quality,
     decide,
     noisy_sort,
-    synthetic_prompts,
 )
 from tests.factories import make_campaign, make_pool, make_task, make_user
 

@@ -3,7 +3,7 @@
 1. import prompts into a new campaign (a held-out set goes to a second campaign);
 2. a generation run: the base policy answers each prompt K times -> ranking tasks;
 3. simulated raters judge them through the rater API; their hidden gold preference is the
-   more concise answer that still answers (annotation.simulation.concise_quality);
+   more concise answer that still answers (annotation.simulation.prompts.concise_quality);
 4. a reward-model run on those judgments;
 5. a PPO round against that reward model with a KL budget (adaptive beta);
 6. a generation run from the new policy: the next tasks for the raters;
@@ -32,7 +32,7 @@ from django.utils import timezone
 from annotation.models import Campaign, JudgmentMode
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
-from annotation.simulation import concise_quality
+from annotation.simulation.prompts import concise_quality
 from training.worker.job import execute_run
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 from training.services import RunRequest, create_run, register_base_version
