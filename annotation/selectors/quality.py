@@ -1,7 +1,7 @@
 """The quality report of a campaign, as a typed `QualityReport`: loaded as arrays
 (`quality_arrays`), computed in annotation.quality, cached until the campaign's judgments (or
-an admin action) change. Reads built on it: the raters meeting a quality bar, and the
-agreement figures training compares its reward model with."""
+an admin action) change. `preferences.raters_meeting_quality` and
+`campaigns.campaign_agreement` read their figures from it."""
 
 from __future__ import annotations
 
