@@ -107,7 +107,10 @@ class QualityReportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"])],
-        responses={(200, "application/json"): QualityReportSerializer, (200, "text/csv"): OpenApiTypes.STR},
+        responses={
+            (200, "application/json"): QualityReportSerializer,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request: Request, pk: int) -> Response | HttpResponse:
         campaign = generics.get_object_or_404(Campaign, pk=pk)
