@@ -57,6 +57,37 @@ class DatasetSerializer(_Strict):
     exclude_gold = serializers.BooleanField(required=False)
 
 
+class DatasetFiltersSerializer(DatasetSerializer):
+    """A run's dataset as stored: every filter filled in (training.datasets.normalize_dataset).
+    Output only; its fields are the input's, all required, so the schema says they are there."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        for field in fields.values():
+            field.required = True
+        return fields
+
+
+# A hyperparameter's value: JSON has no other kinds of option; null where a default is unset.
+HYPERPARAMETER_VALUE = {
+    "oneOf": [{"type": "number"}, {"type": "string"}, {"type": "boolean"}],
+    "nullable": True,
+}
+HYPERPARAMETERS = {"type": "object", "additionalProperties": HYPERPARAMETER_VALUE}
+
+
+@extend_schema_field(HYPERPARAMETERS)
+class HyperparametersField(serializers.DictField):
+    """Option name -> value: a number, a string or a flag."""
+
+
+@extend_schema_field(
+    {"type": "object", "properties": dict.fromkeys(RunKind.values, HYPERPARAMETERS)}
+)
+class HyperparametersByKindField(serializers.DictField):
+    """Run kind -> its hyperparameters, each kind optional."""
+
+
 class SnapshotSerializer(serializers.Serializer[Any]):
     hash = serializers.CharField()
     size = serializers.IntegerField()
@@ -69,7 +100,7 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
     campaign = CampaignRefSerializer(allow_null=True)
     schedule_id = serializers.IntegerField(allow_null=True)
     follow_up = serializers.ListField(child=serializers.ChoiceField(choices=RunKind.choices))
-    config = serializers.DictField()
+    config = HyperparametersField()
     dataset = serializers.SerializerMethodField()
     snapshot = serializers.SerializerMethodField()
     result = serializers.DictField()
@@ -112,7 +143,7 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(DatasetSerializer(allow_null=True))
+    @extend_schema_field(DatasetFiltersSerializer(allow_null=True))
     def get_dataset(self, run: TrainingRun) -> dict[str, Any] | None:
         return run.dataset or None
 
@@ -141,7 +172,7 @@ class RunCreateSerializer(_Strict):
         queryset=Campaign.objects.all(), required=False, allow_null=True
     )
     dataset = DatasetSerializer(required=False)
-    hyperparameters = serializers.DictField(required=False)
+    hyperparameters = HyperparametersField(required=False)
     idempotency_key = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
@@ -163,7 +194,7 @@ class MetricSeriesSerializer(serializers.Serializer[Any]):
 
 
 class OptionsSerializer(serializers.Serializer[Any]):
-    defaults = serializers.DictField(child=serializers.DictField())
+    defaults = HyperparametersByKindField(child=HyperparametersField())
     help = serializers.DictField(child=serializers.DictField(child=serializers.CharField()))
     bases = serializers.ListField(child=serializers.CharField())
     campaigns = CampaignRefSerializer(many=True)
@@ -207,7 +238,7 @@ class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
         run = version.produced_by
         return {"hash": version.snapshot_hash, "size": run.snapshot_size if run else 0}
 
-    @extend_schema_field(DatasetSerializer(allow_null=True))
+    @extend_schema_field(DatasetFiltersSerializer(allow_null=True))
     def get_dataset(self, version: ModelVersion) -> dict[str, Any] | None:
         run = version.produced_by
         return (run.dataset or None) if run else None
@@ -218,7 +249,7 @@ class LineageEntrySerializer(VersionRefSerializer):
     snapshot_hash = serializers.CharField()
     dataset = serializers.SerializerMethodField()
 
-    @extend_schema_field(DatasetSerializer(allow_null=True))
+    @extend_schema_field(DatasetFiltersSerializer(allow_null=True))
     def get_dataset(self, version: ModelVersion) -> dict[str, Any] | None:
         run = version.produced_by
         return (run.dataset or None) if run else None
@@ -270,8 +301,8 @@ class ComparisonSerializer(serializers.Serializer[Any]):
 class ScheduleSerializer(serializers.ModelSerializer[TrainingSchedule]):
     campaign = CampaignRefSerializer()
     dataset = DatasetSerializer()
-    hyperparameters = serializers.DictField(
-        child=serializers.DictField(), help_text="Overrides per run kind."
+    hyperparameters = HyperparametersByKindField(
+        child=HyperparametersField(), help_text="Overrides per run kind."
     )
     judgments_since_last_fire = serializers.SerializerMethodField()
 
@@ -309,7 +340,7 @@ class ScheduleUpdateSerializer(_Strict):
     generate_prompts = serializers.IntegerField(required=False, min_value=1, max_value=100000)
     responses_per_prompt = serializers.IntegerField(required=False, min_value=2, max_value=16)
     dataset = DatasetSerializer(required=False)
-    hyperparameters = serializers.DictField(child=serializers.DictField(), required=False)
+    hyperparameters = HyperparametersByKindField(child=HyperparametersField(), required=False)
 
 
 class ScheduleCreateSerializer(ScheduleUpdateSerializer):

@@ -1,15 +1,17 @@
 /** The training endpoints (/api/v1/training/) the dashboard uses. */
 
 import { call, data } from "../api/client";
-import { allPages, type Page } from "../api/pages";
+import { allPages } from "../api/pages";
 import type {
   Ceiling,
   Comparison,
   MetricsAnswer,
   Run,
+  RunPage,
   RunRequest,
   Schedule,
-  ScheduleRequest,
+  ScheduleChange,
+  ScheduleCreate,
   TrainingOptions,
   Version,
   VersionDetail,
@@ -19,7 +21,7 @@ const ROOT = "/training";
 
 export const trainingApi = {
   options: () => data<TrainingOptions>("GET", `${ROOT}/options/`),
-  runs: (limit = 50) => data<Page<Run>>("GET", `${ROOT}/runs/?limit=${limit}`),
+  runs: (limit = 50) => data<RunPage>("GET", `${ROOT}/runs/?limit=${limit}`),
   run: (id: number) => data<Run>("GET", `${ROOT}/runs/${id}/`),
   /** 201 for a new run, 200 when the idempotency key matched one already made. */
   createRun: (body: RunRequest) => data<Run>("POST", `${ROOT}/runs/`, body),
@@ -32,8 +34,8 @@ export const trainingApi = {
   compare: (a: number, b: number) => data<Comparison>("GET", `${ROOT}/versions/compare/?a=${a}&b=${b}`),
 
   schedules: () => data<Schedule[]>("GET", `${ROOT}/schedules/`),
-  createSchedule: (body: ScheduleRequest) => data<Schedule>("POST", `${ROOT}/schedules/`, body),
-  updateSchedule: (id: number, body: Partial<ScheduleRequest>) =>
+  createSchedule: (body: ScheduleCreate) => data<Schedule>("POST", `${ROOT}/schedules/`, body),
+  updateSchedule: (id: number, body: ScheduleChange) =>
     data<Schedule>("PATCH", `${ROOT}/schedules/${id}/`, body),
   deleteSchedule: (id: number) => call<null>("DELETE", `${ROOT}/schedules/${id}/`),
 
