@@ -125,15 +125,10 @@ class QualityCampaignFiguresSerializer(QualityPooledFiguresSerializer):
     length_bias = QualitySlopedEstimateSerializer()
 
 
-class QualityGroupFiguresSerializer(serializers.Serializer):
+class QualityGroupFiguresSerializer(QualityPooledFiguresSerializer):
+    """A pool's or a self-reported group's figures pooled."""
+
     name = serializers.CharField()
-    raters = serializers.IntegerField()
-    judgments = serializers.IntegerField()
-    loo_agreement = QualityEstimateSerializer()
-    position_bias = QualityPooledPositionBiasSerializer()
-    length_bias = QualityEstimateSerializer()
-    fast_share = QualityEstimateSerializer()
-    flagged_raters = serializers.IntegerField()
 
 
 class CampaignFiguresField(serializers.Field):

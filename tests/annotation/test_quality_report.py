@@ -5,12 +5,16 @@ give defined figures, and gold, repeats and pools show up where they should."""
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 import pytest
 
+from annotation.api import quality_serializers as qs
 from annotation.models import Assignment, Judgment, Preference, RaterProfile
+from annotation.quality.estimate import Estimate
+from annotation.quality.report import figures as f
 from annotation.selectors.quality_arrays import load_pairs
 from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
@@ -167,3 +171,30 @@ def test_export_can_ask_for_consensus_pairs(client_for: Any) -> None:
     assert len({(r["chosen"], r["rejected"]) for r in rows}) == len(rows)
     assert all(r["margin"] > 0 for r in rows)
     assert admin.get("/api/v1/export/?pairs=majority").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("figures", "serializer"),
+    [
+        (Estimate, qs.QualityEstimateSerializer),
+        (f.TestedEstimate, qs.QualityTestedEstimateSerializer),
+        (f.LengthTest, qs.QualityLengthTestSerializer),
+        (f.GoldAccuracy, qs.QualityGoldAccuracySerializer),
+        (f.SelfConsistency, qs.QualitySelfConsistencySerializer),
+        (f.PooledPositionBias, qs.QualityPooledPositionBiasSerializer),
+        (f.SlopedEstimate, qs.QualitySlopedEstimateSerializer),
+        (f.AppliedSettings, qs.QualitySettingsSerializer),
+        (f.Agreement, qs.QualityAgreementSerializer),
+        (f.Consensus, qs.QualityConsensusSerializer),
+        (f.OverTimePoint, qs.QualityOverTimePointSerializer),
+        (f.PooledFigures, qs.QualityPooledFiguresSerializer),
+        (f.CampaignFigures, qs.QualityCampaignFiguresSerializer),
+        (f.GroupFigures, qs.QualityGroupFiguresSerializer),
+        (f.Comparison, qs.QualityComparisonSerializer),
+        (f.RaterRow, qs.QualityRaterRowSerializer),
+        (f.QualityReport, qs.QualityReportSerializer),
+    ],
+)
+def test_every_figure_of_the_report_is_rendered(figures: type, serializer: type) -> None:
+    # A field added to the typed report but not to its serializer would vanish from the API.
+    assert {field.name for field in fields(figures)} == set(serializer().fields)
