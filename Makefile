@@ -14,7 +14,7 @@ NODE_STAMP := frontend/node_modules/.installed
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
 	@echo "make test       install what is missing and run the whole suite"
-	@echo "make lint       ruff + mypy"
+	@echo "make lint       ruff + mypy + eslint + tsc; fails on a stale committed API schema or types"
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
@@ -46,13 +46,12 @@ $(NODE_STAMP): frontend/package.json frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
-# API types come from the live OpenAPI schema, never by hand.
+# API types come from the live OpenAPI schema, never by hand. Both files are committed and only
+# this target rewrites them, so `make lint` can tell when they are stale (also on a clean clone).
 frontend-types: $(STAMP) $(NODE_STAMP)
-	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-schema-generation-only} \
-		$(BIN)/python manage.py spectacular --format openapi-json --file frontend/openapi.json
-	cd frontend && npm run --silent types
+	bash scripts/generate_api_types.sh frontend/openapi.json frontend/src/api/schema.d.ts
 
-frontend: frontend-types
+frontend: $(NODE_STAMP)
 	cd frontend && npm run --silent build
 
 run: $(STAMP) frontend
@@ -62,9 +61,10 @@ test: $(STAMP) $(TRAIN_STAMP) frontend
 	cd frontend && npm test --silent
 	$(BIN)/pytest
 
-lint: $(STAMP) frontend-types
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	bash scripts/check_generated.sh
 	$(BIN)/mypy .
 	cd frontend && npm run --silent lint && npm run --silent typecheck
 
