@@ -1,5 +1,7 @@
 /** A campaign's or rater's status as a badge in the shared tone classes. */
 
+import { Badge, type Tone } from "../shared/Badge";
+
 const STATUS_TEXT: Record<string, string> = {
   draft: "Draft",
   active: "Active",
@@ -7,17 +9,12 @@ const STATUS_TEXT: Record<string, string> = {
   archived: "Archived",
 };
 
-const STATUS_TONE: Record<string, string> = {
+const STATUS_TONE: Record<string, Tone> = {
   active: "ok",
   paused: "warn",
   archived: "neutral",
 };
 
 export function StatusBadge({ status }: { status: string }) {
-  const tone = STATUS_TONE[status];
-  return (
-    <span className={`badge${tone ? ` tone-${tone}` : ""}`}>
-      {STATUS_TEXT[status] ?? status}
-    </span>
-  );
+  return <Badge tone={STATUS_TONE[status]}>{STATUS_TEXT[status] ?? status}</Badge>;
 }

@@ -1,4 +1,5 @@
 import { useRef, useState, type FormEvent } from "react";
+import { Badge } from "../shared/Badge";
 import { errorMessage, fieldErrors, unplacedErrors, type FieldErrors } from "../shared/errors";
 import { describedBy, Done, ErrorNotice, Field, focusFirstInvalid, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
@@ -167,7 +168,7 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
       {schedule && trigger ? (
         <div className="schedule-state">
           <p>
-            <span className={`badge ${schedule.enabled ? "tone-ok" : "tone-warn"}`}>{schedule.enabled ? "Enabled" : "Disabled"}</span>{" "}
+            <Badge tone={schedule.enabled ? "ok" : "warn"}>{schedule.enabled ? "Enabled" : "Disabled"}</Badge>{" "}
             <span data-testid="judgments-since">{trigger.text}</span>
           </p>
           {trigger.fraction !== null && (

@@ -1,4 +1,5 @@
 import { useMemo, useState } from "react";
+import { Badge } from "../shared/Badge";
 import { DataTable } from "../shared/DataTable";
 import type { Column } from "../shared/table";
 import { ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
@@ -141,7 +142,7 @@ function VersionDetail({ versionId }: { versionId: number }) {
   return (
     <section className="panel" aria-labelledby="version-title" ref={revealOnMount} data-testid="version-detail">
       <h2 id="version-title">
-        {v.name} <span className="badge">{v.kind}</span>
+        {v.name} <Badge>{v.kind}</Badge>
       </h2>
       <Facts
         label="About the version"

@@ -1,7 +1,8 @@
+import { Badge, type Tone } from "../shared/Badge";
 import { percentOf, progressText, STATUS_NAMES } from "./format";
 import type { Run, RunStatus } from "./types";
 
-const RUN_TONE: Record<RunStatus, string> = {
+const RUN_TONE: Record<RunStatus, Tone> = {
   queued: "neutral",
   running: "accent",
   succeeded: "ok",
@@ -11,9 +12,9 @@ const RUN_TONE: Record<RunStatus, string> = {
 
 export function RunStatusBadge({ status, stopping = false }: { status: RunStatus; stopping?: boolean }) {
   return (
-    <span className={`badge tone-${RUN_TONE[status]}`} data-status={status}>
+    <Badge tone={RUN_TONE[status]} status={status}>
       {stopping && status === "running" ? "Stopping" : STATUS_NAMES[status]}
-    </span>
+    </Badge>
   );
 }
 
