@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { KeyHelp } from "../ranking/keyboard";
-import { Dialog } from "../shared/Dialog";
+import { Dialog, DialogActions } from "../shared/Dialog";
 
 export function KeyHelpDialog({ open, keys, onClose }: { open: boolean; keys: KeyHelp[]; onClose: () => void }) {
   return (
@@ -75,14 +75,7 @@ export function SkipDialog({
           value={detail}
           onChange={(event) => setDetail(event.target.value)}
         />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary">
-            Skip task
-          </button>
-        </div>
+        <DialogActions submitLabel="Skip task" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { Dialog } from "../shared/Dialog";
+import { Dialog, DialogActions } from "../shared/Dialog";
 
 export interface PauseTarget {
   id: number;
@@ -37,14 +37,7 @@ export function PauseDialog({ rater, initialReason = "", onClose, onPause }: Pro
           autoFocus
           onChange={(event) => setReason(event.target.value)}
         />
-        <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="button primary">
-            Pause rater
-          </button>
-        </div>
+        <DialogActions submitLabel="Pause rater" onCancel={onClose} />
       </form>
     </Dialog>
   );

@@ -25,3 +25,17 @@ export function Dialog({ open, title, onClose, children, className }: DialogProp
     </dialog>
   );
 }
+
+/** A dialog form's buttons: Cancel closes it, the primary one submits the form. */
+export function DialogActions({ submitLabel, onCancel }: { submitLabel: string; onCancel: () => void }) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" className="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="button primary">
+        {submitLabel}
+      </button>
+    </div>
+  );
+}
