@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-// Every module's source, keyed by its path under src/ ("./console/api.ts").
+// Every module's source, keyed by its path from this folder ("../console/api.ts").
 const SOURCES = import.meta.glob<string>("../**/*.{ts,tsx}", { query: "?raw", import: "default", eager: true });
 
 /** The other top-level folders a module imports from ("console", "shared"), by relative path. */
