@@ -56,9 +56,30 @@ def pressed(page: Any, button: str) -> str | None:
 def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     page = browser.page()
     log_in(page, "annotator1")
-
-    # The key list opens with ? and closes with Escape.
     first = task_id(page)
+    open_and_close_the_key_list_and_the_guidelines(page)
+    assert stacked(card_boxes(page))  # K = 4: a list
+
+    second, third, fourth = rank_three_tasks_by_keyboard(page, first)
+    fifth = rank_by_drag_and_drop(page, fourth)
+    sixth = skip_with_a_reason(page, fifth)
+    press(page, "2", "1")
+    page.get_by_label("Factually wrong").check()
+    screenshot(page, "annotate-rank-1280")
+
+    assert stored_tiers(first) == [["B"], ["A", "C"], ["D"]]
+    assert stored_tiers(second) == [["D"], ["C"], ["B"], ["A"]]
+    assert stored_tiers(third) == [["B", "C"], ["D"], ["A"]]
+    assert stored_tiers(fourth) == [["A"], ["C", "D"], ["B"]]
+    skipped = Assignment.objects.get(pk=fifth)
+    assert skipped.status == AssignmentStatus.SKIPPED
+    assert skipped.skip_reason == "The prompt is unclear or broken: two questions in one"
+    assert Assignment.objects.get(pk=sixth).status == AssignmentStatus.LEASED
+    assert Judgment.objects.filter(rater__username="annotator1").count() == 4
+
+
+def open_and_close_the_key_list_and_the_guidelines(page: Any) -> None:
+    """The key list opens with ? and closes with Escape; g folds the guidelines."""
     assert focused_label(page) == "A"
     press(page, "?")
     assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
@@ -73,8 +94,9 @@ def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     assert guidelines.get_attribute("open") is not None
     assert focused_label(page) == "A"
 
-    assert stacked(card_boxes(page))  # K = 4: a list
 
+def rank_three_tasks_by_keyboard(page: Any, first: int) -> tuple[int, int, int]:
+    """Returns the ids of the tasks shown after each submission."""
     # 1: digits per response, the same digit twice is a tie.
     press(page, "2", "1", "2", "4")
     assert [rank_badge(page, x) for x in "ABCD"] == ["tied 2nd", "1st", "tied 2nd", "4th"]
@@ -89,9 +111,12 @@ def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     press(page, "1", "2", "=", "3", "ArrowUp", "ArrowUp", "ArrowUp")
     assert focused_label(page) == "A"
     press(page, "4", "Enter")
-    fourth = wait_for_next_task(page, third)
+    return second, third, wait_for_next_task(page, third)
 
-    # 4: drag and drop in "Your ranking": insert, insert before, tie by dropping on a row.
+
+def rank_by_drag_and_drop(page: Any, current: int) -> int:
+    """In "Your ranking": insert, insert before, tie by dropping on a row. Returns the next
+    task's id."""
     rail = page.locator(".rail")
     rail.locator('[data-chip="C"]').drag_to(rail.locator('[data-gap="end"]'))
     rail.locator('[data-chip="A"]').drag_to(rail.locator('[data-gap="C"]'))
@@ -99,30 +124,18 @@ def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     rail.locator('[data-chip="B"]').drag_to(rail.locator('[data-gap="end"]'))
     assert [rank_badge(page, x) for x in "ABCD"] == ["1st", "4th", "tied 2nd", "tied 2nd"]
     page.get_by_role("button", name="Submit", exact=True).click()
-    fifth = wait_for_next_task(page, fourth)
+    following = wait_for_next_task(page, current)
     page.get_by_test_id("notice").filter(has_text="Saved.").wait_for()
     page.get_by_test_id("done-today").filter(has_text="4").wait_for()
+    return following
 
-    # 5: skip with a reason.
+
+def skip_with_a_reason(page: Any, current: int) -> int:
     page.get_by_role("button", name="Skip…").click()
     page.get_by_label("The prompt is unclear or broken").check()
     page.get_by_label("More detail (optional)").fill("two questions in one")
     page.get_by_role("button", name="Skip task").click()
-    sixth = wait_for_next_task(page, fifth)
-
-    press(page, "2", "1")
-    page.get_by_label("Factually wrong").check()
-    screenshot(page, "annotate-rank-1280")
-
-    assert stored_tiers(first) == [["B"], ["A", "C"], ["D"]]
-    assert stored_tiers(second) == [["D"], ["C"], ["B"], ["A"]]
-    assert stored_tiers(third) == [["B", "C"], ["D"], ["A"]]
-    assert stored_tiers(fourth) == [["A"], ["C", "D"], ["B"]]
-    skipped = Assignment.objects.get(pk=fifth)
-    assert skipped.status == AssignmentStatus.SKIPPED
-    assert skipped.skip_reason == "The prompt is unclear or broken: two questions in one"
-    assert Assignment.objects.get(pk=sixth).status == AssignmentStatus.LEASED
-    assert Judgment.objects.filter(rater__username="annotator1").count() == 4
+    return wait_for_next_task(page, current)
 
 
 def test_pairwise_with_strength_by_key_and_by_button(browser: Browser) -> None:
@@ -154,6 +167,14 @@ def test_pairwise_with_strength_by_key_and_by_button(browser: Browser) -> None:
 def test_draft_survives_reload_and_a_lost_submit_is_stored_once(browser: Browser) -> None:
     page = browser.page()
     log_in(page, "annotator1")
+    first = keep_a_draft_through_a_reload(page)
+    second = submit_through_a_flaky_network(page, first)
+    third = sign_in_again_after_the_session_ended(page, second)
+    submit_after_the_lease_ran_out(page, third)
+    assert Judgment.objects.filter(rater__username="annotator1").count() == 3
+
+
+def keep_a_draft_through_a_reload(page: Any) -> int:
     first = task_id(page)
     texts = response_texts(page)
 
@@ -168,9 +189,12 @@ def test_draft_survives_reload_and_a_lost_submit_is_stored_once(browser: Browser
     assert page.get_by_label("Factually wrong").is_checked()
     assert page.get_by_label("Rationale (optional)").input_value() == "B cites 1969"
     assert focused_label(page) == "C"
+    return first
 
-    # The network drops: first the request never arrives, then the server stores it but the
-    # answer is lost, then nothing gets through; a reload in between keeps the pending submit.
+
+def submit_through_a_flaky_network(page: Any, first: int) -> int:
+    """First the request never arrives, then the server stores it but the answer is lost,
+    then nothing gets through; a reload in between keeps the pending submit."""
     attempts: list[str] = []
 
     def flaky(route: Any) -> None:
@@ -197,8 +221,11 @@ def test_draft_survives_reload_and_a_lost_submit_is_stored_once(browser: Browser
     assert judgment.idempotency_key == attempts[0]
     assert (judgment.flags, judgment.rationale) == (["factually_wrong"], "B cites 1969")
     assert stored_tiers(first) == [["B"], ["C"], ["A"], ["D"]]
+    return second
 
-    # The session ends mid-task: back to the sign-in page, the work kept and sent after it.
+
+def sign_in_again_after_the_session_ended(page: Any, second: int) -> int:
+    """Back to the sign-in page mid-task, the work kept and sent after it."""
     press(page, "1", "1")
     page.context.clear_cookies()
     press(page, "2", "3", "Enter")
@@ -208,15 +235,17 @@ def test_draft_survives_reload_and_a_lost_submit_is_stored_once(browser: Browser
     page.get_by_role("button", name="Sign in").click()
     third = wait_for_next_task(page, second)
     assert stored_tiers(second) == [["A", "B"], ["C"], ["D"]]
+    return third
 
-    # The lease runs out: the page says so, and the late submission is still kept.
+
+def submit_after_the_lease_ran_out(page: Any, third: int) -> None:
+    """The page says so, and the late submission is still kept."""
     Assignment.objects.filter(pk=third).update(expires_at=timezone.now() - timedelta(minutes=1))
     page.reload()
     page.get_by_test_id("lease-expired").wait_for()
     press(page, "1", "2", "3", "4", "Enter")
     page.get_by_test_id("notice").filter(has_text="still kept").wait_for()
     assert Judgment.objects.get(assignment_id=third).was_late
-    assert Judgment.objects.filter(rater__username="annotator1").count() == 3
 
 
 def test_server_out_of_reach_on_reload_keeps_the_pending_submission(browser: Browser) -> None:

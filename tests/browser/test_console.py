@@ -75,7 +75,18 @@ def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:
     table.get_by_role("cell", name=RANK_CAMPAIGN, exact=True).wait_for()
     assert violations(page) == []
 
-    # Create: the server's field error shows beside the field, then the campaign is made.
+    campaign = create_a_campaign_after_a_field_error(page)
+    import_a_file_after_a_rejected_one(page, campaign)
+    table.get_by_text("0 / 3 tasks").wait_for()
+    change_settings_and_status(page, campaign)
+    screenshot(page, "console-campaigns-1280")
+    make_a_pool_with_two_raters_and_the_campaign(page)
+    pause_a_rater_with_a_reason(page)
+    find_the_pause_in_the_audit_log(page)
+
+
+def create_a_campaign_after_a_field_error(page: Any) -> Campaign:
+    """The server's field error shows beside the field, then the campaign is made."""
     page.get_by_role("button", name="New campaign").click()
     form = page.locator("#campaign-create")
     form.get_by_label("Name").fill(RANK_CAMPAIGN)
@@ -96,8 +107,11 @@ def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:
         4,
         "Prefer **short** answers.",
     )
+    return campaign
 
-    # Import: a bad file lists its bad rows and writes nothing; a good one reports its counts.
+
+def import_a_file_after_a_rejected_one(page: Any, campaign: Campaign) -> None:
+    """A bad file lists its bad rows and writes nothing; a good one reports its counts."""
     detail = page.locator("#campaign-detail")
     file_input = detail.get_by_label("File")
     file_input.set_input_files(
@@ -115,9 +129,11 @@ def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:
     page.get_by_test_id("import-result").wait_for()
     assert "3 prompts" in page.get_by_test_id("import-result").inner_text()
     assert campaign.tasks.count() == 3
-    table.get_by_text("0 / 3 tasks").wait_for()
 
-    # Settings and status: PATCH only what changed.
+
+def change_settings_and_status(page: Any, campaign: Campaign) -> None:
+    """Settings and status: PATCH only what changed."""
+    detail = page.locator("#campaign-detail")
     detail.get_by_label("Overlap").fill("3")
     detail.get_by_role("button", name="Save settings").click()
     page.get_by_text("Saved 1 setting").wait_for()
@@ -127,9 +143,9 @@ def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:
     assert (campaign.overlap, campaign.status) == (3, "paused")
     detail.get_by_role("button", name="Active").click()
     page.get_by_text("is now active").wait_for()
-    screenshot(page, "console-campaigns-1280")
 
-    # A pool with two raters and the campaign.
+
+def make_a_pool_with_two_raters_and_the_campaign(page: Any) -> None:
     open_section(page, "pools")
     page.get_by_label("Name").fill("Night shift")
     page.get_by_role("button", name="Create pool").click()
@@ -147,7 +163,8 @@ def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:
     assert violations(page) == []
     screenshot(page, "console-pools-1280")
 
-    # Pause a rater with a reason.
+
+def pause_a_rater_with_a_reason(page: Any) -> None:
     open_section(page, "raters")
     raters = page.get_by_test_id("raters-table")
     row = raters.get_by_role("row").filter(has_text="annotator3")
@@ -172,7 +189,9 @@ def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:
     assert violations(page) == []
     screenshot(page, "console-raters-1280")
 
-    # The pause is in the audit log, with its reason.
+
+def find_the_pause_in_the_audit_log(page: Any) -> None:
+    """The pause is in the audit log, with its reason."""
     open_section(page, "audit")
     audit = page.get_by_test_id("audit-table")
     pause_row = audit.get_by_role("row").filter(has_text="rater.pause")

@@ -104,7 +104,18 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     biased = position_biased(simulated)
     page = admin_console(browser)
 
-    # A pool of five simulated raters: big enough to be compared with the others.
+    make_a_pool_of_five_simulated_raters(page)
+    read_the_agreement_figures(page)
+    flagged = read_the_bias_report(page, biased)
+    download_the_report(page, biased)
+    pause_from_the_flagged_list(page, flagged, biased)
+    see_the_report_columns_in_the_raters_table(page, biased)
+    save_the_gold_settings(page)
+    mark_a_task_gold_after_a_refusal(page)
+
+
+def make_a_pool_of_five_simulated_raters(page: Any) -> None:
+    """Big enough to be compared with the others."""
     open_section(page, "Rater pools", "Rater pools")
     page.get_by_label("Name").fill("Reviewers")
     page.get_by_role("button", name="Create pool").click()
@@ -114,7 +125,9 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
         page.get_by_role("button", name="Add rater").click()
         page.get_by_text(f"sim-{number:02d} added to").wait_for()
 
-    # Agreement: every headline figure with its interval and n; nothing reads NaN.
+
+def read_the_agreement_figures(page: Any) -> None:
+    """Every headline figure with its interval and n; nothing reads NaN."""
     open_section(page, "Quality", "Quality")
     choose_campaign(page, "Campaign")
     report = wait_for_report(page)
@@ -133,8 +146,10 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     assert page.locator(".line-chart .chart-band").count() == 1
     assert page.locator(".line-chart table tbody tr").count() > 1  # judgments over several days
 
-    # The bias report: campaign-level figures, the biased rater flagged in words and in the
-    # position-bias chart, the pools and regions compared.
+
+def read_the_bias_report(page: Any, biased: str) -> Any:
+    """Campaign-level figures, the biased rater flagged in words and in the position-bias
+    chart, the pools and regions compared. Returns the biased rater's flagged entry."""
     campaign_bias = page.get_by_test_id("campaign-bias")
     assert "chose the response shown first" in campaign_bias.inner_text(), (
         "no campaign-level bias figures: annotation/selectors/quality.py overwrites the "
@@ -158,8 +173,11 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     assert violations(page) == []
     screenshot(page, "console-quality-1280")
+    return flagged
 
-    # Downloads: the JSON the page shows, and the CSV from the server.
+
+def download_the_report(page: Any, biased: str) -> None:
+    """The JSON the page shows, and the CSV from the server."""
     with page.expect_download() as download:
         page.get_by_role("button", name="Download JSON").click()
     saved = json.loads(download.value.path().read_text())
@@ -169,7 +187,9 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     assert download.value.suggested_filename.endswith(".csv")
     assert download.value.path().read_text().startswith("level,name,figure,value")
 
-    # Pause from the flagged list, with the reason the flags prefill.
+
+def pause_from_the_flagged_list(page: Any, flagged: Any, biased: str) -> None:
+    """With the reason the flags prefill."""
     flagged.get_by_role("button", name="Pause…").click()
     dialog = page.get_by_role("dialog", name=f"Pause {biased}")
     reason = dialog.get_by_label("Reason").input_value()
@@ -183,7 +203,8 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     profile = RaterProfile.objects.get(user__username=biased)
     assert (profile.status, profile.paused_reason) == (RaterStatus.PAUSED, reason)
 
-    # The raters table with the report's columns.
+
+def see_the_report_columns_in_the_raters_table(page: Any, biased: str) -> None:
     open_section(page, "Raters", "Raters")
     choose_campaign(page, "Quality figures from")
     raters = page.get_by_test_id("raters-table")
@@ -195,7 +216,8 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     assert "Paused" in row.inner_text()
     screenshot(page, "console-raters-quality-1280")
 
-    # Gold settings, then a task made gold: the server's refusal shows, a retry saves.
+
+def save_the_gold_settings(page: Any) -> None:
     open_section(page, "Gold", "Gold tasks")
     settings = page.locator("section").filter(has=page.get_by_role("heading", name="Gold settings"))
     settings.get_by_label("Gold rate").fill("0.1")
@@ -207,6 +229,9 @@ def test_admin_finds_and_pauses_a_biased_rater_and_marks_gold(
     assert (campaign.gold_rate, campaign.pause_gold_accuracy_below) == (0.1, 0.7)
     assert campaign.pause_gold_min_items == 5
 
+
+def mark_a_task_gold_after_a_refusal(page: Any) -> None:
+    """The server's refusal shows, a retry saves, and the task is listed as gold."""
     card = page.get_by_test_id("task-list").get_by_role("listitem").first
     task = RankingTask.objects.get(pk=int(card.get_attribute("data-task-id")))
     first, second = task.response_ids

@@ -112,7 +112,22 @@ def test_ml_engineer_starts_watches_and_cancels_runs(browser: Browser, sent: lis
     page.get_by_text("No runs yet").wait_for()
     assert violations(page) == []
 
-    # A reward model with no judgments to learn from: the server's refusal sits by the data.
+    form = ask_for_a_reward_model_with_no_data(page)
+    run = start_a_ppo_round_with_a_kl_budget(page, form)
+    assert (run.kind, run.status, run.reward_version, run.campaign) == (
+        RunKind.PPO,
+        RunStatus.QUEUED,
+        reward,
+        campaign,
+    )
+    assert run.config["target_kl"] == 3
+    assert sent == [run.pk]
+    watch_the_run_advance(page, run)
+    cancel_another_run_queued_behind_it(page, run, campaign)
+
+
+def ask_for_a_reward_model_with_no_data(page: Any) -> Any:
+    """No judgments to learn from: the server's refusal sits by the data. Returns the form."""
     page.get_by_role("link", name="Start a run").first.click()
     form = page.get_by_role("form", name="Start a run")
     form.get_by_role("radio", name="Reward model", exact=True).check()
@@ -120,8 +135,12 @@ def test_ml_engineer_starts_watches_and_cancels_runs(browser: Browser, sent: lis
     form.get_by_text("No preferences match this dataset's filters").wait_for()
     assert TrainingRun.objects.count() == 0
     assert violations(page) == []
+    return form
 
-    # PPO: the reward model is required (checked before sending), the KL budget is up front.
+
+def start_a_ppo_round_with_a_kl_budget(page: Any, form: Any) -> TrainingRun:
+    """The reward model is required (checked before sending), the KL budget is up front; a
+    double click starts one run."""
     form.get_by_role("radio", name="PPO round", exact=True).check()
     kl_budget = form.get_by_label("KL budget (target KL per answer)")
     assert kl_budget.input_value() == "6"
@@ -135,21 +154,15 @@ def test_ml_engineer_starts_watches_and_cancels_runs(browser: Browser, sent: lis
     form.get_by_role("combobox", name="Reward model").select_option(label="reward-demo-1 (reward)")
     form.get_by_role("button", name="Start run").dblclick()
     page.get_by_test_id("run-detail").get_by_role("heading", name="Run #", level=2).wait_for()
-    run = TrainingRun.objects.get()
-    assert (run.kind, run.status, run.reward_version, run.campaign) == (
-        RunKind.PPO,
-        RunStatus.QUEUED,
-        reward,
-        campaign,
-    )
-    assert run.config["target_kl"] == 3
-    assert sent == [run.pk]
+    return TrainingRun.objects.get()
+
+
+def watch_the_run_advance(page: Any, run: TrainingRun) -> None:
+    """The worker picks it up: the bar moves and the curves draw, without a reload."""
     assert page.evaluate("location.hash") == f"#runs/{run.pk}"
     detail = page.get_by_test_id("run-detail")
     detail.get_by_text("Waiting for a GPU worker").wait_for()
     assert percent(page) == "0"
-
-    # The worker picks it up: the bar moves and the curves draw, without a reload.
     advance(run, step=3, total=10)
     page.wait_for_function(
         "() => document.querySelector('[data-testid=run-detail] [role=progressbar]')"
@@ -178,7 +191,9 @@ def test_ml_engineer_starts_watches_and_cancels_runs(browser: Browser, sent: lis
     assert violations(page) == []
     screenshot(page, "training-run-1280")
 
-    # Another run, queued behind it: cancelled from its page, after a confirmation.
+
+def cancel_another_run_queued_behind_it(page: Any, run: TrainingRun, campaign: Campaign) -> None:
+    """Cancelled from its page, after a confirmation; the running one goes on."""
     other = TrainingRun.objects.create(
         kind=RunKind.GENERATE, base="smollm2", campaign=campaign, config={"k": 4}
     )
