@@ -28,13 +28,9 @@ import torch
 from annotation.import_parser import parse_import
 from training.pipeline.data import PreferencePair, encode_pairs
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, resolve_model
-from training.pipeline.ppo import PPOConfig, PPOTrainer
-from training.pipeline.reward import (
-    HEAD_INITS,
-    RewardTrainingConfig,
-    evaluate_pairs,
-    train_reward_model,
-)
+from training.pipeline.options import HEAD_INITS, PPOConfig, RewardTrainingConfig
+from training.pipeline.ppo import PPOTrainer
+from training.pipeline.reward import evaluate_pairs, train_reward_model
 
 HH = Path(__file__).resolve().parents[3] / "shared" / "data" / "hh-harmless-dev.jsonl.gz"
 SPLIT_SEED = 1234
@@ -76,7 +72,6 @@ def reward_config(
         out=out,
         epochs=epochs,
         learning_rate=learning_rate,
-        batch_size=8,
         max_length=1536,  # one HH pair is 1,025 tokens with the chat template
         validation_fraction=0.0,
         seed=0,
@@ -178,7 +173,6 @@ def ppo_speed(
         batch_size=batch,
         minibatch_size=max(1, batch // 2),
         max_new_tokens=new_tokens,
-        learning_rate=1e-6,
         checkpoint_every=10_000,
         bf16=bf16,
     )
@@ -191,12 +185,14 @@ def ppo_speed(
     }
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="reduced sizes: a few minutes")
     parser.add_argument("--fp32", action="store_true", help="no bf16 autocast")
     parser.add_argument("--epochs", type=float, default=1.0, help="reward-model epochs")
-    parser.add_argument("--lr", type=float, default=2e-5, help="reward-model learning rate")
+    parser.add_argument(
+        "--learning-rate", type=float, default=2e-5, help="reward-model learning rate"
+    )
     parser.add_argument(
         "--head-init",
         choices=HEAD_INITS,
@@ -206,7 +202,61 @@ def main() -> None:
     parser.add_argument(
         "--only-reward", action="store_true", help="only the held-out accuracy (for sweeps)"
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def reward_only_figures(args: argparse.Namespace, reward: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rm_heldout_accuracy": round(reward["accuracy"], 4),
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+        "calibration_error": round(reward["calibration_error"], 4),
+        "head_init": args.head_init,
+        **reward["probe"],
+        "wall_s": round(reward["wall_s"]),
+        "peak_mib": round(peak_mib()),
+    }
+
+
+def report_lines(
+    mode: str, bf16: bool, sizes: tuple[int, int, int], figures: dict[str, Any]
+) -> list[str]:
+    """The printed table; `sizes` are the train, held-out and refused pair counts."""
+    train, test, bad_rows = sizes
+    reward, ppo, ours, trl = figures["reward"], figures["ppo"], figures["ours"], figures["trl"]
+    lengths = figures["lengths"]
+    return [
+        f"\nTraining benchmarks ({mode}, bf16 autocast: {bf16}), {torch.get_num_threads()} threads",
+        f"  HH harmless: {train} train / {test} held-out pairs "
+        f"(80/20 by line, seed {SPLIT_SEED}; the importer refused {bad_rows} rows)",
+        f"  reward model held-out accuracy   {reward['accuracy']:.3f} "
+        f"(calibration error {reward['calibration_error']:.3f})",
+        f"  linear probe before fine-tuning  {reward['probe']}",
+        f"  reward model training wall time  {reward['wall_s']:.0f} s "
+        f"({reward['train_pairs_per_s']:.2f} pairs/s)",
+        f"  throughput on {len(lengths)} pairs "
+        f"(mean {sum(lengths) / len(lengths):.0f}, max {max(lengths)} tokens):",
+        f"    ours (bucketed)   {ours:.2f} pairs/s",
+        f"    TRL directly      {trl:.2f} pairs/s   -> {ours / trl:.2f}x",
+        f"  PPO batch 8 x 64 new tokens: {ppo['s_per_step']:.1f} s/step, "
+        f"{ppo['tokens_per_s']:.1f} generated tokens/s (mean reply {ppo['response_length']:.0f})",
+        f"  peak memory {peak_mib():.0f} MiB",
+    ]
+
+
+def summary_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "rm_heldout_accuracy": round(figures["reward"]["accuracy"], 4),
+        "rm_pairs_per_s": round(figures["ours"], 3),
+        "trl_pairs_per_s": round(figures["trl"], 3),
+        "ppo_s_per_step": round(figures["ppo"]["s_per_step"], 2),
+        "ppo_tokens_per_s": round(figures["ppo"]["tokens_per_s"], 1),
+        "peak_mib": round(peak_mib()),
+    }
+
+
+def main() -> None:
+    args = parse_args()
     bf16 = not args.fp32
     torch.set_num_threads(max(1, torch.get_num_threads()))
     train, test, bad_rows = hh_split(160 if args.quick else None, 80 if args.quick else None)
@@ -214,64 +264,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         reward = reward_accuracy(
-            train, test, root / "rm", bf16, args.epochs, args.lr, args.head_init
+            train, test, root / "rm", bf16, args.epochs, args.learning_rate, args.head_init
         )
         if args.only_reward:
-            print(
-                json.dumps(
-                    {
-                        "rm_heldout_accuracy": round(reward["accuracy"], 4),
-                        "epochs": args.epochs,
-                        "lr": args.lr,
-                        "calibration_error": round(reward["calibration_error"], 4),
-                        "head_init": args.head_init,
-                        **reward["probe"],
-                        "wall_s": round(reward["wall_s"]),
-                        "peak_mib": round(peak_mib()),
-                    }
-                )
-            )
+            print(json.dumps(reward_only_figures(args, reward)))
             return
-        ours = ours_pairs_per_s(throughput_pairs, bf16, root / "ours")
-        trl = trl_direct_pairs_per_s(throughput_pairs, bf16, root / "trl")
-        ppo = ppo_speed(reward["model"], 3 if args.quick else 4, 8, 64, bf16, root / "ppo")
+        figures = {
+            "reward": reward,
+            "ours": ours_pairs_per_s(throughput_pairs, bf16, root / "ours"),
+            "trl": trl_direct_pairs_per_s(throughput_pairs, bf16, root / "trl"),
+            "ppo": ppo_speed(reward["model"], 3 if args.quick else 4, 8, 64, bf16, root / "ppo"),
+        }
     tokenizer = load_tokenizer("smollm2", padding_side="right")
-    lengths = [
+    figures["lengths"] = [
         max(len(r["chosen_ids"]), len(r["rejected_ids"]))
         for r in encode_pairs(tokenizer, throughput_pairs, 4096)
     ]
     mode = "quick" if args.quick else "full"
-    mean_length = sum(lengths) / len(lengths)
-    lines = [
-        f"\nTraining benchmarks ({mode}, bf16 autocast: {bf16}), {torch.get_num_threads()} threads",
-        f"  HH harmless: {len(train)} train / {len(test)} held-out pairs "
-        f"(80/20 by line, seed {SPLIT_SEED}; the importer refused {bad_rows} rows)",
-        f"  reward model held-out accuracy   {reward['accuracy']:.3f} "
-        f"(calibration error {reward['calibration_error']:.3f})",
-        f"  linear probe before fine-tuning  {reward['probe']}",
-        f"  reward model training wall time  {reward['wall_s']:.0f} s "
-        f"({reward['train_pairs_per_s']:.2f} pairs/s)",
-        f"  throughput on {len(throughput_pairs)} pairs "
-        f"(mean {mean_length:.0f}, max {max(lengths)} tokens):",
-        f"    ours (bucketed)   {ours:.2f} pairs/s",
-        f"    TRL directly      {trl:.2f} pairs/s   -> {ours / trl:.2f}x",
-        f"  PPO batch 8 x 64 new tokens: {ppo['s_per_step']:.1f} s/step, "
-        f"{ppo['tokens_per_s']:.1f} generated tokens/s (mean reply {ppo['response_length']:.0f})",
-        f"  peak memory {peak_mib():.0f} MiB",
-    ]
-    print("\n".join(lines))
-    print(
-        json.dumps(
-            {
-                "rm_heldout_accuracy": round(reward["accuracy"], 4),
-                "rm_pairs_per_s": round(ours, 3),
-                "trl_pairs_per_s": round(trl, 3),
-                "ppo_s_per_step": round(ppo["s_per_step"], 2),
-                "ppo_tokens_per_s": round(ppo["tokens_per_s"], 1),
-                "peak_mib": round(peak_mib()),
-            }
-        )
-    )
+    print("\n".join(report_lines(mode, bf16, (len(train), len(test), bad_rows), figures)))
+    print(json.dumps(summary_figures(figures)))
 
 
 if __name__ == "__main__":

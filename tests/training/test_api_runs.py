@@ -83,10 +83,11 @@ def test_a_reward_run_starts_queued_with_defaults_and_a_frozen_snapshot(
 def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APIClient) -> None:
     campaign = judged_campaign()
     good = ml.post(
-        RUNS, {"kind": "reward", "campaign_id": campaign.pk, "hyperparameters": {"lr": 2e-5}}
+        RUNS,
+        {"kind": "reward", "campaign_id": campaign.pk, "hyperparameters": {"learning_rate": 2e-5}},
     )
     assert good.status_code == 201
-    assert good.json()["config"]["lr"] == 2e-5
+    assert good.json()["config"]["learning_rate"] == 2e-5
     assert good.json()["config"]["batch_size"] == 8
     cases: list[tuple[dict[str, Any], str]] = [
         ({"nope": 1}, "Unknown hyperparameter for this kind."),
@@ -94,6 +95,7 @@ def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APICli
         ({"batch_size": 1.5}, "Must be a whole number."),
         ({"bf16": "yes"}, "Must be true or false."),
         ({"target_kl": 6.0}, "Unknown hyperparameter for this kind."),  # a PPO one
+        ({"head_init": "zeros"}, "Must be one of: random, probe."),
     ]
     for bad, message in cases:
         response = ml.post(

@@ -15,6 +15,7 @@ from training.pipeline.errors import PipelineError
 from training.pipeline.evaluation import gold_win_rate, reward_model_accuracy, win_rate
 from training.pipeline.generation import GenerationConfig, sample
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
+from training.pipeline.options import EvaluationConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,7 +74,9 @@ def test_generation_returns_k_samples_with_token_counts(tiny_model: Path) -> Non
 
 def test_win_rate_of_a_policy_against_itself_is_a_coin_flip_or_tie(tiny_model: Path) -> None:
     prompts = [[{"role": "user", "content": f"Q{i}"}] for i in range(6)]
-    result = win_rate(str(tiny_model), str(tiny_model), str(tiny_model), prompts, max_new_tokens=4)
+    model = str(tiny_model)
+    config = EvaluationConfig(policy=model, parent=model, reward=model, max_new_tokens=4)
+    result = win_rate(config, prompts)
     assert result["win_rate"] == pytest.approx(0.5)  # same seed, same replies: every prompt ties
     assert result["n"] == 6
 

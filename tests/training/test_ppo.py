@@ -17,15 +17,9 @@ from safetensors.torch import load_file
 
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer
-from training.pipeline.ppo import (
-    PPOConfig,
-    PPOTrainer,
-    gae,
-    position_ids,
-    response_mask,
-    sequence_logprobs,
-    token_rewards,
-)
+from training.pipeline.options import PPOConfig
+from training.pipeline.ppo import PPOTrainer, sequence_logprobs
+from training.pipeline.ppo_maths import gae, position_ids, response_mask, token_rewards
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPTS = [[{"role": "user", "content": f"Write a word, please ({i})."}] for i in range(16)]
@@ -156,9 +150,9 @@ def ppo_command(model: Path, out: Path, steps: int, processes: int = 1) -> list[
         "2",
         "--max-new-tokens",
         "8",
-        "--lr",
+        "--learning-rate",
         "1e-3",
-        "--value-lr",
+        "--value-learning-rate",
         "1e-3",
         "--checkpoint-every",
         "2",

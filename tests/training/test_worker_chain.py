@@ -49,9 +49,9 @@ def test_every_kinds_default_hyperparameters_are_valid_pipeline_options() -> Non
         options = stage_options({**defaults_for(kind), "bf16": True})
         parsed = parser.parse_args([stage, *inputs, *options])
         assert parsed.bf16 is True, kind
-    reward = {**defaults_for("reward"), "probe_head": True}
+    reward = {**defaults_for("reward"), "head_init": "probe"}
     parsed = parser.parse_args(["reward", *required["reward"], *stage_options(reward)])
-    assert parsed.probe_head is True
+    assert parsed.head_init == "probe"
 
 
 def test_a_schedule_fires_and_chains_reward_ppo_generation_into_new_tasks(

@@ -193,9 +193,23 @@ class MetricSeriesSerializer(serializers.Serializer[Any]):
     )
 
 
+class HyperparameterLimitSerializer(serializers.Serializer[Any]):
+    type = serializers.ChoiceField(
+        choices=["boolean", "integer", "number", "choice"],
+        help_text="JSON cannot tell 1.0 from 1: integer marks the whole-number ones.",
+    )
+    minimum = serializers.FloatField(allow_null=True)
+    maximum = serializers.FloatField(allow_null=True)
+    choices = serializers.ListField(child=serializers.CharField(), allow_null=True)
+
+
 class OptionsSerializer(serializers.Serializer[Any]):
     defaults = HyperparametersByKindField(child=HyperparametersField())
     help = serializers.DictField(child=serializers.DictField(child=serializers.CharField()))
+    limits = serializers.DictField(
+        child=serializers.DictField(child=HyperparameterLimitSerializer()),
+        help_text="Run kind -> hyperparameter -> its type, range and choices, as the API checks.",
+    )
     bases = serializers.ListField(child=serializers.CharField())
     campaigns = CampaignRefSerializer(many=True)
     pools = CampaignRefSerializer(many=True)

@@ -17,6 +17,7 @@ from annotation.selectors.campaigns import count_campaign_judgments
 from common.permissions import IsAdminOrMLEngineer, acting_user
 from training import selectors, services
 from training.api import serializers as s
+from training.hyperparameters import hyperparameter_limits
 from training.models import ModelVersion, TrainingRun, TrainingSchedule
 
 
@@ -125,19 +126,20 @@ class RunMetricsView(generics.GenericAPIView[TrainingRun]):
 
 
 class OptionsView(APIView):
-    """What the start-a-run form offers: defaults and help per kind, bases, campaigns, pools."""
+    """What the start-a-run form offers: defaults, help and limits per kind, bases, campaigns,
+    pools; the hyperparameters are read from the pipeline's declarations."""
 
     permission_classes = [IsAdminOrMLEngineer]
 
     @extend_schema(responses=s.OptionsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(
-            {
-                **services.run_options(),
-                "campaigns": list(Campaign.objects.order_by("name").values("id", "name")),
-                "pools": list(RaterPool.objects.order_by("name").values("id", "name")),
-            }
-        )
+        options = {
+            **services.run_options(),
+            "limits": hyperparameter_limits(),
+            "campaigns": list(Campaign.objects.order_by("name").values("id", "name")),
+            "pools": list(RaterPool.objects.order_by("name").values("id", "name")),
+        }
+        return Response(s.OptionsSerializer(options).data)
 
 
 class VersionViewSet(viewsets.ReadOnlyModelViewSet[ModelVersion]):

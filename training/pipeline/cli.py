@@ -13,6 +13,10 @@ Errors in the input are one line on stderr and exit status 2. `reward`, `dpo` (H
 `ppo` (each process takes a share of every batch) also run on several processes:
 `accelerate launch -m training.pipeline ...` on GPUs, `torchrun --nproc_per_node N -m
 training.pipeline ...` on CPUs. Only the first process prints the result.
+
+The flags are not written here: each is a field of the stage's config dataclass in
+training/pipeline/options.py, with its default and help, so the app and the dashboard offer
+the same options with the same defaults.
 """
 
 from __future__ import annotations
@@ -22,116 +26,58 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
 from training.pipeline.errors import PipelineError
+from training.pipeline.options import STAGES, Option, Stage, cli_options
+
+# A stage's work given its config and the parsed command line (for the files it reads).
+Runner = Callable[[Any, argparse.Namespace], dict[str, Any]]
 
 
-def _reward(args: argparse.Namespace) -> dict[str, Any]:
+def _reward(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_pairs
-    from training.pipeline.reward import RewardTrainingConfig, train_reward_model
+    from training.pipeline.reward import train_reward_model
 
-    config = RewardTrainingConfig(
-        base=args.base,
-        out=args.out,
-        epochs=args.epochs,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
-        grad_accum=args.grad_accum,
-        max_length=args.max_length,
-        validation_fraction=args.validation_fraction,
-        seed=args.seed,
-        bf16=args.bf16,
-        gradient_checkpointing=args.gradient_checkpointing,
-        bucket_by_length=not args.no_bucketing,
-        head_init="probe" if args.probe_head else "random",
-    )
     return train_reward_model(config, read_pairs(args.data))
 
 
-def _ppo(args: argparse.Namespace) -> dict[str, Any]:
+def _ppo(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_prompts
-    from training.pipeline.ppo import PPOConfig, PPOTrainer
+    from training.pipeline.ppo import PPOTrainer
 
-    config = PPOConfig(
-        policy=args.policy,
-        reward=args.reward,
-        out=args.out,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        max_new_tokens=args.max_new_tokens,
-        ppo_epochs=args.ppo_epochs,
-        minibatch_size=args.minibatch_size,
-        learning_rate=args.lr,
-        value_learning_rate=args.value_lr,
-        kl_coef=args.kl_coef,
-        adaptive_kl=args.target_kl is not None,
-        target_kl=args.target_kl or 6.0,
-        checkpoint_every=args.checkpoint_every,
-        seed=args.seed,
-        bf16=args.bf16,
-        temperature=args.temperature,
-        whiten_rewards=args.whiten_rewards,
-    )
     summary = PPOTrainer(config, read_prompts(args.prompts)).train()
     return {k: v for k, v in summary.items() if k != "history"}
 
 
-def _dpo(args: argparse.Namespace) -> dict[str, Any]:
+def _dpo(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_pairs
-    from training.pipeline.dpo import DPOTrainingConfig, train_dpo
+    from training.pipeline.dpo import train_dpo
 
-    config = DPOTrainingConfig(
-        base=args.base,
-        out=args.out,
-        epochs=args.epochs,
-        learning_rate=args.lr,
-        batch_size=args.batch_size,
-        beta=args.beta,
-        lora=args.lora,
-        seed=args.seed,
-        bf16=args.bf16,
-        max_length=args.max_length,
-    )
     return train_dpo(config, read_pairs(args.data))
 
 
-def _generate(args: argparse.Namespace) -> dict[str, Any]:
+def _generate(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_prompts
-    from training.pipeline.generation import GenerationConfig, generate_to_file
+    from training.pipeline.generation import generate_to_file
 
-    config = GenerationConfig(
-        policy=args.policy,
-        k=args.k,
-        max_new_tokens=args.max_new_tokens,
-        temperature=args.temperature,
-        batch_size=args.batch_size,
-        seed=args.seed,
-    )
     return generate_to_file(config, read_prompts(args.prompts), args.out)
 
 
-def _evaluate_reward(args: argparse.Namespace) -> dict[str, Any]:
+def _evaluate_reward(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_pairs
     from training.pipeline.evaluation import reward_model_accuracy
 
-    return reward_model_accuracy(args.reward, read_pairs(args.data))
+    return reward_model_accuracy(config.reward, read_pairs(args.data))
 
 
-def _evaluate_policy(args: argparse.Namespace) -> dict[str, Any]:
+def _evaluate_policy(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_prompts
     from training.pipeline.evaluation import win_rate
 
-    return win_rate(
-        args.policy,
-        args.parent,
-        args.reward,
-        read_prompts(args.prompts),
-        max_new_tokens=args.max_new_tokens,
-        seed=args.seed,
-        samples=args.samples,
-    )
+    return win_rate(config, read_prompts(args.prompts))
 
 
 def _prepare(args: argparse.Namespace) -> dict[str, Any]:
@@ -140,99 +86,62 @@ def _prepare(args: argparse.Namespace) -> dict[str, Any]:
     return {"model": args.model, "path": resolve_model(args.model)}
 
 
-def _common(parser: argparse.ArgumentParser, out_required: bool = True) -> None:
-    parser.add_argument("--out", type=Path, required=out_required, help="Output folder")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--bf16", action="store_true", help="bfloat16 weights and compute")
+RUNNERS: dict[str, Runner] = {
+    "reward": _reward,
+    "ppo": _ppo,
+    "dpo": _dpo,
+    "generate": _generate,
+    "evaluate-reward": _evaluate_reward,
+    "evaluate-policy": _evaluate_policy,
+}
+
+
+def add_option(parser: argparse.ArgumentParser, option: Option) -> None:
+    """One declared field as a flag: `batch_size` is `--batch-size`; a boolean that is off by
+    default is the bare flag, one that is on by default is turned off with `--no-...`."""
+    if option.type is bool:
+        if option.default is True:
+            flag = "--no-" + option.flag.removeprefix("--")
+            parser.add_argument(flag, dest=option.name, action="store_false", help=option.help)
+        else:
+            parser.add_argument(option.flag, action="store_true", help=option.help)
+        return
+    default = None if option.default is MISSING else option.default
+    parser.add_argument(
+        option.flag,
+        type=option.type,
+        default=default,
+        required=option.required,
+        choices=option.choices,
+        help=option.help + ("" if option.required else " (default: %(default)s)"),
+    )
+
+
+def _config_from(stage: Stage, args: argparse.Namespace) -> Any:
+    return stage.config(**{o.name: getattr(args, o.name) for o in cli_options(stage)})
+
+
+def _add_stage(stages: Any, stage: Stage) -> None:
+    parser = stages.add_parser(stage.command, help=stage.help)
+    for file in stage.files:
+        parser.add_argument(f"--{file.name}", type=Path, required=file.required, help=file.help)
+    for option in cli_options(stage):
+        add_option(parser, option)
+    runner = RUNNERS[stage.command]
+    parser.set_defaults(run=lambda args: runner(_config_from(stage, args), args))
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every stage's flags, read from its config's declaration (training/pipeline/options.py)."""
     parser = argparse.ArgumentParser(
         prog="python -m training.pipeline", description="RLHF Studio training stages"
     )
     stages = parser.add_subparsers(dest="stage", required=True)
-
     prepare = stages.add_parser("prepare", help="convert and cache a model (smollm2)")
     prepare.add_argument("model", nargs="?", default="smollm2")
     prepare.set_defaults(run=_prepare, out=None)
-
-    reward = stages.add_parser("reward", help="train a reward model on preference pairs")
-    reward.add_argument("--data", type=Path, required=True)
-    reward.add_argument("--base", default="smollm2")
-    reward.add_argument("--epochs", type=float, default=1.0)
-    reward.add_argument("--lr", type=float, default=1e-5)
-    reward.add_argument("--batch-size", type=int, default=8)
-    reward.add_argument("--grad-accum", type=int, default=1)
-    reward.add_argument("--max-length", type=int, default=1024)
-    reward.add_argument("--validation-fraction", type=float, default=0.2)
-    reward.add_argument("--gradient-checkpointing", action="store_true")
-    reward.add_argument("--no-bucketing", action="store_true", help="random batches (TRL default)")
-    reward.add_argument(
-        "--probe-head",
-        action="store_true",
-        help="fit the head on the frozen model's features first (linear probe), then fine-tune",
-    )
-    _common(reward)
-    reward.set_defaults(run=_reward)
-
-    ppo = stages.add_parser("ppo", help="run a PPO round")
-    ppo.add_argument("--policy", default="smollm2")
-    ppo.add_argument("--reward", required=True, help="reward model folder")
-    ppo.add_argument("--prompts", type=Path, required=True)
-    ppo.add_argument("--steps", type=int, default=20)
-    ppo.add_argument("--batch-size", type=int, default=8)
-    ppo.add_argument("--minibatch-size", type=int, default=4)
-    ppo.add_argument("--ppo-epochs", type=int, default=2)
-    ppo.add_argument("--max-new-tokens", type=int, default=64)
-    ppo.add_argument("--lr", type=float, default=1e-6)
-    ppo.add_argument("--value-lr", type=float, default=1e-5)
-    ppo.add_argument("--kl-coef", type=float, default=0.05)
-    ppo.add_argument("--target-kl", type=float, help="KL budget per sequence: adaptive β")
-    ppo.add_argument("--temperature", type=float, default=1.0)
-    ppo.add_argument("--whiten-rewards", action="store_true")
-    ppo.add_argument("--checkpoint-every", type=int, default=10)
-    _common(ppo)
-    ppo.set_defaults(run=_ppo)
-
-    dpo = stages.add_parser("dpo", help="DPO on preference pairs (TRL)")
-    dpo.add_argument("--data", type=Path, required=True)
-    dpo.add_argument("--base", default="smollm2")
-    dpo.add_argument("--epochs", type=float, default=1.0)
-    dpo.add_argument("--lr", type=float, default=5e-7)
-    dpo.add_argument("--batch-size", type=int, default=4)
-    dpo.add_argument("--beta", type=float, default=0.1)
-    dpo.add_argument("--max-length", type=int, default=1024)
-    dpo.add_argument("--lora", action="store_true", help="train LoRA adapters (less memory)")
-    _common(dpo)
-    dpo.set_defaults(run=_dpo)
-
-    generate = stages.add_parser("generate", help="sample K responses per prompt")
-    generate.add_argument("--policy", default="smollm2")
-    generate.add_argument("--prompts", type=Path, required=True)
-    generate.add_argument("--k", type=int, default=4)
-    generate.add_argument("--max-new-tokens", type=int, default=256)
-    generate.add_argument("--temperature", type=float, default=0.8)
-    generate.add_argument("--batch-size", type=int, default=8)
-    _common(generate)
-    generate.set_defaults(run=_generate)
-
-    evaluate_reward = stages.add_parser("evaluate-reward", help="reward-model accuracy on pairs")
-    evaluate_reward.add_argument("--reward", required=True)
-    evaluate_reward.add_argument("--data", type=Path, required=True)
-    _common(evaluate_reward, out_required=False)
-    evaluate_reward.set_defaults(run=_evaluate_reward)
-
-    evaluate_policy = stages.add_parser("evaluate-policy", help="win rate over a parent policy")
-    evaluate_policy.add_argument("--policy", required=True)
-    evaluate_policy.add_argument("--parent", required=True)
-    evaluate_policy.add_argument("--reward", required=True)
-    evaluate_policy.add_argument("--prompts", type=Path, required=True)
-    evaluate_policy.add_argument("--max-new-tokens", type=int, default=128)
-    evaluate_policy.add_argument(
-        "--samples", type=int, default=20, help="prompts whose replies are kept side by side"
-    )
-    _common(evaluate_policy, out_required=False)
-    evaluate_policy.set_defaults(run=_evaluate_policy)
+    for stage in STAGES:
+        _add_stage(stages, stage)
     return parser
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,22 +17,8 @@ from trl import DPOConfig, DPOTrainer
 from training.pipeline.data import PreferencePair, encode_exchange, encode_prompt, validate_pairs
 from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
+from training.pipeline.options import DPOTrainingConfig
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
-
-
-@dataclass
-class DPOTrainingConfig:
-    base: str
-    out: Path
-    epochs: float = 1.0
-    learning_rate: float = 5e-7
-    batch_size: int = 4
-    beta: float = 0.1
-    lora: bool = False
-    lora_rank: int = 16
-    max_length: int = 1024
-    seed: int = 0
-    bf16: bool = False
 
 
 def _rows(pairs: Sequence[PreferencePair]) -> list[dict[str, Any]]:

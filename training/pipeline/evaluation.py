@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from training.pipeline.data import Messages, PreferencePair
-from training.pipeline.generation import GenerationConfig, sample
+from training.pipeline.generation import policy_dtype, sample
 from training.pipeline.model_loading import load_causal_lm, load_reward_model, load_tokenizer
+from training.pipeline.options import EvaluationConfig, GenerationConfig
 from training.pipeline.reward import evaluate_pairs, score_texts
 
 GoldPreference = Callable[[Messages, str, str], float]
@@ -21,10 +22,12 @@ def reward_model_accuracy(reward: str, pairs: Sequence[PreferencePair]) -> dict[
     return evaluate_pairs(model, tokenizer, pairs)
 
 
-def _replies(policy: str, prompts: Sequence[Messages], max_new_tokens: int, seed: int) -> list[str]:
-    config = GenerationConfig(policy=policy, k=1, max_new_tokens=max_new_tokens, seed=seed)
-    samples = sample(load_causal_lm(policy), load_tokenizer(policy), prompts, config)
-    return [s.text for s in samples]
+def _replies(policy: str, prompts: Sequence[Messages], config: EvaluationConfig) -> list[str]:
+    generation = GenerationConfig(
+        policy=policy, k=1, max_new_tokens=config.max_new_tokens, seed=config.seed, bf16=config.bf16
+    )
+    model = load_causal_lm(policy, dtype=policy_dtype(generation))
+    return [s.text for s in sample(model, load_tokenizer(policy), prompts, generation)]
 
 
 def _rate(outcomes: Sequence[float]) -> dict[str, float]:
@@ -34,21 +37,13 @@ def _rate(outcomes: Sequence[float]) -> dict[str, float]:
     return {"win_rate": rate, "n": float(n), "stderr": stderr}
 
 
-def win_rate(
-    policy: str,
-    parent: str,
-    reward: str,
-    prompts: Sequence[Messages],
-    max_new_tokens: int = 128,
-    seed: int = 0,
-    samples: int = 20,
-) -> dict[str, Any]:
+def win_rate(config: EvaluationConfig, prompts: Sequence[Messages]) -> dict[str, Any]:
     """Share of prompts where the policy's reply out-scores the parent's (ties count half),
-    with the first `samples` prompts' replies side by side."""
-    ours = _replies(policy, prompts, max_new_tokens, seed)
-    theirs = _replies(parent, prompts, max_new_tokens, seed)
-    tokenizer = load_tokenizer(reward, padding_side="right")
-    model = load_reward_model(reward, tokenizer)
+    with the first `config.samples` prompts' replies side by side."""
+    ours = _replies(config.policy, prompts, config)
+    theirs = _replies(config.parent, prompts, config)
+    tokenizer = load_tokenizer(config.reward, padding_side="right")
+    model = load_reward_model(config.reward, tokenizer)
     ours_scores = score_texts(model, tokenizer, prompts, ours)
     theirs_scores = score_texts(model, tokenizer, prompts, theirs)
     outcomes = [
@@ -60,7 +55,7 @@ def win_rate(
         "reward_mean": float(ours_scores.mean()),
         "parent_reward_mean": float(theirs_scores.mean()),
         "samples": side_by_side(
-            prompts, ours, theirs, ours_scores.tolist(), theirs_scores.tolist(), samples
+            prompts, ours, theirs, ours_scores.tolist(), theirs_scores.tolist(), config.samples
         ),
     }
 

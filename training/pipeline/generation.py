@@ -16,22 +16,12 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, model_max_length
-from training.pipeline.ppo import response_mask
+from training.pipeline.options import GenerationConfig
+from training.pipeline.ppo_maths import response_mask
 from training.pipeline.progress import ProgressLog
 
 # on_batch(samples done, samples in all, completion tokens so far)
 BatchCallback = Callable[[int, int, int], None]
-
-
-@dataclass
-class GenerationConfig:
-    policy: str
-    k: int = 4
-    max_new_tokens: int = 256
-    temperature: float = 0.8
-    top_p: float = 0.95
-    batch_size: int = 8
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -41,6 +31,10 @@ class Sample:
     prompt_tokens: int
     completion_tokens: int
     finished: bool
+
+
+def policy_dtype(config: GenerationConfig) -> torch.dtype:
+    return torch.bfloat16 if config.bf16 else torch.float32
 
 
 @torch.no_grad()
@@ -104,7 +98,7 @@ def generate_to_file(
     """Write one JSONL row per prompt: {prompt, responses: [{text, tokens, finished}]}, and a
     progress line per batch into progress.jsonl beside it."""
     tokenizer = load_tokenizer(config.policy)
-    model = load_causal_lm(config.policy)
+    model = load_causal_lm(config.policy, dtype=policy_dtype(config))
     log = ProgressLog(out.parent)
     started = time.perf_counter()
 

@@ -1,10 +1,11 @@
 """A PPO round written here, on `accelerate`: policy, frozen reference, value model, and a
 frozen reward model that may use its own tokenizer (replies are decoded and re-encoded).
 
-Per-token KL penalty (fixed or adaptive β), GAE, clipped surrogate and value losses, optional
-reward whitening, response masks cut at the first EOS (SmolLM2's pad token *is* its EOS, so
-`!= pad` would hide the real end), position ids from the attention mask under left padding,
-and atomic checkpoints that resume to the same weights as an uninterrupted run.
+Per-token KL penalty (fixed or adaptive β), GAE, clipped surrogate and value losses (their
+maths in ppo_maths.py, the options in options.py), optional reward whitening, response masks
+cut at the first EOS (SmolLM2's pad token *is* its EOS, so `!= pad` would hide the real end),
+position ids from the attention mask under left padding, and atomic checkpoints that resume
+to the same weights as an uninterrupted run.
 
 Under `accelerate launch` with N processes each process generates, scores and trains on its
 own 1/N of every batch; gradients are averaged across processes (DDP), advantages are whitened
@@ -46,146 +47,22 @@ from training.pipeline.model_loading import (
     load_tokenizer,
     same_tokenizer,
 )
+from training.pipeline.options import PPOConfig
+from training.pipeline.ppo_maths import (
+    AdaptiveKL,
+    gae,
+    masked_mean,
+    masked_whiten,
+    policy_loss,
+    position_ids,
+    response_mask,
+    token_rewards,
+    value_loss,
+)
 from training.pipeline.progress import ProgressLog, write_metrics
 from training.pipeline.reward import score_texts
 
 RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
-SumFn = Callable[[torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class PPOConfig:
-    policy: str
-    out: Path
-    reward: str | None = None
-    steps: int = 20
-    batch_size: int = 8
-    max_new_tokens: int = 64
-    ppo_epochs: int = 2
-    minibatch_size: int = 4
-    learning_rate: float = 1e-6
-    value_learning_rate: float = 1e-5
-    kl_coef: float = 0.05
-    adaptive_kl: bool = False
-    target_kl: float = 6.0
-    kl_horizon: int = 10_000
-    clip_range: float = 0.2
-    clip_range_value: float = 0.2
-    value_coef: float = 0.5
-    gamma: float = 1.0
-    lam: float = 0.95
-    whiten_rewards: bool = False
-    temperature: float = 1.0
-    max_grad_norm: float = 1.0
-    checkpoint_every: int = 10
-    seed: int = 0
-    bf16: bool = False
-
-
-# ---- pure pieces (tested directly) ---------------------------------------------------------
-
-
-def response_mask(responses: torch.Tensor, eos_token_id: int) -> torch.Tensor:
-    """1 up to and including the first EOS of each row, 0 after it (whatever token follows)."""
-    is_eos = responses == eos_token_id
-    seen_before = (is_eos.cumsum(dim=1) - is_eos.long()) > 0
-    return (~seen_before).long()
-
-
-def position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Positions counted from each row's first real token, so left padding shifts nothing."""
-    return (attention_mask.cumsum(dim=1) - 1).clamp(min=0)
-
-
-def masked_mean(
-    values: torch.Tensor, mask: torch.Tensor, total: SumFn | None = None
-) -> torch.Tensor:
-    """Mean over the unmasked entries; `total` sums across processes, for a whole-batch mean
-    when each process holds part of the batch."""
-    sums = torch.stack([(values * mask).sum(), mask.sum()])
-    if total is not None:
-        sums = total(sums)
-    return sums[0] / sums[1].clamp(min=1)
-
-
-def masked_whiten(
-    values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True, total: SumFn | None = None
-) -> torch.Tensor:
-    mean = masked_mean(values, mask, total)
-    variance = masked_mean((values - mean) ** 2, mask, total)
-    whitened = (values - mean) * torch.rsqrt(variance + 1e-8)
-    return (whitened if shift_mean else whitened + mean) * mask
-
-
-def gae(
-    rewards: torch.Tensor, values: torch.Tensor, mask: torch.Tensor, gamma: float, lam: float
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Generalised advantage estimation over response tokens; masked positions hold nothing."""
-    rewards, values = rewards * mask, values * mask
-    advantages = torch.zeros_like(rewards)
-    running = torch.zeros(rewards.shape[0], device=rewards.device)
-    for t in reversed(range(rewards.shape[1])):
-        next_value = values[:, t + 1] if t + 1 < rewards.shape[1] else torch.zeros_like(running)
-        delta = rewards[:, t] + gamma * next_value - values[:, t]
-        running = (delta + gamma * lam * running) * mask[:, t]
-        advantages[:, t] = running
-    return advantages, (advantages + values) * mask
-
-
-def token_rewards(
-    scores: torch.Tensor,
-    logprobs: torch.Tensor,
-    ref_logprobs: torch.Tensor,
-    mask: torch.Tensor,
-    beta: float,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token reward -β·KL, plus the sequence score on each row's last response token."""
-    kl = (logprobs - ref_logprobs) * mask
-    rewards = -beta * kl
-    last = (mask.sum(dim=1).long() - 1).clamp(min=0)
-    rewards[torch.arange(rewards.shape[0]), last] += scores
-    return rewards * mask, kl
-
-
-def policy_loss(
-    new_logprobs: torch.Tensor,
-    old_logprobs: torch.Tensor,
-    advantages: torch.Tensor,
-    mask: torch.Tensor,
-    clip: float,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Clipped surrogate; also the clip fraction and an approximate KL to the rollout policy."""
-    log_ratio = new_logprobs - old_logprobs
-    ratio = torch.exp(log_ratio)
-    unclipped = -advantages * ratio
-    clipped = -advantages * ratio.clamp(1 - clip, 1 + clip)
-    loss = masked_mean(torch.maximum(unclipped, clipped), mask)
-    clip_fraction = masked_mean((clipped > unclipped).float(), mask)
-    approx_kl = 0.5 * masked_mean(log_ratio**2, mask)
-    return loss, clip_fraction, approx_kl
-
-
-def value_loss(
-    new_values: torch.Tensor,
-    old_values: torch.Tensor,
-    returns: torch.Tensor,
-    mask: torch.Tensor,
-    clip: float,
-) -> torch.Tensor:
-    clipped = old_values + (new_values - old_values).clamp(-clip, clip)
-    worst = torch.maximum((new_values - returns) ** 2, (clipped - returns) ** 2)
-    return 0.5 * masked_mean(worst, mask)
-
-
-class AdaptiveKL:
-    """Ziegler et al.'s controller: nudges β so the per-sequence KL tracks the target."""
-
-    def __init__(self, beta: float, target: float, horizon: int) -> None:
-        self.beta, self.target, self.horizon = beta, target, horizon
-
-    def update(self, kl: float, batch: int) -> None:
-        error = max(-0.2, min(0.2, kl / self.target - 1))
-        self.beta *= 1 + error * batch / self.horizon
 
 
 # ---- models --------------------------------------------------------------------------------

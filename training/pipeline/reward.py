@@ -8,7 +8,7 @@ import itertools
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from training.pipeline.data import (
 )
 from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, model_max_length
+from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 
 
@@ -251,29 +252,6 @@ class BucketedRewardTrainer(RewardTrainer):
             for c, r in zip(dataset["chosen_ids"], dataset["rejected_ids"], strict=True)
         ]
         return _BatchOrder(lengths, self.args.per_device_train_batch_size, self.args.seed)
-
-
-HEAD_INITS = ("random", "probe")
-
-
-@dataclass
-class RewardTrainingConfig:
-    base: str
-    out: Path
-    epochs: float = 1.0
-    learning_rate: float = 1e-5
-    batch_size: int = 8
-    grad_accum: int = 1
-    max_length: int = 1024
-    validation_fraction: float = 0.2
-    seed: int = 0
-    bf16: bool = False
-    gradient_checkpointing: bool = False
-    bucket_by_length: bool = True
-    weight_decay: float = 0.0
-    warmup_ratio: float = 0.05
-    head_init: str = "random"  # one of HEAD_INITS; "probe": a linear probe on the features first
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _trainer_args(config: RewardTrainingConfig, steps_hint: int) -> RewardConfig:

@@ -33,11 +33,15 @@ from annotation.models import Campaign, JudgmentMode
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
 from annotation.simulation.prompts import concise_quality
-from training.worker.job import execute_run
+from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 from training.services import RunRequest, create_run, register_base_version
+from training.worker.job import execute_run
 
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "demo" / "loop_prompts.jsonl"
+# The loop's own recipe is below (more epochs, bigger PPO batches, higher learning rates);
+# what it shares with every run (K, reply length, KL budget, seed) is the run kinds' default.
+GENERATE, PPO = defaults_for("generate"), defaults_for("ppo")
 
 
 def concise_gold(prompt: object, a: str, b: str) -> float:
@@ -54,18 +58,20 @@ class Command(BaseCommand):
         parser.add_argument("--base", default="smollm2", help="base policy and reward model")
         parser.add_argument("--prompts", type=int, default=32, help="training prompts")
         parser.add_argument("--heldout", type=int, default=16, help="held-out prompts")
-        parser.add_argument("--k", type=int, default=4, help="responses per prompt")
+        parser.add_argument("--k", type=int, default=GENERATE["k"], help="responses per prompt")
         parser.add_argument("--raters", type=int, default=6)
         parser.add_argument("--overlap", type=int, default=3)
-        parser.add_argument("--max-new-tokens", type=int, default=48)
+        parser.add_argument("--max-new-tokens", type=int, default=GENERATE["max_new_tokens"])
         parser.add_argument("--rm-epochs", type=float, default=2.0)
-        parser.add_argument("--rm-lr", type=float, default=2e-5)
+        parser.add_argument("--rm-learning-rate", type=float, default=2e-5)
         parser.add_argument("--ppo-steps", type=int, default=12)
         parser.add_argument("--ppo-batch", type=int, default=8)
-        parser.add_argument("--ppo-lr", type=float, default=5e-6)
-        parser.add_argument("--target-kl", type=float, default=6.0, help="KL budget (nats)")
+        parser.add_argument("--ppo-learning-rate", type=float, default=5e-6)
+        parser.add_argument(
+            "--target-kl", type=float, default=PPO["target_kl"], help="KL budget (nats)"
+        )
         parser.add_argument("--eval-samples", type=int, default=4, help="per held-out prompt")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=int, default=GENERATE["seed"])
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.options = options
@@ -190,7 +196,7 @@ class Command(BaseCommand):
                 dataset={"mode": "all", "campaign_ids": [campaign.pk]},
                 hyperparameters={
                     "epochs": self.options["rm_epochs"],
-                    "lr": self.options["rm_lr"],
+                    "learning_rate": self.options["rm_learning_rate"],
                     "seed": self.options["seed"],
                 },
             )
@@ -209,7 +215,7 @@ class Command(BaseCommand):
                     "batch_size": self.options["ppo_batch"],
                     "minibatch_size": min(4, self.options["ppo_batch"]),
                     "max_new_tokens": self.options["max_new_tokens"],
-                    "lr": self.options["ppo_lr"],
+                    "learning_rate": self.options["ppo_learning_rate"],
                     "target_kl": self.options["target_kl"],
                     "prompts": self.options["prompts"],
                     "seed": self.options["seed"],

@@ -1,0 +1,377 @@
+"""Every stage's options, declared once: the config dataclasses the stages take, whose fields
+carry their default here and their help, minimum, maximum and choices as field metadata (the
+way TRL's config dataclasses carry help). The command line (cli.py), the app's validation
+(training/hyperparameters.py) and the dashboard's form (through GET /api/v1/training/options/)
+are all read from these declarations, so a default or a range lives in one place.
+
+Each field has a scope, saying who sets it:
+- `input`: a model or folder the worker (or a person at the command line) names;
+- `hyperparameter`: a command-line option the app validates and the dashboard offers;
+- `pipeline`: a command-line option the app does not offer (an engineer's switch);
+- `internal`: a constant of the method, on neither;
+- `worker`: the app's own setting, never a command-line option (how many prompts it writes).
+
+Torch-free and Django-free: the web app imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+from types import UnionType
+from typing import Any, Literal, get_args, get_type_hints
+
+Scope = Literal["input", "hyperparameter", "pipeline", "internal", "worker"]
+
+HEAD_INITS = ("random", "probe")
+
+
+def model_input(help: str, *, default: Any = MISSING, cli_required: bool = False) -> Any:
+    """A model or folder. `cli_required`: the command line insists on it although the config
+    can go without (PPO takes a reward function in place of a reward model in tests)."""
+    return field(
+        default=default, metadata={"scope": "input", "help": help, "cli_required": cli_required}
+    )
+
+
+def hyperparameter(
+    default: Any,
+    help: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    choices: tuple[str, ...] | None = None,
+) -> Any:
+    metadata = {
+        "scope": "hyperparameter",
+        "help": help,
+        "minimum": minimum,
+        "maximum": maximum,
+        "choices": choices,
+    }
+    return field(default=default, metadata=metadata)
+
+
+def pipeline_switch(default: bool, help: str) -> Any:
+    return field(default=default, metadata={"scope": "pipeline", "help": help})
+
+
+def internal(default: Any = MISSING, *, default_factory: Any = MISSING) -> Any:
+    return field(default=default, default_factory=default_factory, metadata={"scope": "internal"})
+
+
+def worker_setting(default: int, help: str, *, minimum: float, maximum: float) -> Any:
+    metadata = {"scope": "worker", "help": help, "minimum": minimum, "maximum": maximum}
+    return field(default=default, metadata=metadata)
+
+
+def _seed() -> Any:
+    return hyperparameter(0, "Random seed.", minimum=0, maximum=2**31 - 1)
+
+
+def _bf16() -> Any:
+    return hyperparameter(False, "bfloat16 weights and compute (GPUs that support it).")
+
+
+def _out() -> Any:
+    return model_input("Output folder.")
+
+
+@dataclass(kw_only=True)
+class RewardTrainingConfig:
+    base: str = model_input(
+        "Base model: a Hugging Face id, a folder, or smollm2.", default="smollm2"
+    )
+    out: Path = _out()  # noqa: RUF009 (a dataclasses.field, as every helper here returns)
+    epochs: float = hyperparameter(
+        1.0, "Passes over the training pairs.", minimum=0.01, maximum=100
+    )
+    learning_rate: float = hyperparameter(1e-5, "Learning rate.", minimum=1e-9, maximum=1e-2)
+    batch_size: int = hyperparameter(8, "Pairs per optimiser step.", minimum=1, maximum=1024)
+    grad_accum: int = hyperparameter(1, "Gradient accumulation steps.", minimum=1, maximum=1024)
+    max_length: int = hyperparameter(
+        512, "Longest prompt plus response, in tokens.", minimum=16, maximum=32768
+    )
+    validation_fraction: float = hyperparameter(
+        0.2, "Share of prompts held out for validation.", minimum=0.0, maximum=0.9
+    )
+    gradient_checkpointing: bool = hyperparameter(False, "Recompute activations to save memory.")
+    head_init: str = hyperparameter(
+        "random",
+        "How the score head starts. probe: fitted on the frozen model's features first (a "
+        "linear probe), then fine-tuned; more accurate on small, noisy data; one extra pass.",
+        choices=HEAD_INITS,
+    )
+    seed: int = _seed()
+    bf16: bool = _bf16()
+    bucket_by_length: bool = pipeline_switch(
+        True, "Batches of similar lengths (less padding); off: random batches, as TRL makes them."
+    )
+    weight_decay: float = internal(0.0)
+    warmup_ratio: float = internal(0.05)
+    extra: dict[str, Any] = internal(default_factory=dict)  # noqa: RUF009
+
+
+@dataclass(kw_only=True)
+class PPOConfig:
+    policy: str = model_input(
+        "Policy to start from (also the frozen reference).", default="smollm2"
+    )
+    reward: str | None = model_input("Reward model folder.", default=None, cli_required=True)
+    out: Path = model_input("Output folder; a run started again in it resumes.")  # noqa: RUF009
+    steps: int = hyperparameter(
+        10, "PPO steps (each samples one batch of prompts).", minimum=1, maximum=100000
+    )
+    batch_size: int = hyperparameter(4, "Prompts per step.", minimum=1, maximum=1024)
+    minibatch_size: int = hyperparameter(4, "Samples per gradient step.", minimum=1, maximum=1024)
+    ppo_epochs: int = hyperparameter(2, "Passes over each batch.", minimum=1, maximum=64)
+    max_new_tokens: int = hyperparameter(
+        48, "Longest sampled response, in tokens.", minimum=1, maximum=4096
+    )
+    learning_rate: float = hyperparameter(1e-6, "Policy learning rate.", minimum=1e-9, maximum=1e-2)
+    value_learning_rate: float = hyperparameter(
+        1e-5, "Value head learning rate.", minimum=1e-9, maximum=1e-2
+    )
+    kl_coef: float = hyperparameter(
+        0.05, "Initial KL penalty coefficient (beta).", minimum=0.0, maximum=10.0
+    )
+    target_kl: float = hyperparameter(
+        6.0,
+        "KL budget per sequence, in nats: beta adapts to keep KL near it.",
+        minimum=0.01,
+        maximum=1000,
+    )
+    temperature: float = hyperparameter(1.0, "Sampling temperature.", minimum=0.01, maximum=10.0)
+    whiten_rewards: bool = hyperparameter(False, "Normalise rewards within each batch.")
+    checkpoint_every: int = hyperparameter(
+        5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
+    )
+    seed: int = _seed()
+    bf16: bool = _bf16()
+    adaptive_kl: bool = pipeline_switch(
+        True, "Adapt beta toward --target-kl; off: beta stays at --kl-coef."
+    )
+    kl_horizon: int = internal(10_000)
+    clip_range: float = internal(0.2)
+    clip_range_value: float = internal(0.2)
+    value_coef: float = internal(0.5)
+    gamma: float = internal(1.0)
+    lam: float = internal(0.95)
+    max_grad_norm: float = internal(1.0)
+
+
+@dataclass(kw_only=True)
+class DPOTrainingConfig:
+    base: str = model_input("Policy to start from (also the reference).", default="smollm2")
+    out: Path = _out()  # noqa: RUF009 (a dataclasses.field, as every helper here returns)
+    epochs: float = hyperparameter(
+        1.0, "Passes over the training pairs.", minimum=0.01, maximum=100
+    )
+    learning_rate: float = hyperparameter(5e-7, "Learning rate.", minimum=1e-9, maximum=1e-2)
+    batch_size: int = hyperparameter(4, "Pairs per optimiser step.", minimum=1, maximum=1024)
+    beta: float = hyperparameter(
+        0.1,
+        "DPO temperature: how far the policy may move from its reference.",
+        minimum=0.001,
+        maximum=10,
+    )
+    max_length: int = hyperparameter(
+        512, "Longest prompt plus response, in tokens.", minimum=16, maximum=32768
+    )
+    lora: bool = hyperparameter(False, "Train LoRA adapters instead of all weights (less memory).")
+    seed: int = _seed()
+    bf16: bool = _bf16()
+    lora_rank: int = internal(16)
+
+
+@dataclass(kw_only=True)
+class GenerationConfig:
+    policy: str = model_input("Policy that answers.", default="smollm2")
+    k: int = hyperparameter(
+        4, "Responses per prompt (the new ranking tasks' K).", minimum=2, maximum=16
+    )
+    max_new_tokens: int = hyperparameter(
+        48, "Longest response, in tokens.", minimum=1, maximum=4096
+    )
+    temperature: float = hyperparameter(0.8, "Sampling temperature.", minimum=0.01, maximum=10.0)
+    batch_size: int = hyperparameter(8, "Prompts per generation batch.", minimum=1, maximum=1024)
+    seed: int = _seed()
+    bf16: bool = _bf16()
+    top_p: float = internal(0.95)
+
+
+@dataclass(kw_only=True)
+class EvaluationConfig:
+    policy: str = model_input("Policy whose replies are judged.")
+    parent: str = model_input("Policy it is compared with.")
+    reward: str = model_input("Reward model that scores both.")
+    max_new_tokens: int = hyperparameter(
+        48, "Longest response, in tokens.", minimum=1, maximum=4096
+    )
+    samples: int = hyperparameter(
+        20, "Prompts whose replies are kept side by side.", minimum=0, maximum=10000
+    )
+    seed: int = _seed()
+    bf16: bool = _bf16()
+
+
+@dataclass(kw_only=True)
+class RewardAccuracyConfig:
+    reward: str = model_input("Reward model folder.")
+
+
+# The worker's own settings per run kind: what it prepares before the stage starts.
+
+
+@dataclass(kw_only=True)
+class PPOWorkerSettings:
+    prompts: int = worker_setting(
+        64, "How many of the campaign's prompts PPO samples from.", minimum=1, maximum=100000
+    )
+
+
+@dataclass(kw_only=True)
+class GenerationWorkerSettings:
+    prompts: int = worker_setting(
+        20, "How many of the campaign's prompts to answer.", minimum=1, maximum=100000
+    )
+
+
+@dataclass(kw_only=True)
+class EvaluationWorkerSettings:
+    prompts: int = worker_setting(
+        16, "How many of the campaign's prompts both policies answer.", minimum=1, maximum=10000
+    )
+
+
+# ---- reading the declarations ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """One declared field, as the command line, the app and the dashboard see it."""
+
+    name: str
+    scope: Scope
+    type: type
+    default: Any  # MISSING when the field must be given
+    help: str = ""
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    cli_required: bool = False
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def required(self) -> bool:
+        return self.default is MISSING or self.cli_required
+
+
+def _scalar(annotation: Any) -> type:
+    """int, float, bool, str or Path; `X | None` is X."""
+    if isinstance(annotation, UnionType):
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    return annotation if isinstance(annotation, type) else object
+
+
+def options_of(config: type) -> list[Option]:
+    """The fields of a config dataclass in their declared order."""
+    hints = get_type_hints(config)
+    declared = []
+    for item in fields(config):
+        meta = item.metadata
+        declared.append(
+            Option(
+                name=item.name,
+                scope=meta["scope"],
+                type=_scalar(hints[item.name]),
+                default=item.default,
+                help=meta.get("help", ""),
+                minimum=meta.get("minimum"),
+                maximum=meta.get("maximum"),
+                choices=meta.get("choices"),
+                cli_required=meta.get("cli_required", False),
+            )
+        )
+    return declared
+
+
+@dataclass(frozen=True)
+class FileArgument:
+    """A file a stage reads or writes that is not part of its config."""
+
+    name: str
+    help: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A command-line stage: its config, its files, and the app's run kind that runs it."""
+
+    command: str
+    help: str
+    config: type
+    files: tuple[FileArgument, ...]
+    kind: str | None = None
+    worker_settings: type | None = None
+
+
+_PAIRS = FileArgument("data", "Preference pairs, JSONL.")
+_PROMPTS = FileArgument("prompts", "Prompts, JSONL.")
+_METRICS_OUT = FileArgument("out", "Folder for metrics.json (else stdout only).", required=False)
+
+STAGES: tuple[Stage, ...] = (
+    Stage(
+        "reward",
+        "train a reward model on preference pairs",
+        RewardTrainingConfig,
+        (_PAIRS,),
+        "reward",
+    ),
+    Stage(
+        "ppo", "run a PPO round", PPOConfig, (_PROMPTS,), "ppo", worker_settings=PPOWorkerSettings
+    ),
+    Stage("dpo", "DPO on preference pairs (TRL)", DPOTrainingConfig, (_PAIRS,), "dpo"),
+    Stage(
+        "generate",
+        "sample K responses per prompt",
+        GenerationConfig,
+        (_PROMPTS, FileArgument("out", "The JSONL file to write.")),
+        "generate",
+        worker_settings=GenerationWorkerSettings,
+    ),
+    Stage(
+        "evaluate-reward",
+        "reward-model accuracy on pairs",
+        RewardAccuracyConfig,
+        (_PAIRS, _METRICS_OUT),
+    ),
+    Stage(
+        "evaluate-policy",
+        "win rate over a parent policy",
+        EvaluationConfig,
+        (_PROMPTS, _METRICS_OUT),
+        "evaluate",
+        worker_settings=EvaluationWorkerSettings,
+    ),
+)
+
+RUN_KINDS: dict[str, Stage] = {stage.kind: stage for stage in STAGES if stage.kind is not None}
+
+
+def cli_options(stage: Stage) -> list[Option]:
+    """What the stage's command line takes from its config (files aside)."""
+    return [
+        o for o in options_of(stage.config) if o.scope in ("input", "hyperparameter", "pipeline")
+    ]
+
+
+def run_kind_options(kind: str) -> list[Option]:
+    """What the app takes for a run kind: the worker's settings, then the hyperparameters."""
+    stage = RUN_KINDS[kind]
+    settings = options_of(stage.worker_settings) if stage.worker_settings else []
+    return settings + [o for o in options_of(stage.config) if o.scope == "hyperparameter"]
