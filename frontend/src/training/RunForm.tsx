@@ -6,6 +6,7 @@ import { trainingApi } from "./api";
 import {
   hyperLabel,
   hyperOrder,
+  limitOf,
   fallbackCampaign,
   KINDS,
   NEEDS,
@@ -200,7 +201,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
         )}
         {draft.kind === "ppo" && "target_kl" in draft.hyperparameters && (
           <div className="kl-budget">
-            <HyperField name="target_kl" label="KL budget (target KL per answer)" value={draft.hyperparameters.target_kl} help={help.target_kl ?? "How far the policy may drift from its parent; β adapts to keep the KL near it."} errors={errors["hyperparameters.target_kl"]} defaultValue={defaults.target_kl} onChange={setHyper} />
+            <HyperField name="target_kl" label="KL budget (target KL per answer)" value={draft.hyperparameters.target_kl} help={help.target_kl ?? "How far the policy may drift from its parent; β adapts to keep the KL near it."} errors={errors["hyperparameters.target_kl"]} defaultValue={defaults.target_kl} choices={null} onChange={setHyper} />
           </div>
         )}
         {needs.campaign && (
@@ -240,7 +241,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
           {errors.hyperparameters && <p className="field-error">{errors.hyperparameters.join(" ")}</p>}
           <div className="field-row hyper-grid">
             {hyperNames.map((name) => (
-              <HyperField key={name} name={name} label={hyperLabel(name)} value={draft.hyperparameters[name]} help={help[name]} errors={errors[`hyperparameters.${name}`]} defaultValue={defaults[name]} onChange={setHyper} />
+              <HyperField key={name} name={name} label={hyperLabel(name)} value={draft.hyperparameters[name]} help={help[name]} errors={errors[`hyperparameters.${name}`]} defaultValue={defaults[name]} choices={limitOf(options, draft.kind, name)?.choices ?? null} onChange={setHyper} />
             ))}
           </div>
         </fieldset>
@@ -294,9 +295,11 @@ function HyperField(props: {
   help?: string;
   errors?: string[];
   defaultValue: unknown;
+  /** The values the server takes, for a field that is one of a few words; else null. */
+  choices: string[] | null;
   onChange: (name: string, value: string | boolean) => void;
 }) {
-  const { name, label, value, help, errors, defaultValue, onChange } = props;
+  const { name, label, value, help, errors, defaultValue, choices, onChange } = props;
   const fieldId = id(`hyperparameters.${name}`);
   if (typeof value === "boolean") {
     return (
@@ -314,6 +317,19 @@ function HyperField(props: {
     );
   }
   const hint: ReactNode = `${help ?? ""}${help ? " " : ""}${defaultValue === null || defaultValue === undefined ? "No default." : `Default ${String(defaultValue)}.`}`;
+  if (choices) {
+    return (
+      <Field id={fieldId} label={label} errors={errors} hint={hint}>
+        <select {...describedBy(fieldId, errors, `${fieldId}-hint`)} className="input" value={value} onChange={(e) => onChange(name, e.target.value)}>
+          {choices.map((choice) => (
+            <option key={choice} value={choice}>
+              {choice}
+            </option>
+          ))}
+        </select>
+      </Field>
+    );
+  }
   return (
     <Field id={fieldId} label={label} errors={errors} hint={hint}>
       <input

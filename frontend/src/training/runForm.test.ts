@@ -17,12 +17,23 @@ import type { TrainingOptions } from "./types";
 
 const OPTIONS: TrainingOptions = {
   defaults: {
-    reward: { epochs: 1, lr: 0.00001, batch_size: 8, validation_fraction: 0.2, gradient_checkpointing: false },
-    ppo: { steps: 20, lr: 0.000001, kl_coef: 0.05, target_kl: 6, temperature: 1 },
+    reward: { epochs: 1, learning_rate: 0.00001, batch_size: 8, validation_fraction: 0.2, gradient_checkpointing: false, head_init: "random" },
+    ppo: { steps: 20, learning_rate: 0.000001, kl_coef: 0.05, target_kl: 6, temperature: 1 },
     generate: { k: 4, max_new_tokens: 256, temperature: 0.8 },
     evaluate: { max_new_tokens: 128 },
   },
   help: {},
+  limits: {
+    reward: {
+      epochs: { type: "number", minimum: 0.01, maximum: 100, choices: null },
+      learning_rate: { type: "number", minimum: 1e-9, maximum: 1e-2, choices: null },
+      batch_size: { type: "integer", minimum: 1, maximum: 1024, choices: null },
+      validation_fraction: { type: "number", minimum: 0, maximum: 0.9, choices: null },
+      gradient_checkpointing: { type: "boolean", minimum: null, maximum: null, choices: null },
+      head_init: { type: "choice", minimum: null, maximum: null, choices: ["random", "probe"] },
+    },
+    ppo: { target_kl: { type: "number", minimum: 0.01, maximum: 1000, choices: null } },
+  },
   bases: ["smollm2"],
   campaigns: [{ id: 3, name: "Demo" }],
   pools: [{ id: 1, name: "Everyone" }],
@@ -38,10 +49,11 @@ describe("newDraft and withKind", () => {
     expect(fresh.base).toBe("smollm2");
     expect(fresh.hyperparameters).toEqual({
       epochs: "1",
-      lr: "0.00001",
+      learning_rate: "0.00001",
       batch_size: "8",
       validation_fraction: "0.2",
       gradient_checkpointing: false,
+      head_init: "random",
     });
   });
 
@@ -116,23 +128,38 @@ describe("validateRun", () => {
 
   it("checks hyperparameters against the server's limits", () => {
     const bad = draft();
-    bad.hyperparameters = { ...bad.hyperparameters, batch_size: "2.5", lr: "", validation_fraction: "0.95" };
+    bad.hyperparameters = { ...bad.hyperparameters, batch_size: "2.5", learning_rate: "", validation_fraction: "0.95", head_init: "zeros" };
     expect(validateRun(bad, OPTIONS)).toEqual({
       "hyperparameters.batch_size": ["Must be a whole number."],
-      "hyperparameters.lr": ["Must be a number."],
+      "hyperparameters.learning_rate": ["Must be a number."],
       "hyperparameters.validation_fraction": ["Must be at most 0.9."],
+      "hyperparameters.head_init": ["Must be one of: random, probe."],
     });
+  });
+
+  it("takes the limits from the options endpoint, not from a copy of its own", () => {
+    const big = draft();
+    big.hyperparameters = { ...big.hyperparameters, batch_size: "64" };
+    expect(validateRun(big, OPTIONS)).toEqual({});
+    const narrower: TrainingOptions = {
+      ...OPTIONS,
+      limits: { ...OPTIONS.limits, reward: { ...OPTIONS.limits.reward, batch_size: { type: "integer", minimum: 1, maximum: 16, choices: null } } },
+    };
+    expect(validateRun(big, narrower)).toEqual({ "hyperparameters.batch_size": ["Must be at most 16."] });
+    const unlisted: TrainingOptions = { ...OPTIONS, limits: {} };
+    big.hyperparameters.batch_size = "2.5";
+    expect(validateRun(big, unlisted)).toEqual({});
   });
 });
 
 describe("hyperProblem", () => {
   it("says what the server would, in its words", () => {
-    const limit = { min: 1, max: 1024, integer: true };
+    const limit = { type: "integer", minimum: 1, maximum: 1024, choices: null } as const;
     expect(hyperProblem(limit, "8", 8)).toBeNull();
     expect(hyperProblem(limit, "0", 8)).toBe("Must be at least 1.");
     expect(hyperProblem(limit, "2000", 8)).toBe("Must be at most 1024.");
     expect(hyperProblem(limit, "1.5", 8)).toBe("Must be a whole number.");
-    expect(hyperProblem({ min: 1e-9, max: 1e-2 }, "1e-5", 1e-5)).toBeNull();
+    expect(hyperProblem({ type: "number", minimum: 1e-9, maximum: 1e-2, choices: null }, "1e-5", 1e-5)).toBeNull();
   });
 
   it("leaves switches, text and unlisted numbers' ranges to the server", () => {
@@ -199,7 +226,7 @@ describe("runRequest", () => {
 
 describe("helpers", () => {
   it("treats an unchanged number typed differently as unchanged", () => {
-    expect(changedHyperparameters({ lr: "1e-5", epochs: "1.0" }, { lr: 0.00001, epochs: 1 })).toEqual({});
+    expect(changedHyperparameters({ learning_rate: "1e-5", epochs: "1.0" }, { learning_rate: 0.00001, epochs: 1 })).toEqual({});
   });
 
   it("leaves a parameter whose default is unset out until it is given", () => {
@@ -214,7 +241,7 @@ describe("helpers", () => {
   });
 
   it("puts the KL budget first", () => {
-    expect(hyperOrder(["steps", "lr", "target_kl", "kl_coef"])).toEqual(["target_kl", "steps", "lr", "kl_coef"]);
+    expect(hyperOrder(["steps", "learning_rate", "target_kl", "kl_coef"])).toEqual(["target_kl", "steps", "learning_rate", "kl_coef"]);
   });
 
   it("makes a distinct key each time", () => {

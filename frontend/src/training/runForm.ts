@@ -2,7 +2,7 @@
  * checked first so most mistakes are caught before a round trip (the server still decides). */
 
 import type { FieldErrors } from "../shared/errors";
-import type { DatasetFilters, DatasetMode, HyperValue, Hyperparameters, NamedRef, RunKind, RunRequest, TrainingOptions, Version } from "./types";
+import type { DatasetFilters, DatasetMode, HyperLimit, HyperValue, Hyperparameters, NamedRef, RunKind, RunRequest, TrainingOptions, Version } from "./types";
 
 /** Where a policy or reward model starts: a base checkpoint, or one of our versions. */
 export type StartFrom = "base" | "version";
@@ -68,58 +68,11 @@ export function fallbackCampaign(draft: RunDraft, versions: readonly Pick<Versio
   return null;
 }
 
-interface Limit {
-  min: number;
-  max: number;
-  integer?: boolean;
+/** A hyperparameter's limits as the options endpoint gives them (the server's own checks,
+ * read from the pipeline's declarations); undefined for a name the server did not list. */
+export function limitOf(options: TrainingOptions, kind: RunKind, name: string): HyperLimit | undefined {
+  return options.limits[kind]?.[name];
 }
-
-const SEED: Limit = { min: 0, max: 2 ** 31 - 1, integer: true };
-const LR: Limit = { min: 1e-9, max: 1e-2 };
-const BATCH: Limit = { min: 1, max: 1024, integer: true };
-const TOKENS: Limit = { min: 1, max: 4096, integer: true };
-const TEMPERATURE: Limit = { min: 0.01, max: 10 };
-const EPOCHS: Limit = { min: 0.01, max: 100 };
-const LENGTH: Limit = { min: 16, max: 32768, integer: true };
-
-/** The ranges the server enforces per kind (training/hyperparameters.py); switches have none.
- * JSON cannot tell 1.0 from 1, so whole-number parameters are marked here. */
-export const HYPER_LIMITS: Record<RunKind, Record<string, Limit>> = {
-  reward: {
-    epochs: EPOCHS,
-    lr: LR,
-    batch_size: BATCH,
-    grad_accum: { min: 1, max: 1024, integer: true },
-    max_length: LENGTH,
-    validation_fraction: { min: 0, max: 0.9 },
-    seed: SEED,
-  },
-  ppo: {
-    steps: { min: 1, max: 100000, integer: true },
-    batch_size: BATCH,
-    minibatch_size: BATCH,
-    ppo_epochs: { min: 1, max: 64, integer: true },
-    max_new_tokens: TOKENS,
-    lr: LR,
-    value_lr: LR,
-    kl_coef: { min: 0, max: 10 },
-    target_kl: { min: 0.01, max: 1000 },
-    temperature: TEMPERATURE,
-    checkpoint_every: { min: 1, max: 100000, integer: true },
-    prompts: { min: 1, max: 100000, integer: true },
-    seed: SEED,
-  },
-  dpo: { epochs: EPOCHS, lr: LR, batch_size: BATCH, beta: { min: 0.001, max: 10 }, max_length: LENGTH, seed: SEED },
-  generate: {
-    prompts: { min: 1, max: 100000, integer: true },
-    k: { min: 2, max: 16, integer: true },
-    max_new_tokens: TOKENS,
-    temperature: TEMPERATURE,
-    batch_size: BATCH,
-    seed: SEED,
-  },
-  evaluate: { prompts: { min: 1, max: 10000, integer: true }, max_new_tokens: TOKENS, seed: SEED },
-};
 
 export const EMPTY_DATASET: DatasetDraft = {
   mode: "consensus",
@@ -169,15 +122,16 @@ function isBlank(value: string): boolean {
 }
 
 /** The problem with one hyperparameter as typed, or null; the same words as the server's. */
-export function hyperProblem(limit: Limit | undefined, typed: string | boolean, fallback: HyperValue | null | undefined): string | null {
+export function hyperProblem(limit: HyperLimit | undefined, typed: string | boolean, fallback: HyperValue | null | undefined): string | null {
   if (typeof typed === "boolean") return null;
+  if (limit?.choices) return limit.choices.includes(typed) ? null : `Must be one of: ${limit.choices.join(", ")}.`;
   if (typeof fallback !== "number" && !limit) return null;
   const value = Number(typed);
   if (isBlank(typed) || !Number.isFinite(value)) return "Must be a number.";
   if (!limit) return null;
-  if (limit.integer && !Number.isInteger(value)) return "Must be a whole number.";
-  if (value < limit.min) return `Must be at least ${limit.min}.`;
-  if (value > limit.max) return `Must be at most ${limit.max}.`;
+  if (limit.type === "integer" && !Number.isInteger(value)) return "Must be a whole number.";
+  if (limit.minimum !== null && value < limit.minimum) return `Must be at least ${limit.minimum}.`;
+  if (limit.maximum !== null && value > limit.maximum) return `Must be at most ${limit.maximum}.`;
   return null;
 }
 
@@ -215,7 +169,7 @@ export function validateRun(
   }
   const defaults = options.defaults[draft.kind] ?? {};
   for (const [name, typed] of Object.entries(draft.hyperparameters)) {
-    const problem = hyperProblem(HYPER_LIMITS[draft.kind][name], typed, defaults[name]);
+    const problem = hyperProblem(limitOf(options, draft.kind, name), typed, defaults[name]);
     if (problem) add(`hyperparameters.${name}`, problem);
   }
   return errors;
@@ -281,10 +235,10 @@ export function newIdempotencyKey(): string {
   return `dash-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
 }
 
-/** "lr" → "Learning rate"; names the form shows. */
+/** "value_learning_rate" → "Value head learning rate"; names the form shows. */
 const HYPER_NAMES: Record<string, string> = {
-  lr: "Learning rate",
-  value_lr: "Value head learning rate",
+  value_learning_rate: "Value head learning rate",
+  head_init: "Head initialisation",
   target_kl: "KL budget (target KL)",
   kl_coef: "Initial KL coefficient (β)",
   max_new_tokens: "Max new tokens",

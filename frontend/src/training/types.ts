@@ -31,6 +31,8 @@ export type MetricSeries = MetricsAnswer["series"];
 export type MetricPoint = MetricSeries[string][number];
 
 export type TrainingOptions = Schemas["Options"];
+/** A hyperparameter's type, range and choices, as the server checks them. */
+export type HyperLimit = Schemas["HyperparameterLimit"];
 
 export type Version = Schemas["Version"];
 export type LineageStep = Schemas["LineageEntry"];
