@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from training.pipeline.options import GenerationConfig, GenerationWorkerSettings
+
 
 class RunKind(models.TextChoices):
     REWARD = "reward", "Reward model"
@@ -103,8 +105,8 @@ class TrainingSchedule(models.Model):
         default=RunKind.PPO,
     )
     # How many of the campaign's prompts the new policy answers, and how many answers each.
-    generate_prompts = models.PositiveIntegerField(default=20)
-    responses_per_prompt = models.PositiveSmallIntegerField(default=4)
+    generate_prompts = models.PositiveIntegerField(default=GenerationWorkerSettings.prompts)
+    responses_per_prompt = models.PositiveSmallIntegerField(default=GenerationConfig.k)
     dataset = models.JSONField(default=dict, blank=True)
     # Hyperparameter overrides per run kind: {"reward": {...}, "ppo": {...}, ...}.
     hyperparameters = models.JSONField(default=dict, blank=True)

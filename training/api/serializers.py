@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotation.models import Campaign
+from training.hyperparameters import PARAMS
 from training.models import (
     DatasetMode,
     ModelVersion,
@@ -344,6 +345,14 @@ class ScheduleSerializer(serializers.ModelSerializer[TrainingSchedule]):
         return max(counts.get(schedule.pk, 0) - schedule.judgments_at_last_fire, 0)
 
 
+def _declared_integer(kind: str, name: str) -> serializers.IntegerField:
+    """An optional whole number with the range the run kind declares for `name`."""
+    low, high = PARAMS[kind][name].minimum, PARAMS[kind][name].maximum
+    if low is None or high is None:
+        raise ValueError(f"{kind} {name} declares no range")
+    return serializers.IntegerField(required=False, min_value=int(low), max_value=int(high))
+
+
 class ScheduleUpdateSerializer(_Strict):
     enabled = serializers.BooleanField(required=False)
     every_n_judgments = serializers.IntegerField(required=False, allow_null=True, min_value=1)
@@ -351,8 +360,9 @@ class ScheduleUpdateSerializer(_Strict):
     policy_kind = serializers.ChoiceField(
         choices=[(RunKind.PPO.value, "PPO"), (RunKind.DPO.value, "DPO")], required=False
     )
-    generate_prompts = serializers.IntegerField(required=False, min_value=1, max_value=100000)
-    responses_per_prompt = serializers.IntegerField(required=False, min_value=2, max_value=16)
+    # The generation run's own `prompts` and `k`, with the ranges declared for them.
+    generate_prompts = _declared_integer("generate", "prompts")
+    responses_per_prompt = _declared_integer("generate", "k")
     dataset = DatasetSerializer(required=False)
     hyperparameters = HyperparametersByKindField(child=HyperparametersField(), required=False)
 

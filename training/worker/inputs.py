@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from annotation.selectors import campaigns, snapshots
+from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunKind, TrainingRun
 
 STAGES: dict[str, str] = {
@@ -117,7 +118,7 @@ def _campaign_ids(run: TrainingRun) -> list[int]:
 def _prompt_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
     """The campaign's prompts (with their ids, for generated tasks); a run without a campaign
     uses the prompts of its data snapshot."""
-    limit = int(run.config.get("prompts", 64))
+    limit = int(run.config.get("prompts", defaults_for(run.kind)["prompts"]))
     seen = 0
     for campaign_id in _campaign_ids(run):
         for prompt in campaigns.campaign_prompts(campaign_id=campaign_id, limit=limit - seen):
