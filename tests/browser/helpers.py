@@ -1,12 +1,21 @@
-"""What a rater does in the browser, and what the database then holds."""
+"""What a rater does in the browser, what the database then holds, and what axe-core (from the
+front end's npm dev dependencies) finds on a page."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from annotation.models import Assignment, Judgment
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, Browser
+
+AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+RUN_AXE = """async () => {
+  const result = await axe.run(document, { resultTypes: ['violations'] });
+  return result.violations.map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3)
+    .map(n => n.target.join(' ')).join(', ')}`);
+}"""
 
 
 def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
@@ -50,3 +59,14 @@ def stored_tiers(assignment_id: int) -> list[list[str]]:
     label_of = {rid: chr(ord("A") + i) for i, rid in enumerate(assignment.display_order)}
     judgment = Judgment.objects.get(assignment=assignment)
     return [sorted(label_of[rid] for rid in tier) for tier in judgment.ranking]
+
+
+def audited_page(browser: Browser, **options: Any) -> Any:
+    """A page that axe-core can check: `violations(page)`."""
+    page = browser.page(**options)
+    page.context.add_init_script(path=str(AXE))  # injected by the browser, outside the CSP
+    return page
+
+
+def violations(page: Any) -> list[str]:
+    return list(page.evaluate(RUN_AXE))

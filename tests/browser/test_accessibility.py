@@ -5,8 +5,6 @@ be worked through by headings and landmarks."""
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,26 +12,9 @@ from annotation.management.commands.seed_demo import RANK_CAMPAIGN
 from annotation.models import Campaign, CampaignStatus
 
 from .conftest import PHONE, Browser, screenshot
-from .helpers import log_in, task_id
+from .helpers import audited_page, log_in, task_id, violations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
-
-AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-RUN_AXE = """async () => {
-  const result = await axe.run(document, { resultTypes: ['violations'] });
-  return result.violations.map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3)
-    .map(n => n.target.join(' ')).join(', ')}`);
-}"""
-
-
-def audited_page(browser: Browser, **options: Any) -> Any:
-    page = browser.page(**options)
-    page.context.add_init_script(path=str(AXE))  # injected by the browser, outside the CSP
-    return page
-
-
-def violations(page: Any) -> list[str]:
-    return list(page.evaluate(RUN_AXE))
 
 
 def test_sign_in_and_rank_pages_have_no_violations(browser: Browser) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,16 +24,10 @@ from annotation.models import (
 from annotation.services.importing import import_file
 
 from .conftest import PHONE, Browser, screenshot
-from .helpers import log_in
+from .helpers import audited_page, log_in, violations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
 
-AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-RUN_AXE = """async () => {
-  const result = await axe.run(document, { resultTypes: ['violations'] });
-  return result.violations.map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3)
-    .map(n => n.target.join(' ')).join(', ')}`);
-}"""
 SECTIONS = {
     "campaigns": "Campaigns",
     "pools": "Rater pools",
@@ -49,8 +42,7 @@ BAD_ROWS = json.dumps({"prompt": "fine", "responses": ["a", "b", "c", "d"]}) + "
 
 
 def admin_console(browser: Browser, **options: Any) -> Any:
-    page = browser.page(**options)
-    page.context.add_init_script(path=str(AXE))  # injected by the browser, outside the CSP
+    page = audited_page(browser, **options)
     log_in(page, "admin")
     page.goto("/console")
     page.get_by_role("heading", name="Campaigns", level=1).wait_for()
@@ -63,10 +55,6 @@ def open_section(page: Any, key: str) -> None:
     ).click()
     page.get_by_role("heading", name=SECTIONS[key], level=1).wait_for()
     page.wait_for_function("() => !document.querySelector('.console-main [role=status] .muted')")
-
-
-def violations(page: Any) -> list[str]:
-    return list(page.evaluate(RUN_AXE))
 
 
 def test_admin_runs_a_campaign_from_the_console(browser: Browser) -> None:

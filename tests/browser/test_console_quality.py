@@ -19,7 +19,8 @@ from django.utils import timezone
 from annotation.models import Campaign, Judgment, RankingTask, RaterProfile, RaterStatus
 
 from .conftest import PHONE, Browser, screenshot
-from .test_console import admin_console, violations
+from .helpers import violations
+from .test_console import admin_console
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
 

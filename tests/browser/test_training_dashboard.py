@@ -10,7 +10,6 @@ updates), so what is under test is the dashboard reading the database through th
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,16 +20,9 @@ from annotation.models import Campaign
 from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun
 
 from .conftest import PHONE, Browser, screenshot
-from .helpers import log_in
+from .helpers import audited_page, log_in, violations
 
 pytestmark = [pytest.mark.postgres, pytest.mark.browser, pytest.mark.slow]
-
-AXE = Path(__file__).resolve().parents[2] / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
-RUN_AXE = """async () => {
-  const result = await axe.run(document, { resultTypes: ['violations'] });
-  return result.violations.map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3)
-    .map(n => n.target.join(' ')).join(', ')}`);
-}"""
 
 
 @pytest.fixture
@@ -92,13 +84,8 @@ def percent(page: Any) -> str:
     )
 
 
-def violations(page: Any) -> list[str]:
-    return list(page.evaluate(RUN_AXE))
-
-
 def dashboard(browser: Browser, **options: Any) -> Any:
-    page = browser.page(**options)
-    page.context.add_init_script(path=str(AXE))  # injected by the browser, outside the CSP
+    page = audited_page(browser, **options)
     log_in(page, "mlengineer")
     page.goto("/training")
     page.get_by_role("heading", name="Runs", level=1).wait_for()
