@@ -17,7 +17,7 @@ from common.roles import Role
 from training.hyperparameters import PARAMS, resolve_hyperparameters
 from training.models import RunKind
 from training.pipeline.cli import build_parser
-from training.pipeline.options import RUN_KINDS, STAGES, Stage, options_of
+from training.pipeline.options import RUN_KINDS, STAGES, Stage, cli_options, options_of
 
 OPTIONS = "/api/v1/training/options/"
 
@@ -124,3 +124,17 @@ def test_stored_configs_move_to_the_one_name_and_back() -> None:
     assert migration._forward(old) == new
     assert migration._backward(new) == old
     assert migration._forward({"probe_head": False}) == {"head_init": "random"}
+
+
+@pytest.mark.parametrize("stage", STAGES, ids=lambda s: s.command)
+def test_every_option_renders_arguments_its_parser_reads_back(stage: Stage) -> None:
+    """What the worker writes for a value is what the command line parses to that value: a
+    boolean on by default is switched off by `--no-...`, not by leaving its flag out."""
+    files = [word for f in stage.files for word in (f"--{f.name}", "x")]
+    files += [word for o in cli_options(stage) if o.required for word in (o.flag, "x")]
+    for option in options_of(stage.config):
+        if option.scope not in ("hyperparameter", "pipeline"):
+            continue
+        value = (not option.default) if option.type is bool else option.default
+        parsed = stage_parser(stage).parse_args([*files, *option.as_arguments(value)])
+        assert getattr(parsed, option.name) == value, option.name

@@ -19,7 +19,7 @@ from tests.factories import make_campaign, make_task
 from training.models import ModelVersion, RunStatus, TrainingRun, TrainingSchedule
 from training.pipeline.cli import build_parser
 from training.services import fire_due_schedules
-from training.worker.inputs import STAGES, stage_options
+from training.worker.inputs import stage_command, stage_options
 from training.worker.job import execute_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
@@ -45,12 +45,12 @@ def test_every_kinds_default_hyperparameters_are_valid_pipeline_options() -> Non
     }
     parser = build_parser()
     for kind, inputs in required.items():
-        stage = STAGES[kind]
-        options = stage_options({**defaults_for(kind), "bf16": True})
+        stage = stage_command(kind)
+        options = stage_options(kind, {**defaults_for(kind), "bf16": True})
         parsed = parser.parse_args([stage, *inputs, *options])
         assert parsed.bf16 is True, kind
     reward = {**defaults_for("reward"), "head_init": "probe"}
-    parsed = parser.parse_args(["reward", *required["reward"], *stage_options(reward)])
+    parsed = parser.parse_args(["reward", *required["reward"], *stage_options("reward", reward)])
     assert parsed.head_init == "probe"
 
 

@@ -141,10 +141,16 @@ def test_failure_message_is_the_pipelines_one_line_for_input_errors() -> None:
 
 
 def test_hyperparameters_become_the_clis_options() -> None:
-    config = {"batch_size": 8, "lr": 1e-5, "lora": True, "bf16": False, "target_kl": None}
+    config = {"batch_size": 8, "learning_rate": 1e-5, "lora": True, "bf16": False}
     config["prompts"] = 20  # the worker's own setting, never an option
 
-    assert stage_options(config) == ["--batch-size", "8", "--lora", "--lr", "1e-05"]
+    assert stage_options("dpo", config) == [
+        "--batch-size",
+        "8",
+        "--learning-rate",
+        "1e-05",
+        "--lora",
+    ]
 
 
 @pytest.mark.django_db

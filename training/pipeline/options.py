@@ -269,6 +269,18 @@ class Option:
     def required(self) -> bool:
         return self.default is MISSING or self.cli_required
 
+    def as_arguments(self, value: Any) -> list[str]:
+        """The command-line words that set this option to `value` (the parser's view of it: a
+        boolean is its bare flag, or `--no-...` when it is on by default; None leaves the
+        option at its default)."""
+        if value is None:
+            return []
+        if self.type is bool:
+            if bool(value) == bool(self.default):
+                return []
+            return ["--no-" + self.flag.removeprefix("--")] if self.default is True else [self.flag]
+        return [self.flag, str(value)]
+
 
 def _scalar(annotation: Any) -> type:
     """int, float, bool, str or Path; `X | None` is X."""

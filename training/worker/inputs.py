@@ -12,17 +12,7 @@ from typing import Any
 from annotation.selectors import campaigns, snapshots
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunKind, TrainingRun
-
-STAGES: dict[str, str] = {
-    RunKind.REWARD: "reward",
-    RunKind.PPO: "ppo",
-    RunKind.DPO: "dpo",
-    RunKind.GENERATE: "generate",
-    RunKind.EVALUATE: "evaluate-policy",
-}
-# Options the worker sets itself (files and models); a config key of the same name is the
-# worker's own setting (`prompts` is how many prompts to write), never passed through.
-INPUT_OPTIONS = frozenset({"data", "prompts", "out", "policy", "reward", "parent", "base"})
+from training.pipeline.options import RUN_KINDS, options_of
 
 
 class RunInputError(Exception):
@@ -32,15 +22,22 @@ class RunInputError(Exception):
 # -- the command line -------------------------------------------------------------------------
 
 
-def stage_options(config: Mapping[str, Any]) -> list[str]:
-    """Hyperparameters as command-line options: `batch_size: 8` -> `--batch-size 8`, a true
-    boolean is the bare flag, false and None are left out, worker-side keys are skipped."""
+def stage_command(kind: str) -> str:
+    """The pipeline stage that runs a run kind (`evaluate` is `evaluate-policy`)."""
+    return RUN_KINDS[kind].command
+
+
+def stage_options(kind: str, config: Mapping[str, Any]) -> list[str]:
+    """A run's hyperparameters as its stage's command-line options, as the declaration renders
+    them (`batch_size: 8` -> `--batch-size 8`); the worker's own settings (`prompts`, how many
+    prompts it writes) are not the stage's options and stay out."""
+    declared = {
+        o.name: o for o in options_of(RUN_KINDS[kind].config) if o.scope == "hyperparameter"
+    }
     args: list[str] = []
-    for key, value in sorted(config.items()):
-        if key in INPUT_OPTIONS or value is None or value is False:
-            continue
-        flag = "--" + key.replace("_", "-")
-        args.extend([flag] if value is True else [flag, str(value)])
+    for name, value in sorted(config.items()):
+        if name in declared:
+            args.extend(declared[name].as_arguments(value))
     return args
 
 
@@ -73,7 +70,7 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
         other = _comparison_model(run)
         inputs = ["--policy", start, "--parent", other, "--reward", reward]
         inputs += ["--prompts", str(folder / "prompts.jsonl"), "--out", str(folder)]
-    return [*inputs, *stage_options(run.config)]
+    return [*inputs, *stage_options(kind, run.config)]
 
 
 def _comparison_model(run: TrainingRun) -> str:

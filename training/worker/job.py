@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from training.models import RunKind, RunStatus, TrainingRun
 from training.worker.claim import claim_run, worker_identity
-from training.worker.inputs import STAGES, RunInputError, prepare_inputs, stage_arguments
+from training.worker.inputs import RunInputError, prepare_inputs, stage_arguments, stage_command
 from training.worker.outcome import describe_error, finish_attempt, record_crash, record_outcome
 from training.worker.runner import run_stage
 from training.worker.streaming import RunStream, newest_checkpoint
@@ -52,7 +52,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
     stream = RunStream(run.pk, worker, folder, run.kind, started=time.time())
     try:
         outcome = run_stage(
-            STAGES[run.kind],
+            stage_command(run.kind),
             arguments,
             out=folder,
             log_path=log_path,
