@@ -1,6 +1,9 @@
 import { useEffect, useRef, useState, type ComponentType } from "react";
 import "../shared/shared.css";
+import "../shared/narrow.css";
 import "./console.css";
+import "./quality.css";
+import "./gold.css";
 import { AuditSection } from "./AuditSection";
 import { sectionOfHash } from "./campaignChoice";
 import { CampaignsSection } from "./CampaignsSection";

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import "../shared/shared.css";
+import "../shared/narrow.css";
 import "./training.css";
 import { CampaignsSection } from "./CampaignsSection";
 import { hashOf, parsePlace, type Place, type SectionId } from "./route";
