@@ -19,6 +19,7 @@ from training.models import (
     TrainingSchedule,
     VersionKind,
 )
+from training.services import SCHEDULE_FIELDS
 
 
 class _Strict(serializers.Serializer[Any]):
@@ -326,14 +327,7 @@ class ScheduleSerializer(serializers.ModelSerializer[TrainingSchedule]):
         fields = [
             "id",
             "campaign",
-            "enabled",
-            "every_n_judgments",
-            "cron",
-            "policy_kind",
-            "generate_prompts",
-            "responses_per_prompt",
-            "dataset",
-            "hyperparameters",
+            *SCHEDULE_FIELDS,
             "judgments_at_last_fire",
             "judgments_since_last_fire",
             "last_fired_at",

@@ -1,5 +1,6 @@
 import { useCallback, useState } from "react";
 import type { Campaign } from "./api";
+import { ErrorNotice, Loading, type Loaded } from "../shared/ui";
 import { campaignFromHash, defaultCampaign, hashWithCampaign } from "./campaignChoice";
 
 // The campaign last chosen in any section (null: "none" chosen), so moving between sections
@@ -54,5 +55,37 @@ export function CampaignPicker({ id, campaigns, value, onChange, label = "Campai
         ))}
       </select>
     </div>
+  );
+}
+
+/** A section that works on one campaign: its heading, the campaigns' loading state and the picker. */
+export function CampaignSectionHead({
+  title,
+  pickerId,
+  campaigns,
+  value,
+  onChange,
+}: {
+  title: string;
+  pickerId: string;
+  campaigns: Loaded<Campaign[]>;
+  value: Campaign | null;
+  onChange: (id: number | null) => void;
+}) {
+  return (
+    <>
+      <div className="section-head">
+        <h1 id="section-title" tabIndex={-1}>
+          {title}
+        </h1>
+      </div>
+      {campaigns.error ? <ErrorNotice error={campaigns.error} onRetry={campaigns.reload} /> : null}
+      {campaigns.loading && !campaigns.data ? <Loading what="campaigns" /> : null}
+      {campaigns.data && (
+        <div className="section-filters">
+          <CampaignPicker id={pickerId} campaigns={campaigns.data} value={value} onChange={onChange} />
+        </div>
+      )}
+    </>
   );
 }

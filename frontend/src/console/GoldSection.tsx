@@ -1,7 +1,7 @@
 import { useState } from "react";
 import { consoleApi, type AdminTask, type Campaign } from "./api";
 import { CampaignForm } from "./CampaignForm";
-import { CampaignPicker, useCampaignChoice } from "./CampaignPicker";
+import { CampaignSectionHead, useCampaignChoice } from "./CampaignPicker";
 import { draftFrom, patchPayload } from "./campaignForm";
 import { GoldEditor } from "./GoldEditor";
 import { describeGold, labelsFor } from "./goldTiers";
@@ -20,18 +20,7 @@ export function GoldSection() {
 
   return (
     <>
-      <div className="section-head">
-        <h1 id="section-title" tabIndex={-1}>
-          Gold tasks
-        </h1>
-      </div>
-      {campaigns.error ? <ErrorNotice error={campaigns.error} onRetry={campaigns.reload} /> : null}
-      {campaigns.loading && !campaigns.data ? <Loading what="campaigns" /> : null}
-      {campaigns.data && (
-        <div className="section-filters">
-          <CampaignPicker id="gold-campaign" campaigns={campaigns.data} value={campaign} onChange={choose} />
-        </div>
-      )}
+      <CampaignSectionHead title="Gold tasks" pickerId="gold-campaign" campaigns={campaigns} value={campaign} onChange={choose} />
       {campaign && (
         <>
           <GoldSettings key={`settings-${campaign.id}`} campaign={campaign} onSaved={replace} />

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { LineChart } from "../charts/LineChart";
 import { consoleApi, type Campaign } from "./api";
 import { BiasReport } from "./BiasReport";
-import { CampaignPicker, useCampaignChoice } from "./CampaignPicker";
+import { CampaignSectionHead, useCampaignChoice } from "./CampaignPicker";
 import { saveFile } from "./download";
 import { ceilingSentence, consensusSentence, headlineCards, overTimeDomain, overTimeSeries, overTimeUnit } from "./quality";
 import type { QualityReport } from "./qualityTypes";
@@ -14,18 +14,7 @@ export function QualitySection() {
   const [campaign, choose] = useCampaignChoice(campaigns.data);
   return (
     <>
-      <div className="section-head">
-        <h1 id="section-title" tabIndex={-1}>
-          Quality
-        </h1>
-      </div>
-      {campaigns.error ? <ErrorNotice error={campaigns.error} onRetry={campaigns.reload} /> : null}
-      {campaigns.loading && !campaigns.data ? <Loading what="campaigns" /> : null}
-      {campaigns.data && (
-        <div className="section-filters">
-          <CampaignPicker id="quality-campaign" campaigns={campaigns.data} value={campaign} onChange={choose} />
-        </div>
-      )}
+      <CampaignSectionHead title="Quality" pickerId="quality-campaign" campaigns={campaigns} value={campaign} onChange={choose} />
       {campaigns.data?.length === 0 && <p className="muted">No campaigns yet.</p>}
       {campaign && <CampaignQuality key={campaign.id} campaign={campaign} />}
     </>

@@ -1,15 +1,18 @@
 import { useCallback, useEffect, useRef, useState, type ReactNode } from "react";
 import { errorMessage, rowProblems } from "./errors";
 
-/** A list or record fetched on mount and whenever `key` changes, with a reload; errors are
- * kept for showing in words, never a blank. The last data stays shown while reloading. */
-export function useLoad<T>(load: () => Promise<T>, key: string | number = 0): {
+/** What useLoad gives: the data (kept while reloading), the error, whether it is loading. */
+export interface Loaded<T> {
   data: T | null;
   error: unknown;
   loading: boolean;
   reload: () => void;
   setData: (update: (current: T | null) => T | null) => void;
-} {
+}
+
+/** A list or record fetched on mount and whenever `key` changes, with a reload; errors are
+ * kept for showing in words, never a blank. The last data stays shown while reloading. */
+export function useLoad<T>(load: () => Promise<T>, key: string | number = 0): Loaded<T> {
   const [generation, setGeneration] = useState(0);
   const token = `${generation}:${key}`;
   const [settled, setSettled] = useState<{ token: string | null; data: T | null; error: unknown }>({
