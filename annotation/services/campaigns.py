@@ -7,17 +7,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotation.models import Campaign
 from annotation.services.audit import record_audit_event
+from common.errors import InvalidInput
+
+
+def _validate(campaign: Campaign) -> None:
+    """The model's own rules (fields and constraints) as the API's error, never a 500."""
+    try:
+        campaign.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(
+            "The campaign's settings are invalid.", code="invalid", errors=error.message_dict
+        ) from error
 
 
 def create_campaign(*, actor: User | None, settings: Mapping[str, Any]) -> Campaign:
     """A new, model-valid campaign created by `actor`, with its audit event, atomically."""
     with transaction.atomic():
         campaign = Campaign(created_by=actor, **settings)
-        campaign.full_clean()
+        _validate(campaign)
         campaign.save()
         record_audit_event(actor=actor, action="campaign.create", target=campaign)
     return campaign
@@ -29,6 +41,7 @@ def update_campaign(*, actor: User, campaign: Campaign, changes: Mapping[str, An
     with transaction.atomic():
         for field, value in changes.items():
             setattr(campaign, field, value)
+        _validate(campaign)
         campaign.save()
         record_audit_event(
             actor=actor,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from annotation.models import AuditEvent, Campaign, RaterPool
 from annotation.services import audit, campaigns, pools, raters
 from annotation.services.campaigns import create_campaign, ensure_campaign, update_campaign
 from annotation.services.pools import create_pool, delete_pool, update_pool
 from annotation.services.raters import create_rater
+from common.errors import InvalidInput
 from common.roles import Role
 from tests.factories import make_campaign, make_user
 
@@ -68,13 +68,17 @@ def test_a_failed_audit_write_leaves_no_campaign(failing_audit: None) -> None:
 
 def test_a_campaign_the_model_refuses_is_not_written() -> None:
     # when: pairwise with four responses breaks the model's constraint
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput) as refused:
         create_campaign(
             actor=None,
             settings={"name": "Bad", "responses_per_task": 4, "judgment_mode": "pairwise"},
         )
 
-    # then
+    # then: the API's error (a 400 with the model's reasons), not a Django exception (a 500)
+    assert refused.value.code == "invalid"
+    assert isinstance(refused.value.errors, dict)
+    assert refused.value.errors
+
     assert not Campaign.objects.filter(name="Bad").exists()
     assert actions() == []
 
