@@ -2,6 +2,7 @@ import { useCallback, useState } from "react";
 import type { Campaign } from "./api";
 import { ErrorNotice, Loading, type Loaded } from "../shared/ui";
 import { campaignFromHash, defaultCampaign, hashWithCampaign } from "./campaignChoice";
+import { SectionHead } from "../shared/SectionHead";
 
 // The campaign last chosen in any section (null: "none" chosen), so moving between sections
 // keeps it; undefined until the admin chooses.
@@ -74,11 +75,7 @@ export function CampaignSectionHead({
 }) {
   return (
     <>
-      <div className="section-head">
-        <h1 id="section-title" tabIndex={-1}>
-          {title}
-        </h1>
-      </div>
+      <SectionHead title={title} />
       {campaigns.error ? <ErrorNotice error={campaigns.error} onRetry={campaigns.reload} /> : null}
       {campaigns.loading && !campaigns.data ? <Loading what="campaigns" /> : null}
       {campaigns.data && (

@@ -9,6 +9,7 @@ import { JudgmentTrend } from "./JudgmentTrend";
 import type { Column } from "../shared/table";
 import { Done, ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
 import { StatusBadge } from "./StatusBadge";
+import { RefreshButton, SectionHead } from "../shared/SectionHead";
 
 const STATUSES: { value: CampaignStatus; text: string; hint: string }[] = [
   { value: "draft", text: "Draft", hint: "not offered to raters yet" },
@@ -81,27 +82,22 @@ export function CampaignsSection() {
 
   return (
     <>
-      <div className="section-head">
-        <h1 id="section-title" tabIndex={-1}>Campaigns</h1>
-        <div className="section-tools">
-          <button type="button" className="button" onClick={campaigns.reload}>
-            Refresh
-          </button>
-          <button
-            type="button"
-            className="button primary"
-            aria-expanded={creating}
-            aria-controls="campaign-create"
-            onClick={() => {
-              setCreating((c) => !c);
-              setSelectedId(null);
-              setDone(null);
-            }}
-          >
-            New campaign
-          </button>
-        </div>
-      </div>
+      <SectionHead title="Campaigns">
+        <RefreshButton onClick={campaigns.reload} />
+        <button
+          type="button"
+          className="button primary"
+          aria-expanded={creating}
+          aria-controls="campaign-create"
+          onClick={() => {
+            setCreating((c) => !c);
+            setSelectedId(null);
+            setDone(null);
+          }}
+        >
+          New campaign
+        </button>
+      </SectionHead>
       <Done text={done} />
       {creating && (
         <section id="campaign-create" className="panel" aria-labelledby="campaign-create-title">

@@ -2,6 +2,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { consoleApi, type Campaign, type Pool, type Rater } from "./api";
 import { errorMessage, fieldErrors, type FieldErrors } from "../shared/errors";
 import { describedBy, Done, ErrorNotice, Field, focusFirstInvalid, Loading, revealOnMount, useLoad } from "../shared/ui";
+import { RefreshButton, SectionHead } from "../shared/SectionHead";
 
 interface Lookups {
   raters: Rater[];
@@ -25,14 +26,9 @@ export function PoolsSection() {
 
   return (
     <>
-      <div className="section-head">
-        <h1 id="section-title" tabIndex={-1}>Rater pools</h1>
-        <div className="section-tools">
-          <button type="button" className="button" onClick={all.reload}>
-            Refresh
-          </button>
-        </div>
-      </div>
+      <SectionHead title="Rater pools">
+        <RefreshButton onClick={all.reload} />
+      </SectionHead>
       <Done text={done} />
       {all.error ? <ErrorNotice error={all.error} onRetry={all.reload} /> : null}
       {all.loading && !all.data ? <Loading what="pools" /> : null}

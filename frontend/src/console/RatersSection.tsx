@@ -9,6 +9,7 @@ import type { RaterRow } from "./qualityTypes";
 import { Done, ErrorNotice, Loading, useLoad } from "../shared/ui";
 import { StatusBadge } from "./StatusBadge";
 import type { Column } from "../shared/table";
+import { RefreshButton, SectionHead } from "../shared/SectionHead";
 
 async function loadRaters(): Promise<{ raters: Rater[]; pools: Pool[]; campaigns: Campaign[] }> {
   const [raters, pools, campaigns] = await Promise.all([consoleApi.raters(), consoleApi.pools(), consoleApi.campaigns()]);
@@ -153,14 +154,9 @@ export function RatersSection() {
 
   return (
     <>
-      <div className="section-head">
-        <h1 id="section-title" tabIndex={-1}>Raters</h1>
-        <div className="section-tools">
-          <button type="button" className="button" onClick={all.reload}>
-            Refresh
-          </button>
-        </div>
-      </div>
+      <SectionHead title="Raters">
+        <RefreshButton onClick={all.reload} />
+      </SectionHead>
       {all.data && (
         <div className="section-filters">
           <CampaignPicker
