@@ -122,7 +122,8 @@ class RunMetricsView(generics.GenericAPIView[TrainingRun]):
     def get(self, request: Request, pk: int) -> Response:
         run = self.get_object()
         after = _query(s.MetricsQuerySerializer, request)["after_step"]
-        return Response({"series": selectors.metric_series(run=run, after_step=after)})
+        series = selectors.metric_series(run=run, after_step=after)
+        return Response(s.MetricSeriesSerializer({"series": series}).data)
 
 
 class OptionsView(APIView):
