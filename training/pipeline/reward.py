@@ -185,7 +185,7 @@ def initialise_head_by_probe(
     pairs instead of a random one whose gradients distort the features."""
     head = getattr(model, "score", None)
     if head is None or getattr(head, "bias", None) is not None or head.weight.shape[0] != 1:
-        raise PipelineError("--probe-head needs a one-output score head without bias")
+        raise PipelineError("--head-init probe needs a one-output score head without bias")
     started = time.perf_counter()
     sequences = [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows]
     features = last_token_features(model, sequences, bf16)
