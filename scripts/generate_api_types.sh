@@ -12,7 +12,10 @@ fi
 schema_out=$(realpath -m "$1")
 types_out=$(realpath -m "$2")
 mkdir -p "$(dirname "$schema_out")" "$(dirname "$types_out")"
-DJANGO_SECRET_KEY=${DJANGO_SECRET_KEY:-schema-generation-only} \
+# Always on the embedded settings: with DATABASE_URL set to Postgres, Django reports other
+# integer ranges for the same fields (int64 bounds instead of SQLite's), and the committed
+# schema must not depend on which database the machine that made it had.
+env -u DATABASE_URL -u REDIS_URL DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-schema-generation-only}" \
   "${PYTHON:-.venv/bin/python}" manage.py spectacular --format openapi-json --file "$schema_out"
 # From frontend/, as `npm run types` runs it, so the same configuration applies.
 (cd frontend && node_modules/.bin/openapi-typescript "$schema_out" --output "$types_out")

@@ -88,3 +88,22 @@ def test_a_missing_file_is_stale(fresh: Path, tmp_path: Path) -> None:
     status, said = check(checkout)
 
     assert (status, said[0]) == (1, f"stale: {TYPES} differs from what the code generates now")
+
+
+def test_the_schema_does_not_depend_on_the_database_the_generator_sees(fresh: Path) -> None:
+    """Generated with DATABASE_URL pointing at Postgres (as in CI) or at nothing, the schema is
+    the same: Postgres reports other integer bounds for the same fields, so the generator
+    always uses the embedded settings and a committed file made on either machine checks."""
+    postgres = {**os.environ, "PYTHON": sys.executable}
+    postgres["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/test"
+    out = fresh.parent / "with-postgres.json"
+    made = subprocess.run(
+        ["bash", "scripts/generate_api_types.sh", str(out), str(out.with_suffix(".d.ts"))],
+        cwd=ROOT,
+        env=postgres,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    assert out.read_text() == (fresh / SCHEMA).read_text()
