@@ -32,7 +32,8 @@ def _overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
 
 WIDEST = """w => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > w + 1)
-  .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
+  .slice(0, 5)
+  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 
 def _assert_fits(page: Any, width: int) -> None:
