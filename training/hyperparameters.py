@@ -2,9 +2,9 @@
 declarations (training/pipeline/options.py), so a default, a range or a help line is written
 once, there.
 
-Keys are the pipeline command line's options with dashes as underscores (`batch_size` is
-`--batch-size`; a true boolean is the bare flag), so the worker can pass a run's config
-straight through. The worker's own settings (`prompts`: how many of the campaign's prompts
+Keys are the declared field names (`batch_size` is `--batch-size` on the command line); the
+worker turns a run's config into flags with each option's own `Option.as_arguments`. The
+worker's own settings (`prompts`: how many of the campaign's prompts
 the worker writes to the prompts file) are declared beside them and never become options.
 """
 
