@@ -303,8 +303,10 @@ class Judgment(models.Model):
     # Copies of the assignment's task and rater, so the database can hold the
     # one-judgment-per-(task, rater) rule and reports need no join.
     task = models.ForeignKey(RankingTask, on_delete=models.CASCADE, related_name="judgments")
+    # PROTECT: deleting a user who has judged would take their judgments (and the tasks'
+    # counters) with them; such a rater is paused or deactivated instead.
     rater = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="judgments"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="judgments"
     )
     ranking = models.JSONField(help_text="Tiers of response ids, best first; ties share a tier.")
     strength = models.CharField(max_length=16, choices=Strength.choices, blank=True)
@@ -371,14 +373,17 @@ class Preference(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only record of admin actions."""
+    """Append-only record of changes, sign-ins and denials. Names are copied at write time, so
+    an event still reads right after its actor or target is renamed or gone."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    actor_name = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
+    target_name = models.CharField(max_length=200, blank=True)
     details = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -387,3 +392,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class ApiToken(models.Model):
+    """A credential for scripts: `Authorization: Token <key>`. Only a digest of the key is
+    stored; the key is shown once, when issued. A token ends when it expires, when it is
+    revoked, or when its user's password changes (`password_marker` no longer matches)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, blank=True)
+    key_digest = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to tell it.")
+    password_marker = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="token_by_user")]
+
+    def __str__(self) -> str:
+        return f"Token {self.prefix}… of {self.user_id}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()

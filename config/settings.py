@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "annotation",
@@ -143,6 +142,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# API tokens (`Authorization: Token <key>`) end after this many days unless revoked first.
+API_TOKEN_LIFETIME_DAYS = int(os.environ.get("RLHF_API_TOKEN_LIFETIME_DAYS", "30"))
+
 # Uploads: imports are read in memory up to this size and refused above it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -151,7 +153,7 @@ IMPORT_MAX_BYTES = int(os.environ.get("RLHF_IMPORT_MAX_BYTES", str(50 * 1024 * 1
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous calls a 401, not a 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "annotation.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # `?format=` is the export's own parameter, not a renderer switch.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from annotation.models import RaterProfile, RaterStatus
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
 from annotation.services.profiles import ensure_profile
+from annotation.services.tokens import issue_token
 from common.errors import Conflict, InvalidInput, NotFound
 from common.roles import Role
 
@@ -18,7 +18,8 @@ from common.roles import Role
 def create_user_with_role(
     *, username: str, password: str | None, role: str = Role.ANNOTATOR, email: str = ""
 ) -> User:
-    """Create a user and their rater profile; admins also get Django admin access."""
+    """Create a user and their rater profile. No role makes a Django superuser: the app's rules
+    are enforced by its services, which the Django admin would go around."""
     if role not in Role.values:
         raise InvalidInput(f"Unknown role {role!r}.", code="unknown_role")
     user_model = get_user_model()
@@ -28,10 +29,6 @@ def create_user_with_role(
         user: User = user_model.objects.create_user(
             username=username, email=email, password=password
         )
-        if role == Role.ADMIN:
-            user.is_staff = True
-            user.is_superuser = True
-            user.save(update_fields=["is_staff", "is_superuser"])
         if role == Role.EXTERNAL:
             user.is_active = False
             user.save(update_fields=["is_active"])
@@ -47,13 +44,9 @@ def create_rater(*, actor: User, username: str, password: str, role: str) -> Use
     return user
 
 
-def issue_api_token(*, user: User, rotate: bool = False) -> str:
-    """The user's API token, created if missing; with `rotate`, a new one replacing it."""
-    with transaction.atomic():
-        if rotate:
-            Token.objects.filter(user=user).delete()
-        token, _ = Token.objects.get_or_create(user=user)
-    return str(token.key)
+def issue_api_token(*, user: User, name: str = "") -> str:
+    """A new API token for the user (the key, shown once); it expires after the set lifetime."""
+    return issue_token(user=user, name=name)[1]
 
 
 def _locked_profile(user_id: int) -> RaterProfile:

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
-from rest_framework.authtoken.models import Token
 
 from annotation.models import (
     Campaign,
@@ -31,6 +30,7 @@ from annotation.models import (
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
 from annotation.services.raters import create_user_with_role
+from annotation.services.tokens import issue_token
 from annotation.simulation.prompts import (
     QualityKey,
     SyntheticPrompt,
@@ -190,7 +190,7 @@ def ensure_raters(campaign: Campaign, names: list[str]) -> list[tuple[Any, str]]
         )
         pool.members.add(*users)
         pool.campaigns.add(campaign)
-        tokens = [Token.objects.get_or_create(user=user)[0].key for user in users]
+        tokens = [issue_token(user=user, name="simulated rater")[1] for user in users]
     return list(zip(users, tokens, strict=True))
 
 

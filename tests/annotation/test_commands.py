@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from annotation.models import Campaign, Judgment, Prompt, RankingTask, RaterPool, RaterProfile
 
@@ -89,12 +89,15 @@ def test_import_refuses_unknown_campaign_and_missing_file(tmp_path: Path) -> Non
 def test_create_user_and_token() -> None:
     out = run("create_user", "carol", "--role", "ml_engineer")
     token = run("create_api_token", "carol").strip()
-    again = run("create_api_token", "carol").strip()
-    rotated = run("create_api_token", "carol", "--rotate").strip()
+    second = run("create_api_token", "carol", "--name", "nightly export").strip()
 
     assert "Created carol (ml_engineer), password: " in out
     assert RaterProfile.objects.get(user__username="carol").role == "ml_engineer"
-    assert token == again != rotated == Token.objects.get(user__username="carol").key
+    assert token != second
+    for key in (token, second):
+        reply = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {key}")
+        assert reply.status_code == 200
+        assert reply.json()["username"] == "carol"
     with pytest.raises(CommandError, match="already exists"):
         call_command("create_user", "carol", stdout=StringIO())
     with pytest.raises(CommandError, match="No user"):

@@ -60,10 +60,9 @@ def _text(rng: random.Random, words: int) -> str:
 
 def seed_raters(count: int, campaign: Any) -> list[dict[str, Any]]:
     """Annotators with unusable passwords (no hashing cost) and tokens, in one pool."""
-    from rest_framework.authtoken.models import Token
-
     from annotation.models import RaterPool
     from annotation.services.raters import create_user_with_role
+    from annotation.services.tokens import issue_token
     from common.roles import Role
 
     users = [
@@ -73,7 +72,7 @@ def seed_raters(count: int, campaign: Any) -> list[dict[str, Any]]:
     pool = RaterPool.objects.create(name="bench pool")
     pool.members.add(*users)
     pool.campaigns.add(campaign)
-    return [{"id": user.pk, "token": Token.objects.create(user=user).key} for user in users]
+    return [{"id": user.pk, "token": issue_token(user=user)[1]} for user in users]
 
 
 def seed_tasks(campaign: Any, count: int, rng: random.Random) -> None:

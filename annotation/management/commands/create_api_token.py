@@ -1,4 +1,4 @@
-"""Create (or show) the API token of a user, for scripts: `Authorization: Token <key>`."""
+"""Issue a new API token for a user, for scripts: `Authorization: Token <key>`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from annotation.services.raters import issue_api_token
 
 
 class Command(BaseCommand):
-    help = "Print a user's API token, creating it if needed (--rotate replaces it)."
+    help = "Issue and print a new API token for a user (it expires; the key is shown only once)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
-        parser.add_argument("--rotate", action="store_true")
+        parser.add_argument("--name", default="command line", help="what the token is for")
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user {options['username']!r}.")
-        self.stdout.write(issue_api_token(user=user, rotate=options["rotate"]))
+        self.stdout.write(issue_api_token(user=user, name=options["name"]))
