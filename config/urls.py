@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.api_docs import SignedInDocsView, SignedInSchemaView
 from config.spa import app_page
 
 urlpatterns = [
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/v1/schema/", SignedInSchemaView.as_view(), name="schema"),
+    path("api/v1/docs/", SignedInDocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/training/", include("training.api.urls")),
     path("api/v1/", include("annotation.api.urls")),
     path("admin/", admin.site.urls),

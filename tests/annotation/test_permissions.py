@@ -192,7 +192,7 @@ MATRIX: list[tuple[str, int, int, int, int]] = [
     ("judgment detail",      401,     403,      403,       200),
     ("audit events",         401,     403,      403,       200),
     ("export",               401,     403,      200,       200),
-    ("schema",               200,     200,      200,       200),
+    ("schema",               401,     200,      200,       200),
 ]
 # fmt: on
 
