@@ -139,8 +139,35 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# HTTPS (docs/deploy.md lists the production values). Off by default so `make run` works over
+# plain http on localhost; with the documented environment `manage.py check --deploy` is clean.
 SESSION_COOKIE_SECURE = env_flag("DJANGO_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The front end reads the csrftoken cookie to echo it in X-CSRFToken, so it cannot be HttpOnly;
+# the token is not a credential on its own (it only pairs with the HttpOnly session cookie).
+CSRF_COOKIE_HTTPONLY = False
+SECURE_SSL_REDIRECT = env_flag("RLHF_SSL_REDIRECT")
+# Paths (regexes, no leading slash) still served over plain http, e.g. a load balancer's probe.
+SECURE_REDIRECT_EXEMPT = env_list("RLHF_SSL_REDIRECT_EXEMPT", "")
+SECURE_HSTS_SECONDS = int(os.environ.get("RLHF_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("RLHF_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_flag("RLHF_HSTS_PRELOAD")
+# A deployment that sets an HSTS option to 0 on purpose has decided; the check need not ask.
+SILENCED_SYSTEM_CHECKS = [
+    check
+    for name, check in [
+        ("RLHF_HSTS_INCLUDE_SUBDOMAINS", "security.W005"),
+        ("RLHF_HSTS_PRELOAD", "security.W021"),
+    ]
+    if os.environ.get(name, "").strip().lower() in {"0", "false", "no", "off"}
+]
+# Behind a TLS-terminating proxy the app sees http; trust the proxy's X-Forwarded-Proto (and
+# X-Forwarded-Host) only when told that such a proxy, which overwrites them, is in front.
+if env_flag("RLHF_BEHIND_TLS_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = env_flag("RLHF_USE_X_FORWARDED_HOST")
 
 # API tokens (`Authorization: Token <key>`) end after this many days unless revoked first.
 API_TOKEN_LIFETIME_DAYS = int(os.environ.get("RLHF_API_TOKEN_LIFETIME_DAYS", "30"))
