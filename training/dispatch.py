@@ -7,8 +7,6 @@ imports them); config/celery.py routes by the same names, so `execute_run` still
 
 from __future__ import annotations
 
-from functools import partial
-
 from celery import current_app
 from django.db import transaction
 
@@ -23,4 +21,10 @@ def send_run(run_id: int) -> None:
 def send_run_on_commit(*, run_id: int, robust: bool = False) -> None:
     """send_run once the current transaction commits. robust: a broker error is logged
     instead of raised (the row stays queued and the reconciler sends it again later)."""
-    transaction.on_commit(partial(send_run, run_id), robust=robust)
+
+    # A named function, not functools.partial: Django logs a robust callback's failure under
+    # its __qualname__, which a partial lacks, so a broker outage became a 500 after all.
+    def send() -> None:
+        send_run(run_id)
+
+    transaction.on_commit(send, robust=robust)
