@@ -41,7 +41,7 @@ def session_database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{port}/{db['NAME']}"
 
 
-def app_environment(var_dir: Path, **extra: str) -> dict[str, str]:
+def app_environment(var_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The production settings module on the test database, signing with the test's key (so
     tokens issued here are valid there); nothing of this shell's Django or Redis settings."""
     own = ("DJANGO_", "DATABASE_URL", "REDIS_URL", "RLHF_")
@@ -52,7 +52,7 @@ def app_environment(var_dir: Path, **extra: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "DATABASE_URL": session_database_url(),
         "RLHF_VAR_DIR": str(var_dir),
-        **extra,
+        **(extra or {}),
     }
 
 
@@ -175,7 +175,9 @@ def _established_inodes(port: int) -> set[str]:
     return inodes
 
 
-def start_gunicorn(tmp_path: Path, *, workers: int = 2, **env: str) -> Gunicorn:
+def start_gunicorn(
+    tmp_path: Path, *, workers: int = 2, env: dict[str, str] | None = None
+) -> Gunicorn:
     """gunicorn with its own control socket (the default path is one per machine), in a short
     folder of its own: a unix socket path must fit in 108 bytes, and tmp_path may not."""
     port = free_port()
@@ -184,16 +186,19 @@ def start_gunicorn(tmp_path: Path, *, workers: int = 2, **env: str) -> Gunicorn:
     for folder in ("celery/queue", "celery/processed", "celery/control", "static"):
         (var_dir / folder).mkdir(parents=True, exist_ok=True)
     control_dir = Path(tempfile.mkdtemp(prefix="gunicorn-"))
-    process = subprocess.Popen(
-        [
-            *(str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"),
-            *("--workers", str(workers), "--worker-class", "sync", "--timeout", "60"),
-            *("--control-socket", str(control_dir / "gunicorn.ctl")),
-            *("--log-level", "warning", "--error-logfile", str(log)),
-        ],
-        cwd=ROOT,
-        env=app_environment(var_dir, **env),
-    )
+    with log.open("ab") as output:  # the app's own log lines (tracebacks) land here too
+        process = subprocess.Popen(
+            [
+                *(str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"),
+                *("--workers", str(workers), "--worker-class", "sync", "--timeout", "60"),
+                *("--control-socket", str(control_dir / "gunicorn.ctl")),
+                *("--log-level", "warning"),
+            ],
+            cwd=ROOT,
+            env=app_environment(var_dir, env),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     server = Gunicorn(process=process, port=port, log=log, control_dir=control_dir)
     try:
         wait_for_port(port, process=process, log=log)
