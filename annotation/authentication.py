@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from annotation.services.tokens import live_token
+from annotation.services.tokens import is_paused, live_token, note_token_use
 
 
 class ApiTokenAuthentication(TokenAuthentication):
@@ -18,4 +18,8 @@ class ApiTokenAuthentication(TokenAuthentication):
         token = live_token(key)
         if token is None or not token.user.is_active:
             raise AuthenticationFailed("Invalid, expired or revoked token.", code="token_invalid")
+        # Pausing revokes tokens too; this also covers a pause by the gold checks.
+        if is_paused(token.user):
+            raise AuthenticationFailed("Your account is paused; ask an admin.", code="rater_paused")
+        note_token_use(token)
         return token.user, token

@@ -7,6 +7,7 @@ Nothing here has side effects: no folder is created, no connection is opened.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -135,6 +136,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
 SESSION_COOKIE_HTTPONLY = True
+# A CSRF failure answers the API's JSON error under /api/ (Django's own page is HTML).
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -169,8 +172,23 @@ if env_flag("RLHF_BEHIND_TLS_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env_flag("RLHF_USE_X_FORWARDED_HOST")
 
+# The Django admin (/admin/) is off unless asked for: it is a second way into the data beside
+# the API's rules. When on, it is read-only and open only to active users whose role is admin.
+DJANGO_ADMIN_ENABLED = env_flag("RLHF_DJANGO_ADMIN")
+
 # API tokens (`Authorization: Token <key>`) end after this many days unless revoked first.
 API_TOKEN_LIFETIME_DAYS = int(os.environ.get("RLHF_API_TOKEN_LIFETIME_DAYS", "30"))
+
+# How many reverse proxies in front of the app append to X-Forwarded-For. 0: the header is
+# ignored (anyone can write it) and the client is REMOTE_ADDR; n: the n-th entry from the right.
+TRUSTED_PROXY_COUNT = int(os.environ.get("RLHF_TRUSTED_PROXIES", "0"))
+# Sign-in (login and token) calls allowed per client address, counted in the shared cache.
+SIGN_IN_RATE = os.environ.get("RLHF_SIGN_IN_RATE", "30/min")
+# Per-account lockout: this many failed sign-ins for one username within the window lock it,
+# from any address, for the cool-down.
+LOGIN_LOCKOUT_FAILURES = int(os.environ.get("RLHF_LOGIN_LOCKOUT_FAILURES", "10"))
+LOGIN_LOCKOUT_WINDOW_S = int(os.environ.get("RLHF_LOGIN_LOCKOUT_WINDOW_S", "900"))
+LOGIN_LOCKOUT_COOLDOWN_S = int(os.environ.get("RLHF_LOGIN_LOCKOUT_COOLDOWN_S", "900"))
 
 # Uploads: imports are read in memory up to this size and refused above it.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
@@ -188,15 +206,25 @@ REST_FRAMEWORK = {
     # DRF's own default is AllowAny; every endpoint here needs a login unless it says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "common.exception_handler.json_exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # common.exception_handler's JSON errors, recording permission denials in the audit log.
+    "EXCEPTION_HANDLER": "annotation.api.denials.audited_exception_handler",
+    # limit capped at 500, a bad offset a 400 (common.pagination), never a database error.
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
+    # JSON nested past 64 levels, NaN, lone surrogates and NUL are a 400 (common.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "common.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": (
-        ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
+        ["common.renderers.SafeJSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"]
         if DEBUG
-        else ["rest_framework.renderers.JSONRenderer"]
+        else ["common.renderers.SafeJSONRenderer"]
     ),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # DRF's default (None) takes X-Forwarded-For from anyone; trust only our own proxies.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -244,6 +272,33 @@ else:
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_BEAT_SCHEDULE_FILE = str(VAR_DIR / "celery" / "beat-schedule")
+
+
+def cache_redis_url(broker_url: str) -> str:
+    """The broker's server on the next database number (the one before for 15): the cache is
+    cleared as a whole (tests do), which must never flush queued tasks."""
+    parsed = urlsplit(broker_url)
+    number = int(parsed.path.strip("/") or "0")
+    return urlunsplit(parsed._replace(path=f"/{number + 1 if number < 15 else number - 1}"))
+
+
+def cache_config() -> dict[str, object]:
+    """One cache shared by every process: sign-in throttles and lockouts count there."""
+    url = os.environ.get("RLHF_CACHE_URL") or (cache_redis_url(REDIS_URL) if REDIS_URL else "")
+    if url:
+        return {
+            "BACKEND": "common.cache.OutageTolerantRedisCache",
+            "LOCATION": url,
+            # A Redis outage costs each request a second at most, not a hang.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    # Without Redis, files shared by the processes of this machine; Django makes the folder
+    # when the cache is first used, not here.
+    location = os.environ.get("RLHF_CACHE_DIR", str(VAR_DIR / "cache"))
+    return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": location}
+
+
+CACHES = {"default": cache_config()}
 
 # Training workers: a running run whose heartbeat is older than this is presumed lost (its
 # worker died) and the reconciler re-queues it; the pipeline runs under this interpreter.

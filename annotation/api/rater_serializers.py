@@ -86,16 +86,3 @@ class MyStatsSerializer(serializers.Serializer):
     skipped_total = serializers.IntegerField()
     tasks_available = serializers.IntegerField()
     has_live_lease = serializers.BooleanField()
-
-
-class LoginInSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=200, style={"input_type": "password"})
-
-
-class TokenOutSerializer(serializers.Serializer):
-    token = serializers.CharField()
-
-
-class CsrfOutSerializer(serializers.Serializer):
-    csrf_token = serializers.CharField()

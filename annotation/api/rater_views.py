@@ -1,19 +1,12 @@
-"""Endpoints every logged-in user may call: auth, me, next task, submit, skip."""
+"""Endpoints every logged-in user may call: me, next task, submit, skip (sign-in is in
+auth_views)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth import authenticate, login, logout
-from django.middleware.csrf import get_token
-from django.utils.decorators import method_decorator
-from django.views.decorators.csrf import csrf_protect, ensure_csrf_cookie
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from annotation.api import rater_serializers as s
@@ -21,69 +14,8 @@ from annotation.selectors.assignments import has_assignment, load_assignment, ra
 from annotation.selectors.raters import me, rater_stats
 from annotation.services.assignments import claim_next_assignment, skip_assignment
 from annotation.services.judgments import Submission, submit_judgment
-from annotation.services.raters import issue_api_token
-from common.errors import NotAllowed, NotFound
+from common.errors import NotFound
 from common.permissions import acting_user
-
-
-class LoginThrottle(AnonRateThrottle):
-    rate = "30/min"
-
-
-@method_decorator(ensure_csrf_cookie, name="dispatch")
-class CsrfView(APIView):
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        responses={
-            200: OpenApiResponse(s.CsrfOutSerializer, description="Sets the csrftoken cookie.")
-        }
-    )
-    def get(self, request: Request) -> Response:
-        return Response(s.CsrfOutSerializer({"csrf_token": get_token(request)}).data)
-
-
-def _credentials(request: Request) -> Any:
-    data = s.LoginInSerializer(data=request.data)
-    data.is_valid(raise_exception=True)
-    user = authenticate(request, **data.validated_data)
-    if user is None or not user.is_active:
-        raise NotAllowed("Wrong username or password.", code="bad_credentials")
-    return user
-
-
-@method_decorator(csrf_protect, name="dispatch")
-class LoginView(APIView):
-    """Session login for the browser (send the csrftoken cookie's value as X-CSRFToken)."""
-
-    permission_classes = [AllowAny]
-    throttle_classes = [LoginThrottle]
-
-    @extend_schema(request=s.LoginInSerializer, responses=s.MeSerializer)
-    def post(self, request: Request) -> Response:
-        user = _credentials(request)
-        login(request._request, user)
-        return Response(s.MeSerializer(me(user)).data)
-
-
-class LogoutView(APIView):
-    @extend_schema(request=None, responses={204: None})
-    def post(self, request: Request) -> Response:
-        logout(request._request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class TokenView(APIView):
-    """A token for scripts: send it as `Authorization: Token <token>`."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
-    throttle_classes = [LoginThrottle]
-
-    @extend_schema(request=s.LoginInSerializer, responses=s.TokenOutSerializer)
-    def post(self, request: Request) -> Response:
-        token = issue_api_token(user=_credentials(request))
-        return Response(s.TokenOutSerializer({"token": token}).data)
 
 
 class MeView(APIView):

@@ -10,12 +10,16 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from annotation.models import ApiToken
+from annotation.models import ApiToken, RaterProfile
 from annotation.services.audit import record_audit_event
+from common.errors import NotAllowed
 
 KEY_PREFIX = "rlhf_"
+# last_used_at is this precise: a busy script costs one write a minute, not one per request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def key_digest(key: str) -> str:
@@ -27,8 +31,21 @@ def password_marker(user: User) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{user.password}".encode()).hexdigest()
 
 
+def is_paused(user: User) -> bool:
+    profile: RaterProfile | None = getattr(user, "rater_profile", None)
+    return profile is not None and profile.is_paused
+
+
+def token_is_live(token: ApiToken) -> bool:
+    """Not revoked, not expired, and issued under the user's current password."""
+    return token.is_live and token.password_marker == password_marker(token.user)
+
+
 def issue_token(*, user: User, actor: User | None = None, name: str = "") -> tuple[ApiToken, str]:
-    """A new token for `user` (returns the row and the key, which is never stored), audited."""
+    """A new token for `user` (returns the row and the key, which is never stored), audited.
+    A paused user gets none: their tokens would be refused anyway."""
+    if is_paused(user):
+        raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     lifetime = timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)
     with transaction.atomic():
@@ -56,13 +73,26 @@ def issue_token(*, user: User, actor: User | None = None, name: str = "") -> tup
 def live_token(key: str) -> ApiToken | None:
     """The token for a key if it may still be used: not revoked, not expired, password unchanged."""
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__rater_profile")
         .filter(key_digest=key_digest(key), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
     if token is None or token.password_marker != password_marker(token.user):
         return None
     return token
+
+
+def note_token_use(token: ApiToken) -> None:
+    """Record when a token was last used, at most once per LAST_USED_RESOLUTION."""
+    now = timezone.now()
+    stale = now - LAST_USED_RESOLUTION
+    if token.last_used_at is not None and token.last_used_at > stale:
+        return
+    # The filter repeats the check, so concurrent requests write once between them.
+    ApiToken.objects.filter(pk=token.pk).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)
+    ).update(last_used_at=now)
+    token.last_used_at = now
 
 
 def revoke_token(*, token: ApiToken, actor: User | None, reason: str) -> None:

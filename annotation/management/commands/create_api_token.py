@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.services.raters import issue_api_token
+from annotation.services.tokens import issue_token
+from common.errors import ServiceError
 
 
 class Command(BaseCommand):
@@ -21,4 +22,11 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:
             raise CommandError(f"No user {options['username']!r}.")
-        self.stdout.write(issue_api_token(user=user, name=options["name"]))
+        try:
+            token, key = issue_token(user=user, name=options["name"])
+        except ServiceError as error:
+            raise CommandError(error.detail) from error
+        self.stderr.write(
+            f"Token {token.prefix}… expires at {token.expires_at:%Y-%m-%d %H:%M} UTC."
+        )
+        self.stdout.write(key)
