@@ -29,4 +29,5 @@ COPY --from=frontend /frontend/dist ./frontend/dist
 RUN useradd --create-home --uid 1000 studio && mkdir -p /app/var && chown -R studio /app/var
 USER studio
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", \
+     "--worker-class", "config.gunicorn_workers.SyncWorkerJsonErrors"]

@@ -21,7 +21,9 @@ DB_URL=${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rlhf_bench}
 # sync workers do not (a TCP connect + accept per request). Alternating 15 s runs at 40
 # raters, median of 3: gthread 2x4 40 cycles/s (21-23 ms gunicorn CPU per cycle), sync 3
 # workers 33, gthread 3x4 35; sync 2/4/5/6 and gthread 2x8 / 4x2 were no better in single runs.
-GUNICORN_ARGS=${BENCH_GUNICORN_ARGS:---worker-class gthread --workers 2 --threads 4}
+# The worker class is gthread's, answering gunicorn's own errors (414, 400) as JSON.
+GUNICORN_ARGS=${BENCH_GUNICORN_ARGS:---worker-class config.gunicorn_workers.ThreadWorkerJsonErrors \
+--workers 2 --threads 4}
 # STATIC_ROOT must exist, or whitenoise warns from every worker in the middle of the output.
 mkdir -p "$OUT" "${RLHF_VAR_DIR:-var}/static"
 

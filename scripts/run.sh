@@ -34,6 +34,7 @@ stop() {
 trap stop INT TERM EXIT
 
 "$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" --workers 2 --threads 4 \
+  --worker-class config.gunicorn_workers.ThreadWorkerJsonErrors \
   --access-logfile "$VAR/log/access.log" --error-logfile "$VAR/log/web.log" &
 pids+=($!)
 "$BIN/celery" -A config worker --queues default --concurrency 1 --pool solo \
