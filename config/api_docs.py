@@ -14,6 +14,7 @@ from drf_spectacular.renderers import (
     OpenApiYamlRenderer,
     OpenApiYamlRenderer2,
 )
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -35,6 +36,7 @@ class SignedInSchemaView(SpectacularAPIView):
 class SignedInDocsView(SpectacularSwaggerView):
     """A browser page: an anonymous visitor is sent to sign in and brought back."""
 
+    @extend_schema(exclude=True)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         if not request.user.is_authenticated:
             query = urlencode({"next": request.get_full_path()})
