@@ -11,6 +11,7 @@ from annotation.models import Campaign, Judgment, RankingTask, RaterProfile, Rat
 from annotation.ranking import ranking_agreement
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
+from annotation.services.tokens import revoke_user_tokens
 from common.errors import InvalidInput, NotFound
 
 
@@ -109,6 +110,8 @@ def apply_pause_rule(*, rater: User, task_id: int) -> bool:
     profile.status, profile.paused_reason = RaterStatus.PAUSED, reason
     profile.save(update_fields=["status", "paused_reason"])
     released = release_leases(rater=rater)
+    # As with an admin's pause: a paused rater's tokens end, and stay ended after a resume.
+    revoke_user_tokens(user=rater, actor=None, reason="auto_pause")
     record_audit_event(
         actor=None,
         action="rater.auto_pause",

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
 
 from annotation.models import (
+    ApiToken,
     Assignment,
     AuditEvent,
     Judgment,
@@ -18,6 +20,7 @@ from annotation.models import (
     RaterProfile,
     RaterStatus,
 )
+from annotation.services.tokens import issue_token
 from common.roles import Role
 from tests.factories import make_task, setup_campaign
 
@@ -160,6 +163,7 @@ def test_pause_rule_pauses_after_enough_wrong_gold_and_admin_resumes(client_for:
     for task in tasks[:4]:
         task.is_gold, task.gold_ranking = True, [[task.response_ids[0]], [task.response_ids[1]]]
         task.save()
+    _, script_key = issue_token(user=rater.user, name="rater's script")
     statuses = []
     for i in range(3):
         body = rater.post(NEXT).json()
@@ -185,6 +189,9 @@ def test_pause_rule_pauses_after_enough_wrong_gold_and_admin_resumes(client_for:
     assert event.details["gold_accuracy"] == 0.0
     assert rater.post(NEXT).json()["code"] == "rater_paused"
     assert Judgment.objects.filter(rater=rater.user).count() == 3  # nothing lost
+    assert ApiToken.objects.get(user=rater.user).revoked_reason == "auto_pause"
+    by_token = APIClient().get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {script_key}")
+    assert by_token.status_code == 401
 
     assert admin.post(f"/api/v1/raters/{rater.user.pk}/resume/").status_code == 200
     assert rater.post(NEXT).status_code == 200
