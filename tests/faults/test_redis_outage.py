@@ -111,6 +111,32 @@ def start_run(server: Gunicorn, token: str, campaign_id: int, key: str) -> Reply
     return call(f"{server.url}{RUNS}", token=token, method="POST", body=body)
 
 
+def reconcile_as_beat(tmp_path: Path, env: dict[str, str]) -> None:
+    reconciled = subprocess.run(
+        [sys.executable, "-c", RECONCILE],
+        cwd=ROOT,
+        env=app_environment(tmp_path / "var", env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert reconciled.returncode == 0, reconciled.stderr
+
+
+def judge_while_a_run_starts(
+    server: Gunicorn, tokens: list[str], engineer: str, campaign_id: int
+) -> tuple[list[Reply], Reply]:
+    """Raters judge while, at the same time, the engineer starts a run."""
+    outcome: dict[str, Reply] = {}
+    starter = threading.Thread(
+        target=lambda: outcome.update(run=start_run(server, engineer, campaign_id, "run-during"))
+    )
+    starter.start()
+    during = all_raters_judge(server, tokens, DURING, "during")
+    starter.join(timeout=300)
+    return during, outcome["run"]
+
+
 def test_raters_ride_out_a_redis_outage_and_the_reconciler_resends_queued_runs(
     transactional_db: Any, tmp_path: Path, redis_port: int
 ) -> None:
@@ -133,14 +159,7 @@ def test_raters_ride_out_a_redis_outage_and_the_reconciler_resends_queued_runs(
         # when Redis dies while raters work and the engineer starts a run
         broker.send_signal(signal.SIGKILL)
         broker.wait(timeout=30)
-        outcome: dict[str, Reply] = {}
-        starter = threading.Thread(
-            target=lambda: outcome.update(run=start_run(server, engineer, campaign.pk, "run-x"))
-        )
-        starter.start()
-        during = all_raters_judge(server, tokens, DURING, "during")
-        starter.join(timeout=300)
-        run_during = outcome["run"]
+        during, run_during = judge_while_a_run_starts(server, tokens, engineer, campaign.pk)
 
         # then raters saw only successes, and the run was stored as queued, not lost
         assert Counter(r.status for r in before + during) == Counter(
@@ -150,20 +169,11 @@ def test_raters_ride_out_a_redis_outage_and_the_reconciler_resends_queued_runs(
         assert run_during.body["status"] == "queued"
         assert TrainingRun.objects.get(pk=run_during.body["id"]).status == RunStatus.QUEUED
 
-        # when Redis comes back empty (it kept nothing) and raters go on
+        # when Redis comes back empty (it kept nothing), raters go on and the reconciler runs
         broker = start_redis(redis_port, tmp_path / "redis.log")
         assert queued_run_ids(redis_port) == []
         after = all_raters_judge(server, tokens, AFTER, "after")
-        # and the reconciler runs as beat would
-        reconciled = subprocess.run(
-            [sys.executable, "-c", RECONCILE],
-            cwd=ROOT,
-            env=app_environment(tmp_path / "var", env),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert reconciled.returncode == 0, reconciled.stderr
+        reconcile_as_beat(tmp_path, env)
 
         # then both queued runs (their messages died with the old Redis) are sent again, once
         resent = queued_run_ids(redis_port)

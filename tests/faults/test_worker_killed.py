@@ -174,9 +174,11 @@ def test_a_worker_killed_mid_submit_loses_and_doubles_nothing(
 
     # then every answer was a 2xx or a dropped connection (retried), never a 5xx ...
     print(
-        f"\nworker-killed: {len(killed) + 1} workers killed, {sum(tally.statuses.values())} "
-        f"requests, statuses {dict(tally.statuses)}, dropped submits {tally.dropped_submits + 1}, "
-        f"retried submits answered {dict(tally.retried_submit_answers)} (+1 held: 201)"
+        "\nworker-killed: 1 worker killed reading a submit (retried: 201); then under "
+        f"{RATERS} concurrent raters {len(killed)} killed, {sum(tally.statuses.values())} "
+        f"requests, statuses {dict(tally.statuses)} (0 = dropped, retried), "
+        f"{tally.dropped_submits} of them submits, answered on retry "
+        f"{dict(tally.retried_submit_answers)}"
     )
     assert set(tally.statuses) <= {DROPPED, 200, 201}, tally.statuses
     assert len(finals) == RATERS * TASKS_EACH
