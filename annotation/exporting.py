@@ -1,13 +1,22 @@
-"""Export formats for preference pairs: TRL-ready JSONL (standard and conversational) and CSV."""
+"""Export formats for preference pairs: TRL-ready JSONL (standard and conversational) and CSV;
+and the audit event every export leaves: who, with which filters, how many rows."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import User
 
 from annotation.selectors.preferences import PreferenceRow
+from annotation.services.audit import record_audit_event
+from common.spreadsheet import spreadsheet_row
+
+Row = TypeVar("Row")
 
 EXPORT_FORMATS = {
     "trl": ("application/x-ndjson", "jsonl"),
@@ -67,20 +76,22 @@ def render_csv(rows: Iterable[PreferenceRow]) -> Iterator[str]:
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow(
-            [
-                row.preference_id,
-                row.judgment_id,
-                row.task_id,
-                row.campaign_id,
-                row.rater_id,
-                json.dumps(row.conversation, ensure_ascii=False),
-                row.chosen,
-                row.rejected,
-                row.margin,
-                row.is_tie,
-                row.source,
-                row.submitted_at.isoformat(),
-            ]
+            spreadsheet_row(
+                [
+                    row.preference_id,
+                    row.judgment_id,
+                    row.task_id,
+                    row.campaign_id,
+                    row.rater_id,
+                    json.dumps(row.conversation, ensure_ascii=False),
+                    row.chosen,
+                    row.rejected,
+                    row.margin,
+                    row.is_tie,
+                    row.source,
+                    row.submitted_at.isoformat(),
+                ]
+            )
         )
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
@@ -93,3 +104,52 @@ def render_export(rows: Iterable[PreferenceRow], export_format: str) -> Iterator
     if export_format == "csv":
         return render_csv(rows)
     return render_jsonl(rows, messages=export_format == "trl_messages")
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """What an export's audit event names as its target (an export has no row of its own)."""
+
+    name: str
+    pk: int | None = None
+
+
+def export_details(params: Mapping[str, Any]) -> dict[str, Any]:
+    """An export's parameters as the audit log keeps them (JSON: times as ISO text)."""
+    return {
+        key: value.isoformat() if hasattr(value, "isoformat") else value
+        for key, value in sorted(params.items())
+    }
+
+
+def audited_export(
+    *,
+    actor: User | None,
+    action: str,
+    target: Any,
+    details: Mapping[str, Any],
+    rows: Iterable[Row],
+    render: Callable[[Iterable[Row]], Iterator[str]],
+) -> Iterator[str]:
+    """The rendered export, counting rows as they stream; when the stream ends (or the client
+    goes away) one audit event records who exported what, how many rows, and whether all of
+    them were sent. Counting while streaming keeps a large export from being computed twice."""
+    sent = 0
+
+    def counting() -> Iterator[Row]:
+        nonlocal sent
+        for row in rows:
+            sent += 1
+            yield row
+
+    complete = False
+    try:
+        yield from render(counting())
+        complete = True
+    finally:
+        record_audit_event(
+            actor=actor,
+            action=action,
+            target=target,
+            details={**details, "rows": sent, "complete": complete},
+        )

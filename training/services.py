@@ -1,6 +1,7 @@
-"""Training workflows: start and cancel runs, keep retraining schedules, fire them, and build
-the chain a schedule starts (reward model -> PPO or DPO -> generation). Every training write
-goes through here; the worker only claims, reports on and finishes runs (training.worker).
+"""Training workflows: start and cancel runs, keep retraining schedules, fire them, register
+model versions, and build the chain a schedule starts (reward model -> PPO or DPO ->
+generation). Every training write goes through here, each with its audit event in the same
+transaction; the worker only claims, reports on and finishes runs (training.worker).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 from annotation.models import Campaign
 from annotation.selectors.campaigns import count_campaign_judgments
 from annotation.selectors.snapshots import freeze_snapshot
+from annotation.services.audit import record_audit_event
 from common.errors import Conflict, InvalidInput, ServiceError
 from training import dispatch
 from training.cron import cron_due, parse_cron
@@ -32,10 +34,11 @@ from training.models import (
     TrainingSchedule,
     VersionKind,
 )
+from training.registry import DEFAULT_BASE
+from training.registry import register_base_version as register_base_version
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BASE = "smollm2"
 BASES = [DEFAULT_BASE]
 # Kinds that train on preferences, so freeze a dataset snapshot.
 DATA_KINDS = (RunKind.REWARD, RunKind.DPO)
@@ -184,6 +187,7 @@ def create_or_replay_run(
     try:
         with transaction.atomic():
             run.save()
+            _record_run_created(run, actor)
     except IntegrityError:
         existing = _run_with_key(idempotency_key)
         if existing is None:
@@ -192,6 +196,23 @@ def create_or_replay_run(
     # robust: if the broker is down the row stays queued and the reconciler sends it later.
     dispatch.send_run_on_commit(run_id=run.pk, robust=True)
     return run, True
+
+
+def _record_run_created(run: TrainingRun, actor: User | None) -> None:
+    """Who started the run (None: a schedule or a finished run's chain) and on what."""
+    record_audit_event(
+        actor=actor,
+        action="training_run.create",
+        target=run,
+        details={
+            "kind": run.kind,
+            "base": run.base,
+            "campaign": run.campaign.name if run.campaign else None,
+            "schedule_id": run.schedule_id,
+            "snapshot_size": run.snapshot_size,
+            "hyperparameters": run.config,
+        },
+    )
 
 
 def create_run(
@@ -207,17 +228,24 @@ def _run_with_key(idempotency_key: str) -> TrainingRun | None:
     return TrainingRun.objects.filter(idempotency_key=idempotency_key).first()
 
 
-def cancel_run(*, run: TrainingRun) -> TrainingRun:
+def cancel_run(*, run: TrainingRun, actor: User | None = None) -> TrainingRun:
     """A queued run is cancelled at once; a running one is marked for its worker to stop;
-    a finished one is a Conflict. Conditional updates, so a worker's claim cannot interleave."""
-    queued = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED)
-    if not queued.update(
-        status=RunStatus.CANCELLED, cancel_requested=True, finished_at=timezone.now()
-    ):
-        running = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
-        if not running.update(cancel_requested=True):
-            raise Conflict(f"Run {run.pk} has already finished.", code="run_finished")
-    run.refresh_from_db()
+    a finished one is a Conflict. Conditional updates, so a worker's claim cannot interleave;
+    audited with what the run was doing."""
+    with transaction.atomic():
+        queued = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED)
+        was = RunStatus.QUEUED
+        if not queued.update(
+            status=RunStatus.CANCELLED, cancel_requested=True, finished_at=timezone.now()
+        ):
+            was = RunStatus.RUNNING
+            running = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
+            if not running.update(cancel_requested=True):
+                raise Conflict(f"Run {run.pk} has already finished.", code="run_finished")
+        run.refresh_from_db()
+        record_audit_event(
+            actor=actor, action="training_run.cancel", target=run, details={"was": was}
+        )
     return run
 
 
@@ -280,9 +308,22 @@ def _validate_schedule(schedule: TrainingSchedule) -> None:
         ) from None
 
 
-def create_schedule(*, campaign: Campaign, values: Mapping[str, Any]) -> TrainingSchedule:
-    """The campaign's one schedule, validated; it counts judgments from now on. A second
-    schedule for the campaign is a Conflict."""
+def _record_schedule(
+    schedule: TrainingSchedule, actor: User | None, action: str, fields: Mapping[str, Any]
+) -> None:
+    record_audit_event(
+        actor=actor,
+        action=action,
+        target=schedule,
+        details={"campaign": schedule.campaign.name, "fields": sorted(fields)},
+    )
+
+
+def create_schedule(
+    *, campaign: Campaign, values: Mapping[str, Any], actor: User | None = None
+) -> TrainingSchedule:
+    """The campaign's one schedule, validated, audited; it counts judgments from now on. A
+    second schedule for the campaign is a Conflict."""
     if TrainingSchedule.objects.filter(campaign=campaign).exists():
         raise Conflict(f"Campaign {campaign.pk} already has a schedule.", code="schedule_exists")
     schedule = TrainingSchedule(campaign=campaign, **_known(values))
@@ -291,6 +332,7 @@ def create_schedule(*, campaign: Campaign, values: Mapping[str, Any]) -> Trainin
     try:
         with transaction.atomic():
             schedule.save()
+            _record_schedule(schedule, actor, "training_schedule.create", values)
     except IntegrityError:
         raise Conflict(
             f"Campaign {campaign.pk} already has a schedule.", code="schedule_exists"
@@ -298,18 +340,24 @@ def create_schedule(*, campaign: Campaign, values: Mapping[str, Any]) -> Trainin
     return schedule
 
 
-def update_schedule(*, schedule: TrainingSchedule, changes: Mapping[str, Any]) -> TrainingSchedule:
-    """The schedule with `changes` applied, validated as a whole."""
+def update_schedule(
+    *, schedule: TrainingSchedule, changes: Mapping[str, Any], actor: User | None = None
+) -> TrainingSchedule:
+    """The schedule with `changes` applied, validated as a whole, audited."""
     for name, value in _known(changes).items():
         setattr(schedule, name, value)
     _validate_schedule(schedule)
-    schedule.save()
+    with transaction.atomic():
+        schedule.save()
+        _record_schedule(schedule, actor, "training_schedule.update", changes)
     return schedule
 
 
-def delete_schedule(*, schedule: TrainingSchedule) -> None:
-    """Removes the schedule; the runs it started stay, no longer linked to it."""
-    schedule.delete()
+def delete_schedule(*, schedule: TrainingSchedule, actor: User | None = None) -> None:
+    """Removes the schedule, audited; the runs it started stay, no longer linked to it."""
+    with transaction.atomic():
+        _record_schedule(schedule, actor, "training_schedule.delete", {})
+        schedule.delete()
 
 
 def _known(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -381,20 +429,6 @@ def fire_due_schedules(*, now: datetime) -> list[TrainingRun]:
             if run is not None:
                 fired.append(run)
     return fired
-
-
-# The registry --------------------------------------------------------------------------------
-
-
-def register_base_version(*, base: str) -> ModelVersion:
-    """The registry's entry for a base model ("smollm2", a Hugging Face id or a path), as a
-    reference version named `base:<base>`, so runs can start from it and versions trained
-    from it can be compared with it; registering it again returns the same row."""
-    version, _ = ModelVersion.objects.get_or_create(
-        name=f"base:{base}"[:200],
-        defaults={"kind": VersionKind.REFERENCE, "base": base, "artifact_path": base},
-    )
-    return version
 
 
 # The chain ----------------------------------------------------------------------------------

@@ -13,6 +13,9 @@ from annotation.exporting import EXPORT_FORMATS
 from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, RaterPool
 from common.roles import Role
 
+# Row ids are 64-bit: a larger one is a 400 here, not an overflow in the database driver.
+MAX_ID = 2**63 - 1
+
 
 class CampaignSerializer(serializers.ModelSerializer):
     # Annotated by the viewset's queryset; a campaign just created has none of them yet.
@@ -115,10 +118,14 @@ class PoolSerializer(serializers.ModelSerializer):
 
 class MembershipChangeSerializer(serializers.Serializer):
     add = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=10_000,
     )
     remove = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        required=False,
+        max_length=10_000,
     )
 
 
@@ -153,6 +160,13 @@ class RaterCreateSerializer(serializers.Serializer):
         return attrs
 
 
+class RoleInSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        choices=[r for r in Role.choices if r[0] != Role.EXTERNAL],
+        help_text="The new role. Only admins change roles; the last active admin stays one.",
+    )
+
+
 class PauseInSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
@@ -185,9 +199,15 @@ class JudgmentSerializer(serializers.ModelSerializer):
 
 class ExportQuerySerializer(serializers.Serializer):
     format = serializers.ChoiceField(choices=sorted(EXPORT_FORMATS), default="trl")
-    campaign = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    rater = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-    pool = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
+    campaign = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
+    rater = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
+    pool = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID), required=False
+    )
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
     include_ties = serializers.BooleanField(default=False)
@@ -208,9 +228,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "id",
             "actor_id",
             "actor_username",
+            "actor_name",
             "action",
             "target_type",
             "target_id",
+            "target_name",
             "details",
             "created_at",
         ]

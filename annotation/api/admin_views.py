@@ -17,7 +17,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
-from annotation.exporting import EXPORT_FORMATS, render_export
+from annotation.exporting import (
+    EXPORT_FORMATS,
+    ExportTarget,
+    audited_export,
+    export_details,
+    render_export,
+)
 from annotation.models import AuditEvent, Campaign, Judgment, RaterPool
 from annotation.selectors.campaigns import campaigns_with_progress, judgments_with_raters
 from annotation.selectors.consensus import iter_consensus_rows
@@ -32,7 +38,13 @@ from annotation.services.pools import (
     delete_pool,
     update_pool,
 )
-from annotation.services.raters import create_rater, pause_rater, resume_rater
+from annotation.services.raters import (
+    change_role,
+    create_rater,
+    delete_rater,
+    pause_rater,
+    resume_rater,
+)
 from common.permissions import IsAdmin, IsAdminOrMLEngineer, acting_user
 
 
@@ -56,11 +68,13 @@ class CampaignViewSet(
         )
 
     def perform_update(self, serializer: Any) -> None:
-        serializer.instance = update_campaign(
+        campaign = update_campaign(
             actor=acting_user(self.request),
             campaign=serializer.instance,
             changes=serializer.validated_data,
         )
+        # Read back with its progress: a new overlap may have completed tasks.
+        serializer.instance = self.get_queryset().get(pk=campaign.pk)
 
 
 class CampaignImportView(APIView):
@@ -161,6 +175,31 @@ class RaterListView(APIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
+class RaterDetailView(APIView):
+    """DELETE removes a rater who has never judged; one who has is refused with 409
+    rater_has_judgments (pause them instead: their judgments are data)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        delete_rater(actor=acting_user(request), user_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RaterRoleView(APIView):
+    """Change a rater's role (annotator, ml_engineer or admin), audited with the old and new."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=s.RoleInSerializer, responses=s.RaterSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.RoleInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change_role(actor=acting_user(request), user_id=pk, role=data.validated_data["role"])
+        return Response(s.RaterSerializer(rater_row(user_id=pk)).data)
+
+
 class RaterPauseView(APIView):
     """Pause a rater: their live leases are released at once."""
 
@@ -235,9 +274,15 @@ class ExportView(APIView):
             if args["pairs"] == "consensus"
             else iter_preference_rows(filters)
         )
-        response = StreamingHttpResponse(
-            render_export(rows, args["format"]), content_type=content_type
+        chunks = audited_export(
+            actor=acting_user(request),
+            action="export.preferences",
+            target=ExportTarget(name=f"preferences ({args['format']})"),
+            details=export_details(args),
+            rows=rows,
+            render=lambda counted: render_export(counted, args["format"]),
         )
+        response = StreamingHttpResponse(chunks, content_type=content_type)
         response["Content-Disposition"] = (
             f'attachment; filename="preferences-{args["format"]}.{extension}"'
         )

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.api import admin_serializers as s
-from annotation.api.quality_csv import report_csv
+from annotation.api.quality_csv import export_report_csv
 from annotation.api.quality_serializers import QualityReportSerializer
 from annotation.models import Campaign, RankingTask
 from annotation.models import Response as ResponseRow
@@ -92,7 +92,8 @@ class TaskGoldView(APIView):
         )
         return _task_response(task)
 
-    @extend_schema(request=None, responses=s.AdminTaskSerializer)
+    # 200 with the task, not the 204 spectacular assumes for a DELETE.
+    @extend_schema(request=None, responses={200: s.AdminTaskSerializer})
     def delete(self, request: Request, pk: int) -> Response:
         task = unmark_gold(actor=acting_user(request), task_id=pk)
         return _task_response(task)
@@ -116,7 +117,8 @@ class QualityReportView(APIView):
         campaign = generics.get_object_or_404(Campaign, pk=pk)
         report = campaign_quality_report(campaign=campaign)
         if request.query_params.get("format") == "csv":
-            response = HttpResponse(report_csv(report), content_type="text/csv; charset=utf-8")
+            text = export_report_csv(actor=acting_user(request), campaign=campaign, report=report)
+            response = HttpResponse(text, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = (
                 f'attachment; filename="quality-campaign-{campaign.pk}.csv"'
             )

@@ -9,10 +9,16 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Greatest
 
-from annotation.models import Campaign
+from annotation.models import Campaign, RankingTask, TaskStatus
 from annotation.services.audit import record_audit_event
-from common.errors import InvalidInput
+from common.errors import Conflict, InvalidInput
+
+# What a campaign's tasks were built for: each task holds K responses and its judgments were
+# given in this mode, so neither may change under them.
+FIXED_ONCE_TASKS_EXIST = ("judgment_mode", "responses_per_task")
 
 
 def _validate(campaign: Campaign) -> None:
@@ -35,20 +41,59 @@ def create_campaign(*, actor: User | None, settings: Mapping[str, Any]) -> Campa
     return campaign
 
 
+def _refuse_fixed_changes(campaign: Campaign, changes: Mapping[str, Any]) -> None:
+    changed = [
+        name
+        for name in FIXED_ONCE_TASKS_EXIST
+        if name in changes and changes[name] != getattr(campaign, name)
+    ]
+    if changed and RankingTask.objects.filter(campaign=campaign).exists():
+        raise Conflict(
+            f"The campaign has tasks built for its {' and '.join(changed)}; changing "
+            f"{'them' if len(changed) > 1 else 'it'} would mislabel their judgments. "
+            "Create a new campaign instead.",
+            code="campaign_has_tasks",
+            errors={name: ["Fixed once the campaign has tasks."] for name in changed},
+        )
+
+
+def _apply_overlap(campaign: Campaign) -> int:
+    """Every open task of the campaign now requires the campaign's overlap, never fewer than
+    the judgments it already has; one that has enough is complete, as submit would leave it.
+    One UPDATE, so a submit running at the same time is counted against the new number.
+    Returns how many tasks changed."""
+    required = Greatest(Value(campaign.overlap), F("submitted_count"))
+    return (
+        RankingTask.objects.filter(campaign=campaign, status=TaskStatus.OPEN)
+        .exclude(required_judgments=required)
+        .update(
+            required_judgments=required,
+            status=Case(
+                When(submitted_count__gte=campaign.overlap, then=Value(TaskStatus.COMPLETE)),
+                default=F("status"),
+            ),
+        )
+    )
+
+
 def update_campaign(*, actor: User, campaign: Campaign, changes: Mapping[str, Any]) -> Campaign:
     """The campaign with `changes` saved and an audit event naming the changed fields,
-    atomically."""
+    atomically. A new overlap applies to the open tasks at once; the judgment mode and K
+    cannot change once the campaign has tasks (Conflict)."""
     with transaction.atomic():
+        # The row as it is now, locked, so two edits (or an edit and a K check) queue up.
+        current = Campaign.objects.select_for_update().get(pk=campaign.pk)
+        _refuse_fixed_changes(current, changes)
+        old_overlap = current.overlap
         for field, value in changes.items():
             setattr(campaign, field, value)
         _validate(campaign)
         campaign.save()
-        record_audit_event(
-            actor=actor,
-            action="campaign.update",
-            target=campaign,
-            details={"fields": sorted(changes)},
-        )
+        details: dict[str, Any] = {"fields": sorted(changes)}
+        if campaign.overlap != old_overlap:
+            details["overlap"] = {"old": old_overlap, "new": campaign.overlap}
+            details["tasks_changed"] = _apply_overlap(campaign)
+        record_audit_event(actor=actor, action="campaign.update", target=campaign, details=details)
     return campaign
 
 

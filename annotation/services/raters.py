@@ -1,4 +1,4 @@
-"""Users, roles, API tokens and pausing (pools are in `pools`)."""
+"""Users, roles, API tokens, pausing and deleting (pools are in `pools`)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,20 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from annotation.models import RaterProfile, RaterStatus
+from annotation.models import Judgment, RaterProfile, RaterStatus
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
 from annotation.services.profiles import ensure_profile
-from annotation.services.tokens import issue_token
-from common.errors import Conflict, InvalidInput, NotFound
-from common.roles import Role
+from annotation.services.tokens import issue_token, revoke_user_tokens
+from common.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from common.roles import Role, role_of
+
+# Which roles each role may grant. Only admins change roles; an admin holds the highest role, so
+# may grant any a person can hold. Nobody grants "external": it stands for imported data's
+# authors, who never log in.
+GRANTABLE_ROLES: dict[str, frozenset[str]] = {
+    Role.ADMIN: frozenset({Role.ANNOTATOR, Role.ML_ENGINEER, Role.ADMIN}),
+}
 
 
 def create_user_with_role(
@@ -36,11 +43,21 @@ def create_user_with_role(
     return user
 
 
-def create_rater(*, actor: User, username: str, password: str, role: str) -> User:
-    """A new user with their profile and an audit event naming the role, atomically."""
+def create_rater(
+    *,
+    actor: User | None,
+    username: str,
+    password: str | None,
+    role: str,
+    email: str = "",
+    via: str = "",
+) -> User:
+    """A new user with their profile and an audit event naming the role (and `via`, how they
+    were made when not through the API), atomically."""
+    details = {"role": role, **({"via": via} if via else {})}
     with transaction.atomic():
-        user = create_user_with_role(username=username, password=password, role=role)
-        record_audit_event(actor=actor, action="rater.create", target=user, details={"role": role})
+        user = create_user_with_role(username=username, password=password, role=role, email=email)
+        record_audit_event(actor=actor, action="rater.create", target=user, details=details)
     return user
 
 
@@ -72,6 +89,8 @@ def pause_rater(*, actor: User, user_id: int, reason: str = "") -> RaterProfile:
         profile.paused_reason = reason[:500]
         profile.save(update_fields=["status", "paused_reason"])
         released = release_leases(rater=profile.user)
+        # A paused rater's scripts stop too: their tokens end with the pause.
+        revoke_user_tokens(user=profile.user, actor=actor, reason="paused")
         record_audit_event(
             actor=actor,
             action="rater.pause",
@@ -90,3 +109,62 @@ def resume_rater(*, actor: User, user_id: int) -> RaterProfile:
         profile.save(update_fields=["status", "paused_reason"])
         record_audit_event(actor=actor, action="rater.resume", target=profile.user)
     return profile
+
+
+def _check_grant(actor: User, profile: RaterProfile, role: str) -> None:
+    if role not in GRANTABLE_ROLES.get(role_of(actor) or "", frozenset()):
+        raise NotAllowed(f"You may not grant the role {role!r}.", code="role_not_grantable")
+    if profile.role != Role.ADMIN or role == Role.ADMIN or not profile.user.is_active:
+        return
+    # Locking every admin's profile makes two admins demoting each other at once queue up.
+    admins = RaterProfile.objects.select_for_update(of=("self",)).filter(
+        role=Role.ADMIN, user__is_active=True
+    )
+    if not any(other.pk != profile.pk for other in admins):
+        raise Conflict(
+            "This is the last active admin; make another admin first.", code="last_admin"
+        )
+
+
+def change_role(*, actor: User, user_id: int, role: str) -> RaterProfile:
+    """The rater with a new role, granted by an actor allowed to grant it, with an audit event
+    naming the old and the new role. Never makes a Django superuser or staff member."""
+    with transaction.atomic():
+        profile = _locked_profile(user_id)
+        old_role = str(profile.role)
+        _check_grant(actor, profile, role)
+        if old_role == role:
+            return profile
+        profile.role = role
+        profile.save(update_fields=["role"])
+        user = profile.user
+        if user.is_superuser or user.is_staff:
+            user.is_superuser = user.is_staff = False
+            user.save(update_fields=["is_superuser", "is_staff"])
+        record_audit_event(
+            actor=actor,
+            action="rater.role_change",
+            target=user,
+            details={"old_role": old_role, "new_role": role},
+        )
+    return profile
+
+
+def delete_rater(*, actor: User, user_id: int) -> None:
+    """Delete a rater who has never judged, with an audit event. One with judgments is refused:
+    their judgments are data, so pause them instead."""
+    with transaction.atomic():
+        profile = _locked_profile(user_id)
+        user = profile.user
+        if user.pk == actor.pk:
+            raise Conflict("You cannot delete yourself.", code="cannot_delete_self")
+        judgments = Judgment.objects.filter(rater=user).count()
+        if judgments:
+            raise Conflict(
+                f"{user.username} has {judgments} judgments; pause them instead of deleting.",
+                code="rater_has_judgments",
+            )
+        record_audit_event(
+            actor=actor, action="rater.delete", target=user, details={"role": str(profile.role)}
+        )
+        user.delete()

@@ -111,7 +111,11 @@ def test_update_campaign_audits_the_changed_fields() -> None:
     assert Campaign.objects.get(pk=campaign.pk).overlap == 5
     event = AuditEvent.objects.get()
     assert event.action == "campaign.update"
-    assert event.details == {"fields": ["guidelines", "overlap"]}
+    assert event.details == {
+        "fields": ["guidelines", "overlap"],
+        "overlap": {"old": 3, "new": 5},
+        "tasks_changed": 0,
+    }
 
 
 def test_ensure_campaign_creates_once_and_audits_once() -> None:

@@ -107,7 +107,7 @@ class RunCancelView(generics.GenericAPIView[TrainingRun]):
 
     @extend_schema(request=None, responses={200: s.RunSerializer})
     def post(self, request: Request, pk: int) -> Response:
-        run = services.cancel_run(run=self.get_object())
+        run = services.cancel_run(run=self.get_object(), actor=acting_user(request))
         return Response(s.RunSerializer(_runs().get(pk=run.pk)).data)
 
 
@@ -232,7 +232,9 @@ class ScheduleViewSet(
         body.is_valid(raise_exception=True)
         values = dict(body.validated_data)
         campaign = values.pop("campaign_id")
-        schedule = services.create_schedule(campaign=campaign, values=values)
+        schedule = services.create_schedule(
+            campaign=campaign, values=values, actor=acting_user(request)
+        )
         return self._render(schedule, status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ScheduleUpdateSerializer, responses=s.ScheduleSerializer)
@@ -240,12 +242,14 @@ class ScheduleViewSet(
         body = s.ScheduleUpdateSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         schedule = services.update_schedule(
-            schedule=self.get_object(), changes=dict(body.validated_data)
+            schedule=self.get_object(),
+            changes=dict(body.validated_data),
+            actor=acting_user(request),
         )
         return self._render(schedule)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        services.delete_schedule(schedule=self.get_object())
+        services.delete_schedule(schedule=self.get_object(), actor=acting_user(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

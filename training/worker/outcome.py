@@ -14,7 +14,8 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from annotation.services.generated import GeneratedAnswers, add_generated_tasks
-from training.models import ModelVersion, RunKind, RunStatus, TrainingRun, VersionKind
+from training.models import RunKind, RunStatus, TrainingRun, VersionKind
+from training.registry import register_run_version
 from training.services import create_follow_up_run
 from training.worker.inputs import model_path
 from training.worker.runner import StageOutcome, read_json
@@ -105,12 +106,12 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
     """Reads what the stage wrote and registers it; returns the run's `result`."""
     metrics = {k: v for k, v in read_json(folder / "metrics.json").items() if k != "history"}
     if run.kind == RunKind.REWARD:
-        register_version(
+        register_run_version(
             run, kind=VersionKind.REWARD, path=folder / "model", metrics=_scalars(metrics)
         )
     elif run.kind in (RunKind.PPO, RunKind.DPO):
         flat = {**_scalars(metrics), **_scalars(metrics.get("final") or {})}
-        register_version(run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat)
+        register_run_version(run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat)
     elif run.kind == RunKind.GENERATE:
         metrics = _import_generated(run, folder)
     return metrics
@@ -118,30 +119,6 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
 
 def _scalars(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)}
-
-
-def _version_base(run: TrainingRun) -> str:
-    return run.parent_version.base if run.parent_version else (run.base or "smollm2")
-
-
-def register_version(
-    run: TrainingRun, *, kind: str, path: Path, metrics: dict[str, Any]
-) -> ModelVersion:
-    """The version the run produced; registering twice (a retried finish) finds the first."""
-    version, _ = ModelVersion.objects.get_or_create(
-        name=f"{run.kind}-run-{run.pk}",
-        defaults={
-            "kind": kind,
-            "base": _version_base(run),
-            "artifact_path": str(path),
-            "parent": run.parent_version,
-            "produced_by": run,
-            "campaign_id": run.campaign_id,
-            "snapshot_hash": run.snapshot_hash,
-            "metrics": metrics,
-        },
-    )
-    return version
 
 
 def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from annotation.services.raters import create_user_with_role
+from annotation.services.raters import create_rater
 from common.errors import ServiceError
 from common.roles import Role
 
@@ -26,11 +26,14 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         password = options["password"] or secrets.token_urlsafe(12)
         try:
-            create_user_with_role(
+            # Audited like a user made through the API; nobody signed in made it.
+            create_rater(
+                actor=None,
                 username=options["username"],
                 password=password,
                 role=options["role"],
                 email=options["email"],
+                via="command line",
             )
         except ServiceError as error:
             raise CommandError(error.detail) from error

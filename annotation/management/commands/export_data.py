@@ -9,7 +9,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.dateparse import parse_datetime
 
-from annotation.exporting import EXPORT_FORMATS, render_export
+from annotation.exporting import (
+    EXPORT_FORMATS,
+    ExportTarget,
+    audited_export,
+    export_details,
+    render_export,
+)
 from annotation.selectors.preferences import PreferenceFilter, iter_preference_rows
 
 
@@ -35,7 +41,16 @@ class Command(BaseCommand):
             until=options["until"],
             include_ties=options["include_ties"],
         )
-        chunks = render_export(iter_preference_rows(filters), options["format"])
+        params = {key: options[key] for key in ("format", "campaign", "rater", "pool", "since")}
+        params.update(until=options["until"], include_ties=options["include_ties"])
+        chunks = audited_export(
+            actor=None,
+            action="export.preferences",
+            target=ExportTarget(name=f"preferences ({options['format']})"),
+            details={**export_details(params), "via": "command line"},
+            rows=iter_preference_rows(filters),
+            render=lambda counted: render_export(counted, options["format"]),
+        )
         if options["out"] is None:
             sys.stdout.writelines(chunks)
             return

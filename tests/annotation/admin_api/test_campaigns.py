@@ -163,7 +163,11 @@ def test_update_campaign(admin: Client) -> None:
         "action": "campaign.update",
         "target_type": "Campaign",
         "target_id": str(campaign.pk),
-        "details": {"fields": ["guidelines", "overlap"]},
+        "details": {
+            "fields": ["guidelines", "overlap"],
+            "overlap": {"old": 3, "new": 5},
+            "tasks_changed": 0,
+        },
     }
 
 
