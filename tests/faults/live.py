@@ -4,6 +4,7 @@ dropped connection instead of raising it."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import shutil
@@ -13,11 +14,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection
@@ -62,24 +63,35 @@ class Reply:
     body: Any
 
 
-def call(url: str, *, token: str, method: str = "GET", body: Any = None) -> Reply:
-    """One request on a fresh connection; a broken connection is a Reply, not an exception."""
+def call(
+    url: str,
+    *,
+    token: str,
+    method: str = "GET",
+    body: Any = None,
+    on_connect: Callable[[int], None] | None = None,
+) -> Reply:
+    """One request on a fresh connection; a broken connection is a Reply, not an exception.
+    on_connect learns the client's port once connected, before the request is sent."""
+    parts = urlsplit(url)
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Authorization", f"Token {token}")
-    request.add_header("Content-Type", "application/json")
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            raw = response.read()
-            return Reply(response.status, json.loads(raw) if raw else None)
-    except urllib.error.HTTPError as error:
-        raw = error.read()
-        try:
-            return Reply(error.code, json.loads(raw))
-        except ValueError:
-            return Reply(error.code, raw.decode(errors="replace"))
-    except (urllib.error.URLError, ConnectionError, OSError):
+        connection.connect()
+        if on_connect is not None and connection.sock is not None:
+            on_connect(connection.sock.getsockname()[1])
+        connection.request(method, parts.path, body=data, headers=headers)
+        response = connection.getresponse()
+        status, raw = response.status, response.read()
+    except (OSError, http.client.HTTPException):
         return Reply(DROPPED, None)
+    finally:
+        connection.close()
+    try:
+        return Reply(status, json.loads(raw) if raw else None)
+    except ValueError:
+        return Reply(status, raw.decode(errors="replace"))
 
 
 def wait_for_port(port: int, *, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -146,9 +158,14 @@ class Gunicorn:
                 pids.append(int(stat.parent.name))
         return sorted(pids)
 
-    def busy_workers(self) -> list[int]:
-        """Workers holding an accepted client connection: a sync worker is mid-request."""
-        established = _established_inodes(self.port)
+    def busy_workers(self, clients: Collection[int] | None = None) -> list[int]:
+        """Workers holding an accepted client connection (a sync worker is then mid-request);
+        with `clients`, only connections from those client ports."""
+        established = {
+            inode
+            for inode, client in _established(self.port).items()
+            if clients is None or client in clients
+        }
         busy = []
         for pid in self.worker_pids():
             try:
@@ -160,9 +177,9 @@ class Gunicorn:
         return busy
 
 
-def _established_inodes(port: int) -> set[str]:
-    """Inodes of ESTABLISHED (state 01) TCP sockets whose local port is `port`."""
-    inodes = set()
+def _established(port: int) -> dict[str, int]:
+    """ESTABLISHED (state 01) TCP sockets whose local port is `port`: inode -> remote port."""
+    sockets = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             lines = Path(table).read_text().splitlines()[1:]
@@ -171,8 +188,8 @@ def _established_inodes(port: int) -> set[str]:
         for line in lines:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-                inodes.add(fields[9])
-    return inodes
+                sockets[fields[9]] = int(fields[2].rsplit(":", 1)[1], 16)
+    return sockets
 
 
 def start_gunicorn(

@@ -38,7 +38,7 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     dropped_submits: int = 0
     retried_submit_answers: Counter[str] = field(default_factory=Counter)
-    submits_in_flight: int = 0
+    submit_ports: set[int] = field(default_factory=set)  # client ports of submits in flight
 
     def saw(self, reply: Reply) -> None:
         with self.lock:
@@ -62,19 +62,25 @@ def submit_retrying(
 ) -> Reply:
     url = f"{server.url}/api/v1/assignments/{assignment_id}/submit/"
     body = {"ranking": RANKING, "idempotency_key": key}
+    ports: list[int] = []
     drops = 0
+
+    def connected(port: int) -> None:
+        ports.append(port)
+        with tally.lock:
+            tally.submit_ports.add(port)
 
     def dropped() -> None:
         nonlocal drops
         drops += 1
 
-    with tally.lock:
-        tally.submits_in_flight += 1
-    try:
-        reply = retrying(lambda: call(url, token=token, method="POST", body=body), tally, dropped)
-    finally:
+    def send() -> Reply:
+        reply = call(url, token=token, method="POST", body=body, on_connect=connected)
         with tally.lock:
-            tally.submits_in_flight -= 1
+            tally.submit_ports.difference_update(ports)
+        return reply
+
+    reply = retrying(send, tally, dropped)
     if drops:
         with tally.lock:
             tally.dropped_submits += drops
@@ -96,11 +102,13 @@ def rate(server: Gunicorn, token: str, index: int, tally: Tally, finals: list[Re
 
 
 def kill_busy_workers(server: Gunicorn, tally: Tally, running: Callable[[], bool]) -> list[int]:
-    """While raters are at work, SIGKILL a worker that holds a client connection whenever a
-    submit is in flight, and wait for the master to replace it; MAX_KILLS times at most."""
+    """While raters are at work, SIGKILL the worker serving a submit (found by the client's
+    port), and wait for the master to replace it; MAX_KILLS times at most."""
     killed: list[int] = []
     while running() and len(killed) < MAX_KILLS:
-        busy = server.busy_workers() if tally.submits_in_flight else []
+        with tally.lock:
+            submits = set(tally.submit_ports)
+        busy = server.busy_workers(submits) if submits else []
         if busy:
             os.kill(busy[0], signal.SIGKILL)
             killed.append(busy[0])
