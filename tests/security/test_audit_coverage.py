@@ -1,0 +1,292 @@
+"""Every change leaves an audit event with readable names: training runs (create, cancel),
+schedules (create, update, delete), model version registration, exports (who, which filters,
+how many rows), users made on the command line and permission denials. The audit log itself
+is read-only through the API."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from annotation.models import AuditEvent
+from common.roles import Role
+from tests.annotation.admin_api.helpers import API, Client, ClientFor, export, rate
+from tests.factories import make_campaign, setup_campaign
+from training.models import TrainingRun, VersionKind
+from training.registry import register_run_version
+from training.services import register_base_version
+
+pytestmark = pytest.mark.django_db
+TRAINING = "/api/v1/training"
+
+
+@pytest.fixture
+def admin(client_for: ClientFor) -> Client:
+    return client_for(Role.ADMIN, username="admin-amy")
+
+
+@pytest.fixture
+def engineer(client_for: ClientFor) -> Client:
+    return client_for(Role.ML_ENGINEER, username="eng-ed")
+
+
+def events(admin: Client, action: str) -> list[dict[str, Any]]:
+    """The audit API's events of one action, oldest first, without ids and times."""
+    response = admin.get(f"{API}/audit-events/", {"limit": 500})
+    assert response.status_code == 200
+    keys = ("actor_name", "action", "target_type", "target_id", "target_name", "details")
+    rows = [{k: e[k] for k in keys} for e in response.json()["results"] if e["action"] == action]
+    return rows[::-1]
+
+
+def test_training_runs_are_audited_when_started_and_cancelled(
+    admin: Client, engineer: Client
+) -> None:
+    # given
+    campaign = make_campaign(name="Helpfulness")
+
+    # when
+    started = engineer.post(f"{TRAINING}/runs/", {"kind": "generate", "campaign_id": campaign.pk})
+    run_id = started.json()["id"]
+    cancelled = engineer.post(f"{TRAINING}/runs/{run_id}/cancel/")
+
+    # then
+    assert (started.status_code, cancelled.status_code) == (201, 200)
+    run = TrainingRun.objects.get()
+    [created] = events(admin, "training_run.create")
+    assert created == {
+        "actor_name": "eng-ed",
+        "action": "training_run.create",
+        "target_type": "TrainingRun",
+        "target_id": str(run_id),
+        "target_name": f"Generation run {run_id} (queued)",
+        "details": {
+            "kind": "generate",
+            "base": "smollm2",
+            "campaign": "Helpfulness",
+            "schedule_id": None,
+            "snapshot_size": 0,
+            "hyperparameters": run.config,
+        },
+    }
+    assert events(admin, "training_run.cancel") == [
+        {
+            "actor_name": "eng-ed",
+            "action": "training_run.cancel",
+            "target_type": "TrainingRun",
+            "target_id": str(run_id),
+            "target_name": f"Generation run {run_id} (cancelled)",
+            "details": {"was": "queued"},
+        }
+    ]
+
+
+def test_a_replayed_run_request_is_audited_once(admin: Client, engineer: Client) -> None:
+    campaign = make_campaign()
+    body = {"kind": "generate", "campaign_id": campaign.pk, "idempotency_key": "replay-key-1"}
+    assert engineer.post(f"{TRAINING}/runs/", body).status_code == 201
+    assert engineer.post(f"{TRAINING}/runs/", body).status_code == 200
+    assert len(events(admin, "training_run.create")) == 1
+
+
+def test_schedules_are_audited_when_created_changed_and_deleted(
+    admin: Client, engineer: Client
+) -> None:
+    # given
+    campaign = make_campaign(name="Harmlessness")
+
+    # when
+    created = engineer.post(
+        f"{TRAINING}/schedules/", {"campaign_id": campaign.pk, "every_n_judgments": 50}
+    )
+    path = f"{TRAINING}/schedules/{created.json()['id']}/"
+    changed = engineer.patch(path, {"enabled": False, "cron": "0 3 * * *"})
+    deleted = engineer.delete(path)
+
+    # then
+    assert (created.status_code, changed.status_code, deleted.status_code) == (201, 200, 204)
+    logged = [
+        (e["actor_name"], e["action"], e["target_name"], e["details"])
+        for action in ("create", "update", "delete")
+        for e in events(admin, f"training_schedule.{action}")
+    ]
+    name = f"Schedule for campaign {campaign.pk}"
+    assert logged == [
+        (
+            "eng-ed",
+            "training_schedule.create",
+            name,
+            {"campaign": "Harmlessness", "fields": ["every_n_judgments"]},
+        ),
+        (
+            "eng-ed",
+            "training_schedule.update",
+            name,
+            {"campaign": "Harmlessness", "fields": ["cron", "enabled"]},
+        ),
+        ("eng-ed", "training_schedule.delete", name, {"campaign": "Harmlessness", "fields": []}),
+    ]
+
+
+def test_model_versions_are_audited_when_registered_once(admin: Client) -> None:
+    # given: a finished reward run
+    campaign = make_campaign()
+    run = TrainingRun.objects.create(kind="reward", campaign=campaign, status="succeeded")
+
+    # when: the base model and the run's version registered, each twice (a retried finish)
+    for _ in range(2):
+        base = register_base_version(base="smollm2")
+        version = register_run_version(
+            run, kind=VersionKind.REWARD, path=Path("/artifacts/reward"), metrics={"acc": 0.7}
+        )
+
+    # then
+    assert [(e["target_name"], e["details"]) for e in events(admin, "model_version.register")] == [
+        (
+            base.name,
+            {
+                "kind": "reference",
+                "base": "smollm2",
+                "produced_by": None,
+                "artifact_path": "smollm2",
+            },
+        ),
+        (
+            version.name,
+            {
+                "kind": "reward",
+                "base": "smollm2",
+                "produced_by": run.pk,
+                "artifact_path": "/artifacts/reward",
+            },
+        ),
+    ]
+
+
+def test_preference_exports_are_audited_with_filters_and_row_count(
+    admin: Client, engineer: Client, client_for: ClientFor
+) -> None:
+    # given: two judgments of [[B], [A, C], [D]]: 5 pairs each without ties, 6 with
+    raters = [client_for(), client_for()]
+    campaign, _ = setup_campaign([r.user for r in raters], tasks=1, overlap=2)
+    for n, rater in enumerate(raters):
+        rate(rater, f"audit-export-{n}")
+
+    # when
+    _, body = export(engineer, format="csv", campaign=campaign.pk)
+    _, with_ties = export(engineer, format="trl", include_ties="true", pairs="all")
+
+    # then
+    assert len(list(csv.reader(io.StringIO(body)))) == 1 + 10
+    assert len(with_ties.splitlines()) == 12
+    logged = events(admin, "export.preferences")
+    assert [(e["actor_name"], e["target_name"], e["details"]) for e in logged] == [
+        (
+            "eng-ed",
+            "preferences (csv)",
+            {
+                "campaign": [campaign.pk],
+                "format": "csv",
+                "include_ties": False,
+                "pairs": "all",
+                "rows": 10,
+                "complete": True,
+            },
+        ),
+        (
+            "eng-ed",
+            "preferences (trl)",
+            {"format": "trl", "include_ties": True, "pairs": "all", "rows": 12, "complete": True},
+        ),
+    ]
+
+
+def test_the_quality_csv_export_is_audited(admin: Client) -> None:
+    # given
+    campaign = make_campaign(name="Quality")
+
+    # when
+    response = admin.get(f"{API}/campaigns/{campaign.pk}/quality/", {"format": "csv"})
+
+    # then
+    rows = len(list(csv.reader(io.StringIO(response.content.decode())))) - 1
+    assert events(admin, "export.quality_csv") == [
+        {
+            "actor_name": "admin-amy",
+            "action": "export.quality_csv",
+            "target_type": "Campaign",
+            "target_id": str(campaign.pk),
+            "target_name": "Quality",
+            "details": {"format": "csv", "rows": rows},
+        }
+    ]
+
+
+def test_the_command_line_export_is_audited(admin: Client, tmp_path: Path) -> None:
+    call_command("export_data", "--format", "csv", "--out", str(tmp_path / "prefs.csv"))
+    [event] = events(admin, "export.preferences")
+    assert (event["actor_name"], event["details"]["via"], event["details"]["rows"]) == (
+        "",
+        "command line",
+        0,
+    )
+
+
+def test_users_made_on_the_command_line_are_audited(admin: Client) -> None:
+    # when
+    call_command("create_user", "carol", "--role", "ml_engineer", "--password", "pw-long-enough")
+
+    # then
+    [event] = events(admin, "rater.create")
+    assert (event["actor_name"], event["target_name"], event["details"]) == (
+        "",
+        "carol",
+        {"role": "ml_engineer", "via": "command line"},
+    )
+
+
+def test_permission_denials_are_audited_once_per_window(
+    admin: Client, client_for: ClientFor, api: Client
+) -> None:
+    # given
+    annotator = client_for(username="ann")
+
+    # when: an annotator tries admin endpoints; the same one twice
+    first = annotator.get(f"{API}/audit-events/")
+    again = annotator.get(f"{API}/audit-events/")
+    other = annotator.post(f"{API}/campaigns/", {"name": "mine"})
+    anonymous = api.get(f"{API}/audit-events/")
+
+    # then
+    assert [first.status_code, again.status_code, other.status_code] == [403, 403, 403]
+    assert first.json()["code"] == "permission_denied"
+    assert anonymous.status_code == 401
+    assert [
+        (e["actor_name"], e["target_name"], e["details"]) for e in events(admin, "auth.denied")
+    ] == [
+        ("ann", "ann", {"method": "GET", "path": "/api/v1/audit-events/"}),
+        ("ann", "ann", {"method": "POST", "path": "/api/v1/campaigns/"}),
+    ]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_the_audit_log_cannot_be_edited_through_the_api(admin: Client, method: str) -> None:
+    # given
+    make_campaign()
+    event = AuditEvent.objects.create(
+        action="campaign.create", target_type="Campaign", target_id="1"
+    )
+    before = list(AuditEvent.objects.values_list("id", "action", "details"))
+
+    # when
+    on_list = getattr(admin, method)(f"{API}/audit-events/", {"action": "forged"})
+    on_one = getattr(admin, method)(f"{API}/audit-events/{event.pk}/", {"action": "forged"})
+
+    # then
+    assert (on_list.status_code, on_one.status_code) == (405, 405)
+    assert list(AuditEvent.objects.values_list("id", "action", "details")) == before
