@@ -107,7 +107,7 @@ def render_export(rows: Iterable[PreferenceRow], export_format: str) -> Iterator
 
 
 @dataclass(frozen=True)
-class ExportTarget:
+class Export:
     """What an export's audit event names as its target (an export has no row of its own)."""
 
     name: str

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from annotation.api import admin_serializers as s
 from annotation.exporting import (
     EXPORT_FORMATS,
-    ExportTarget,
+    Export,
     audited_export,
     export_details,
     render_export,
@@ -248,7 +248,10 @@ class ExportView(APIView):
 
     @extend_schema(
         parameters=[s.ExportQuerySerializer],
-        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+        responses={
+            (200, "application/x-ndjson"): OpenApiTypes.STR,
+            (200, "text/csv"): OpenApiTypes.STR,
+        },
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         query = {
@@ -277,7 +280,7 @@ class ExportView(APIView):
         chunks = audited_export(
             actor=acting_user(request),
             action="export.preferences",
-            target=ExportTarget(name=f"preferences ({args['format']})"),
+            target=Export(name=f"preferences ({args['format']})"),
             details=export_details(args),
             rows=rows,
             render=lambda counted: render_export(counted, args["format"]),

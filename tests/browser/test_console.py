@@ -186,6 +186,9 @@ def find_the_pause_in_the_audit_log(page: Any) -> None:
     pause_row.wait_for()
     assert "Answers in under two seconds" in pause_row.inner_text()
     assert "admin" in pause_row.inner_text()
+    # the target by name (kept on the event), not only "User #id"
+    target = AuditEvent.objects.get(action="rater.pause").target_id
+    assert f"annotator3 (User #{target})" in pause_row.inner_text()
     assert AuditEvent.objects.filter(action="rater.pause").count() == 1
     assert violations(page) == []
     screenshot(page, "console-audit-1280")

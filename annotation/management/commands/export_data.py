@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_datetime
 
 from annotation.exporting import (
     EXPORT_FORMATS,
-    ExportTarget,
+    Export,
     audited_export,
     export_details,
     render_export,
@@ -46,7 +46,7 @@ class Command(BaseCommand):
         chunks = audited_export(
             actor=None,
             action="export.preferences",
-            target=ExportTarget(name=f"preferences ({options['format']})"),
+            target=Export(name=f"preferences ({options['format']})"),
             details={**export_details(params), "via": "command line"},
             rows=iter_preference_rows(filters),
             render=lambda counted: render_export(counted, options["format"]),

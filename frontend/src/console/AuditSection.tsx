@@ -1,21 +1,21 @@
 import { useMemo, useState } from "react";
 import { formatDateTime } from "../charts/scale";
-import { consoleApi, type AuditEvent } from "./api";
-import { describeDetails, describeTarget, pageWindow } from "./audit";
+import { consoleApi } from "./api";
+import { describeActor, describeDetails, describeTarget, pageWindow, type NamedAuditEvent } from "./audit";
 import { DataTable } from "../shared/DataTable";
 import type { Column } from "../shared/table";
 import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 
 const PAGE_SIZE = 25;
 
-const COLUMNS: Column<AuditEvent>[] = [
+const COLUMNS: Column<NamedAuditEvent>[] = [
   {
     key: "time",
     header: "Time",
     value: (e) => e.created_at ?? "",
     render: (e) => (e.created_at ? <time dateTime={e.created_at}>{formatDateTime(Date.parse(e.created_at))}</time> : "–"),
   },
-  { key: "actor", header: "Actor", value: (e) => e.actor_username ?? null, render: (e) => e.actor_username ?? <span className="muted">system</span> },
+  { key: "actor", header: "Actor", value: (e) => describeActor(e), render: (e) => describeActor(e) ?? <span className="muted">system</span> },
   { key: "action", header: "Action", value: (e) => e.action, render: (e) => <code>{e.action}</code> },
   { key: "target", header: "Target", value: (e) => describeTarget(e) },
   {

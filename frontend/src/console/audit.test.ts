@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeDetails, describeTarget, pageWindow } from "./audit";
+import { describeActor, describeDetails, describeTarget, pageWindow } from "./audit";
 
 describe("describeDetails", () => {
   it("writes an event's details as key: value pairs", () => {
@@ -13,6 +13,21 @@ describe("describeTarget", () => {
   it("names the target type and id", () => {
     expect(describeTarget({ target_type: "campaign", target_id: "4" })).toBe("campaign #4");
     expect(describeTarget({ target_type: "system", target_id: "" })).toBe("system");
+  });
+
+  it("leads with the target's name when the event has one", () => {
+    expect(describeTarget({ target_type: "User", target_id: "7", target_name: "rita" })).toBe("rita (User #7)");
+    expect(describeTarget({ target_type: "Export", target_id: "", target_name: "preferences (csv)" })).toBe("preferences (csv) (Export)");
+    expect(describeTarget({ target_type: "Task", target_id: "3", target_name: "" })).toBe("Task #3");
+  });
+});
+
+describe("describeActor", () => {
+  it("names the actor kept on the event, or none for the system", () => {
+    expect(describeActor({ actor_name: "amy", actor_username: "amy" })).toBe("amy");
+    // the actor's account was deleted: the name kept on the event still says who it was
+    expect(describeActor({ actor_name: "amy", actor_username: "" })).toBe("amy");
+    expect(describeActor({ actor_name: "", actor_username: "" })).toBeNull();
   });
 });
 

@@ -13,8 +13,20 @@ export function describeDetails(details: unknown): string {
     .join("; ");
 }
 
-export function describeTarget(event: Pick<AuditEvent, "target_type" | "target_id">): string {
-  return event.target_id ? `${event.target_type} #${event.target_id}` : event.target_type;
+/** An event with the names the server copied when it was written (a user's, a campaign's), so
+ * it reads right after its actor or target is renamed or deleted. */
+export type NamedAuditEvent = AuditEvent & { actor_name?: string; target_name?: string };
+
+/** Who acted: the name kept on the event; none means the system (a schedule, a command). */
+export function describeActor(event: Pick<NamedAuditEvent, "actor_name" | "actor_username">): string | null {
+  return event.actor_name || event.actor_username || null;
+}
+
+/** What was acted on: its name, with its type and id to tell apart two of the same name. */
+export function describeTarget(event: Pick<NamedAuditEvent, "target_type" | "target_id" | "target_name">): string {
+  const ref = event.target_id ? `${event.target_type} #${event.target_id}` : event.target_type;
+  const name = event.target_name ?? "";
+  return name && name !== ref ? `${name} (${ref})` : ref;
 }
 
 export interface PageWindow {
