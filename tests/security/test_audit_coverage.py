@@ -290,3 +290,33 @@ def test_the_audit_log_cannot_be_edited_through_the_api(admin: Client, method: s
     # then
     assert (on_list.status_code, on_one.status_code) == (405, 405)
     assert list(AuditEvent.objects.values_list("id", "action", "details")) == before
+
+
+def test_the_demo_seed_makes_its_users_and_pool_through_audited_services(
+    admin: Client, tmp_path: Path
+) -> None:
+    # when: seeded twice (the second run finds everything there)
+    for _ in range(2):
+        call_command(
+            "seed_demo", "--logins-file", str(tmp_path / "logins.json"), stdout=io.StringIO()
+        )
+
+    # then
+    created = {e["target_name"]: e["details"] for e in events(admin, "rater.create")}
+    assert created == {
+        "admin": {"role": "admin", "via": "seed_demo"},
+        "annotator1": {"role": "annotator", "via": "seed_demo"},
+        "annotator2": {"role": "annotator", "via": "seed_demo"},
+        "annotator3": {"role": "annotator", "via": "seed_demo"},
+        "mlengineer": {"role": "ml_engineer", "via": "seed_demo"},
+    }
+    pool_events = [
+        (e["actor_name"], e["action"], e["target_name"])
+        for action in ("pool.create", "pool.members", "pool.campaigns")
+        for e in events(admin, action)
+    ]
+    assert pool_events == [
+        ("admin", "pool.create", "Demo raters"),
+        ("admin", "pool.members", "Demo raters"),
+        ("admin", "pool.campaigns", "Demo raters"),
+    ]

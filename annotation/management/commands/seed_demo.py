@@ -19,7 +19,8 @@ from django.db import transaction
 from annotation.models import JudgmentMode, RaterPool
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
-from annotation.services.raters import create_user_with_role
+from annotation.services.pools import change_pool_campaigns, change_pool_members, create_pool
+from annotation.services.raters import create_rater
 from common.roles import Role
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "prompts.jsonl"
@@ -85,12 +86,30 @@ class Command(BaseCommand):
             if user is None:
                 password = fixed or passwords.get(username) or secrets.token_urlsafe(9)
                 passwords[username] = password
-                user = create_user_with_role(username=username, password=password, role=role)
+                user = create_rater(
+                    actor=None, username=username, password=password, role=role, via="seed_demo"
+                )
             elif fixed:
                 user.set_password(fixed)
                 user.save(update_fields=["password"])
             users[username] = user
         return users
+
+    def _pool(self, admin: Any, campaign_ids: set[int]) -> None:
+        """The demo pool with every demo user and both campaigns, through the audited services;
+        what a rerun finds already there is left alone."""
+        pool = RaterPool.objects.filter(name="Demo raters").first() or create_pool(
+            actor=admin, name="Demo raters", description="Everyone in the demo."
+        )
+        users = get_user_model().objects.filter(username__in=[u for u, _ in DEMO_USERS])
+        members = set(users.values_list("pk", flat=True)) - set(
+            pool.members.values_list("pk", flat=True)
+        )
+        if members:
+            change_pool_members(actor=admin, pool=pool, add=members)
+        campaigns = campaign_ids - set(pool.campaigns.values_list("pk", flat=True))
+        if campaigns:
+            change_pool_campaigns(actor=admin, pool=pool, add=campaigns)
 
     def _campaigns(self, admin: Any) -> None:
         rank, rank_new = ensure_campaign(
@@ -120,11 +139,7 @@ class Command(BaseCommand):
                 filename="demo-pairs.jsonl",
                 source="demo",
             )
-        pool, _ = RaterPool.objects.get_or_create(
-            name="Demo raters", defaults={"description": "Everyone in the demo."}
-        )
-        pool.members.add(*get_user_model().objects.filter(username__in=[u for u, _ in DEMO_USERS]))
-        pool.campaigns.add(rank, pair)
+        self._pool(admin, campaign_ids={rank.pk, pair.pk})
         self.stdout.write(
             f"Campaigns: {rank.name!r} ({rank.tasks.count()} tasks), "
             f"{pair.name!r} ({pair.tasks.count()} tasks)"
