@@ -199,13 +199,14 @@ def create_or_replay_run(
 
 
 def _record_run_created(run: TrainingRun, actor: User | None) -> None:
-    """Who started the run (None: a schedule or a finished run's chain) and on what."""
+    """Who started the run, on what; a schedule's or a chain's run says so in its key."""
     record_audit_event(
         actor=actor,
         action="training_run.create",
         target=run,
         details={
             "kind": run.kind,
+            "idempotency_key": run.idempotency_key,
             "base": run.base,
             "campaign": run.campaign.name if run.campaign else None,
             "schedule_id": run.schedule_id,
@@ -230,8 +231,7 @@ def _run_with_key(idempotency_key: str) -> TrainingRun | None:
 
 def cancel_run(*, run: TrainingRun, actor: User | None = None) -> TrainingRun:
     """A queued run is cancelled at once; a running one is marked for its worker to stop;
-    a finished one is a Conflict. Conditional updates, so a worker's claim cannot interleave;
-    audited with what the run was doing."""
+    a finished one is a Conflict. Conditional updates, so a worker's claim cannot interleave."""
     with transaction.atomic():
         queued = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED)
         was = RunStatus.QUEUED

@@ -67,6 +67,7 @@ def test_training_runs_are_audited_when_started_and_cancelled(
         "target_name": f"Generation run {run_id} (queued)",
         "details": {
             "kind": "generate",
+            "idempotency_key": "",
             "base": "smollm2",
             "campaign": "Helpfulness",
             "schedule_id": None,
