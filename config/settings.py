@@ -234,6 +234,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation also documents the errors any request can get (common.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "common.schema.document_error_responses",
+    ],
 }
 
 # Training: each run writes under <TRAINING_ARTIFACTS_DIR>/runs/<run id>/ (a shared filesystem
