@@ -22,6 +22,7 @@ from annotation.models import (
 )
 from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
+from annotation.services.tokens import issue_token
 from common.roles import Role
 from tests.factories import make_campaign, make_pool, make_user, setup_campaign
 
@@ -47,6 +48,8 @@ class World:
     judgment_id: int
     task_id: int
     task_response_ids: list[int]
+    other_token_id: int
+    newcomer_id: int
 
 
 def build_world(role: str, client_for: ClientFor) -> World:
@@ -75,6 +78,8 @@ def build_world(role: str, client_for: ClientFor) -> World:
         judgment_id=judgment.pk,
         task_id=judgment.task_id,
         task_response_ids=list(judgment.task.response_ids),
+        other_token_id=issue_token(user=other, name="bystander's script")[0].pk,
+        newcomer_id=make_user(username="newcomer").pk,
     )
 
 
@@ -94,6 +99,13 @@ ENDPOINTS: dict[str, tuple[str, str, Body]] = {
     "auth/login": ("post", "/api/v1/auth/login/", CREDENTIALS),
     "auth/logout": ("post", "/api/v1/auth/logout/", NO_BODY),
     "auth/token": ("post", "/api/v1/auth/token/", CREDENTIALS),
+    "auth/tokens": ("get", "/api/v1/auth/tokens/", NO_BODY),
+    "auth/token revoke": ("delete", "/api/v1/auth/tokens/{other_token}/", NO_BODY),
+    "me/password": (
+        "post",
+        "/api/v1/me/password/",
+        lambda w: {"old_password": PASSWORD, "new_password": "a-new-long-passphrase-9"},
+    ),
     "me": ("get", "/api/v1/me/", NO_BODY),
     "me/stats": ("get", "/api/v1/me/stats/", NO_BODY),
     "assignments/next": ("post", "/api/v1/assignments/next/", NO_BODY),
@@ -146,6 +158,10 @@ ENDPOINTS: dict[str, tuple[str, str, Body]] = {
         "/api/v1/raters/",
         lambda w: {"username": "newbie", "password": PASSWORD, "role": "annotator"},
     ),
+    "rater delete": ("delete", "/api/v1/raters/{newcomer}/", NO_BODY),
+    "rater role": ("post", "/api/v1/raters/{newcomer}/role/", lambda w: {"role": "ml_engineer"}),
+    "rater tokens": ("get", "/api/v1/raters/{other}/tokens/", NO_BODY),
+    "rater tokens revoke": ("post", "/api/v1/raters/{other}/tokens/revoke/", NO_BODY),
     "rater pause": ("post", "/api/v1/raters/{other}/pause/", lambda w: {"reason": "x"}),
     "rater resume": ("post", "/api/v1/raters/{other}/resume/", NO_BODY),
     "judgment list": ("get", "/api/v1/judgments/", NO_BODY),
@@ -162,6 +178,9 @@ MATRIX: list[tuple[str, int, int, int, int]] = [
     ("auth/login",           200,     200,      200,       200),
     ("auth/logout",          401,     204,      204,       204),
     ("auth/token",           200,     200,      200,       200),
+    ("auth/tokens",          401,     200,      200,       200),
+    ("auth/token revoke",    401,     404,      404,       204),
+    ("me/password",          401,     200,      200,       200),
     ("me",                   401,     200,      200,       200),
     ("me/stats",             401,     200,      200,       200),
     ("assignments/next",     401,     200,      200,       200),
@@ -186,6 +205,10 @@ MATRIX: list[tuple[str, int, int, int, int]] = [
     ("pool campaigns",       401,     403,      403,       200),
     ("rater list",           401,     403,      403,       200),
     ("rater create",         401,     403,      403,       201),
+    ("rater delete",         401,     403,      403,       204),
+    ("rater role",           401,     403,      403,       200),
+    ("rater tokens",         401,     403,      403,       200),
+    ("rater tokens revoke",  401,     403,      403,       200),
     ("rater pause",          401,     403,      403,       200),
     ("rater resume",         401,     403,      403,       200),
     ("judgment list",        401,     403,      403,       200),
@@ -221,6 +244,8 @@ def test_permission_matrix(endpoint: str, role: str, expected: int, client_for: 
         other=world.other.pk,
         judgment=world.judgment_id,
         task=world.task_id,
+        other_token=world.other_token_id,
+        newcomer=world.newcomer_id,
     )
     data = body(world)
     multipart = endpoint == "campaign import"
