@@ -5,7 +5,7 @@ import { AnnotatePage } from "./annotate/AnnotatePage";
 import { LoginPage } from "./pages/LoginPage";
 import { ChunkErrorBoundary } from "./pages/ChunkErrorBoundary";
 import { NotAllowedPage, NotFoundPage } from "./pages/ErrorPages";
-import { ROLE_NAMES, ROUTES, routesFor } from "./routes";
+import { homeFor, isAppPath, ROLE_NAMES, ROUTES, routesFor, safeNext } from "./routes";
 
 // Their own chunks: raters never download the console or the training dashboard.
 const ConsolePage = lazy(() => import("./console/ConsolePage"));
@@ -25,11 +25,12 @@ function usePath(): [string, (to: string, replace?: boolean) => void] {
     return () => window.removeEventListener("popstate", pop);
   }, []);
   const navigate = useCallback((to: string, replace = false) => {
-    if (to !== window.location.pathname) {
+    const current = window.location.pathname + window.location.search;
+    if (to !== current) {
       if (replace) window.history.replaceState(null, "", to);
       else window.history.pushState(null, "", to);
     }
-    setPath(to);
+    setPath(new URL(to, window.location.origin).pathname);
   }, []);
   return [path.replace(/\/+$/, "") || "/", navigate];
 }
@@ -54,11 +55,18 @@ export function App() {
     return () => onSessionEnded(null);
   }, [checkSession]);
 
-  const signedIn = auth.state === "signed-in";
   useEffect(() => {
-    if (auth.state === "anonymous" && path !== "/login") navigate("/login", true);
-    if (signedIn && (path === "/" || path === "/login")) navigate("/annotate", true);
-  }, [auth.state, signedIn, path, navigate]);
+    if (auth.state === "anonymous" && path !== "/login") {
+      // The page asked for survives the sign-in (a deep link, or a session that ended).
+      const asked = window.location.pathname + window.location.search;
+      navigate(path === "/" ? "/login" : `/login?${new URLSearchParams({ next: asked })}`, true);
+    }
+    if (auth.state === "signed-in" && (path === "/" || path === "/login")) {
+      const next = safeNext(window.location.search);
+      if (next && !isAppPath(next)) window.location.assign(next); // a server page: /admin/, API docs
+      else navigate(next ?? homeFor(auth.me.role), true);
+    }
+  }, [auth, path, navigate]);
 
   useEffect(() => {
     const route = ROUTES.find((r) => r.path === path);
