@@ -10,7 +10,7 @@ from annotation.models import Judgment, RaterProfile, RaterStatus
 from annotation.services.assignments import release_leases
 from annotation.services.audit import record_audit_event
 from annotation.services.profiles import ensure_profile
-from annotation.services.tokens import issue_token, revoke_user_tokens
+from annotation.services.tokens import revoke_user_tokens
 from common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from common.roles import Role, role_of
 
@@ -59,11 +59,6 @@ def create_rater(
         user = create_user_with_role(username=username, password=password, role=role, email=email)
         record_audit_event(actor=actor, action="rater.create", target=user, details=details)
     return user
-
-
-def issue_api_token(*, user: User, name: str = "") -> str:
-    """A new API token for the user (the key, shown once); it expires after the set lifetime."""
-    return issue_token(user=user, name=name)[1]
 
 
 def _locked_profile(user_id: int) -> RaterProfile:

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 import config.urls
 from annotation.models import ApiToken, AuditEvent, Judgment, RankingTask, RaterProfile
-from annotation.services.raters import issue_api_token
+from annotation.services.tokens import issue_token
 from common.roles import Role
 from tests.annotation.admin_api.helpers import API, Client, ClientFor, rate
 from tests.factories import make_user, setup_campaign
@@ -112,7 +112,7 @@ READABLE = [
 def test_an_app_admin_reads_everything_but_tokens(django_admin_on: None) -> None:
     # given
     amy = make_user(Role.ADMIN, username="amy")
-    issue_api_token(user=amy)
+    issue_token(user=amy)
     browser = _browser(amy)
 
     # when
@@ -311,7 +311,7 @@ def test_the_last_active_admin_cannot_be_demoted(admin: Client) -> None:
 def test_pausing_a_rater_ends_their_tokens(admin: Client) -> None:
     # given
     rita = make_user(username="rita")
-    key = issue_api_token(user=rita)
+    _, key = issue_token(user=rita)
     script = APIClient()
     script.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert script.get(f"{API}/me/").status_code == 200
