@@ -28,7 +28,7 @@ from django.db import close_old_connections, transaction
 from django.db.models import Max, Model
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
-from hypothesis.errors import HypothesisException
+from hypothesis.errors import Unsatisfiable
 from rest_framework.test import APIClient
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Err, Ok
@@ -52,9 +52,9 @@ from training.models import ModelVersion, TrainingRun, TrainingSchedule
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 
 # Examples per operation and role: enough to reach every field's edge values within the
-# suite's time budget (about a minute per role on a 2-core machine).
-POSITIVE_EXAMPLES = 12
-NEGATIVE_EXAMPLES = 8
+# suite's time budget: about 1,650 requests and 45 s per role on Postgres, 2 cores.
+POSITIVE_EXAMPLES = 18
+NEGATIVE_EXAMPLES = 12
 ROLES = [None, Role.ANNOTATOR, Role.ADMIN, Role.ML_ENGINEER]
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -194,7 +194,7 @@ def exercise(operation: Any, mode: GenerationMode, headers: dict[str, str], tall
 
     # No data of a kind may exist for an operation (e.g. negative data for an operation that
     # takes nothing): then there is nothing to send.
-    with contextlib.suppress(HypothesisException):
+    with contextlib.suppress(Unsatisfiable):
         run()
 
 
