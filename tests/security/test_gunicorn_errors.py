@@ -78,6 +78,18 @@ def test_a_request_line_over_the_limit_is_a_json_414(server: int) -> None:
     assert json.loads(body)["code"] == "request_line_too_long"
 
 
+def test_too_many_headers_is_a_json_431(server: int) -> None:
+    headers = b"".join(b"X-Filler-%d: 1\r\n" % n for n in range(150))  # gunicorn takes 100
+
+    status, response_headers, body = raw_exchange(
+        server, b"GET /api/v1/me/ HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n"
+    )
+
+    assert status == 431
+    assert response_headers["Content-Type"] == "application/json"
+    assert json.loads(body)["code"] == "headers_too_large"
+
+
 @pytest.mark.parametrize(
     "request_bytes",
     [

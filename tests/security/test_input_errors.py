@@ -148,6 +148,19 @@ def test_a_session_login_form_over_the_limit_is_a_413_before_the_view(db) -> Non
     assert error_of(reply) == (413, "payload_too_large")
 
 
+def test_more_files_than_allowed_is_a_400(admin_headers) -> None:
+    campaign = Campaign.objects.create(name="many files", responses_per_task=2, overlap=1)
+    files = {
+        f"file{n}": SimpleUploadedFile(f"rows{n}.jsonl", b"{}")
+        for n in range(settings.DATA_UPLOAD_MAX_NUMBER_FILES + 1)
+    }
+
+    reply = web().post(f"/api/v1/campaigns/{campaign.pk}/import/", files, **admin_headers)
+
+    assert error_of(reply) == (400, "too_many_files")
+    assert campaign.prompts.count() == 0
+
+
 def test_import_files_keep_their_own_larger_limit(admin_headers, settings) -> None:
     # Given an upload limit far below the import file's size
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
