@@ -26,7 +26,7 @@ class UnacceptableJson(exceptions.ParseError):
 
 
 def _refuse_constant(name: str) -> Any:
-    raise UnacceptableJson(f"{name} is not a JSON number.", code="malformed_json")
+    raise UnacceptableJson(f"{name} is not a JSON number.", code="parse_error")
 
 
 def _check_text(text: str) -> None:
@@ -78,7 +78,7 @@ def parse_json_text(text: str) -> Any:
             f"JSON nests deeper than {MAX_JSON_DEPTH} levels.", code="json_too_deep"
         ) from None
     except ValueError as error:
-        raise UnacceptableJson(f"Malformed JSON: {error}", code="malformed_json") from None
+        raise UnacceptableJson(f"Malformed JSON: {error}", code="parse_error") from None
     check_json_value(value)
     return value
 

@@ -95,13 +95,13 @@ def test_json_depth_bound_sits_exactly_at_the_documented_level(admin_headers) ->
 
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
-def test_non_standard_number_constants_are_malformed_json(rater_submit, constant) -> None:
+def test_non_standard_number_constants_are_a_parse_error(rater_submit, constant) -> None:
     url, headers = rater_submit
     body = '{"ranking": [["A"]], "idempotency_key": "key-00000001", "client_time_ms": %s}'
 
     reply = web().post(url, body % constant, content_type="application/json", **headers)
 
-    assert error_of(reply) == (400, "malformed_json")
+    assert error_of(reply) == (400, "parse_error")
     assert Judgment.objects.count() == 0
 
 
