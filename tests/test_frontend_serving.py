@@ -57,7 +57,11 @@ def test_unbuilt_front_end_says_how_to_build_it(client: Client, tmp_path: Path):
 
 
 def test_api_docs_and_admin_keep_their_own_pages(client: Client, built_app: Path):
-    assert client.get("/admin/login/").status_code == 200
+    # The Django admin is off by default (RLHF_DJANGO_ADMIN): a 404, not the browser app.
+    admin = client.get("/admin/login/")
+    assert admin.status_code == 404
+    assert b'<div id="root">' not in admin.content
+    assert client.get("/api/v1/docs/")["Location"] == "/login?next=%2Fapi%2Fv1%2Fdocs%2F"
     assert client.get("/api/v1/me/").status_code == 401
 
 

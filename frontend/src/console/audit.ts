@@ -15,7 +15,7 @@ export function describeDetails(details: unknown): string {
 
 /** An event with the names the server copied when it was written (a user's, a campaign's), so
  * it reads right after its actor or target is renamed or deleted. */
-export type NamedAuditEvent = AuditEvent & { actor_name?: string; target_name?: string };
+export type NamedAuditEvent = AuditEvent;
 
 /** Who acted: the name kept on the event; none means the system (a schedule, a command). */
 export function describeActor(event: Pick<NamedAuditEvent, "actor_name" | "actor_username">): string | null {
