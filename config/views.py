@@ -18,6 +18,7 @@ from common.exception_handler import (
     api_error,
     request_error,
 )
+from config.spa import app_page
 
 API_PREFIX = "/api/"
 
@@ -52,6 +53,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """JSON under /api/; elsewhere the browser app itself, with a 404 status, so a mistyped
+    address shows the app's "Page not found" with its header and a way home."""
+    if request.method in ("GET", "HEAD") and not request.path.startswith((API_PREFIX, "/static/")):
+        page = app_page(request)
+        if page.status_code == 200:
+            page.status_code = 404
+            return page
     return _answer(request, 404, "not_found", "No such page.")
 
 

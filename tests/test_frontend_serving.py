@@ -40,7 +40,12 @@ def test_app_paths_serve_the_built_index_with_csp(client: Client, built_app: Pat
 
 
 def test_unknown_paths_are_still_404(client: Client, built_app: Path):
-    assert client.get("/annotatex").status_code == 404
+    unknown = client.get("/annotatex")
+    assert unknown.status_code == 404
+    # The app's own "Page not found", under the same Content-Security-Policy as every page.
+    assert b'<div id="root">' in unknown.content
+    assert "script-src 'self'" in unknown["Content-Security-Policy"]
+    assert client.post("/annotatex").status_code == 404
     assert client.get("/api/v1/nothing/").json()["code"] == "not_found"
 
 
@@ -57,10 +62,8 @@ def test_unbuilt_front_end_says_how_to_build_it(client: Client, tmp_path: Path):
 
 
 def test_api_docs_and_admin_keep_their_own_pages(client: Client, built_app: Path):
-    # The Django admin is off by default (RLHF_DJANGO_ADMIN): a 404, not the browser app.
-    admin = client.get("/admin/login/")
-    assert admin.status_code == 404
-    assert b'<div id="root">' not in admin.content
+    # The Django admin is off by default (RLHF_DJANGO_ADMIN): the app's 404 page.
+    assert client.get("/admin/login/").status_code == 404
     assert client.get("/api/v1/docs/")["Location"] == "/login?next=%2Fapi%2Fv1%2Fdocs%2F"
     assert client.get("/api/v1/me/").status_code == 401
 

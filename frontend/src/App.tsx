@@ -17,6 +17,11 @@ type Auth =
   | { state: "anonymous"; notice: string | null }
   | { state: "signed-in"; me: Me };
 
+/** The app's pages, the sign-in page and the root; anything else is "Page not found". */
+function isKnownPath(path: string): boolean {
+  return path === "/" || path === "/login" || ROUTES.some((route) => route.path === path);
+}
+
 function usePath(): [string, (to: string, replace?: boolean) => void] {
   const [path, setPath] = useState(window.location.pathname);
   useEffect(() => {
@@ -56,7 +61,7 @@ export function App() {
   }, [checkSession]);
 
   useEffect(() => {
-    if (auth.state === "anonymous" && path !== "/login") {
+    if (auth.state === "anonymous" && path !== "/login" && isKnownPath(path)) {
       // The page asked for survives the sign-in (a deep link, or a session that ended).
       const asked = window.location.pathname + window.location.search;
       navigate(path === "/" ? "/login" : `/login?${new URLSearchParams({ next: asked })}`, true);
@@ -100,6 +105,14 @@ export function App() {
       </main>
     );
   }
+  if (auth.state === "anonymous" && !isKnownPath(path)) {
+    return (
+      <>
+        <Header me={null} path={path} navigate={navigate} onSignOut={signOut} />
+        <NotFoundPage me={null} />
+      </>
+    );
+  }
   if (auth.state === "anonymous") {
     return (
       <>
@@ -112,7 +125,7 @@ export function App() {
   const route = ROUTES.find((r) => r.path === path);
   const allowed = route ? routesFor(me.role).includes(route) : false;
   let page;
-  if (!route) page = path === "/" || path === "/login" ? null : <NotFoundPage />;
+  if (!route) page = isKnownPath(path) ? null : <NotFoundPage me={me} />;
   else if (!allowed) page = <NotAllowedPage route={route} me={me} />;
   else if (route.path === "/annotate") page = <AnnotatePage key={me.username} me={me} />;
   else if (route.path === "/console")

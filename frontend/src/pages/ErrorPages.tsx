@@ -1,5 +1,5 @@
 import type { Me } from "../api/types";
-import { ROLE_NAMES, type Route } from "../routes";
+import { homeFor, ROLE_NAMES, ROUTES, type Route } from "../routes";
 
 /** "Admin" → "admins", "ML engineer" → "ML engineers". */
 function pluralRole(role: string): string {
@@ -21,18 +21,30 @@ export function NotAllowedPage({ route, me }: { route: Route; me: Me }) {
         You are signed in as <b>{me.username}</b> ({ROLE_NAMES[me.role] ?? me.role}). Ask an admin if you need it.
       </p>
       <p>
-        <a href="/annotate">Go to your next task</a>
+        <HomeLink me={me} />
       </p>
     </main>
   );
 }
 
-export function NotFoundPage() {
+/** Back to where this user works (never straight into a task they did not ask for). */
+function HomeLink({ me }: { me: Me | null }) {
+  if (!me) return <a href="/login">Sign in to RLHF Studio</a>;
+  const home = homeFor(me.role);
+  const title = ROUTES.find((route) => route.path === home)?.title ?? "RLHF Studio";
+  return <a href={home}>Go to {title}</a>;
+}
+
+/** An address the app does not have (the server answers it with this page and a 404). */
+export function NotFoundPage({ me }: { me: Me | null }) {
   return (
-    <main id="main" className="page-message">
+    <main id="main" className="page-message" data-testid="not-found">
       <h1>Page not found</h1>
       <p>
-        <a href="/annotate">Go to your next task</a>
+        There is no page at <code>{window.location.pathname}</code>.
+      </p>
+      <p>
+        <HomeLink me={me} />
       </p>
     </main>
   );
