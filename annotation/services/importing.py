@@ -67,11 +67,25 @@ def detect_format(filename: str) -> str:
     )
 
 
+def readable_size(size: int) -> str:
+    """A byte count as people read it: "64 bytes", "1.5 KiB", "50 MiB"."""
+    value, unit = float(size), "bytes"
+    for bigger in ("KiB", "MiB", "GiB"):
+        if value < 1024:
+            break
+        value, unit = value / 1024, bigger
+    number = f"{value:.1f}".removesuffix(".0") if unit != "bytes" else str(size)
+    return f"{number} {unit}"
+
+
 def read_upload(data: bytes, filename: str) -> bytes:
     """Unpack gzip when the name says so, refusing files above the configured size."""
     limit = settings.IMPORT_MAX_BYTES
     if len(data) > limit:
-        raise InvalidInput(f"File is larger than {limit} bytes.", code="file_too_large")
+        raise InvalidInput(
+            f"The file is over {readable_size(limit)}, the most an import takes.",
+            code="file_too_large",
+        )
     if not filename.lower().endswith(".gz"):
         return data
     try:
@@ -79,7 +93,10 @@ def read_upload(data: bytes, filename: str) -> bytes:
     except (OSError, EOFError, zlib.error) as error:
         raise InvalidInput(f"File is not valid gzip: {error}", code="bad_gzip") from None
     if len(unpacked) > limit:
-        raise InvalidInput(f"Unpacked file is larger than {limit} bytes.", code="file_too_large")
+        raise InvalidInput(
+            f"Unpacked, the file is over {readable_size(limit)}, the most an import takes.",
+            code="file_too_large",
+        )
     return unpacked
 
 

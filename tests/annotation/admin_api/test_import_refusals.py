@@ -185,16 +185,19 @@ def test_import_refuses_an_empty_file(admin: Client) -> None:
 
 def test_import_refuses_a_file_above_the_size_limit(admin: Client, settings: Any) -> None:
     # given
-    settings.IMPORT_MAX_BYTES = 64
+    settings.IMPORT_MAX_BYTES = 50 * 1024 * 1024
     campaign = make_campaign()
-    content = jsonl({"prompt": "x" * 100})
+    content = jsonl({"prompt": "x" * (settings.IMPORT_MAX_BYTES + 1024 * 1024)})
 
     # when
     response = upload(admin, campaign.pk, "big.jsonl", content)
 
-    # then
+    # then: sizes as people read them, not 52428800 bytes
     assert response.status_code == 400
-    assert response.json() == {"code": "file_too_large", "detail": "File is larger than 64 bytes."}
+    assert response.json() == {
+        "code": "file_too_large",
+        "detail": "The file is over 50 MiB, the most an import takes.",
+    }
     assert Prompt.objects.count() == 0
 
 
@@ -214,7 +217,7 @@ def test_import_refuses_gzip_that_unpacks_above_the_size_limit(
     assert response.status_code == 400
     assert response.json() == {
         "code": "file_too_large",
-        "detail": "Unpacked file is larger than 64 bytes.",
+        "detail": "Unpacked, the file is over 64 bytes, the most an import takes.",
     }
     assert Prompt.objects.count() == 0
 
