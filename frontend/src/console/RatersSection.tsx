@@ -3,6 +3,7 @@ import { ROLE_NAMES } from "../routes";
 import { consoleApi, type Campaign, type Pool, type Rater } from "./api";
 import { CampaignPicker, useCampaignChoice } from "./CampaignPicker";
 import { DataTable } from "../shared/DataTable";
+import { NewRaterDialog } from "./NewRaterDialog";
 import { PauseDialog } from "./PauseDialog";
 import { flagWords, formatDuration, formatShare, rowsById } from "./quality";
 import type { RaterRow } from "./qualityTypes";
@@ -112,6 +113,7 @@ export function raterColumns({ poolNames, onPause, onResume, busyId, quality }: 
 export function RatersSection() {
   const all = useLoad(loadRaters);
   const [pausing, setPausing] = useState<Rater | null>(null);
+  const [adding, setAdding] = useState(false);
   const [busyId, setBusyId] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -155,6 +157,9 @@ export function RatersSection() {
   return (
     <>
       <SectionHead title="Raters">
+        <button type="button" className="button primary" onClick={() => setAdding(true)}>
+          Add rater…
+        </button>
         <RefreshButton onClick={all.reload} />
       </SectionHead>
       {all.data && (
@@ -192,6 +197,17 @@ export function RatersSection() {
           empty="No raters yet."
         />
       )}
+      <NewRaterDialog
+        open={adding}
+        onClose={() => setAdding(false)}
+        onCreate={async (body) => {
+          const created = await consoleApi.createRater(body);
+          all.setData((d) => d && { ...d, raters: [...d.raters, created] });
+          setError(null);
+          setDone(`${created.username} can now sign in as ${ROLE_NAMES[created.role] ?? created.role}.`);
+          return created;
+        }}
+      />
       <PauseDialog
         key={pausing?.id ?? "closed"}
         rater={pausing}

@@ -17,6 +17,7 @@ export type RowError = Schemas["RowError"];
 export type Pool = Schemas["Pool"];
 export type PoolRequest = Schemas["PoolRequest"];
 export type Rater = Schemas["Rater"];
+export type RaterCreate = Schemas["RaterCreateRequest"];
 export type AuditEvent = Schemas["AuditEvent"];
 export type Judgment = Schemas["Judgment"];
 export type AdminTask = Schemas["AdminTask"];
@@ -74,6 +75,7 @@ export const consoleApi = {
   changeCampaigns: (id: number, change: Change) => data<Pool>("POST", `/pools/${id}/campaigns/`, change),
 
   raters: () => data<Rater[]>("GET", "/raters/"),
+  createRater: (body: RaterCreate) => data<Rater>("POST", "/raters/", body),
   pauseRater: (id: number, reason: string) => data<Rater>("POST", `/raters/${id}/pause/`, { reason }),
   resumeRater: (id: number) => data<Rater>("POST", `/raters/${id}/resume/`),
 
