@@ -54,7 +54,9 @@ frontend-types: $(STAMP) $(NODE_STAMP)
 frontend: $(NODE_STAMP)
 	cd frontend && npm run --silent build
 
-run: $(STAMP) frontend
+# The training stack too: the demo's main job (a reward or PPO round from the dashboard) runs
+# on the embedded defaults.
+run: $(STAMP) $(TRAIN_STAMP) frontend
 	bash scripts/run.sh
 
 test: $(STAMP) $(TRAIN_STAMP) frontend

@@ -27,11 +27,23 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def secret_key_file() -> str:
+    """The key `make run` keeps in var/secret_key, so `manage.py` works after it with nothing
+    exported; a deployment sets DJANGO_SECRET_KEY instead."""
+    try:
+        return (VAR_DIR / "secret_key").read_text().strip()
+    except OSError:
+        return ""
+
+
 DEBUG = env_flag("DJANGO_DEBUG")
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or secret_key_file()
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set unless DJANGO_DEBUG=1.")
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set unless DJANGO_DEBUG=1 "
+            f"(or run `make run` once, which keeps one in {VAR_DIR / 'secret_key'})."
+        )
     SECRET_KEY = "insecure-debug-only-key"  # noqa: S105 - only reachable with DEBUG on
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")

@@ -22,12 +22,27 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_missing_secret_key_refuses_to_start_without_debug() -> None:
+def test_missing_secret_key_refuses_to_start_without_debug(tmp_path: Path) -> None:
     result = run_python(
-        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';django.setup()"
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';django.setup()",
+        RLHF_VAR_DIR=str(tmp_path),
     )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_manage_py_reads_the_key_make_run_kept(tmp_path: Path) -> None:
+    # given: what scripts/run.sh leaves behind, and nothing exported
+    (tmp_path / "secret_key").write_text("kept-by-make-run-" + "k" * 50 + "\n")
+
+    result = run_python(
+        "import os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings';"
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        RLHF_VAR_DIR=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "kept-by-make-run-" + "k" * 50
 
 
 def test_debug_is_off_unless_asked() -> None:
