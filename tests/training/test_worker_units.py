@@ -128,6 +128,20 @@ def test_the_reader_waits_for_the_end_of_a_half_written_line(tmp_path: Path) -> 
     assert reader.read_new() == []
 
 
+def test_a_worker_without_the_training_stack_says_how_to_install_it() -> None:
+    tail = (
+        "Traceback (most recent call last):\n"
+        '  File "training/pipeline/__main__.py", line 3, in <module>\n'
+        "ModuleNotFoundError: No module named 'transformers.models'\n"
+    )
+
+    message = failure_message(1, tail)
+
+    assert message.startswith("This worker cannot train: its Python lacks transformers,")
+    assert "make install-train" in message
+    assert "Traceback" not in message
+
+
 def test_failure_message_is_the_pipelines_one_line_for_input_errors() -> None:
     tail = "loading\r50%\nerror: No such data file: /x\n"
     assert failure_message(2, tail) == "No such data file: /x"

@@ -14,6 +14,7 @@ import ctypes
 import json
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -122,9 +123,21 @@ def log_tail(path: Path, size: int = LOG_TAIL_BYTES) -> str:
     return data.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
+MISSING_MODULE = re.compile(r"^ModuleNotFoundError: No module named '([\w.]+)'", re.MULTILINE)
+INSTALL_HINT = (
+    "This worker cannot train: its Python lacks {module}, part of the training stack. On the "
+    "worker's machine run `make install-train` (or `pip install torch==2.13.0` then "
+    "`pip install -e '.[train]'`), restart the worker, and start the run again."
+)
+
+
 def failure_message(returncode: int, tail: str) -> str:
-    """Exit status 2 is an input error and the pipeline's one `error:` line says it all;
-    anything else gets the last lines of output (a traceback, usually)."""
+    """Exit status 2 is an input error and the pipeline's one `error:` line says it all; a
+    missing ML package says how to install it; anything else gets the last lines of output (a
+    traceback, usually)."""
+    missing = MISSING_MODULE.search(tail)
+    if returncode == 1 and missing:
+        return INSTALL_HINT.format(module=missing.group(1).split(".")[0])
     lines = [line for line in tail.splitlines() if line.strip()]
     if returncode == 2:
         errors = [line for line in lines if line.startswith("error: ")]
