@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, User
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 
 from annotation import models
-from common.roles import Role, role_of
+from common.roles import Role, is_paused, role_of
 
 APP_LOGIN = "/login?next=/admin/"
 
@@ -26,7 +26,7 @@ class ReadOnlyAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         """Active users whose app role is admin; Django's staff flag plays no part."""
         user = request.user
-        return bool(user.is_active and role_of(user) == Role.ADMIN)
+        return bool(user.is_active and role_of(user) == Role.ADMIN and not is_paused(user))
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         # One sign-in path, the app's, with its throttle and lockout.

@@ -8,7 +8,8 @@ from django.contrib.auth.models import User
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from annotation.services.tokens import is_paused, live_token, note_token_use
+from annotation.services.tokens import live_token, note_token_use
+from common.roles import is_paused
 
 
 class ApiTokenAuthentication(TokenAuthentication):

@@ -28,3 +28,10 @@ def role_of(user: User | AbstractBaseUser | AnonymousUser) -> str | None:
 def default_role(user: User) -> str:
     """The role of a user made outside this app (e.g. createsuperuser) who has no profile."""
     return Role.ADMIN if user.is_superuser else Role.ANNOTATOR
+
+
+def is_paused(user: User | AbstractBaseUser | AnonymousUser) -> bool:
+    """A paused user keeps their session but may use no admin or training endpoint, and gets
+    no tasks or tokens (status "paused" on the profile)."""
+    profile = getattr(user, "rater_profile", None)
+    return profile is not None and getattr(profile, "status", None) == "paused"

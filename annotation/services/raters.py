@@ -80,6 +80,7 @@ def pause_rater(*, actor: User, user_id: int, reason: str = "") -> RaterProfile:
     """Pause a rater and release their live leases, in one transaction, with an audit event."""
     with transaction.atomic():
         profile = _locked_profile(user_id)
+        _keep_an_admin(profile)
         profile.status = RaterStatus.PAUSED
         profile.paused_reason = reason[:500]
         profile.save(update_fields=["status", "paused_reason"])
@@ -109,11 +110,18 @@ def resume_rater(*, actor: User, user_id: int) -> RaterProfile:
 def _check_grant(actor: User, profile: RaterProfile, role: str) -> None:
     if role not in GRANTABLE_ROLES.get(role_of(actor) or "", frozenset()):
         raise NotAllowed(f"You may not grant the role {role!r}.", code="role_not_grantable")
-    if profile.role != Role.ADMIN or role == Role.ADMIN or not profile.user.is_active:
+    if role != Role.ADMIN:
+        _keep_an_admin(profile)
+
+
+def _keep_an_admin(profile: RaterProfile) -> None:
+    """Refuse to demote or pause the last admin who can still act (active, not paused): the
+    console would have nobody left to resume or promote anyone."""
+    if profile.role != Role.ADMIN or not profile.user.is_active or profile.is_paused:
         return
     # Locking every admin's profile makes two admins demoting each other at once queue up.
     admins = RaterProfile.objects.select_for_update(of=("self",)).filter(
-        role=Role.ADMIN, user__is_active=True
+        role=Role.ADMIN, user__is_active=True, status=RaterStatus.ACTIVE
     )
     if not any(other.pk != profile.pk for other in admins):
         raise Conflict(

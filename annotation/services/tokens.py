@@ -31,11 +31,6 @@ def password_marker(user: User) -> str:
     return hashlib.sha256(f"{settings.SECRET_KEY}:{user.password}".encode()).hexdigest()
 
 
-def is_paused(user: User) -> bool:
-    profile: RaterProfile | None = getattr(user, "rater_profile", None)
-    return profile is not None and profile.is_paused
-
-
 def token_is_live(token: ApiToken) -> bool:
     """Not revoked, not expired, and issued under the user's current password."""
     return token.is_live and token.password_marker == password_marker(token.user)
@@ -44,11 +39,14 @@ def token_is_live(token: ApiToken) -> bool:
 def issue_token(*, user: User, actor: User | None = None, name: str = "") -> tuple[ApiToken, str]:
     """A new token for `user` (returns the row and the key, which is never stored), audited.
     A paused user gets none: their tokens would be refused anyway."""
-    if is_paused(user):
-        raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     lifetime = timedelta(days=settings.API_TOKEN_LIFETIME_DAYS)
     with transaction.atomic():
+        # Read under the profile's lock, which pausing holds while it revokes: a token issued
+        # while a pause is under way would otherwise outlive it and work after a resume.
+        profile = RaterProfile.objects.select_for_update().filter(user=user).first()
+        if profile is not None and profile.is_paused:
+            raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
         token = ApiToken.objects.create(
             user=user,
             name=name[:100],
