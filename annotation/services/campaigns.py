@@ -85,10 +85,13 @@ def update_campaign(*, actor: User, campaign: Campaign, changes: Mapping[str, An
         current = Campaign.objects.select_for_update().get(pk=campaign.pk)
         _refuse_fixed_changes(current, changes)
         old_overlap = current.overlap
+        # The changes go onto the locked row, not the caller's copy: saving that copy would
+        # write back every other field as it was when it was loaded, undoing an edit made since.
         for field, value in changes.items():
-            setattr(campaign, field, value)
-        _validate(campaign)
-        campaign.save()
+            setattr(current, field, value)
+        _validate(current)
+        current.save()
+        campaign = current
         details: dict[str, Any] = {"fields": sorted(changes)}
         if campaign.overlap != old_overlap:
             details["overlap"] = {"old": old_overlap, "new": campaign.overlap}

@@ -36,9 +36,16 @@ def add_generated_tasks(
     """Store the answers as responses of their (existing) prompts and open ranking tasks of at
     most the campaign's K responses each. Runs once per `batch_key`: a repeat adds nothing.
     Returns the number of tasks created."""
-    size = 2 if campaign.judgment_mode == JudgmentMode.PAIRWISE else campaign.responses_per_task
     with transaction.atomic():
-        Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        # K, the mode and the overlap are read from the row as it is now, locked, not from the
+        # caller's copy: an edit made since the run started applies, and one made while these
+        # tasks are written waits for them and then finds them (to refuse a new mode or K, or
+        # to apply a new overlap to them).
+        locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+        if locked is None:
+            return 0
+        campaign = locked
+        size = 2 if campaign.judgment_mode == JudgmentMode.PAIRWISE else campaign.responses_per_task
         known = Response.objects.filter(
             prompt__campaign=campaign, metadata__generated_batch=batch_key
         )

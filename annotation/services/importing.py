@@ -35,7 +35,7 @@ from annotation.models import (
     Response,
 )
 from annotation.services.audit import record_audit_event
-from common.errors import InvalidInput
+from common.errors import InvalidInput, NotFound
 from common.roles import Role
 
 FORMATS = ("jsonl", "csv")
@@ -250,6 +250,14 @@ def _write_imported_judgments(
     return judgments
 
 
+def _locked_campaign(campaign: Campaign) -> Campaign:
+    """The campaign's row, locked for the rest of the transaction; NotFound if it is gone."""
+    locked = Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+    if locked is None:
+        raise NotFound("The campaign no longer exists.", code="campaign_not_found")
+    return locked
+
+
 def refresh_planner_statistics() -> None:
     """After a bulk load, Postgres's statistics still describe the empty tables until
     autovacuum catches up; the claim query then sorts every open task instead of walking the
@@ -272,20 +280,25 @@ def import_file(
     """Import a JSONL or CSV file into a campaign. Any bad row: a report with line numbers and
     reasons, and nothing written."""
     parsed = parse_import(read_upload(data, filename), detect_format(filename))
-    _check_campaign_fit(campaign, parsed)
-    report = ImportReport(errors=sorted(parsed.errors, key=lambda e: e.line))
-    if not report.is_ok:
-        return report
     # Upload names may reach 255 characters; the source and generator columns hold 200.
     source = (source or filename.rsplit("/", 1)[-1])[:200]
+    report = ImportReport()
     with transaction.atomic():
-        _write_prompts(campaign, parsed.prompts, source, report)
+        # The campaign as it is now, locked until the rows are in, and not the copy the caller
+        # loaded: an edit of its overlap, mode or K (which takes the same lock) either waits
+        # and then finds these tasks, or goes first and the tasks are built to its settings.
+        locked = _locked_campaign(campaign)
+        _check_campaign_fit(locked, parsed)
+        report.errors = sorted(parsed.errors, key=lambda e: e.line)
+        if not report.is_ok:
+            return report
+        _write_prompts(locked, parsed.prompts, source, report)
         if parsed.preferences:
-            _write_preferences(campaign, parsed.preferences, source, report)
+            _write_preferences(locked, parsed.preferences, source, report)
         record_audit_event(
             actor=actor,
             action="campaign.import",
-            target=campaign,
+            target=locked,
             details={
                 "file": filename,
                 "prompts": report.prompts,

@@ -4,11 +4,27 @@ would leave it), and the judgment mode and K cannot change once the campaign has
 
 from __future__ import annotations
 
-import pytest
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
 
-from annotation.models import Campaign, Judgment, RankingTask
+import pytest
+from django.db import connection, transaction
+
+from annotation.models import Campaign, Judgment, Prompt, RankingTask
+from annotation.services.campaigns import update_campaign
+from annotation.services.generated import GeneratedAnswers, add_generated_tasks
 from common.roles import Role
-from tests.annotation.admin_api.helpers import API, Client, ClientFor, audit_log, rate
+from tests.annotation.admin_api.helpers import (
+    API,
+    Client,
+    ClientFor,
+    audit_log,
+    jsonl,
+    rate,
+    upload,
+)
 from tests.factories import make_campaign, setup_campaign
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +164,195 @@ def test_mode_and_k_may_change_before_any_task_and_be_resent_unchanged_after(
     )
     assert resent.status_code == 200
     assert resent.json()["guidelines"] == "Read carefully."
+
+
+def test_an_edit_saves_onto_the_row_as_it_is_not_the_copy_the_caller_loaded(
+    admin: Client,
+) -> None:
+    # given: a copy of an empty campaign loaded before an admin switched it to pairwise
+    campaign = make_campaign(responses_per_task=4, overlap=3)
+    stale = Campaign.objects.get(pk=campaign.pk)
+    switched = admin.patch(
+        f"{API}/campaigns/{campaign.pk}/", {"judgment_mode": "pairwise", "responses_per_task": 2}
+    )
+    assert switched.status_code == 200
+
+    # when: an edit of the overlap made through that copy
+    update_campaign(actor=admin.user, campaign=stale, changes={"overlap": 5})
+
+    # then: the switch is kept
+    campaign.refresh_from_db()
+    assert (campaign.judgment_mode, campaign.responses_per_task, campaign.overlap) == (
+        "pairwise",
+        2,
+        5,
+    )
+
+
+# -- an import or generated tasks racing an edit ------------------------------------------------
+#
+# An edit holds the campaign's row lock (as update_campaign does) while the import or the
+# generated batch starts with the campaign loaded before the edit; the edit commits only once
+# the other is seen waiting on that lock, which is the moment the old code read stale settings.
+
+
+class EditHoldingTheLock(threading.Thread):
+    """Locks the campaign row, waits for `go`, then applies `changes` through update_campaign
+    and commits: an edit that began just before the import reached the database."""
+
+    def __init__(self, campaign_id: int, actor: Any, changes: dict[str, object]) -> None:
+        super().__init__(daemon=True)
+        self.campaign_id, self.actor, self.changes = campaign_id, actor, changes
+        self.locked, self.go = threading.Event(), threading.Event()
+        self.backend_pid = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            with transaction.atomic():
+                current = Campaign.objects.select_for_update().get(pk=self.campaign_id)
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_backend_pid()")
+                    self.backend_pid = cursor.fetchone()[0]
+                self.locked.set()
+                if not self.go.wait(60):
+                    raise TimeoutError("never told to commit")
+                update_campaign(actor=self.actor, campaign=current, changes=self.changes)
+        except BaseException as error:  # reported by the test, not lost in the thread
+            self.error = error
+        finally:
+            connection.close()
+
+
+def _in_thread(work: Callable[[], object]) -> tuple[threading.Thread, dict[str, object]]:
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            result["value"] = work()
+        except BaseException as error:
+            result["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, result
+
+
+def _race(edit: EditHoldingTheLock, work: Callable[[], object]) -> object:
+    """Runs `work` while `edit` holds the lock; commits the edit once `work` waits on it."""
+    edit.start()
+    assert edit.locked.wait(30), edit.error
+    thread, result = _in_thread(work)
+    waiting = 0
+    for _ in range(600):  # a bound on the wait for the lock, not a timed assertion
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                [edit.backend_pid],
+            )
+            waiting = cursor.fetchone()[0]
+        if waiting or not thread.is_alive():
+            break
+        time.sleep(0.05)
+    edit.go.set()
+    edit.join(60)
+    thread.join(60)
+    assert waiting == 1, "the import never waited on the campaign's row lock"
+    assert edit.error is None, edit.error
+    assert "error" not in result, result.get("error")
+    return result["value"]
+
+
+def _four_responses(n: int) -> bytes:
+    return jsonl(
+        *({"prompt": f"q{i}", "responses": [f"a{i}", f"b{i}", f"c{i}", f"d{i}"]} for i in range(n))
+    )
+
+
+def _task_shapes(campaign: Campaign) -> list[tuple[int, int]]:
+    """(responses, required judgments) of each task, in id order."""
+    return [
+        (len(t.response_ids), t.required_judgments)
+        for t in RankingTask.objects.filter(campaign=campaign).order_by("id")
+    ]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_racing_a_switch_to_pairwise_is_refused_not_written(admin: Client) -> None:
+    # given: an empty 4-response campaign, switched to pairwise while a 4-response import runs
+    campaign = make_campaign(responses_per_task=4, overlap=3)
+    changes: dict[str, object] = {"judgment_mode": "pairwise", "responses_per_task": 2}
+    edit = EditHoldingTheLock(campaign.pk, admin.user, {**changes, "overlap": 5})
+
+    # when
+    response: Any = _race(
+        edit, lambda: upload(admin, campaign.pk, "race.jsonl", _four_responses(2))
+    )
+
+    # then: the switch won; the import was checked against it and wrote nothing
+    campaign.refresh_from_db()
+    assert (campaign.judgment_mode, campaign.responses_per_task, campaign.overlap) == (
+        "pairwise",
+        2,
+        5,
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "import_rejected"
+    assert [e["reason"] for e in response.json()["errors"]] == [
+        "a pairwise campaign needs exactly 2 responses"
+    ] * 2
+    assert _task_shapes(campaign) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_import_racing_an_overlap_change_builds_its_tasks_to_the_new_overlap(
+    admin: Client,
+) -> None:
+    # given: a campaign whose overlap goes from 3 to 5 while an import runs
+    campaign = make_campaign(responses_per_task=4, overlap=3)
+    edit = EditHoldingTheLock(campaign.pk, admin.user, {"overlap": 5})
+
+    # when
+    response: Any = _race(
+        edit, lambda: upload(admin, campaign.pk, "race.jsonl", _four_responses(3))
+    )
+
+    # then
+    assert response.status_code == 201, response.content
+    assert _task_shapes(campaign) == [(4, 5)] * 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_generated_tasks_racing_an_edit_follow_the_edited_mode_k_and_overlap(
+    admin: Client,
+) -> None:
+    # given: a 4-response campaign with a prompt and no tasks yet, switched to pairwise with
+    # overlap 5 while a training run's answers (loaded with the old campaign) become tasks
+    campaign = make_campaign(responses_per_task=4, overlap=3)
+    prompt = Prompt.objects.create(
+        campaign=campaign, conversation=[{"role": "user", "content": "q"}]
+    )
+    changes: dict[str, object] = {"judgment_mode": "pairwise", "responses_per_task": 2}
+    edit = EditHoldingTheLock(campaign.pk, admin.user, {**changes, "overlap": 5})
+    answers = [GeneratedAnswers(prompt.pk, ["one", "two", "three", "four"])]
+
+    # when
+    created = _race(
+        edit,
+        lambda: add_generated_tasks(
+            campaign=campaign,
+            answers=answers,
+            generator="policy",
+            generator_version_id=None,
+            batch_key="race",
+        ),
+    )
+
+    # then: pairs, each needing the new overlap
+    assert created == 2
+    assert _task_shapes(campaign) == [(2, 5), (2, 5)]
