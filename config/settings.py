@@ -196,6 +196,9 @@ API_TOKEN_LIFETIME_DAYS = int(os.environ.get("RLHF_API_TOKEN_LIFETIME_DAYS", "30
 TRUSTED_PROXY_COUNT = int(os.environ.get("RLHF_TRUSTED_PROXIES", "0"))
 # Sign-in (login and token) calls allowed per client address, counted in the shared cache.
 SIGN_IN_RATE = os.environ.get("RLHF_SIGN_IN_RATE", "30/min")
+# Per-address limits count an IPv6 client by its network of this prefix (a home or a server
+# gets a whole /64), and an IPv4-mapped IPv6 address as the IPv4 address.
+THROTTLE_IPV6_PREFIX = int(os.environ.get("RLHF_THROTTLE_IPV6_PREFIX", "64"))
 # Per-account lockout: this many failed sign-ins for one username within the window lock it,
 # from any address, for the cool-down.
 LOGIN_LOCKOUT_FAILURES = int(os.environ.get("RLHF_LOGIN_LOCKOUT_FAILURES", "10"))
@@ -312,7 +315,13 @@ def cache_config() -> dict[str, object]:
     # Without Redis, files shared by the processes of this machine; Django makes the folder
     # when the cache is first used, not here.
     location = os.environ.get("RLHF_CACHE_DIR", str(VAR_DIR / "cache"))
-    return {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": location}
+    return {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": location,
+        # Django's default (300 files, then a third dropped at random) would let a guesser
+        # rotating addresses push locks and counters out of the cache.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
+    }
 
 
 CACHES = {"default": cache_config()}

@@ -3,11 +3,14 @@ the end of a user's tokens when their password changes."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
@@ -17,33 +20,52 @@ from annotation.services.tokens import revoke_user_tokens
 from common.errors import InvalidInput, NotAllowed
 from common.throttles import (
     AccountLocked,
-    count_failed_sign_in,
-    ensure_not_locked,
+    account_digest,
     forget_failed_sign_ins,
+    reserve_sign_in_attempt,
 )
+
+# While an account is locked, its refusals are recorded once per this many seconds: enough to
+# see the attack, without letting a flood of guesses fill the audit table.
+LOCKED_AUDIT_WINDOW_S = 60
 
 
 @dataclass(frozen=True)
 class UnknownAccount:
     """The target of a failed sign-in for a username no user has."""
 
-    username: str
+    name: str
     pk: None = None
+
+
+def _name_tried(username: str, user: User | None) -> tuple[Any, dict[str, Any]]:
+    """The target and what the event says about the name. A name no account has is often a
+    password typed into the wrong box, so it is kept only as a short digest and its length:
+    enough to see the same name tried again, never what was typed."""
+    if user is not None:
+        return user, {"username": username[:150]}
+    digest = hashlib.sha256(username.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    details = {"unknown_account": True, "username_sha256_prefix": digest, "length": len(username)}
+    return UnknownAccount(name=f"unknown account {digest}"), details
 
 
 def _record_failure(*, username: str, client_address: str, reason: str, via: str) -> None:
     user = get_user_model().objects.filter(username=username).first()
+    target, name_details = _name_tried(username, user if isinstance(user, User) else None)
     record_audit_event(
         actor=None,
         action="auth.login_failed",
-        target=user or UnknownAccount(username=username[:150]),
-        details={
-            "username": username[:150],
-            "client_address": client_address,
-            "reason": reason,
-            "via": via,
-        },
+        target=target,
+        details={**name_details, "client_address": client_address, "reason": reason, "via": via},
     )
+
+
+def _record_locked_refusal(*, username: str, client_address: str, via: str) -> None:
+    """At most one event per locked account per LOCKED_AUDIT_WINDOW_S (whatever the address)."""
+    if cache.add(f"audit-locked:{account_digest(username)}", 1, LOCKED_AUDIT_WINDOW_S):
+        _record_failure(
+            username=username, client_address=client_address, reason="account_locked", via=via
+        )
 
 
 def sign_in(
@@ -58,15 +80,13 @@ def sign_in(
     whatever the password, and a wrong password counts toward its lockout, whether or not
     the account exists, so neither answer tells an attacker which usernames are real."""
     try:
-        ensure_not_locked(username)
+        # Counted before the (slow) password check, so parallel guesses cannot all pass it.
+        reserve_sign_in_attempt(username)
     except AccountLocked:
-        _record_failure(
-            username=username, client_address=client_address, reason="account_locked", via=via
-        )
+        _record_locked_refusal(username=username, client_address=client_address, via=via)
         raise
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User) or not user.is_active:
-        count_failed_sign_in(username)
         _record_failure(
             username=username, client_address=client_address, reason="bad_credentials", via=via
         )
@@ -97,9 +117,14 @@ def change_password(
 ) -> int:
     """Set a new password after checking the old one (a wrong one counts toward the lockout)
     and revoke every token of the user; returns how many were revoked. Audited."""
-    ensure_not_locked(user.username)
+    try:
+        reserve_sign_in_attempt(user.username)
+    except AccountLocked:
+        _record_locked_refusal(
+            username=user.username, client_address=client_address, via="password_change"
+        )
+        raise
     if not user.check_password(old_password):
-        count_failed_sign_in(user.username)
         _record_failure(
             username=user.username,
             client_address=client_address,
@@ -111,6 +136,7 @@ def change_password(
             code="wrong_password",
             errors={"old_password": ["The current password is wrong."]},
         )
+    forget_failed_sign_ins(user.username)
     _checked_new_password(user, new_password)
     with transaction.atomic():
         user.set_password(new_password)

@@ -4,9 +4,13 @@ process shares. Through HTTP; given / when / then."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import subprocess
 import sys
+import threading
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -134,7 +138,7 @@ def test_failed_logins_lock_the_token_endpoint_too(api: APIClient) -> None:
     assert "Retry-After" in response
 
 
-def test_sign_ins_are_audited_with_the_name_tried_and_the_address(api: APIClient) -> None:
+def test_sign_ins_are_audited_with_the_account_tried_and_the_address(api: APIClient) -> None:
     # given
     alice = make_user(username="alice", password=PASSWORD)
 
@@ -166,9 +170,11 @@ def test_sign_ins_are_audited_with_the_name_tried_and_the_address(api: APIClient
             "auth.login_failed",
             "UnknownAccount",
             "",
-            "mallory",
+            "unknown account c0a497761b17",
             {
-                "username": "mallory",
+                "unknown_account": True,
+                "username_sha256_prefix": "c0a497761b17",
+                "length": 7,
                 "client_address": "127.0.0.1",
                 "reason": "bad_credentials",
                 "via": "session",
@@ -189,8 +195,8 @@ def fail_in_another_process(username: str, times: int) -> None:
     """Count failed sign-ins from a separate Python process, with its own cache client."""
     script = (
         "import django; django.setup()\n"
-        "from common.throttles import count_failed_sign_in\n"
-        f"for _ in range({times}): count_failed_sign_in({username!r})\n"
+        "from common.throttles import reserve_sign_in_attempt\n"
+        f"for _ in range({times}): reserve_sign_in_attempt({username!r})\n"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings_test"}
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
@@ -244,3 +250,158 @@ def test_a_redis_outage_leaves_sign_in_working(api: APIClient) -> None:
     # then: no 500; limits count nothing while Redis is away (logged as a warning)
     assert outcome(wrong) == "403 bad_credentials"
     assert right.status_code == 200
+
+
+def test_a_password_typed_as_a_username_is_not_stored(api: APIClient) -> None:
+    # given: someone types their password into the username box
+    typed = "Hunter2!  my real password"
+
+    # when
+    guess(api, typed, "")
+
+    # then: the event says a name no account has was tried, never what it was
+    [event] = AuditEvent.objects.filter(action="auth.login_failed")
+    assert event.details["unknown_account"] is True
+    assert event.details["length"] == len(typed) == 26
+    assert len(event.details["username_sha256_prefix"]) == 12
+    assert "Hunter2" not in json.dumps(event.details) + event.target_name
+
+
+def test_a_locked_account_leaves_one_audit_event_a_minute(api: APIClient) -> None:
+    # given: a trusted proxy, so each guess comes from another address
+    make_user(username="alice", password=PASSWORD)
+
+    # when: 200 guesses at alice's password from 200 addresses
+    with override_settings(TRUSTED_PROXY_COUNT=1):
+        for n in range(200):
+            guess(api, "alice", forwarded_for=f"10.1.{n // 250}.{n % 250}")
+
+    # then: ten failures checked, and one event for the 190 refused while locked
+    reasons = Counter(
+        e.details["reason"] for e in AuditEvent.objects.filter(action="auth.login_failed")
+    )
+    print(f"200 guesses at one account: audit events {dict(reasons)}")
+    assert reasons == {"bad_credentials": 10, "account_locked": 1}
+
+
+def test_addresses_of_one_ipv6_network_share_one_limit(api: APIClient) -> None:
+    # given: the default prefix, /64; each guess names another account, so only the
+    # per-address limit (30 a minute) can stop them
+    # when: 31 guesses, each from another address of 2001:db8:1:2::/64, then one from the
+    # next /64
+    same_network = [
+        outcome(
+            api.post(
+                LOGIN,
+                {"username": f"victim{n}", "password": "wrong"},
+                REMOTE_ADDR=f"2001:db8:1:2:{n:x}:{n * 7:x}::{n + 1:x}",
+            )
+        )
+        for n in range(31)
+    ]
+    next_network = api.post(
+        LOGIN, {"username": "victim", "password": "wrong"}, REMOTE_ADDR="2001:db8:1:3::1"
+    )
+
+    # then
+    print(f"31 guesses from 31 addresses of one IPv6 /64: {dict(Counter(same_network))}")
+    assert same_network == ["403 bad_credentials"] * 30 + ["429 throttled"]
+    assert outcome(next_network) == "403 bad_credentials"
+
+
+@override_settings(THROTTLE_IPV6_PREFIX=128)
+def test_the_ipv6_prefix_is_a_setting(api: APIClient) -> None:
+    # when: with /128, 31 guesses from 31 addresses of one /64
+    answers = [
+        outcome(
+            api.post(
+                LOGIN, {"username": f"victim{n}", "password": "x"}, REMOTE_ADDR=f"2001:db8::{n + 1}"
+            )
+        )
+        for n in range(31)
+    ]
+
+    # then: each address is a client of its own
+    assert answers == ["403 bad_credentials"] * 31
+
+
+def test_an_ipv4_address_written_as_ipv6_is_the_same_client(api: APIClient) -> None:
+    # when: 15 guesses from ::ffff:198.51.100.7 and 16 from 198.51.100.7
+    addresses = ["::ffff:198.51.100.7"] * 15 + ["198.51.100.7"] * 16
+    answers = [
+        outcome(api.post(LOGIN, {"username": f"victim{n}", "password": "x"}, REMOTE_ADDR=address))
+        for n, address in enumerate(addresses)
+    ]
+
+    # then: one limit of 30
+    assert answers == ["403 bad_credentials"] * 30 + ["429 throttled"]
+
+
+def post_from_threads(url: str, path: str, bodies: list[dict[str, str]]) -> Counter[str]:
+    """POST every body at once, one thread and one connection each. The connections are
+    opened first, one after another (a test server's accept queue is short), then every
+    thread sends its request when all are ready; the answers counted."""
+    host, port = urllib.parse.urlsplit(url).netloc.split(":")
+    connections = [http.client.HTTPConnection(host, int(port), timeout=120) for _ in bodies]
+    for connection in connections:
+        connection.connect()
+    start = threading.Barrier(len(bodies))
+    answers: list[str] = []
+
+    def post(connection: http.client.HTTPConnection, body: dict[str, str]) -> None:
+        start.wait()
+        connection.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answers.append(f"{response.status} {json.load(response).get('code', 'ok')}")
+        connection.close()
+
+    threads = [
+        threading.Thread(target=post, args=(connection, body))
+        for connection, body in zip(connections, bodies, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Counter(answers)
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_parallel_guesses_cannot_all_pass_the_lockout_check(
+    transactional_db: None, live_server: Any
+) -> None:
+    # given: a real server answering each connection in its own thread, Redis as the cache,
+    # and a per-address limit high enough that only the account lockout stops the guesses
+    make_user(username="alice", password=PASSWORD)
+    bodies = [{"username": "alice", "password": f"guess-{n}"} for n in range(40)]
+
+    # when: 40 wrong passwords at once
+    with override_settings(SIGN_IN_RATE="1000/min"):
+        answers = post_from_threads(live_server.url, TOKEN, bodies)
+
+    # then: only as many passwords were checked as the lockout allows
+    print(f"40 parallel guesses at one account: {dict(answers)}")
+    assert answers == {"403 bad_credentials": 10, "429 account_locked": 30}
+    reasons = Counter(
+        e.details["reason"] for e in AuditEvent.objects.filter(action="auth.login_failed")
+    )
+    assert reasons == {"bad_credentials": 10, "account_locked": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_parallel_calls_from_one_address_cannot_pass_its_limit(
+    transactional_db: None, live_server: Any
+) -> None:
+    # given: a limit of 10 sign-in calls a minute per address; each call names another
+    # account, so only the per-address limit can stop them
+    bodies = [{"username": f"victim{n}", "password": "wrong"} for n in range(40)]
+
+    # when: 40 calls at once from one address
+    with override_settings(SIGN_IN_RATE="10/min"):
+        answers = post_from_threads(live_server.url, TOKEN, bodies)
+
+    # then
+    print(f"40 parallel calls from one address, limit 10: {dict(answers)}")
+    assert answers == {"403 bad_credentials": 10, "429 throttled": 30}
