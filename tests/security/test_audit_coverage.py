@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
-from annotation.models import AuditEvent
+from annotation.models import AuditEvent, RaterProfile, RaterStatus
+from annotation.services.tokens import issue_token, revoke_token
 from common.roles import Role
 from tests.annotation.admin_api.helpers import API, Client, ClientFor, export, rate
-from tests.factories import make_campaign, setup_campaign
+from tests.factories import make_campaign, make_user, setup_campaign
 from training.models import TrainingRun, VersionKind
 from training.registry import register_run_version
 from training.services import register_base_version
@@ -321,3 +324,79 @@ def test_the_demo_seed_makes_its_users_and_pool_through_audited_services(
         ("admin", "pool.members", "Demo raters"),
         ("admin", "pool.campaigns", "Demo raters"),
     ]
+
+
+def test_probing_one_url_pattern_through_its_ids_is_recorded_once(
+    admin: Client, client_for: ClientFor
+) -> None:
+    # given: an annotator
+    annotator = client_for(Role.ANNOTATOR, username="ann")
+
+    # when: they try to change the role of raters 1 to 30, then list the audit log
+    answers = {
+        annotator.post(f"{API}/raters/{pk}/role/", {"role": "admin"}).status_code
+        for pk in range(1, 31)
+    }
+    listed = annotator.get(f"{API}/audit-events/")
+
+    # then: thirty refusals, one event for the pattern and one for the other endpoint
+    assert (answers, listed.status_code) == ({403}, 403)
+    assert [(e["actor_name"], e["details"]) for e in events(admin, "auth.denied")] == [
+        ("ann", {"method": "POST", "path": "/api/v1/raters/1/role/"}),
+        ("ann", {"method": "GET", "path": "/api/v1/audit-events/"}),
+    ]
+
+
+def test_refusals_by_a_service_are_audited(admin: Client, client_for: ClientFor) -> None:
+    # given: an annotator paused (as the gold checks do, straight on the profile)
+    annotator = client_for(Role.ANNOTATOR, username="ann")
+    RaterProfile.objects.filter(user=annotator.user).update(status=RaterStatus.PAUSED)
+
+    # when: they ask for work twice
+    answers = [annotator.post(f"{API}/assignments/next/") for _ in range(2)]
+
+    # then: refused by the service both times, recorded once with the service's code
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(403, "rater_paused")] * 2
+    assert [(e["actor_name"], e["details"]) for e in events(admin, "auth.denied")] == [
+        ("ann", {"method": "POST", "path": "/api/v1/assignments/next/", "code": "rater_paused"})
+    ]
+
+
+def test_refused_tokens_are_audited_by_prefix_never_by_key(admin: Client) -> None:
+    # given: a revoked token of ann's, a live token of a paused rater's, and a made-up key
+    ann, pat = make_user(username="ann"), make_user(username="pat")
+    revoked, revoked_key = issue_token(user=ann, name="laptop")
+    revoke_token(token=revoked, actor=ann, reason="revoked")
+    paused, paused_key = issue_token(user=pat, name="script")
+    RaterProfile.objects.filter(user=pat).update(status=RaterStatus.PAUSED)
+    made_up = "rlhf_" + "x" * 43
+    keys = [revoked_key, revoked_key, paused_key, made_up]
+    addresses = ["198.51.100.1", "198.51.100.1", "198.51.100.2", "198.51.100.3"]
+
+    # when: each key is tried once (the revoked one twice) from its own address
+    answers = [
+        APIClient().get(f"{API}/me/", HTTP_AUTHORIZATION=f"Token {key}", REMOTE_ADDR=address)
+        for key, address in zip(keys, addresses, strict=True)
+    ]
+
+    # then: four 401s, three events (the repeat within the minute is not), no key stored
+    codes = ["token_invalid", "token_invalid", "rater_paused", "token_invalid"]
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(401, c) for c in codes]
+    refused = events(admin, "auth.token_refused")
+    assert [(e["actor_name"], e["target_type"], e["target_id"], e["details"]) for e in refused] == [
+        ("", "ApiToken", str(revoked.pk), token_details("token_invalid", revoked.prefix, 1)),
+        ("pat", "ApiToken", str(paused.pk), token_details("rater_paused", paused.prefix, 2)),
+        ("", "UnknownToken", "", token_details("token_invalid", None, 3)),
+    ]
+    stored = json.dumps(list(AuditEvent.objects.values_list("target_name", "details")))
+    assert [key[9:] in stored for key in keys] == [False] * 4  # past the prefix: the secret
+
+
+def token_details(code: str, prefix: str | None, address: int) -> dict[str, Any]:
+    return {
+        "code": code,
+        "prefix": prefix,
+        "method": "GET",
+        "path": "/api/v1/me/",
+        "client_address": f"198.51.100.{address}",
+    }
