@@ -3,10 +3,11 @@
 A task message is only a nudge; the database row it names is the truth about the job.
 """
 
+import logging
 import os
 
 from celery import Celery
-from celery.signals import beat_init
+from celery.signals import beat_init, worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -58,3 +59,18 @@ def _one_beat_only(**kwargs: object) -> None:
     from config.beat_guard import acquire_beat_lock
 
     acquire_beat_lock(**kwargs)
+
+
+@worker_ready.connect
+def _report_training_stack(sender: object = None, **kwargs: object) -> None:
+    """A worker that takes training runs (queue gpu) says whether it can train, once it is up."""
+    queues = getattr(getattr(getattr(sender, "app", None), "amqp", None), "queues", None)
+    consumed = set(getattr(queues, "consume_from", None) or {})
+    if "gpu" not in consumed:
+        return
+    from training.worker.capability import record_training_worker
+
+    try:
+        record_training_worker(hostname=str(getattr(sender, "hostname", "") or "worker"))
+    except Exception:  # a report that fails must not stop the worker from working
+        logging.getLogger(__name__).exception("Could not record this worker's training stack")

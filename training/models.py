@@ -238,3 +238,24 @@ class RunMetric(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.step}={self.value:g}"
+
+
+class TrainingWorker(models.Model):
+    """What a training worker found when it started: whether its pipeline's Python can import
+    the ML stack. The start-a-run form reads it, so a missing install is known before a run
+    fails on it."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    python = models.CharField(max_length=500)
+    missing = models.JSONField(default=list, blank=True, help_text="ML packages not importable.")
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["hostname"]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+    @property
+    def can_train(self) -> bool:
+        return not self.missing

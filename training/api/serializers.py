@@ -17,6 +17,7 @@ from training.models import (
     RunStatus,
     TrainingRun,
     TrainingSchedule,
+    TrainingWorker,
     VersionKind,
 )
 from training.services import SCHEDULE_FIELDS
@@ -205,6 +206,15 @@ class HyperparameterLimitSerializer(serializers.Serializer[Any]):
     choices = serializers.ListField(child=serializers.CharField(), allow_null=True)
 
 
+class TrainingWorkerSerializer(serializers.ModelSerializer[TrainingWorker]):
+    can_train = serializers.BooleanField(read_only=True)
+    missing = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = TrainingWorker
+        fields = ["hostname", "python", "missing", "can_train", "seen_at"]
+
+
 class OptionsSerializer(serializers.Serializer[Any]):
     defaults = HyperparametersByKindField(child=HyperparametersField())
     help = serializers.DictField(child=serializers.DictField(child=serializers.CharField()))
@@ -215,6 +225,9 @@ class OptionsSerializer(serializers.Serializer[Any]):
     bases = serializers.ListField(child=serializers.CharField())
     campaigns = CampaignRefSerializer(many=True)
     pools = CampaignRefSerializer(many=True)
+    workers = TrainingWorkerSerializer(
+        many=True, help_text="Training workers as they reported when they started."
+    )
 
 
 class ProducedBySerializer(serializers.Serializer[TrainingRun]):

@@ -18,7 +18,7 @@ from common.permissions import IsAdminOrMLEngineer, acting_user
 from training import selectors, services
 from training.api import serializers as s
 from training.hyperparameters import hyperparameter_limits
-from training.models import ModelVersion, TrainingRun, TrainingSchedule
+from training.models import ModelVersion, TrainingRun, TrainingSchedule, TrainingWorker
 
 
 def _query(serializer_class: type[Any], request: Request) -> dict[str, Any]:
@@ -139,6 +139,7 @@ class OptionsView(APIView):
             "limits": hyperparameter_limits(),
             "campaigns": list(Campaign.objects.order_by("name").values("id", "name")),
             "pools": list(RaterPool.objects.order_by("name").values("id", "name")),
+            "workers": list(TrainingWorker.objects.all()),
         }
         return Response(s.OptionsSerializer(options).data)
 

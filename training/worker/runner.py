@@ -150,9 +150,13 @@ def failure_message(returncode: int, tail: str) -> str:
     return f"The pipeline exited with status {returncode}:\n" + "\n".join(lines[-20:])
 
 
+def pipeline_python() -> str:
+    """The interpreter training stages run under (the worker's own unless configured)."""
+    return settings.TRAINING_PIPELINE_PYTHON or sys.executable
+
+
 def pipeline_command(stage: str, args: Sequence[str]) -> list[str]:
-    python = settings.TRAINING_PIPELINE_PYTHON or sys.executable
-    return [python, "-m", "training.pipeline", stage, *args]
+    return [pipeline_python(), "-m", "training.pipeline", stage, *args]
 
 
 def _die_with_parent(parent: int) -> Callable[[], None]:

@@ -1181,6 +1181,8 @@ export interface components {
             bases: string[];
             campaigns: components["schemas"]["CampaignRef"][];
             pools: components["schemas"]["CampaignRef"][];
+            /** @description Training workers as they reported when they started. */
+            workers: components["schemas"]["TrainingWorker"][];
         };
         PaginatedAdminTaskList: {
             /** @example 123 */
@@ -1881,6 +1883,14 @@ export interface components {
         TokensRevoked: {
             /** @description How many live tokens this call ended. */
             revoked: number;
+        };
+        TrainingWorker: {
+            hostname: string;
+            python: string;
+            readonly missing: string[];
+            readonly can_train: boolean;
+            /** Format: date-time */
+            seen_at?: string;
         };
         /**
          * @description * `boolean` - boolean

@@ -16,6 +16,7 @@ import {
   validateRun,
   withDefaults,
   withKind,
+  workerWarning,
   type DatasetDraft,
   type RunDraft,
 } from "./runForm";
@@ -61,6 +62,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
   // any edit makes the next submission a new run.
   const submission = useRef<{ draft: RunDraft | null; key: string }>({ draft: null, key: "" });
   const needs = NEEDS[draft.kind];
+  const warning = workerWarning(options.workers);
   const policies = useMemo(() => versions.filter((v) => v.kind === "policy" || v.kind === "reference"), [versions]);
   const rewards = useMemo(() => versions.filter((v) => v.kind === "reward"), [versions]);
   const starts = draft.kind === "reward" ? rewards : policies;
@@ -131,6 +133,11 @@ export function RunForm({ options, versions, onStarted }: Props) {
 
   return (
     <form ref={form} className="run-form panel" onSubmit={submit} noValidate aria-label="Start a run">
+      {warning && (
+        <p className="notice warning" role="status" data-testid="worker-warning">
+          {warning}
+        </p>
+      )}
       <fieldset className="form-part">
         <legend>What to run</legend>
         <div className="choice-list" role="radiogroup" aria-label="Kind of run">

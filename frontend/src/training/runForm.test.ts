@@ -11,6 +11,7 @@ import {
   validateRun,
   withDefaults,
   withKind,
+  workerWarning,
   type RunDraft,
 } from "./runForm";
 import type { TrainingOptions } from "./types";
@@ -37,6 +38,7 @@ const OPTIONS: TrainingOptions = {
   bases: ["smollm2"],
   campaigns: [{ id: 3, name: "Demo" }],
   pools: [{ id: 1, name: "Everyone" }],
+  workers: [{ hostname: "gpu@box", python: "/srv/.venv/bin/python", missing: [], can_train: true, seen_at: "2026-12-03T12:00:00Z" }],
 };
 
 function draft(changes: Partial<RunDraft> = {}, kind: RunDraft["kind"] = "reward"): RunDraft {
@@ -248,5 +250,24 @@ describe("helpers", () => {
     const keys = new Set(Array.from({ length: 50 }, newIdempotencyKey));
     expect(keys.size).toBe(50);
     expect([...keys][0]).toMatch(/^dash-/);
+  });
+});
+
+describe("what the form says about training workers", () => {
+  const bare = { hostname: "gpu@bare", python: "/usr/bin/python3", missing: ["torch", "transformers"], can_train: false, seen_at: "2026-12-03T12:00:00Z" };
+
+  it("says nothing when a worker can train", () => {
+    expect(workerWarning(OPTIONS.workers)).toBeNull();
+    expect(workerWarning([...OPTIONS.workers, bare])).toBeNull();
+  });
+
+  it("names what a worker lacks and how to install it", () => {
+    const warning = workerWarning([bare]);
+    expect(warning).toContain("gpu@bare lacks torch, transformers");
+    expect(warning).toContain("make install-train");
+  });
+
+  it("says a run waits when no worker has reported", () => {
+    expect(workerWarning([])).toMatch(/^No training worker has reported in yet/);
   });
 });
