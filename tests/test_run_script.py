@@ -64,21 +64,16 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    lines: list[str] = []
     try:
-        assert script.stdout is not None
-        for line in script.stdout:
-            lines.append(line)
-            if "Press Ctrl-C to stop." in line:
-                break
+        output = _until_running(script)
         base = f"http://127.0.0.1:{port}"
-        output = "".join(lines)
         passwords = json.loads((tmp_path / "var" / "demo-logins.json").read_text())
         # The logins and the URL come last, after the services are up, and no worker's banner
         # pushes them off screen.
         assert output.index("Demo logins") < output.index(f"running at {base}/")
         assert f"annotator1   {passwords['annotator1']}" in output.split("Demo logins")[1]
-        assert "celery@" not in output and "[tasks]" not in output
+        assert "celery@" not in output
+        assert "[tasks]" not in output
 
         _, rater = call(
             f"{base}/api/v1/auth/token/",
@@ -112,6 +107,17 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
     while group_alive(script.pid) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not group_alive(script.pid), "a process started by run.sh outlived Ctrl-C"
+
+
+def _until_running(script: subprocess.Popen[str]) -> str:
+    """What the script printed up to its last line before it waits for Ctrl-C."""
+    assert script.stdout is not None
+    lines: list[str] = []
+    for line in script.stdout:
+        lines.append(line)
+        if "Press Ctrl-C to stop." in line:
+            break
+    return "".join(lines)
 
 
 def _read(path: Path) -> str:
