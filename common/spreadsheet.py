@@ -1,14 +1,16 @@
 """CSV cells that a spreadsheet cannot run. Excel, LibreOffice and Google Sheets read a cell that
-starts with =, +, -, @ (or a tab or carriage return before one of them) as a formula, so a model's
-answer, a campaign name or a username could run one on the machine of whoever opens an export.
-Every CSV the app writes goes through `spreadsheet_row`."""
+starts with =, +, -, @ (or a tab, carriage return or line feed before one of them) as a formula,
+and some also take the full-width forms of those four (as typed on a Japanese or Chinese
+keyboard), so a model's answer, a campaign name or a username could run one on the machine of
+whoever opens an export. Every CSV the app writes goes through `spreadsheet_row`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FULL_WIDTH_STARTS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")  # = + - @, full width
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", *FULL_WIDTH_STARTS)
 
 
 def spreadsheet_cell(value: Any) -> Any:

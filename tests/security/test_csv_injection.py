@@ -1,7 +1,8 @@
 """CSV exports do not run formulas: hostile model outputs, campaign names, pool names and
 usernames go in through the API, the preference CSV and the quality CSV come out through the
 HTTP export endpoints, and every cell a spreadsheet would read as a formula carries a leading
-apostrophe, while numbers stay numbers."""
+apostrophe, while numbers stay numbers. What counts as a formula start is written out here,
+not imported from the code under test, so a start the code forgets makes these tests fail."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import io
 import pytest
 
 from common.roles import Role
-from common.spreadsheet import FORMULA_STARTS
 from tests.annotation.admin_api.helpers import API, Client, ClientFor, export, jsonl, rate, upload
 from tests.factories import make_campaign, make_pool, make_task
 
 pytestmark = pytest.mark.django_db
+
+# =, +, -, @, a leading tab, carriage return or line feed, and the full-width = + - @.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 # What a hostile model, importer or sign-up could write: each starts with a formula character.
 HOSTILE_OUTPUTS = [
@@ -24,11 +27,30 @@ HOSTILE_OUTPUTS = [
     "-2+3",
     "@SUM(1+1)*cmd|' /C calc'!A0",
 ]
-HOSTILE_IMPORTED = ["=1+1", "\t=2+2", "\r=3+3", "@IMPORTXML(1)"]
-HOSTILE_CAMPAIGN = '=HYPERLINK("http://evil.example","campaign")'
-HOSTILE_POOL = "+pool=1"
-# Five, so the pool is big enough for the report to compare it (and print its name).
-HOSTILE_USERNAMES = ["=2+5", "@mallory", "-dave", "+erin", "\t=frank"]
+HOSTILE_IMPORTED = [
+    "=1+1",
+    "\t=2+2",
+    "\r=3+3",
+    "@IMPORTXML(1)",
+    "\n=4+4",
+    "\n@SUM(2)",
+    '\uff1dHYPERLINK("http://evil.example/","wide")',
+    "\uff0b1+1",
+    "\uff0d2+3",
+    "\uff20SUM(1)",
+]
+HOSTILE_CAMPAIGN = '\uff1dHYPERLINK("http://evil.example","campaign")'
+HOSTILE_POOL = "\uff0bpool=1"
+# Full-width forms cannot be tested here: Django folds a username to NFKC ("\uff0b" to "+").
+# At least five, so the pool is big enough for the report to compare it (and print its name).
+HOSTILE_USERNAMES = [
+    "=2+5",
+    "@mallory",
+    "-dave",
+    "+erin",
+    "\t=frank",
+    "\n=ivan",
+]
 
 
 def _is_number(cell: str) -> bool:
@@ -64,7 +86,9 @@ def hostile_campaign(admin: Client, client_for: ClientFor) -> int:
     raters with formula-like names who judge both through the rater API, and imported
     preference pairs with formula-like texts."""
     raters = [client_for(username=name) for name in HOSTILE_USERNAMES]
-    campaign = make_campaign(name=HOSTILE_CAMPAIGN, responses_per_task=4, overlap=5)
+    campaign = make_campaign(
+        name=HOSTILE_CAMPAIGN, responses_per_task=4, overlap=len(HOSTILE_USERNAMES)
+    )
     for _ in range(2):
         make_task(campaign, texts=HOSTILE_OUTPUTS)
     make_pool(members=[r.user for r in raters], campaigns=[campaign], name=HOSTILE_POOL)
@@ -72,8 +96,10 @@ def hostile_campaign(admin: Client, client_for: ClientFor) -> int:
         rate(rater, f"csv-key-{n}-1")
         rate(rater, f"csv-key-{n}-2")
     pairs = jsonl(
-        {"prompt": "=0", "chosen": HOSTILE_IMPORTED[0], "rejected": HOSTILE_IMPORTED[1]},
-        {"prompt": "=0", "chosen": HOSTILE_IMPORTED[2], "rejected": HOSTILE_IMPORTED[3]},
+        *(
+            {"prompt": "=0", "chosen": chosen, "rejected": rejected}
+            for chosen, rejected in zip(HOSTILE_IMPORTED[::2], HOSTILE_IMPORTED[1::2], strict=True)
+        )
     )
     imported = upload(admin, campaign.pk, "pairs.jsonl", pairs, source="=evil-source")
     assert imported.status_code == 201, imported.content
@@ -96,8 +122,8 @@ def test_preference_csv_escapes_every_formula_cell(
     assert header[6:8] == ["chosen", "rejected"]
     assert _unescaped(cells) == []
     assert _escaped(cells) == {"'" + text for text in HOSTILE_OUTPUTS + HOSTILE_IMPORTED}
-    # 5 raters x 2 tasks x 5 non-tie pairs of [[B], [A, C], [D]], plus 2 imported pairs
-    assert len(rows) == 52
+    # 6 raters x 2 tasks x 5 non-tie pairs of [[B], [A, C], [D]], plus 5 imported pairs
+    assert len(rows) == 65
     hostile = [c for r in rows for c in (r["chosen"], r["rejected"])]
     assert all(c.startswith("'") for c in hostile)
     print(f"\npreference CSV: hostile cells escaped {len(hostile)} of {len(hostile)}")
