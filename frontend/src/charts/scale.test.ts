@@ -87,6 +87,15 @@ describe("formatNumber", () => {
     expect(formatNumber(1200, 200)).toBe("1,200");
     expect(formatNumber(NaN)).toBe("–");
   });
+
+  it("keeps a tiny value's digits in a tooltip (a learning rate is not 0)", () => {
+    expect(formatNumber(0.00001)).toBe("1e-5");
+    expect(formatNumber(0.000015)).toBe("1.5e-5");
+    expect(formatNumber(-0.0002)).toBe("-2e-4");
+    expect(formatNumber(0)).toBe("0");
+    expect(formatNumber(0.0123)).toBe("0.012");
+    expect(formatNumber(0.00001, 0.00001)).toBe("0.00001");
+  });
 });
 
 describe("nearestIndex", () => {

@@ -111,6 +111,9 @@ export function timeTicks(min: number, max: number, count = 5): Ticks {
 /** A number as a tick label: as many decimals as the step needs, thousands separated. */
 export function formatNumber(value: number, step?: number): string {
   if (!Number.isFinite(value)) return "–";
+  // Without a step (a tooltip, a table), a tiny value such as a learning rate of 0.00001 keeps
+  // its digits instead of rounding to "0".
+  if (step === undefined && value !== 0 && Math.abs(value) < 1e-3) return Number(value.toPrecision(3)).toExponential();
   const decimals = step && step > 0 ? Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9))) : undefined;
   return value.toLocaleString("en-US", {
     minimumFractionDigits: decimals ?? 0,
