@@ -399,7 +399,7 @@ function DatasetFields(props: {
         ))}
       </div>
       <p className="field-hint">
-        Consensus: one pair per task, ordered by the raters' combined (Bradley–Terry) ranking. All: every rater's judgment as its own pairs.
+        Consensus: per task, the raters' judgments combined into one ranking (Bradley–Terry), then every pair of its responses that ranking tells apart (up to 6 pairs for 4 responses; ties left out). All: every rater's judgment as its own pairs.
       </p>
       <div className="field-row">
         <CheckList legend="Campaigns" items={options.campaigns} chosen={draft.campaign_ids} onChange={(campaign_ids) => onChange({ campaign_ids })} hint="None ticked: every campaign." />
