@@ -5,23 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('training', '0002_one_name_per_hyperparameter'),
+        ("training", "0002_one_name_per_hyperparameter"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TrainingWorker',
+            name="TrainingWorker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hostname', models.CharField(max_length=200, unique=True)),
-                ('python', models.CharField(max_length=500)),
-                ('missing', models.JSONField(blank=True, default=list, help_text='ML packages not importable.')),
-                ('seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("hostname", models.CharField(max_length=200, unique=True)),
+                ("python", models.CharField(max_length=500)),
+                (
+                    "missing",
+                    models.JSONField(
+                        blank=True, default=list, help_text="ML packages not importable."
+                    ),
+                ),
+                ("seen_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['hostname'],
+                "ordering": ["hostname"],
             },
         ),
     ]
