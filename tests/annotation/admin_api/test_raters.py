@@ -217,12 +217,19 @@ def test_pause_releases_live_leases_and_blocks_new_work(
     assert (
         colleague.post(f"{API}/assignments/next/").json()["conversation"] == lease["conversation"]
     )
-    assert audit_log(admin)[0] == {
-        "actor_username": "admin-amy",
-        "action": "rater.pause",
-        "target_type": "User",
-        "target_id": str(rater.user.pk),
-        "details": {"reason": "Too fast", "leases_released": 1},
+    log = audit_log(admin)
+    assert [event for event in log if event["action"] == "rater.pause"] == [
+        {
+            "actor_username": "admin-amy",
+            "action": "rater.pause",
+            "target_type": "User",
+            "target_id": str(rater.user.pk),
+            "details": {"reason": "Too fast", "leases_released": 1},
+        }
+    ]
+    # the refused work after the pause is on record too
+    assert {event["details"].get("code") for event in log if event["action"] == "auth.denied"} == {
+        "rater_paused"
     }
 
 
