@@ -48,7 +48,7 @@ trap 'exit 130' INT TERM
 # No access log: writing one line per request costs the server CPU the benchmark measures.
 # shellcheck disable=SC2086  # GUNICORN_ARGS is a list of options
 "$BIN/gunicorn" config.wsgi --bind "127.0.0.1:$PORT" $GUNICORN_ARGS \
-  --log-level warning --error-logfile "$OUT/gunicorn.log" &
+  --control-socket "$OUT/gunicorn.ctl" --log-level warning --error-logfile "$OUT/gunicorn.log" &
 gunicorn_pid=$!
 echo "gunicorn $GUNICORN_ARGS on port $PORT (pid $gunicorn_pid); log in $OUT/gunicorn.log"
 
