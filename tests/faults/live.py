@@ -193,7 +193,11 @@ def _established(port: int) -> dict[str, int]:
 
 
 def start_gunicorn(
-    tmp_path: Path, *, workers: int = 2, env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    worker_args: tuple[str, ...] = ("--worker-class", "sync"),
 ) -> Gunicorn:
     """gunicorn with its own control socket (the default path is one per machine), in a short
     folder of its own: a unix socket path must fit in 108 bytes, and tmp_path may not."""
@@ -207,7 +211,7 @@ def start_gunicorn(
         process = subprocess.Popen(
             [
                 *(str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"),
-                *("--workers", str(workers), "--worker-class", "sync", "--timeout", "60"),
+                *("--workers", str(workers), *worker_args, "--timeout", "60"),
                 *("--control-socket", str(control_dir / "gunicorn.ctl")),
                 *("--log-level", "warning"),
             ],

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
-import tempfile
 import threading
 import time
 import urllib.error
@@ -30,13 +28,9 @@ from annotation.models import Judgment
 from annotation.services.tokens import issue_token
 from tests.factories import make_user, setup_campaign
 from tests.faults.live import (
-    GUNICORN,
-    ROOT,
     Gunicorn,
-    app_environment,
-    free_port,
     session_database_url,
-    wait_for_port,
+    start_gunicorn,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -77,33 +71,13 @@ def exchange(url: str, token: str, method: str = "POST", body: Any = None) -> An
 def start_app(tmp_path: Path) -> Gunicorn:
     """gunicorn as scripts/run.sh starts it (threaded workers answering errors as JSON), with
     its own control socket, on the test database."""
-    port = free_port()
-    log = tmp_path / "gunicorn.log"
-    var_dir = tmp_path / "var"
-    (var_dir / "static").mkdir(parents=True)
-    control_dir = Path(tempfile.mkdtemp(prefix="gunicorn-"))
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [
-                *(str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"),
-                *("--workers", "2", "--threads", "2", "--timeout", "60"),
-                *("--worker-class", "config.gunicorn_workers.ThreadWorkerJsonErrors"),
-                *("--control-socket", str(control_dir / "gunicorn.ctl")),
-                *("--log-level", "warning"),
-            ],
-            cwd=ROOT,
-            env=app_environment(var_dir),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    server = Gunicorn(process=process, port=port, log=log, control_dir=control_dir)
-    try:
-        wait_for_port(port, process=process, log=log)
-        server.wait_until_serving(2)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    threaded = (
+        "--threads",
+        "2",
+        "--worker-class",
+        "config.gunicorn_workers.ThreadWorkerJsonErrors",
+    )
+    return start_gunicorn(tmp_path, workers=2, worker_args=threaded)
 
 
 @pytest.fixture
