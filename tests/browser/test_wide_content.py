@@ -66,3 +66,36 @@ def test_console_and_dashboard_keep_to_the_screen(browser: Browser, width: int) 
         page.get_by_role("heading", name=heading, exact=True).wait_for()
         _assert_fits(page, width)
         screenshot(page, f"{path.strip('/')}-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_new_pages_keep_to_the_screen(browser: Browser, width: int) -> None:
+    """The sign-in page, the 404 page with a long unbroken address, the console's add-rater
+    dialog and the run form with its worker notice (pages this change added or touched)."""
+    page = browser.page(viewport={"width": width, "height": 900})
+    page.goto("/login?next=/training")
+    page.get_by_role("heading", name="Sign in to RLHF Studio").wait_for()
+    _assert_fits(page, width)
+    # (each segment under the 255 bytes the test server's file lookup takes as a name)
+    page.goto("/" + "/".join(["an-unbroken-old-bookmark-segment-" * 6] * 2))
+    page.get_by_role("heading", name="Page not found").wait_for()
+    _assert_fits(page, width)
+    screenshot(page, f"not-found-{width}")
+
+    log_in(page, "admin")
+    page.goto("/console")
+    page.get_by_role("navigation", name="Console sections").get_by_role(
+        "link", name="Raters"
+    ).click()
+    page.get_by_role("button", name="Add rater…").click()
+    page.get_by_role("dialog", name="Add a rater").wait_for()
+    _assert_fits(page, width)
+    screenshot(page, f"add-rater-{width}")
+    page.keyboard.press("Escape")
+
+    page.goto("/training")
+    page.get_by_role("heading", name="Runs", level=1).wait_for()
+    page.get_by_role("link", name="Start a run").first.click()
+    page.get_by_test_id("worker-warning").wait_for()
+    _assert_fits(page, width)
+    screenshot(page, f"run-form-{width}")

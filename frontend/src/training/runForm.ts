@@ -266,10 +266,10 @@ export function hyperOrder(names: readonly string[]): string[] {
  * least one worker can train. */
 export function workerWarning(workers: TrainingOptions["workers"]): string | null {
   if (workers.length === 0) {
-    return "No training worker has reported in yet: a run will wait in the queue until one starts (make run starts one; on a worker machine, `celery -A config worker --queues gpu`).";
+    return "No training worker has reported in yet: a run will wait in the queue until one starts (make run starts one; on a worker machine: celery -A config worker --queues gpu).";
   }
   if (workers.some((worker) => worker.can_train)) return null;
   const missing = [...new Set(workers.flatMap((worker) => worker.missing))].join(", ");
   const names = workers.map((worker) => worker.hostname).join(", ");
-  return `No training worker can train yet: ${names} lack${workers.length === 1 ? "s" : ""} ${missing}. Run \`make install-train\` on the worker's machine and restart the worker; a run started now would fail.`;
+  return `No training worker can train yet: ${names} lack${workers.length === 1 ? "s" : ""} ${missing}. Run make install-train on the worker's machine and restart the worker; a run started now would fail.`;
 }
