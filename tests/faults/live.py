@@ -70,9 +70,12 @@ def call(
     method: str = "GET",
     body: Any = None,
     on_connect: Callable[[int], None] | None = None,
+    body_pause: float = 0.0,
 ) -> Reply:
     """One request on a fresh connection; a broken connection is a Reply, not an exception.
-    on_connect learns the client's port once connected, before the request is sent."""
+    on_connect learns the client's port once connected, before the request is sent; with
+    body_pause, half the body is sent, then the rest that many seconds later (the server's
+    worker is surely mid-request meanwhile)."""
     parts = urlsplit(url)
     data = None if body is None else json.dumps(body).encode()
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
@@ -81,7 +84,15 @@ def call(
         connection.connect()
         if on_connect is not None and connection.sock is not None:
             on_connect(connection.sock.getsockname()[1])
-        connection.request(method, parts.path, body=data, headers=headers)
+        if body_pause and data:
+            connection.putrequest(method, parts.path)
+            for name, value in {**headers, "Content-Length": str(len(data))}.items():
+                connection.putheader(name, value)
+            connection.endheaders(data[: len(data) // 2])
+            time.sleep(body_pause)
+            connection.send(data[len(data) // 2 :])
+        else:
+            connection.request(method, parts.path, body=data, headers=headers)
         response = connection.getresponse()
         status, raw = response.status, response.read()
     except (OSError, http.client.HTTPException):

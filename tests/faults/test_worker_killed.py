@@ -28,6 +28,7 @@ RATERS = 8
 TASKS_EACH = 10
 MAX_KILLS = 3
 RANKING = [["A"], ["B"]]
+SUBMIT_PAUSE = 0.2  # seconds each submit's body is held half-sent, so the killer finds it
 
 
 @dataclass
@@ -75,7 +76,14 @@ def submit_retrying(
         drops += 1
 
     def send() -> Reply:
-        reply = call(url, token=token, method="POST", body=body, on_connect=connected)
+        reply = call(
+            url,
+            token=token,
+            method="POST",
+            body=body,
+            on_connect=connected,
+            body_pause=SUBMIT_PAUSE,
+        )
         with tally.lock:
             tally.submit_ports.difference_update(ports)
         return reply
