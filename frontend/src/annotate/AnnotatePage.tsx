@@ -50,6 +50,17 @@ function reveal(element: HTMLElement) {
   if (top < 64 || top > window.innerHeight * 0.6) element.scrollIntoView({ block: "start" });
 }
 
+/** Bring an element's start into sight: inside the side column when it scrolls on its own
+ * (laptop size), else in the page, below the top bar (its CSS scroll-margin). */
+function showStartOf(element: HTMLElement) {
+  const side = element.closest<HTMLElement>(".task-side");
+  if (side && side.scrollHeight > side.clientHeight) {
+    side.scrollTop += element.getBoundingClientRect().top - side.getBoundingClientRect().top;
+  } else {
+    element.scrollIntoView({ block: "start" });
+  }
+}
+
 export function AnnotatePage({ me }: { me: Me }) {
   const storage = useMemo(() => browserStorage(), []);
   const flow = useAnnotation(me.username, storage);
@@ -61,6 +72,8 @@ export function AnnotatePage({ me }: { me: Me }) {
   // Open beside the task on wide screens, folded on narrow ones, until the rater chooses.
   const [guidelinesChoice, setGuidelinesOpen] = useState<boolean | null>(null);
   const guidelinesOpen = guidelinesChoice ?? wide;
+  const guidelinesRef = useRef<HTMLElement>(null);
+  const [revealed, setRevealed] = useState(0);
   const cards = useRef<Record<string, HTMLElement | null>>({});
   const focusByKey = useRef(false);
   const assignmentId = work?.assignment.id ?? null;
@@ -73,6 +86,16 @@ export function AnnotatePage({ me }: { me: Me }) {
     performance.mark("rlhf:interactive");
     // Only when the task changes, not on every edit of it.
   }, [phase.kind, assignmentId]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  // Open the guidelines and bring them into sight, wherever they are in the page.
+  const showGuidelines = useCallback(() => {
+    setGuidelinesOpen(true);
+    setRevealed((n) => n + 1);
+  }, []);
+  useEffect(() => {
+    const panel = guidelinesRef.current;
+    if (revealed && panel) showStartOf(panel);
+  }, [revealed]);
 
   // Keyboard moves focus: follow it with the DOM focus.
   const focusIndex = work?.board.focus ?? 0;
@@ -102,9 +125,12 @@ export function AnnotatePage({ me }: { me: Me }) {
       const effect = flow.command(command);
       if (effect === "submit") flow.submit();
       if (effect === "help") setHelpOpen((open) => !open);
-      if (effect === "guidelines") setGuidelinesOpen(!guidelinesOpen);
+      if (effect === "guidelines") {
+        if (guidelinesOpen) setGuidelinesOpen(false);
+        else showGuidelines();
+      }
     },
-    [flow, guidelinesOpen, helpOpen, work],
+    [flow, guidelinesOpen, helpOpen, showGuidelines, work],
   );
 
   useEffect(() => {
@@ -155,6 +181,8 @@ export function AnnotatePage({ me }: { me: Me }) {
       canDrag={canDrag}
       guidelinesOpen={guidelinesOpen}
       setGuidelinesOpen={setGuidelinesOpen}
+      showGuidelines={showGuidelines}
+      guidelinesRef={guidelinesRef}
       helpOpen={helpOpen}
       setHelpOpen={setHelpOpen}
       skipOpen={skipOpen}
@@ -164,6 +192,15 @@ export function AnnotatePage({ me }: { me: Me }) {
   );
 }
 
+/** The line beside Submit: how far the ranking is, or where a submission stands. */
+function statusText(work: Work, ready: boolean, rankedCount: number): string {
+  const { pending, mode } = work;
+  if (pending?.lastError) return "Not sent yet: kept on this device, sent again automatically";
+  if (pending) return "Sending…";
+  if (ready) return "Ready to submit";
+  return mode === "pairwise" ? "Pick a point" : `${rankedCount} of ${work.assignment.responses.length} ranked`;
+}
+
 interface TaskViewProps {
   work: Work;
   flow: ReturnType<typeof useAnnotation>;
@@ -171,6 +208,8 @@ interface TaskViewProps {
   canDrag: boolean;
   guidelinesOpen: boolean;
   setGuidelinesOpen: (open: boolean) => void;
+  showGuidelines: () => void;
+  guidelinesRef: React.RefObject<HTMLElement | null>;
   helpOpen: boolean;
   setHelpOpen: (open: boolean) => void;
   skipOpen: boolean;
@@ -190,7 +229,7 @@ function TaskView(props: TaskViewProps) {
   const rankedCount = labels.filter((l) => rankOf(board.ranking, l) !== null).length;
 
   const guidelines = (
-    <aside className="panel guidelines" aria-labelledby="guidelines-title">
+    <aside className="panel guidelines" aria-labelledby="guidelines-title" ref={props.guidelinesRef}>
       <details open={props.guidelinesOpen} onToggle={(event) => props.setGuidelinesOpen(event.currentTarget.open)}>
         <summary>
           <h2 id="guidelines-title">Guidelines</h2>
@@ -223,12 +262,16 @@ function TaskView(props: TaskViewProps) {
       />
     );
 
-  // On a phone the submit bar sticks to the bottom of the whole page, so it lives outside the grid.
+  // The submit bar is always in sight: on a phone it sticks to the bottom of the whole page (so
+  // it lives outside the grid); at laptop size, to the bottom of the side column it ends.
   const actions = (
     <div className="actions">
-      <p className="muted status-line" aria-live="polite">
-        {ready ? "Ready to submit" : mode === "pairwise" ? "Pick a point" : `${rankedCount} of ${k} ranked`}
+      <p className={`status-line${pending?.lastError ? " unsent" : " muted"}`} aria-live="polite" data-testid="submit-state">
+        {statusText(work, ready, rankedCount)}
       </p>
+      <button type="button" className="button" aria-keyshortcuts="g" title="Guidelines (g)" onClick={props.showGuidelines}>
+        Guidelines
+      </button>
       <button type="button" className="button" disabled={locked} onClick={() => props.setSkipOpen(true)}>
         Skip…
       </button>
@@ -252,42 +295,43 @@ function TaskView(props: TaskViewProps) {
       data-assignment-id={assignment.id}
       aria-labelledby="task-title"
     >
-      <div className="task-head">
-        <div>
-          <h1 id="task-title">{assignment.campaign.name}</h1>
-          <p className="muted">
-            Task {assignment.id} · {mode === "pairwise" ? "compare two responses" : `rank ${k} responses`} ·{" "}
-            <button type="button" className="link-button" onClick={() => props.setHelpOpen(true)}>
-              Keyboard shortcuts (?)
-            </button>
-          </p>
-        </div>
-        <Progress stats={flow.stats} startedAt={work.startedAt} />
-      </div>
-
-      <div className="notices">
-        {flow.notice && (
-          <p className={`notice ${flow.notice.tone}`} role={flow.notice.tone === "error" ? "alert" : "status"} data-testid="notice">
-            {flow.notice.text}
-          </p>
-        )}
-        {pending && (
-          <p className="notice warning" role="status" data-testid="pending">
-            {pending.lastError
-              ? `Not sent yet: ${pending.lastError}. Your judgment is kept on this device and is sent again automatically (attempt ${pending.attempts}).`
-              : "Sending your judgment…"}{" "}
-            {pending.lastError && (
-              <button type="button" className="link-button" onClick={flow.retryNow}>
-                Try now
-              </button>
-            )}
-          </p>
-        )}
-        <LeaseNotice expiresAt={assignment.expires_at} />
-      </div>
-
       <div className="task-grid">
+        {/* The head lives in the main column, so the side column starts at the top of the page
+            and fits the window from the first screen on (its Submit bar in sight). */}
         <div className="task-main">
+          <div className="task-head">
+            <div>
+              <h1 id="task-title">{assignment.campaign.name}</h1>
+              <p className="muted">
+                Task {assignment.id} · {mode === "pairwise" ? "compare two responses" : `rank ${k} responses`} ·{" "}
+                <button type="button" className="link-button" onClick={() => props.setHelpOpen(true)}>
+                  Keyboard shortcuts (?)
+                </button>
+              </p>
+            </div>
+            <Progress stats={flow.stats} startedAt={work.startedAt} />
+          </div>
+
+          <div className="notices">
+            {flow.notice && (
+              <p className={`notice ${flow.notice.tone}`} role={flow.notice.tone === "error" ? "alert" : "status"} data-testid="notice">
+                {flow.notice.text}
+              </p>
+            )}
+            {pending && (
+              <p className="notice warning" role="status" data-testid="pending">
+                {pending.lastError
+                  ? `Not sent yet: ${pending.lastError}. Your judgment is kept on this device and is sent again automatically (attempt ${pending.attempts}).`
+                  : "Sending your judgment…"}{" "}
+                {pending.lastError && (
+                  <button type="button" className="link-button" onClick={flow.retryNow}>
+                    Try now
+                  </button>
+                )}
+              </p>
+            )}
+            <LeaseNotice expiresAt={assignment.expires_at} />
+          </div>
           {!props.wide && guidelines}
           <Conversation messages={assignment.conversation} />
           <section className="responses-section" aria-labelledby="responses-title">
@@ -359,8 +403,8 @@ function TaskView(props: TaskViewProps) {
               }}
             />
           </section>
-          {props.wide && actions}
           {props.wide && guidelines}
+          {props.wide && actions}
         </div>
       </div>
 
