@@ -218,7 +218,7 @@ interface TaskViewProps {
 }
 
 function TaskView(props: TaskViewProps) {
-  const { work, flow, canDrag, cards } = props;
+  const { work, flow, canDrag, cards, guidelinesRef } = props;
   const { assignment, board, mode, pending } = work;
   const labels = assignment.responses.map((r) => r.label);
   const k = labels.length;
@@ -229,7 +229,7 @@ function TaskView(props: TaskViewProps) {
   const rankedCount = labels.filter((l) => rankOf(board.ranking, l) !== null).length;
 
   const guidelines = (
-    <aside className="panel guidelines" aria-labelledby="guidelines-title" ref={props.guidelinesRef}>
+    <aside className="panel guidelines" aria-labelledby="guidelines-title" ref={guidelinesRef}>
       <details open={props.guidelinesOpen} onToggle={(event) => props.setGuidelinesOpen(event.currentTarget.open)}>
         <summary>
           <h2 id="guidelines-title">Guidelines</h2>
