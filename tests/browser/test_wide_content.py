@@ -1,6 +1,8 @@
-"""A response with a wide code block and a long unbroken URL stays inside its card at 320 px
-and 1280 px: the page never scrolls sideways and no card runs under the side panel. The
-console and the dashboard keep to the screen's width too."""
+"""A prompt and responses full of wide code, long unbroken URLs, wide tables and long words stay
+inside their cards at 320, 375, 768, 1280 and 1920 px: nothing in a card reaches past its
+right edge (a code block or a table scrolls inside itself), the page never scrolls sideways
+and no card runs under the side column. The console and the dashboard keep to the screen's
+width too."""
 
 from __future__ import annotations
 
@@ -8,18 +10,46 @@ from typing import Any
 
 import pytest
 
-from annotation.models import Assignment, Response
+from annotation.models import Assignment, Prompt, Response
 
 from .conftest import Browser, screenshot
 from .helpers import log_in, task_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
+TABLE_HEAD = "| " + " | ".join(f"column_heading_{i}" for i in range(10)) + " |"
+TABLE_RULE = "|" + "---|" * 10
+TABLE_ROW = "| " + " | ".join(["Pneumonoultramicroscopicsilicovolcanoconiosis"] * 10) + " |"
 WIDE = (
     "See https://example.org/" + "a-very-long-path-segment-" * 12 + "end?q=1\n\n"
-    "```python\n" + "value = " + " + ".join(f"term_{i}" for i in range(60)) + "\n```\n"
+    "```python\n" + "value = " + " + ".join(f"term_{i}" for i in range(60)) + "\n```\n\n"
+    f"{TABLE_HEAD}\n{TABLE_RULE}\n{TABLE_ROW}\n{TABLE_ROW}\n\n"
+    "Donaudampfschifffahrtselektrizitätenhauptbetriebswerkbauunterbeamtengesellschaft "
+    + "x" * 300
+    + " and `inline_code_that_never_breaks_"
+    + "y" * 120
+    + "`\n"
 )
-WIDTHS = (320, 1280)
+WIDTHS = (320, 375, 768, 1280, 1920)
+
+# Every element of a card whose right edge passes the card's, unless it sits inside a code
+# block or table of the card (those scroll sideways within themselves, and are checked too).
+OVERFLOWING = """() => {
+  const out = [];
+  const cards = 'article.response, .conversation, .task-side .panel';
+  for (const card of document.querySelectorAll(cards)) {
+    const edge = card.getBoundingClientRect().right + 1;
+    for (const el of card.querySelectorAll('*')) {
+      const scroller = el.parentElement && el.parentElement.closest('pre, .md table');
+      if (scroller && card.contains(scroller)) continue;
+      const box = el.getBoundingClientRect();
+      if (box.width && box.right > edge) {
+        out.push(`${el.tagName}.${el.className} ${Math.round(box.right)} > ${Math.round(edge)}`);
+      }
+    }
+  }
+  return out.slice(0, 5);
+}"""
 
 
 def _overlaps(a: dict[str, float], b: dict[str, float]) -> bool:
@@ -47,13 +77,16 @@ def test_wide_response_stays_in_its_card(browser: Browser, width: int) -> None:
     log_in(page, "annotator1")
     task = Assignment.objects.get(pk=task_id(page)).task
     Response.objects.filter(pk__in=task.response_ids).update(text=WIDE)  # whichever shows as A
+    prompt = [{"role": "user", "content": WIDE}]
+    Prompt.objects.filter(pk=task.prompt_id).update(conversation=prompt)
     page.reload()
-    page.locator("#response-A pre").first.wait_for()
+    page.locator("#response-A .md table").first.wait_for()
 
     _assert_fits(page, width)
-    panel = page.locator("aside.guidelines").bounding_box()
-    cards = [page.locator(f"#response-{label}").bounding_box() for label in "AB"]
-    assert not any(_overlaps(card, panel) for card in cards if card and panel)
+    assert page.evaluate(OVERFLOWING) == []
+    side = page.locator(".task-side").bounding_box()
+    cards = [page.locator(f"#response-{label}").bounding_box() for label in "ABCD"]
+    assert not any(_overlaps(card, side) for card in cards if card and side)
     screenshot(page, f"annotate-wide-{width}")
 
 
