@@ -31,6 +31,7 @@ from training.worker.outcome import record_outcome
 from training.worker.reconcile import reconcile_stale_runs
 from training.worker.runner import (
     PollReport,
+    ProgressLine,
     ProgressReader,
     StageOutcome,
     failure_message,
@@ -389,6 +390,35 @@ def test_stream_stores_metrics_once_and_stops_a_run_that_is_no_longer_its(
     run.refresh_from_db()
     assert (run.step, run.total_steps, run.progress, run.log_tail) == (2, 4, 0.5, "tail")
     assert list(RunMetric.objects.values_list("name", "step", "value")) == [("train/loss", 2, 0.5)]
+
+
+@pytest.mark.django_db
+def test_the_time_left_counts_down_through_a_long_step_that_prints_nothing(
+    tmp_path: Path,
+) -> None:
+    run = queued_run(status=RunStatus.RUNNING, worker="me:1", attempts=1)
+    now = [100.0]
+    stream = RunStream(run.pk, "me:1", tmp_path, run.kind, started=0.0, clock=lambda: now[0])
+
+    def line(step: int, at: float) -> ProgressLine:
+        text = json.dumps({"event": "train", "step": step, "total": 10, "metrics": {}, "time": at})
+        parsed = parse_progress_line(text)
+        assert parsed is not None
+        return parsed
+
+    def eta_after(report: PollReport, at: float) -> float | None:
+        now[0] = at
+        assert stream(report) == ""
+        return TrainingRun.objects.get(pk=run.pk).eta_s
+
+    # steps 0 -> 2 took 20 s: 10 s a step, 8 steps left, 80 s
+    assert eta_after(PollReport([line(0, 100.0), line(2, 120.0)], ""), 120.0) == 80.0
+    # no line for 30 s (a long step): the time left keeps falling at each poll ...
+    assert eta_after(PollReport([], ""), 135.0) == 65.0
+    assert eta_after(PollReport([], ""), 150.0) == 50.0
+    # ... never below zero, and a new line sets it from the new rate
+    assert eta_after(PollReport([], ""), 500.0) == 0.0
+    assert eta_after(PollReport([line(5, 500.0)], ""), 500.0) == 5 * 80.0
 
 
 @pytest.mark.django_db

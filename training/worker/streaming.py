@@ -4,6 +4,7 @@ on the run's row; each poll answers whether to go on."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 
 from training.models import RunKind, RunMetric, RunStatus, TrainingRun
-from training.worker.runner import PollReport, metric_points
+from training.worker.runner import PollReport, ProgressLine, metric_points
 
 
 def newest_checkpoint(folder: Path) -> Path | None:
@@ -32,6 +33,8 @@ class RunStream:
     kind: str
     started: float
     first_point: tuple[float, int] | None = None
+    last_line: ProgressLine | None = None
+    clock: Callable[[], float] = time.time
 
     def __call__(self, report: PollReport) -> str:
         points = [
@@ -53,17 +56,22 @@ class RunStream:
         return "cancelled" if mine.filter(cancel_requested=True).exists() else ""
 
     def _progress(self, report: PollReport) -> dict[str, Any]:
+        """Step, progress and time left; asked at every poll, so the time left keeps counting
+        down through a long step that prints no line (never below 0)."""
         lines = [line for line in report.lines if line.total > 0]
-        if not lines:
-            return {}
-        last = lines[-1]
         for line in lines:  # this attempt's first line starts the ETA's clock
             if self.first_point is None and (line.time or 0) >= self.started:
-                self.first_point = (line.time or time.time(), line.step)
+                self.first_point = (line.time or self.clock(), line.step)
+        if lines:
+            self.last_line = lines[-1]
+        last = self.last_line
+        if last is None:
+            return {}
         eta = None
         if self.first_point and last.step > self.first_point[1] and last.time:
             rate = (last.time - self.first_point[0]) / (last.step - self.first_point[1])
-            eta = max(0.0, rate * (last.total - last.step))
+            since_line = max(0.0, self.clock() - last.time)
+            eta = max(0.0, rate * (last.total - last.step) - since_line)
         step = min(last.step, last.total)
         return {
             "step": step,

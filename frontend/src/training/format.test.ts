@@ -47,6 +47,11 @@ describe("progressText", () => {
     expect(progressText({ ...run, eta_s: null })).toBe("Step 40 of 200 · estimating time left");
   });
 
+  it("says when the estimate has run out and the run is still busy", () => {
+    expect(progressText({ ...run, eta_s: 0 })).toBe("Step 40 of 200 · this step is taking longer than estimated");
+    expect(progressText({ ...run, step: 200, eta_s: 0 })).toBe("Step 200 of 200 · finishing up");
+  });
+
   it("says a queued run waits, a stopping run stops, a finished run where it ended", () => {
     expect(progressText({ ...run, status: "queued", step: 0 })).toBe("Waiting for a GPU worker");
     expect(progressText({ ...run, cancel_requested: true })).toBe("Step 40 of 200 · stopping");

@@ -34,6 +34,11 @@ export function progressText(run: {
   const steps = run.total_steps > 0 ? `Step ${run.step} of ${run.total_steps}` : `Step ${run.step}`;
   if (run.status !== "running") return steps;
   if (run.cancel_requested) return `${steps} · stopping`;
+  // The server counts the time left down at every heartbeat; at 0 the run is still busy.
+  if (run.eta_s !== null && run.eta_s <= 0) {
+    const last = run.total_steps > 0 && run.step >= run.total_steps;
+    return `${steps} · ${last ? "finishing up" : "this step is taking longer than estimated"}`;
+  }
   const eta = formatEta(run.eta_s);
   return `${steps} · ${eta ? `${eta} left` : "estimating time left"}`;
 }
