@@ -5,7 +5,7 @@ import { ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { durationBetween, formatValue, formatWhen, KIND_NAMES, shortHash } from "./format";
 import { describeDataset } from "./lineage";
-import { chartsFor, lastStep, latestValue, mergeSeries } from "./metrics";
+import { chartsFor, lastStep, latestValue, mergeSeries, splitSingleValues } from "./metrics";
 import { isActive, usePolling } from "./polling";
 import type { MetricSeries, Run } from "./types";
 import { Facts, RunProgress, RunStatusBadge } from "./widgets";
@@ -68,7 +68,7 @@ interface ViewProps {
 }
 
 function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
-  const charts = chartsFor(run.kind, Object.keys(series));
+  const { charts, once } = splitSingleValues(chartsFor(run.kind, Object.keys(series)), series, run.kind, isActive(run.status));
   const resultEntries = Object.entries(run.result ?? {}).filter(([, value]) => typeof value === "number" || typeof value === "string");
   return (
     <section className="panel run-detail" aria-labelledby="run-title" ref={revealOnMount} data-testid="run-detail">
@@ -92,7 +92,11 @@ function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
       <h3>Curves</h3>
       <ErrorNotice error={metricsError} />
       {charts.length === 0 ? (
-        <p className="muted">This kind of run reports no curves{run.status === "succeeded" ? "; its results are below" : ""}.</p>
+        <p className="muted">
+          {once.length > 0
+            ? "This run reported single values, not curves: they are listed below."
+            : `This kind of run reports no curves${run.status === "succeeded" ? "; its results are below" : ""}.`}
+        </p>
       ) : (
         <div className="run-charts" data-testid="run-charts">
           {charts.map((chart) => {
@@ -114,6 +118,13 @@ function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
             );
           })}
         </div>
+      )}
+
+      {once.length > 0 && (
+        <Facts
+          label="Values reported once"
+          items={once.map(({ name, step, value }) => [name, `${formatValue(value)} at step ${step}`])}
+        />
       )}
 
       <div className="detail-grid">

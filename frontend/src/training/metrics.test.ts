@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartsFor, lastStep, latestValue, mergeSeries } from "./metrics";
+import { chartsFor, lastStep, latestValue, mergeSeries, splitSingleValues } from "./metrics";
 
 describe("lastStep", () => {
   it("is the highest step in any series", () => {
@@ -89,5 +89,41 @@ describe("latestValue", () => {
     expect(latestValue([[1, 0.5], [2, 0.25]])).toBe(0.25);
     expect(latestValue([])).toBeNull();
     expect(latestValue(undefined)).toBeNull();
+  });
+});
+
+describe("splitSingleValues", () => {
+  const series = {
+    "train/loss": [
+      [1, 0.7],
+      [2, 0.6],
+    ],
+    "train/accuracy": [[2, 0.5]],
+    "validation/accuracy": [[2, 0.625]],
+    "eval/runtime": [[2, 3.5]],
+  } as const;
+  const names = Object.keys(series);
+
+  it("lists end-of-run values instead of drawing one-point curves once the run has ended", () => {
+    const { charts, once } = splitSingleValues(chartsFor("reward", names), { ...series } as never, "reward", false);
+    expect(charts.map((c) => c.title)).toEqual(["Loss"]);
+    expect(once).toEqual([
+      { name: "train/accuracy", step: 2, value: 0.5 },
+      { name: "validation/accuracy", step: 2, value: 0.625 },
+      { name: "eval/runtime", step: 2, value: 3.5 },
+    ]);
+  });
+
+  it("keeps the kind's own charts while the run is active, to fill in as it trains", () => {
+    const { charts, once } = splitSingleValues(chartsFor("reward", names), { ...series } as never, "reward", true);
+    expect(charts.map((c) => c.title)).toEqual(["Loss", "Accuracy"]);
+    expect(once.map((o) => o.name)).toEqual(["eval/runtime"]);
+  });
+
+  it("keeps an empty planned chart (it says no data yet) and draws a series from its second point", () => {
+    const grown = { "eval/runtime": [[2, 3.5], [4, 3.1]] } as never;
+    const { charts, once } = splitSingleValues(chartsFor("reward", ["eval/runtime"]), grown, "reward", false);
+    expect(charts.map((c) => c.title)).toEqual(["Loss", "Accuracy", "eval/runtime"]);
+    expect(once).toEqual([]);
   });
 });

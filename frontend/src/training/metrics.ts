@@ -85,6 +85,41 @@ export function chartsFor(kind: RunKind, names: readonly string[]): ChartSpec[] 
   return [...planned, ...others];
 }
 
+export interface ReportedOnce {
+  name: string;
+  step: number;
+  value: number;
+}
+
+/** Charts worth drawing, and the values that are no curve: a series other than the kind's own
+ * with a single point (it becomes a chart from its second), and, once the run has ended, every
+ * series of a chart in which none has two points (an end-of-run value, not a "curve" of one
+ * dot). While the run is active the kind's own charts stay, to fill in as it trains. */
+export function splitSingleValues(
+  charts: readonly ChartSpec[],
+  series: MetricSeries,
+  kind: RunKind,
+  active: boolean,
+): { charts: ChartSpec[]; once: ReportedOnce[] } {
+  const planned = new Set((CHARTS[kind] ?? []).map((chart) => chart.title));
+  const drawn: ChartSpec[] = [];
+  const once: ReportedOnce[] = [];
+  for (const chart of charts) {
+    const counts = chart.names.map((name) => series[name]?.length ?? 0);
+    const curve = counts.some((count) => count >= 2);
+    const keep = curve || (planned.has(chart.title) && (active || counts.every((count) => count === 0)));
+    if (keep) {
+      drawn.push(chart);
+      continue;
+    }
+    for (const name of chart.names) {
+      const point = series[name]?.[0];
+      if (point) once.push({ name, step: point[0], value: point[1] });
+    }
+  }
+  return { charts: drawn, once };
+}
+
 /** The last value of a series, for the summary line beside a chart. */
 export function latestValue(points: readonly MetricPoint[] | undefined): number | null {
   return points && points.length > 0 ? points[points.length - 1][1] : null;
