@@ -121,10 +121,13 @@ function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
       )}
 
       {once.length > 0 && (
-        <Facts
+        <>
+          <h3>Values reported once</h3>
+          <Facts
           label="Values reported once"
           items={once.map(({ name, step, value }) => [name, `${formatValue(value)} at step ${step}`])}
-        />
+          />
+        </>
       )}
 
       <div className="detail-grid">
