@@ -1,9 +1,12 @@
 """`make run` on embedded defaults: it serves the printed URL, a demo annotator can fetch and
 submit a task through the API, the admin sees it, beat and worker run a task over the
-filesystem broker, and Ctrl-C stops every process the script started."""
+filesystem broker, and Ctrl-C stops every process the script started. And the main job out of
+the box: after three demo annotators rank a few tasks, a reward run started as the dashboard
+starts it (the embedded SmolLM2 base, the form's defaults) succeeds on `make run`'s own worker."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -47,15 +50,15 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
-    port = free_port()
+def start_run_script(tmp_path: Path, port: int) -> subprocess.Popen[str]:
+    """scripts/run.sh (what `make run` runs) with none of this shell's database, broker or key."""
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SECRET_KEY", "DJANGO_SETTINGS_MODULE")
     }
     env.update(RLHF_VAR_DIR=str(tmp_path / "var"), PORT=str(port), LEASE_SWEEP_INTERVAL_S="1")
-    script = subprocess.Popen(
+    return subprocess.Popen(
         ["bash", "scripts/run.sh"],
         cwd=ROOT,
         env=env,
@@ -64,6 +67,21 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+
+
+def stop_run_script(script: subprocess.Popen[str]) -> None:
+    os.killpg(script.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
+    # Stops in seconds: a warm shutdown gets 5 s, then what is left is killed.
+    script.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while group_alive(script.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not group_alive(script.pid), "a process started by run.sh outlived Ctrl-C"
+
+
+def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    port = free_port()
+    script = start_run_script(tmp_path, port)
     try:
         output = _until_running(script)
         base = f"http://127.0.0.1:{port}"
@@ -100,13 +118,62 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
             time.sleep(0.5)
         assert "succeeded" in _read(worker_log)
     finally:
-        os.killpg(script.pid, signal.SIGINT)  # what Ctrl-C sends to the terminal's group
-        # Stops in seconds: a warm shutdown gets 5 s, then what is left is killed.
-        script.wait(timeout=20)
-    deadline = time.monotonic() + 10
-    while group_alive(script.pid) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not group_alive(script.pid), "a process started by run.sh outlived Ctrl-C"
+        stop_run_script(script)
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("transformers") is None,
+    reason="needs the training extra (make install-train; make run and make test install it)",
+)
+def test_a_reward_run_from_the_dashboard_succeeds_on_make_run(tmp_path: Path) -> None:
+    port = free_port()
+    started = time.monotonic()
+    script = start_run_script(tmp_path, port)
+    try:
+        _until_running(script)
+        up = time.monotonic() - started
+        base = f"http://127.0.0.1:{port}"
+        passwords = json.loads((tmp_path / "var" / "demo-logins.json").read_text())
+
+        def token(username: str) -> str:
+            body = {"username": username, "password": passwords[username]}
+            return str(call(f"{base}/api/v1/auth/token/", body=body)[1]["token"])
+
+        # three demo annotators rank the same five tasks alike (the shortest answer first)
+        for rater in ("annotator1", "annotator2", "annotator3"):
+            key = token(rater)
+            for n in range(5):
+                _, task = call(f"{base}/api/v1/assignments/next/", key, body={})
+                order = sorted(task["responses"], key=lambda r: (len(r["text"]), r["label"]))
+                body = {"ranking": [[r["label"]] for r in order], "idempotency_key": f"{rater}{n}"}
+                assert call(f"{base}/api/v1/assignments/{task['id']}/submit/", key, body)[0] == 201
+
+        # the dashboard's form: reward model, first offered base, defaults, consensus data
+        engineer = token("mlengineer")
+        _, options = call(f"{base}/api/v1/training/options/", engineer)
+        assert options["workers"], "make run's GPU-queue worker reported no capability"
+        body = {
+            "kind": "reward",
+            "base": options["bases"][0],
+            "dataset": {"mode": "consensus"},
+            "hyperparameters": options["defaults"]["reward"],
+        }
+        status, run = call(f"{base}/api/v1/training/runs/", engineer, body)
+        assert status == 201, run
+        asked = time.monotonic()
+        deadline = asked + 900
+        while run["status"] in ("queued", "running") and time.monotonic() < deadline:
+            time.sleep(2)
+            run = call(f"{base}/api/v1/training/runs/{run['id']}/", engineer)[1]
+        print(
+            f"\nmake run: serving after {up:.0f} s; a reward run on the embedded SmolLM2 "
+            f"({run['snapshot']['size']} preferences) {run['status']} after "
+            f"{time.monotonic() - asked:.0f} s, {run['step']} steps; result {run['result']}"
+        )
+        assert run["status"] == "succeeded", (run["error"], run["log_tail"][-2000:])
+        assert run["produced_versions"], "the run registered no model version"
+    finally:
+        stop_run_script(script)
 
 
 def _until_running(script: subprocess.Popen[str]) -> str:
