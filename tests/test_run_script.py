@@ -152,13 +152,13 @@ def test_a_reward_run_from_the_dashboard_succeeds_on_make_run(tmp_path: Path) ->
         engineer = token("mlengineer")
         _, options = call(f"{base}/api/v1/training/options/", engineer)
         assert options["workers"], "make run's GPU-queue worker reported no capability"
-        body = {
+        form: dict[str, Any] = {
             "kind": "reward",
             "base": options["bases"][0],
             "dataset": {"mode": "consensus"},
             "hyperparameters": options["defaults"]["reward"],
         }
-        status, run = call(f"{base}/api/v1/training/runs/", engineer, body)
+        status, run = call(f"{base}/api/v1/training/runs/", engineer, form)
         assert status == 201, run
         asked = time.monotonic()
         deadline = asked + 900
