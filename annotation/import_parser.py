@@ -2,7 +2,8 @@
 
 Accepted rows (JSONL objects, or CSV rows with the same column names):
 - prompts: `prompt` (text) or `conversation` / `messages` (list of {role, content}), with
-  optional `responses` (list of texts or of {text, generator}; in CSV, columns `response_1`..),
+  optional `responses` (list of texts or of {text, generator}; in CSV, columns `response_1`..;
+  identical texts merge into one response that records every generator),
   `metadata`, `id`, and optionally `gold_ranking`: the expected ranking that makes the task a
   gold task, as tiers of 1-based response numbers, best first (`[[2], [1, 3]]`);
 - preferences: `prompt` + `chosen` + `rejected` (texts, or TRL's conversational message lists),
@@ -30,6 +31,9 @@ _HH_TURN = re.compile(r"\n\n(Human|Assistant): ")
 class ResponseRecord:
     text: str
     generator: str = ""
+    # Every generator that gave this exact text, in file order, when identical responses to
+    # one prompt were merged into this one (different models often give the same answer).
+    merged_generators: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class PromptRecord:
     external_id: str = ""
     # Tiers of 0-based response indices; set for gold tasks.
     gold_ranking: list[list[int]] | None = None
+    # How many responses were identical to an earlier one of this prompt and merged into it.
+    merged: int = 0
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def _response(value: object, index: int) -> ResponseRecord:
     return ResponseRecord(_text(value, f"responses[{index}]"))
 
 
-def _responses(row: dict[str, Any]) -> list[ResponseRecord]:
+def _raw_responses(row: dict[str, Any]) -> list[ResponseRecord]:
     raw = row.get("responses")
     if raw is None:
         columns = sorted(
@@ -137,10 +143,30 @@ def _responses(row: dict[str, Any]) -> list[ResponseRecord]:
         raise RowInvalid("responses must be a list")
     if len(raw) == 1 or len(raw) > MAX_RESPONSES:
         raise RowInvalid(f"a prompt needs 0 or 2..{MAX_RESPONSES} responses, got {len(raw)}")
-    responses = [_response(value, index) for index, value in enumerate(raw)]
-    if len({r.text for r in responses}) != len(responses):
-        raise RowInvalid("two responses to the same prompt are identical")
-    return responses
+    return [_response(value, index) for index, value in enumerate(raw)]
+
+
+def _merge_identical(responses: list[ResponseRecord]) -> tuple[list[ResponseRecord], list[int]]:
+    """Identical texts become one response (the first's place) recording every generator;
+    returns the responses and, for each given response, the index it now has."""
+    first_of: dict[str, int] = {}
+    generators: list[list[str]] = []
+    where: list[int] = []
+    for response in responses:
+        if response.text not in first_of:
+            first_of[response.text] = len(generators)
+            generators.append([])
+        where.append(first_of[response.text])
+        generators[where[-1]].append(response.generator)
+    merged = [
+        ResponseRecord(text, names[0], tuple(names) if len(names) > 1 else ())
+        for text, names in zip(first_of, generators, strict=True)
+    ]
+    if responses and len(merged) < 2:
+        raise RowInvalid(
+            f"all {len(responses)} responses are identical: a prompt needs 2 different ones"
+        )
+    return merged, where
 
 
 def split_hh_transcript(transcript: str) -> tuple[list[dict[str, str]], str]:
@@ -231,7 +257,7 @@ def _check_storable(record: PromptRecord | PreferenceRecord) -> None:
         elif isinstance(value, dict):
             pending.extend(value.keys())
             pending.extend(value.values())
-        elif isinstance(value, list):
+        elif isinstance(value, list | tuple):
             pending.extend(value)
         elif isinstance(value, str):
             if "\x00" in value:
@@ -249,15 +275,29 @@ def _record(row: object, line: int, cells_are_text: bool) -> PromptRecord | Pref
         if "chosen" not in row or "rejected" not in row:
             raise RowInvalid("a preference row needs both chosen and rejected")
         return _preference(row, line, cells_are_text)
-    responses = _responses(row)
+    given = _raw_responses(row)
+    gold = _gold_ranking(row.get("gold_ranking"), len(given))
+    responses, where = _merge_identical(given)
     return PromptRecord(
         line,
         _conversation(row, cells_are_text),
         responses,
         _metadata(row),
         _id(row),
-        _gold_ranking(row.get("gold_ranking"), len(responses)),
+        _merged_gold(gold, where),
+        merged=len(given) - len(responses),
     )
+
+
+def _merged_gold(gold: list[list[int]] | None, where: list[int]) -> list[list[int]] | None:
+    """The gold tiers in merged indices; identical responses must share a tier."""
+    if gold is None:
+        return None
+    tiers = [sorted({where[i] for i in tier}) for tier in gold]
+    placed = [i for tier in tiers for i in tier]
+    if len(placed) != len(set(placed)):
+        raise RowInvalid("gold_ranking puts identical responses in different tiers")
+    return tiers
 
 
 def _gold_ranking(value: object, count: int) -> list[list[int]] | None:

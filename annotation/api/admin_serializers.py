@@ -91,6 +91,10 @@ class ImportReportSerializer(serializers.Serializer):
     responses = serializers.IntegerField()
     tasks = serializers.IntegerField()
     judgments = serializers.IntegerField()
+    merged_responses = serializers.IntegerField(
+        help_text="Responses identical to another of their prompt's, merged into it: the task "
+        "has one response fewer, and the response's metadata lists every generator."
+    )
     # The import report's row errors, shadowing Serializer.errors.
     errors = RowErrorSerializer(many=True)  # type: ignore[assignment]
 

@@ -48,6 +48,8 @@ class ImportReport:
     responses: int = 0
     tasks: int = 0
     judgments: int = 0
+    # Responses identical to another of their prompt's, merged into it (not stored twice).
+    merged_responses: int = 0
     errors: list[RowError] = field(default_factory=list)
 
     @property
@@ -137,7 +139,12 @@ def _write_prompts(
 ) -> None:
     prompts = Prompt.objects.bulk_create([_new_prompt(campaign, r, source) for r in records])
     responses = [
-        Response(prompt=prompt, text=response.text, generator=response.generator or source)
+        Response(
+            prompt=prompt,
+            text=response.text,
+            generator=response.generator or source,
+            metadata=_merged_from(response.merged_generators, source),
+        )
         for prompt, record in zip(prompts, records, strict=True)
         for response in record.responses
     ]
@@ -165,6 +172,13 @@ def _write_prompts(
     report.prompts += len(prompts)
     report.responses += len(responses)
     report.tasks += len(tasks)
+    report.merged_responses += sum(record.merged for record in records)
+
+
+def _merged_from(generators: tuple[str, ...], source: str) -> dict[str, list[str]]:
+    """A merged response's metadata: every generator that gave its text, in file order (an
+    unnamed one as the import's source), repeats kept: two copies from one model count twice."""
+    return {"generators": [name or source for name in generators]} if generators else {}
 
 
 def _write_preferences(

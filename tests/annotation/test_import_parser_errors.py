@@ -74,9 +74,19 @@ ROW_ERRORS: list[tuple[str, object, str]] = [
         "responses[0].generator is longer than 200 characters",
     ),
     (
-        "identical responses",
-        {"prompt": "Hi", "responses": ["same", "same"]},
-        "two responses to the same prompt are identical",
+        "identical responses only",
+        {"prompt": "Hi", "responses": ["same", "same", "same"]},
+        "all 3 responses are identical: a prompt needs 2 different ones",
+    ),
+    (
+        "identical responses in different gold tiers",
+        {"prompt": "Hi", "responses": ["a", "b", "a"], "gold_ranking": [[1], [2], [3]]},
+        "gold_ranking puts identical responses in different tiers",
+    ),
+    (
+        "NUL in a merged response's generator",
+        {"prompt": "Hi", "responses": ["a", "b", {"text": "a", "generator": "g\u0000"}]},
+        "row contains a NUL character, which cannot be stored",
     ),
     ("metadata not object", {"prompt": "Hi", "metadata": [1, 2]}, "metadata must be an object"),
     ("metadata not JSON", {"prompt": "Hi", "metadata": "{oops"}, "metadata must be a JSON object"),

@@ -1056,6 +1056,8 @@ export interface components {
             responses: number;
             tasks: number;
             judgments: number;
+            /** @description Responses identical to another of their prompt's, merged into it: the task has one response fewer, and the response's metadata lists every generator. */
+            merged_responses: number;
             errors: components["schemas"]["RowError"][];
             code: string;
             detail: string;
@@ -1065,6 +1067,8 @@ export interface components {
             responses: number;
             tasks: number;
             judgments: number;
+            /** @description Responses identical to another of their prompt's, merged into it: the task has one response fewer, and the response's metadata lists every generator. */
+            merged_responses: number;
             errors: components["schemas"]["RowError"][];
         };
         Judgment: {

@@ -74,6 +74,8 @@ export function ImportPanel({ campaign, onImported }: { campaign: Campaign; onIm
           <p className="notice success" data-testid="import-result">
             Imported {report.prompts} prompts, {report.responses} responses, {report.tasks} tasks and{" "}
             {report.judgments} judgments.
+            {report.merged_responses > 0 &&
+              ` ${report.merged_responses} identical ${report.merged_responses === 1 ? "response was" : "responses were"} merged into another of the same prompt (its generators are all kept).`}
           </p>
         )}
       </div>

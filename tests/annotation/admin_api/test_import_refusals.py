@@ -28,6 +28,7 @@ def rejected_body(errors: list[tuple[int, str]]) -> dict[str, Any]:
         "responses": 0,
         "tasks": 0,
         "judgments": 0,
+        "merged_responses": 0,
         "errors": [{"line": line, "reason": reason} for line, reason in errors],
     }
 

@@ -65,6 +65,7 @@ def test_import_jsonl_prompts_with_responses(admin: Client) -> None:
         "responses": 5,
         "tasks": 2,
         "judgments": 0,
+        "merged_responses": 0,
         "errors": [],
     }
     prompts = list(Prompt.objects.filter(campaign=campaign).order_by("id"))
@@ -155,6 +156,7 @@ def test_import_csv_with_response_columns(admin: Client) -> None:
         "responses": 5,
         "tasks": 2,
         "judgments": 0,
+        "merged_responses": 0,
         "errors": [],
     }
     assert [
@@ -192,6 +194,7 @@ def test_import_preference_pairs_as_imported_judgments(
         "responses": 4,
         "tasks": 2,
         "judgments": 2,
+        "merged_responses": 0,
         "errors": [],
     }
     tasks = list(RankingTask.objects.order_by("id"))
@@ -307,6 +310,7 @@ def test_import_gzipped_files(admin: Client, name: str, content: bytes) -> None:
         "responses": 2,
         "tasks": 1,
         "judgments": 0,
+        "merged_responses": 0,
         "errors": [],
     }
     assert list(Response.objects.order_by("id").values_list("text", flat=True)) == ["a", "b"]
