@@ -97,7 +97,7 @@ def reward_accuracy(
     model = load_reward_model(out / "model", tokenizer)
     held_out = evaluate_pairs(model, tokenizer, test)
     return {
-        "accuracy": held_out["accuracy"],
+        **{key: held_out[key] for key in HONEST if key in held_out},
         "calibration_error": held_out["calibration_error"],
         "train_pairs_per_s": metrics["pairs_per_second"],
         "probe": {k: v for k, v in metrics.items() if k.startswith("probe_")},
@@ -205,9 +205,48 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def reward_only_figures(args: argparse.Namespace, reward: dict[str, Any]) -> dict[str, Any]:
+# The held-out figures evaluate_pairs gives beside the accuracy (training/pipeline/figures.py).
+HONEST = (
+    "accuracy",
+    "accuracy_ci_low",
+    "accuracy_ci_high",
+    "longer_wins_accuracy",
+    "shorter_wins_accuracy",
+    "length_matched_accuracy",
+    "length_matched_pairs",
+)
+
+
+def honest_fields(reward: dict[str, Any]) -> dict[str, Any]:
+    """The JSON line's reward-model figures: accuracy with its interval and baselines."""
+    matched = reward.get("length_matched_accuracy")
     return {
         "rm_heldout_accuracy": round(reward["accuracy"], 4),
+        "rm_heldout_ci": [round(reward[f"accuracy_ci_{end}"], 4) for end in ("low", "high")],
+        "longer_wins_accuracy": round(reward["longer_wins_accuracy"], 4),
+        "shorter_wins_accuracy": round(reward["shorter_wins_accuracy"], 4),
+        "length_matched_accuracy": None if matched is None else round(matched, 4),
+        "length_matched_pairs": int(reward["length_matched_pairs"]),
+    }
+
+
+def reward_lines(reward: dict[str, Any]) -> list[str]:
+    """The reward model's held-out accuracy beside chance and the length rules."""
+    matched = reward.get("length_matched_accuracy")
+    return [
+        f"  reward model held-out accuracy   {reward['accuracy']:.3f} "
+        f"(95 % interval {reward['accuracy_ci_low']:.3f}-{reward['accuracy_ci_high']:.3f}; "
+        f"calibration error {reward['calibration_error']:.3f})",
+        f"    baselines on the same pairs: chance 0.500, longer wins "
+        f"{reward['longer_wins_accuracy']:.3f}, shorter wins {reward['shorter_wins_accuracy']:.3f}",
+        f"    on length-matched pairs (within 20 %, n={int(reward['length_matched_pairs'])}): "
+        + ("none" if matched is None else f"{matched:.3f}"),
+    ]
+
+
+def reward_only_figures(args: argparse.Namespace, reward: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **honest_fields(reward),
         "epochs": args.epochs,
         "learning_rate": args.learning_rate,
         "calibration_error": round(reward["calibration_error"], 4),
@@ -229,8 +268,7 @@ def report_lines(
         f"\nTraining benchmarks ({mode}, bf16 autocast: {bf16}), {torch.get_num_threads()} threads",
         f"  HH harmless: {train} train / {test} held-out pairs "
         f"(80/20 by line, seed {SPLIT_SEED}; the importer refused {bad_rows} rows)",
-        f"  reward model held-out accuracy   {reward['accuracy']:.3f} "
-        f"(calibration error {reward['calibration_error']:.3f})",
+        *reward_lines(reward),
         f"  linear probe before fine-tuning  {reward['probe']}",
         f"  reward model training wall time  {reward['wall_s']:.0f} s "
         f"({reward['train_pairs_per_s']:.2f} pairs/s)",
@@ -246,7 +284,7 @@ def report_lines(
 
 def summary_figures(figures: dict[str, Any]) -> dict[str, Any]:
     return {
-        "rm_heldout_accuracy": round(figures["reward"]["accuracy"], 4),
+        **honest_fields(figures["reward"]),
         "rm_pairs_per_s": round(figures["ours"], 3),
         "trl_pairs_per_s": round(figures["trl"], 3),
         "ppo_s_per_step": round(figures["ppo"]["s_per_step"], 2),

@@ -106,6 +106,14 @@ def test_reward_model_learns_the_keyword_rule(tiny_model: Path, tmp_path: Path) 
 
     assert metrics["validation_pairs"] == 60
     assert metrics["validation_accuracy"] >= 0.9
+    # beside its interval and baselines: here the chosen answer is always one word longer, so
+    # "longer wins" is as good; on pairs of similar length the keyword still carries it
+    low, high = metrics["validation_accuracy_ci_low"], metrics["validation_accuracy_ci_high"]
+    assert 0.75 < low < metrics["validation_accuracy"] <= high <= 1.0
+    assert metrics["validation_longer_wins_accuracy"] == 1.0
+    assert metrics["validation_shorter_wins_accuracy"] == 0.0
+    assert metrics["validation_length_matched_pairs"] >= 20
+    assert metrics["validation_length_matched_accuracy"] >= 0.85
     assert (tmp_path / "model" / "model.safetensors").is_file()
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["validation_accuracy"] == metrics["validation_accuracy"]

@@ -28,6 +28,7 @@ from training.pipeline.data import (
     validate_pairs,
 )
 from training.pipeline.errors import PipelineError
+from training.pipeline.figures import honest_figures
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, model_max_length
 from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
@@ -224,7 +225,16 @@ def evaluate_pairs(
         model, tokenizer, [p.prompt for p in pairs], [p.rejected for p in pairs], batch_size
     )
     margins = torch.tensor([p.margin for p in pairs])
-    return preference_metrics(chosen, rejected, margins)
+    return {
+        **preference_metrics(chosen, rejected, margins),
+        # accuracy again, ties counted as half, with its interval and baselines
+        **honest_figures(
+            chosen.tolist(),
+            rejected.tolist(),
+            [len(p.chosen) for p in pairs],
+            [len(p.rejected) for p in pairs],
+        ),
+    }
 
 
 class _BatchOrder(Sampler[int]):
