@@ -94,16 +94,48 @@ class Ceiling:
     human_agreement: AgreementFigures
     reward_version: ModelVersion | None
     val_accuracy: float | None
+    val_ci_low: float | None = None
+    val_ci_high: float | None = None
+    # "above", "at" or "below" the human figure, only as far as both intervals allow;
+    # "unknown" when either figure or interval is missing.
+    verdict: str = "unknown"
+
+
+Interval = tuple[float | None, float | None]
+
+
+def ceiling_verdict(model: Interval, human: Interval) -> str:
+    """Intervals (low, high) of the reward model's accuracy and of the human figure: "above"
+    or "below" only when they do not overlap, "at" when they do, "unknown" when one is
+    missing."""
+    (m_low, m_high), (h_low, h_high) = model, human
+    if m_low is None or m_high is None or h_low is None or h_high is None:
+        return "unknown"
+    if m_low > h_high:
+        return "above"
+    if m_high < h_low:
+        return "below"
+    return "at"
 
 
 def reward_ceiling(*, campaign: Campaign) -> Ceiling:
-    """The campaign's human agreement beside its newest reward model's validation accuracy:
-    a reward model cannot agree with people more than they agree with each other."""
+    """Like for like: each rater's agreement with the other raters' decided majority (ties
+    left out) beside the newest reward model's accuracy on held-out pairs, both with their
+    95 % intervals. People disagree on some pairs, so a reward model cannot be expected to
+    predict them better than they predict each other."""
     version = ModelVersion.objects.filter(kind=VersionKind.REWARD, campaign=campaign).first()
-    accuracy = numeric_metrics(version.metrics).get(VALIDATION_ACCURACY) if version else None
+    metrics = numeric_metrics(version.metrics) if version else {}
+    human = campaign_agreement(campaign_id=campaign.pk)
+    model = (
+        metrics.get(f"{VALIDATION_ACCURACY}_ci_low"),
+        metrics.get(f"{VALIDATION_ACCURACY}_ci_high"),
+    )
     return Ceiling(
         campaign=campaign,
-        human_agreement=campaign_agreement(campaign_id=campaign.pk),
+        human_agreement=human,
         reward_version=version,
-        val_accuracy=accuracy,
+        val_accuracy=metrics.get(VALIDATION_ACCURACY),
+        val_ci_low=model[0],
+        val_ci_high=model[1],
+        verdict=ceiling_verdict(model, (human.consensus_low, human.consensus_high)),
     )

@@ -90,6 +90,11 @@ class QualityAgreementSerializer(serializers.Serializer):
     kendalls_w = QualityEstimateSerializer(
         allow_null=True, help_text="Only when some judgments rank three or more responses."
     )
+    consensus_agreement = QualityEstimateSerializer(
+        help_text="How often a rater's decided verdict on a pair matches the other raters' "
+        "decided majority (leave-one-out, ties left out), with a 95 % interval clustered by "
+        "judgment: the human figure a reward model's held-out consensus accuracy is set beside."
+    )
 
 
 class QualityConsensusSerializer(serializers.Serializer):

@@ -18,6 +18,12 @@ class AgreementFigures:
     percent: float | None
     alpha: float | None
     n: int
+    # Leave-one-out, ties left out (the report's consensus_agreement): value, 95 % interval
+    # and the ratings compared.
+    consensus: float | None = None
+    consensus_low: float | None = None
+    consensus_high: float | None = None
+    consensus_n: int = 0
 
 
 def campaign_agreement(*, campaign_id: int) -> AgreementFigures:
@@ -28,7 +34,16 @@ def campaign_agreement(*, campaign_id: int) -> AgreementFigures:
     agreement = campaign_quality_report(campaign=campaign).agreement
     percent = agreement.percent_agreement
     alpha = agreement.alpha_pairwise.value
-    return AgreementFigures(percent=percent.value, alpha=alpha, n=percent.n)
+    loo = agreement.consensus_agreement
+    return AgreementFigures(
+        percent=percent.value,
+        alpha=alpha,
+        n=percent.n,
+        consensus=loo.value,
+        consensus_low=loo.ci_low,
+        consensus_high=loo.ci_high,
+        consensus_n=loo.n,
+    )
 
 
 @dataclass(frozen=True)

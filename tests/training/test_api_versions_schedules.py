@@ -174,6 +174,10 @@ def test_bad_schedules_are_refused(ml: APIClient, client_for: Callable[..., APIC
     assert TrainingSchedule.objects.count() == 0
 
 
+def interval(low: float, high: float) -> dict[str, float]:
+    return {"validation_accuracy_ci_low": low, "validation_accuracy_ci_high": high}
+
+
 @pytest.mark.django_db
 def test_ceiling_sets_human_agreement_beside_reward_accuracy(ml: APIClient) -> None:
     raters = [make_user() for _ in range(3)]
@@ -182,21 +186,42 @@ def test_ceiling_sets_human_agreement_beside_reward_accuracy(ml: APIClient) -> N
         judge(rater, prefer_first=True)
         judge(rater, prefer_first=rater is not raters[2])
     before = ml.get("/api/v1/training/ceiling/", {"campaign": campaign.pk}).json()
-    assert before["reward_model"] == {"version": None, "val_accuracy": None}
-    reward = version("reward", campaign, metrics={"validation_accuracy": 0.7})
+    assert before["reward_model"] == {
+        "version": None,
+        "val_accuracy": None,
+        "val_ci_low": None,
+        "val_ci_high": None,
+    }
+    assert before["verdict"] == "unknown"
+    held_out = {"validation_accuracy": 0.7, **interval(0.6, 0.8)}
+    reward = version("reward", campaign, metrics=held_out)
     body = ml.get("/api/v1/training/ceiling/", {"campaign": campaign.pk}).json()
     assert body["campaign"] == {"id": campaign.pk, "name": campaign.name}
-    # Task 1: all three agree (3 of 3 rater pairs); task 2: one dissents (1 of 3).
-    assert body["human_agreement"] == {
+    # Task 1: all three agree (3 of 3 rater pairs); task 2: one dissents (1 of 3). Like for
+    # like with the reward model, each rater against the others' decided majority: on task 1,
+    # 3 of 3 agree; on task 2 only the dissenter meets a decided majority, and disagrees.
+    # Clustered by judgment: p = 0.75, se = sqrt(4/3 * 0.75) / 4 = 0.25.
+    human = body["human_agreement"]
+    assert human == {
         "percent": pytest.approx(4 / 6),
-        "alpha": body["human_agreement"]["alpha"],
+        "alpha": human["alpha"],
         "n": 2,
+        "consensus": 0.75,
+        "consensus_ci_low": pytest.approx(0.75 - 1.96 * 0.25),
+        "consensus_ci_high": 1.0,
+        "consensus_n": 4,
     }
-    assert body["human_agreement"]["alpha"] is not None
+    assert human["alpha"] is not None
     assert body["reward_model"] == {
         "version": {"id": reward.pk, "name": reward.name, "kind": "reward"},
         "val_accuracy": 0.7,
+        "val_ci_low": 0.6,
+        "val_ci_high": 0.8,
     }
+    assert body["verdict"] == "at"  # the intervals overlap: no claim either way
+    version("reward", campaign, metrics={"validation_accuracy": 0.1, **interval(0.05, 0.2)})
+    newest = ml.get("/api/v1/training/ceiling/", {"campaign": campaign.pk}).json()
+    assert newest["verdict"] == "below"
     assert ml.get("/api/v1/training/ceiling/", {"campaign": 9999}).status_code == 404
     assert ml.get("/api/v1/training/ceiling/").status_code == 400
 

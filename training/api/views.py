@@ -273,11 +273,18 @@ class CeilingView(APIView):
                         "percent": agreement.percent,
                         "alpha": agreement.alpha,
                         "n": agreement.n,
+                        "consensus": agreement.consensus,
+                        "consensus_ci_low": agreement.consensus_low,
+                        "consensus_ci_high": agreement.consensus_high,
+                        "consensus_n": agreement.consensus_n,
                     },
                     "reward_model": {
                         "version": ceiling.reward_version,
                         "val_accuracy": ceiling.val_accuracy,
+                        "val_ci_low": ceiling.val_ci_low,
+                        "val_ci_high": ceiling.val_ci_high,
                     },
+                    "verdict": ceiling.verdict,
                 }
             ).data
         )

@@ -86,6 +86,9 @@ class Agreement:
     fleiss_kappa: Estimate
     alpha_ranks: Estimate
     kendalls_w: Estimate | None  # only when some judgments rank three or more responses
+    # Leave-one-out agreement with the other raters' decided majority, ties left out: what a
+    # reward model's accuracy on held-out consensus pairs is compared with.
+    consensus_agreement: Estimate
 
 
 @dataclass(frozen=True)

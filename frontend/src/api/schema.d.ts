@@ -932,6 +932,15 @@ export interface components {
             campaign: components["schemas"]["CampaignRef"];
             human_agreement: components["schemas"]["HumanAgreement"];
             reward_model: components["schemas"]["RewardModelCeiling"];
+            /**
+             * @description The reward model against the human figure, only as far as both 95 % intervals allow: above or below when they do not overlap, at when they do.
+             *
+             *     * `above` - above
+             *     * `at` - at
+             *     * `below` - below
+             *     * `unknown` - unknown
+             */
+            verdict: components["schemas"]["VerdictEnum"];
         };
         CompareMetric: {
             name: string;
@@ -1023,11 +1032,25 @@ export interface components {
             ranking: number[][];
         };
         HumanAgreement: {
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Every rater pair, ties included.
+             */
             percent: number | null;
             /** Format: double */
             alpha: number | null;
             n: number;
+            /**
+             * Format: double
+             * @description Like for like with the reward model: how often a rater's decided verdict matches the other raters' decided majority (leave-one-out, ties left out).
+             */
+            consensus: number | null;
+            /** Format: double */
+            consensus_ci_low: number | null;
+            /** Format: double */
+            consensus_ci_high: number | null;
+            /** @description Ratings compared. */
+            consensus_n: number;
         };
         HyperparameterLimit: {
             /**
@@ -1397,6 +1420,8 @@ export interface components {
             alpha_ranks: components["schemas"]["QualityEstimate"];
             /** @description Only when some judgments rank three or more responses. */
             kendalls_w: components["schemas"]["QualityEstimate"] | null;
+            /** @description How often a rater's decided verdict on a pair matches the other raters' decided majority (leave-one-out, ties left out), with a 95 % interval clustered by judgment: the human figure a reward model's held-out consensus accuracy is set beside. */
+            consensus_agreement: components["schemas"]["QualityEstimate"];
         };
         /** @description A set of raters' figures pooled. */
         QualityCampaignFigures: {
@@ -1647,6 +1672,10 @@ export interface components {
             version: components["schemas"]["VersionRef"] | null;
             /** Format: double */
             val_accuracy: number | null;
+            /** Format: double */
+            val_ci_low: number | null;
+            /** Format: double */
+            val_ci_high: number | null;
         };
         /**
          * @description * `annotator` - Annotator
@@ -1904,6 +1933,14 @@ export interface components {
          * @enum {string}
          */
         TypeEnum: "boolean" | "integer" | "number" | "choice";
+        /**
+         * @description * `above` - above
+         *     * `at` - at
+         *     * `below` - below
+         *     * `unknown` - unknown
+         * @enum {string}
+         */
+        VerdictEnum: "above" | "at" | "below" | "unknown";
         Version: {
             readonly id: number;
             readonly name: string;

@@ -92,11 +92,11 @@ describe("headlineCards", () => {
 });
 
 describe("sentences", () => {
-  it("states agreement without ties as the ceiling a reward model can reach", () => {
+  it("states leave-one-out agreement with the others' majority as the ceiling", () => {
     expect(ceilingSentence(REPORT.agreement)).toMatch(
-      /^Raters pick the same winner in 71% of pairs \(95% CI 65–78%\): that is the ceiling a reward model can reach on this data/,
+      /^A rater picks the winner the other raters' majority picks in 74% of decided pairs \(95% CI 69–79%\): that is the ceiling a reward model can reach on this data/,
     );
-    expect(ceilingSentence({ ...REPORT.agreement, percent_agreement_no_ties: NULL_ESTIMATE })).toContain(
+    expect(ceilingSentence({ ...REPORT.agreement, consensus_agreement: NULL_ESTIMATE })).toContain(
       "the ceiling a reward model can reach on this data",
     );
   });

@@ -150,16 +150,18 @@ export function headlineCards(agreement: Agreement, pairwise = false): HeadlineC
 
 /** The ceiling sentence: raters' agreement on which response wins bounds a reward model's
  * accuracy on held-out pairs labelled by the same raters. */
+/** The human figure a reward model's held-out consensus accuracy is compared with: a rater
+ * against the other raters' decided majority, ties left out (leave-one-out). */
 export function ceilingSentence(agreement: Agreement): string {
-  const estimate = agreement.percent_agreement_no_ties;
+  const estimate = agreement.consensus_agreement;
   if (!known(estimate.value)) {
-    return "Once raters overlap on enough pairs, their agreement here tells you the ceiling a reward model can reach on this data.";
+    return "Once three or more raters judge the same pairs, how often one agrees with the others' majority tells you the ceiling a reward model can reach on this data.";
   }
   const interval = formatInterval(estimate, formatShare);
   return (
-    `Raters pick the same winner in ${formatShare(estimate.value)} of pairs${interval ? ` (95% CI ${interval})` : ""}: ` +
-    "that is the ceiling a reward model can reach on this data, since it is scored against these same noisy labels. " +
-    "A held-out accuracy near it is as good as it gets; more training will not pass it."
+    `A rater picks the winner the other raters' majority picks in ${formatShare(estimate.value)} of decided pairs${interval ? ` (95% CI ${interval})` : ""}: ` +
+    "that is the ceiling a reward model can reach on this data, since it is scored the same way, against held-out consensus pairs. " +
+    "A held-out accuracy within that interval is as good as the data allows."
   );
 }
 

@@ -61,9 +61,14 @@ function CeilingPanel({ campaign }: { campaign: NamedRef }) {
   if (ceiling.error) return <ErrorNotice error={ceiling.error} onRetry={ceiling.reload} />;
   if (!ceiling.data) return <Loading what="the ceiling" />;
   const reading = readCeiling(ceiling.data);
+  const human = ceiling.data.human_agreement;
   const bars: [string, number | null, string][] = [
-    ["Raters agree", reading.humanPercent, `${ceiling.data.human_agreement.n} compared`],
-    ["Reward model accuracy", reading.modelPercent, ceiling.data.reward_model.version?.name ?? "no reward model"],
+    ["A rater vs. the others' majority", reading.humanPercent, `${human.consensus_n} ratings, ties left out${reading.humanInterval ? `; 95 % ${reading.humanInterval}` : ""}`],
+    [
+      "Reward model on held-out pairs",
+      reading.modelPercent,
+      `${ceiling.data.reward_model.version?.name ?? "no reward model"}${reading.modelInterval ? `; 95 % ${reading.modelInterval}` : ""}`,
+    ],
   ];
   return (
     <section className="panel" aria-labelledby="ceiling-title" data-testid="ceiling">
@@ -83,8 +88,11 @@ function CeilingPanel({ campaign }: { campaign: NamedRef }) {
           </div>
         ))}
       </dl>
-      {ceiling.data.human_agreement.alpha !== null && (
-        <p className="muted">Krippendorff's α among raters: {ceiling.data.human_agreement.alpha.toFixed(2)}.</p>
+      {human.percent !== null && (
+        <p className="muted">
+          Every rater pair, ties included: {Math.round(human.percent * 1000) / 10} % agree
+          {human.alpha !== null && `; Krippendorff's α ${human.alpha.toFixed(2)}`} ({human.n} pairs compared).
+        </p>
       )}
       <p>{reading.sentence}</p>
     </section>

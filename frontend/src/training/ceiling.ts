@@ -1,4 +1,7 @@
-/** The reward model's validation accuracy against its ceiling: how often the raters agree. */
+/** The reward model's held-out accuracy against its ceiling, like for like: how often a rater's
+ * decided verdict matches the other raters' decided majority (leave-one-out, ties left out),
+ * each with its 95 % interval. The server says above / at / below only as far as the intervals
+ * allow; this only puts it into words. */
 
 import type { Ceiling } from "./types";
 
@@ -6,35 +9,57 @@ export interface CeilingReading {
   /** Both as percentages, null when unknown. */
   humanPercent: number | null;
   modelPercent: number | null;
-  /** The model's accuracy as a share of the raters' agreement (1 = at the ceiling). */
-  ofCeiling: number | null;
+  /** "61.2–88.0 %" for each, null when unknown. */
+  humanInterval: string | null;
+  modelInterval: string | null;
   sentence: string;
 }
 
 function pct(value: number): string {
-  return `${Math.round(value * 10) / 10} %`;
+  return `${Math.round(value * 1000) / 10} %`;
 }
 
+function interval(low: number | null, high: number | null): string | null {
+  return low === null || high === null ? null : `${Math.round(low * 1000) / 10}–${pct(high)}`;
+}
+
+const WHY =
+  "People disagree on some pairs, so a reward model cannot be expected to predict a held-out rater better than raters predict each other: that agreement is its ceiling.";
+
+const VERDICTS: Record<Ceiling["verdict"], string> = {
+  above:
+    "It is above the ceiling, beyond both intervals: check that its held-out pairs are of prompts it never saw and are judged the same way.",
+  at: "It is at the ceiling as far as the intervals can tell: more of the same data is unlikely to show a difference; look for better or more varied judgments.",
+  below: "It is below the ceiling, beyond both intervals: more judgments or more training may help.",
+  unknown: "",
+};
+
 export function readCeiling(ceiling: Ceiling): CeilingReading {
-  const share = ceiling.human_agreement.percent;
-  const humanPercent = share === null ? null : share * 100;
-  const accuracy = ceiling.reward_model.val_accuracy;
-  const modelPercent = accuracy === null ? null : accuracy * 100;
-  const ofCeiling = humanPercent && modelPercent !== null ? modelPercent / humanPercent : null;
-  const why =
-    "Raters disagree on some pairs, so no reward model can be expected to predict held-out human preferences more often than the raters agree with each other: their agreement is the ceiling.";
+  const human = ceiling.human_agreement;
+  const model = ceiling.reward_model;
+  const humanPercent = human.consensus === null ? null : human.consensus * 100;
+  const modelPercent = model.val_accuracy === null ? null : model.val_accuracy * 100;
+  const humanInterval = interval(human.consensus_ci_low, human.consensus_ci_high);
+  const modelInterval = interval(model.val_ci_low, model.val_ci_high);
+  const humanText =
+    human.consensus === null
+      ? null
+      : `a rater agrees with the others' majority on ${pct(human.consensus)} of decided pairs${humanInterval ? ` (95 % interval ${humanInterval})` : ""}, over ${human.consensus_n} ratings`;
+  const modelText =
+    model.val_accuracy === null
+      ? null
+      : `the reward model is right on ${pct(model.val_accuracy)} of held-out pairs${modelInterval ? ` (95 % interval ${modelInterval})` : ""}`;
   let sentence: string;
-  if (humanPercent === null && modelPercent === null) sentence = `Not enough data yet: no rater agreement and no trained reward model. ${why}`;
-  else if (humanPercent === null) sentence = `The reward model is right on ${pct(modelPercent as number)} of held-out pairs; rater agreement is not known yet (too few overlapping judgments). ${why}`;
-  else if (modelPercent === null) sentence = `Raters agree on ${pct(humanPercent)} of pairs (${ceiling.human_agreement.n} compared); no reward model has been trained on this campaign yet. ${why}`;
+  if (!humanText && !modelText) sentence = `Not enough data yet: no rater agreement and no trained reward model. ${WHY}`;
+  else if (!humanText) sentence = `${capital(modelText as string)}; rater agreement is not known yet (too few pairs judged by three or more raters). ${WHY}`;
+  else if (!modelText) sentence = `${capital(humanText)}; no reward model has been trained on this campaign yet. ${WHY}`;
   else {
-    const verdict =
-      modelPercent >= humanPercent
-        ? "It is at the ceiling: more of the same data is unlikely to help; look for better or more varied judgments."
-        : modelPercent >= humanPercent * 0.9
-          ? "It is close to the ceiling."
-          : "There is room left: more judgments or more training may help.";
-    sentence = `The reward model is right on ${pct(modelPercent)} of held-out pairs; raters agree with each other on ${pct(humanPercent)} (${ceiling.human_agreement.n} compared). ${verdict} ${why}`;
+    const verdict = VERDICTS[ceiling.verdict] || "Its figures have no interval yet, so no comparison is claimed.";
+    sentence = `${capital(modelText)}; ${humanText}. ${verdict} ${WHY}`;
   }
-  return { humanPercent, modelPercent, ofCeiling, sentence };
+  return { humanPercent, modelPercent, humanInterval, modelInterval, sentence };
+}
+
+function capital(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
