@@ -11,11 +11,15 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from annotation.management.commands.seed_demo import RANK_CAMPAIGN
 from annotation.models import Campaign
-from training.models import RunKind, RunMetric, RunStatus, TrainingRun
+from annotation.ranking import labels_for
+from annotation.services.assignments import claim_next_assignment
+from annotation.services.judgments import Submission, submit_judgment
+from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun
 
 from .conftest import Browser, screenshot
 from .helpers import audited_page, log_in, violations
@@ -117,3 +121,45 @@ def test_a_run_cancelled_in_one_tab_shows_cancelled_in_another(browser: Browser)
     seen = time.monotonic() - cancelled_at
     print(f"\ncancelled in one tab, shown in the other {seen:.1f} s after it came back")
     assert seen < 5
+
+
+def test_the_ceiling_panel_compares_like_with_like(browser: Browser) -> None:
+    """Three demo annotators rate the same pairs; the panel shows each figure with its
+    interval and claims no verdict the intervals do not allow."""
+    campaign = Campaign.objects.get(name=RANK_CAMPAIGN)
+    ModelVersion.objects.create(
+        name="reward-ceiling-1",
+        kind="reward",
+        base="smollm2",
+        artifact_path="/artifacts/runs/0/model",
+        campaign=campaign,
+        metrics={
+            "validation_accuracy": 0.7,
+            "validation_accuracy_ci_low": 0.6,
+            "validation_accuracy_ci_high": 0.8,
+        },
+    )
+    for rater in ("annotator1", "annotator2", "annotator3"):
+        user = get_user_model().objects.get(username=rater)
+        for _ in range(3):  # the same three tasks each, ranked alike but for one pair
+            assignment = claim_next_assignment(rater=user)
+            assert assignment is not None
+            tiers = [[label] for label in labels_for(len(assignment.display_order))]
+            if rater == "annotator3":
+                tiers[0], tiers[1] = tiers[1], tiers[0]
+            key = f"ceiling-{assignment.pk}"
+            submit_judgment(
+                rater=user, assignment_id=assignment.pk, submission=Submission(tiers, key)
+            )
+
+    page = audited_page(browser)
+    log_in(page, "mlengineer")
+    page.goto(f"/training#campaigns/{campaign.pk}")
+    panel = page.get_by_test_id("ceiling")
+    panel.get_by_text("Reward model on held-out pairs").wait_for()
+    text = panel.inner_text()
+    assert "reward-ceiling-1; 95 % 60–80 %" in text
+    assert "A rater vs. the others' majority" in text
+    assert "of decided pairs (95 % interval" in text
+    assert violations(page) == []
+    screenshot(page, "ceiling-panel")

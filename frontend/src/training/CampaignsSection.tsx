@@ -62,26 +62,37 @@ function CeilingPanel({ campaign }: { campaign: NamedRef }) {
   if (!ceiling.data) return <Loading what="the ceiling" />;
   const reading = readCeiling(ceiling.data);
   const human = ceiling.data.human_agreement;
-  const bars: [string, number | null, string][] = [
-    ["A rater vs. the others' majority", reading.humanPercent, `${human.consensus_n} ratings, ties left out${reading.humanInterval ? `; 95 % ${reading.humanInterval}` : ""}`],
+  const model = ceiling.data.reward_model;
+  const bars: [string, number | null, string, [number | null, number | null]][] = [
+    [
+      "A rater vs. the others' majority",
+      reading.humanPercent,
+      `${human.consensus_n} ratings, ties left out${reading.humanInterval ? `; 95 % ${reading.humanInterval}` : ""}`,
+      [human.consensus_ci_low, human.consensus_ci_high],
+    ],
     [
       "Reward model on held-out pairs",
       reading.modelPercent,
-      `${ceiling.data.reward_model.version?.name ?? "no reward model"}${reading.modelInterval ? `; 95 % ${reading.modelInterval}` : ""}`,
+      `${model.version?.name ?? "no reward model"}${reading.modelInterval ? `; 95 % ${reading.modelInterval}` : ""}`,
+      [model.val_ci_low, model.val_ci_high],
     ],
   ];
   return (
     <section className="panel" aria-labelledby="ceiling-title" data-testid="ceiling">
       <h2 id="ceiling-title">Reward model vs. its ceiling</h2>
       <dl className="ceiling-bars">
-        {bars.map(([name, percent, note]) => (
+        {bars.map(([name, percent, note, [low, high]]) => (
           <div key={name} className="ceiling-bar">
             <dt>
               {name} <span className="muted">({note})</span>
             </dt>
             <dd>
+              {/* the figure as a bar, its 95 % interval as a band over it */}
               <span className="run-bar" aria-hidden="true">
                 <span style={{ width: `${Math.max(0, Math.min(100, percent ?? 0))}%` }} />
+                {low !== null && high !== null && (
+                  <i className="ceiling-interval" style={{ left: `${low * 100}%`, width: `${Math.max(0.5, (high - low) * 100)}%` }} />
+                )}
               </span>
               <b>{percent === null ? "not known" : `${Math.round(percent * 10) / 10} %`}</b>
             </dd>
