@@ -24,6 +24,8 @@ DATASET_DEFAULTS: dict[str, Any] = {
     "min_rater_quality": None,
     "exclude_paused": True,
     "exclude_gold": True,
+    # A ranking of answers the rater flagged "all responses are bad" is no preference.
+    "exclude_all_bad": True,
 }
 
 
@@ -62,6 +64,7 @@ def _parse(merged: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, An
         "min_rater_quality": lambda v: None if v is None else _quality(v),
         "exclude_paused": _flag,
         "exclude_gold": _flag,
+        "exclude_all_bad": _flag,
     }
     parsed = {}
     for name, parse in parsers.items():
@@ -121,4 +124,6 @@ def dataset_filter(dataset: Mapping[str, Any]) -> PreferenceFilter:
         exclude_paused=dataset["exclude_paused"],
         exclude_gold=dataset["exclude_gold"],
         exclude_repeats=True,
+        # datasets stored before the option existed kept every judgment
+        exclude_all_bad=dataset.get("exclude_all_bad", False),
     )

@@ -17,6 +17,8 @@ from django.db.models import Q, QuerySet
 
 from annotation.models import Campaign, Preference, RaterStatus
 
+ALL_BAD = "all_bad"  # the judgment flag (annotation.models.FLAG_CHOICES)
+
 
 @dataclass(frozen=True)
 class PreferenceFilter:
@@ -31,6 +33,9 @@ class PreferenceFilter:
     exclude_paused: bool = False
     exclude_gold: bool = False
     exclude_repeats: bool = False
+    # Judgments flagged "all responses are bad": their ranking orders answers the rater
+    # rejected as a whole, so it says nothing about which is good.
+    exclude_all_bad: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ def preferences_matching(filters: PreferenceFilter) -> QuerySet[Preference]:
         queryset = queryset.filter(task__is_gold=False)
     if filters.exclude_repeats:
         queryset = queryset.filter(judgment__is_repeat=False)
+    if filters.exclude_all_bad:
+        # flags is a JSON list of names; its text holds the quoted name (every backend)
+        queryset = queryset.exclude(judgment__flags__icontains=f'"{ALL_BAD}"')
     if filters.min_rater_quality is not None:
         queryset = queryset.filter(_quality_condition(queryset, filters.min_rater_quality))
     return queryset.order_by("id")

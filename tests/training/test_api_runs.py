@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from annotation.models import Campaign, Preference
 from annotation.selectors.snapshots import snapshot_hash
 from common.roles import Role
-from tests.factories import make_campaign, make_user
+from tests.factories import make_campaign, make_pool, make_task, make_user
 from tests.training.test_selectors_dataset import judge, pairwise_campaign
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
@@ -72,12 +72,52 @@ def test_a_reward_run_starts_queued_with_defaults_and_a_frozen_snapshot(
         "min_rater_quality": None,
         "exclude_paused": True,
         "exclude_gold": True,
+        "exclude_all_bad": True,
     }
     assert body["snapshot"] == {"hash": snapshot_hash(ids), "size": 4}
     assert body["created_by"] == ml.user.username  # type: ignore[attr-defined]
     assert body["produced_versions"] == []
     assert TrainingRun.objects.get().snapshot_preference_ids == ids
     assert len(callbacks) == 1  # the worker is told after commit, once
+
+
+def test_a_judgment_flagged_all_bad_gives_a_reward_run_no_pairs_unless_asked(
+    ml: APIClient, client_for: Any
+) -> None:
+    """Through the rater API: two raters rank a 4-answer task, one flags "all responses are
+    bad"; a reward run's snapshot holds exactly the other rater's 6 pairs by default, and all
+    12 when the dataset says to keep flagged judgments."""
+    campaign = make_campaign(responses_per_task=4, overlap=2)
+    make_task(campaign)
+    raters = [client_for(Role.ANNOTATOR), client_for(Role.ANNOTATOR)]
+    make_pool(members=[r.user for r in raters], campaigns=[campaign])
+    flagged_ids: list[int] = []
+    for rater, flags in zip(raters, ([], ["all_bad"]), strict=True):
+        task = rater.post("/api/v1/assignments/next/").json()
+        body = {"ranking": [["A"], ["B"], ["C"], ["D"]], "flags": flags, "idempotency_key": "flag-test-1"}
+        answer = rater.post(f"/api/v1/assignments/{task['id']}/submit/", body, format="json")
+        assert answer.status_code == 201, answer.json()
+        if flags:
+            flagged_ids.append(answer.json()["judgment_id"])
+    kept = Preference.objects.exclude(judgment_id__in=flagged_ids)
+
+    default = ml.post(
+        RUNS, {"kind": "reward", "dataset": {"campaign_ids": [campaign.pk], "mode": "all"}}
+    )
+    everything = ml.post(
+        RUNS,
+        {
+            "kind": "reward",
+            "dataset": {"campaign_ids": [campaign.pk], "mode": "all", "exclude_all_bad": False},
+        },
+    )
+
+    assert default.status_code == everything.status_code == 201
+    assert default.json()["dataset"]["exclude_all_bad"] is True
+    run = TrainingRun.objects.get(pk=default.json()["id"])
+    assert run.snapshot_preference_ids == sorted(kept.values_list("id", flat=True))
+    assert len(run.snapshot_preference_ids) == 6
+    assert everything.json()["snapshot"]["size"] == 12
 
 
 def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APIClient) -> None:

@@ -58,6 +58,11 @@ class DatasetSerializer(_Strict):
     )
     exclude_paused = serializers.BooleanField(required=False)
     exclude_gold = serializers.BooleanField(required=False)
+    exclude_all_bad = serializers.BooleanField(
+        required=False,
+        help_text="Leave out judgments flagged 'all responses are bad' (default true): their "
+        "ranking orders answers the rater rejected as a whole.",
+    )
 
 
 class DatasetFiltersSerializer(DatasetSerializer):

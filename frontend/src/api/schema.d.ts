@@ -981,6 +981,8 @@ export interface components {
             min_rater_quality?: number | null;
             exclude_paused?: boolean;
             exclude_gold?: boolean;
+            /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
+            exclude_all_bad?: boolean;
         };
         /**
          * @description A run's dataset as stored: every filter filled in (training.datasets.normalize_dataset).
@@ -998,6 +1000,8 @@ export interface components {
             min_rater_quality: number | null;
             exclude_paused: boolean;
             exclude_gold: boolean;
+            /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
+            exclude_all_bad: boolean;
         };
         /**
          * @description * `consensus` - Consensus pairs
@@ -1018,6 +1022,8 @@ export interface components {
             min_rater_quality?: number | null;
             exclude_paused?: boolean;
             exclude_gold?: boolean;
+            /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
+            exclude_all_bad?: boolean;
         };
         /**
          * @description * `unsafe` - unsafe

@@ -431,6 +431,10 @@ function DatasetFields(props: {
           <input type="checkbox" checked={draft.exclude_gold} onChange={(e) => onChange({ exclude_gold: e.target.checked })} />
           Leave out gold tasks
         </label>
+        <label className="check">
+          <input type="checkbox" checked={draft.exclude_all_bad} onChange={(e) => onChange({ exclude_all_bad: e.target.checked })} />
+          Leave out judgments flagged “all responses are bad”
+        </label>
       </div>
     </fieldset>
   );

@@ -59,12 +59,13 @@ describe("describeDataset", () => {
         min_rater_quality: 0.7,
         exclude_paused: true,
         exclude_gold: true,
+        exclude_all_bad: true,
       },
       [{ id: 3, name: "Brevity" }],
       [{ id: 1, name: "Night shift" }],
     );
     expect(text).toBe(
-      "Consensus pairs, from Brevity, #8, since 2025-03-01, pools Night shift, raters with quality ≥ 0.7, without paused raters or gold tasks.",
+      "Consensus pairs, from Brevity, #8, since 2025-03-01, pools Night shift, raters with quality ≥ 0.7, without paused raters or gold tasks or judgments flagged all bad.",
     );
   });
 

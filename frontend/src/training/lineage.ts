@@ -54,7 +54,11 @@ export function describeDataset(
   if (dataset.pool_ids?.length) parts.push(`pools ${namesOf(dataset.pool_ids, pools)}`);
   if (dataset.min_rater_quality !== null && dataset.min_rater_quality !== undefined)
     parts.push(`raters with quality ≥ ${dataset.min_rater_quality}`);
-  const excluded = [dataset.exclude_paused ? "paused raters" : null, dataset.exclude_gold ? "gold tasks" : null].filter(Boolean);
+  const excluded = [
+    dataset.exclude_paused ? "paused raters" : null,
+    dataset.exclude_gold ? "gold tasks" : null,
+    dataset.exclude_all_bad ? "judgments flagged all bad" : null,
+  ].filter(Boolean);
   if (excluded.length) parts.push(`without ${excluded.join(" or ")}`);
   return `${parts.join(", ")}.`;
 }

@@ -190,6 +190,7 @@ describe("runRequest", () => {
         min_rater_quality: 0.6,
         exclude_paused: true,
         exclude_gold: true,
+        exclude_all_bad: true,
       },
       hyperparameters: { epochs: 2, gradient_checkpointing: true },
     });

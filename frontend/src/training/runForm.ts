@@ -17,6 +17,7 @@ export interface DatasetDraft {
   min_rater_quality: string;
   exclude_paused: boolean;
   exclude_gold: boolean;
+  exclude_all_bad: boolean;
 }
 
 export interface RunDraft {
@@ -83,6 +84,7 @@ export const EMPTY_DATASET: DatasetDraft = {
   min_rater_quality: "",
   exclude_paused: true,
   exclude_gold: true,
+  exclude_all_bad: true,
 };
 
 function hyperDraft(defaults: Hyperparameters | undefined): Record<string, string | boolean> {
@@ -193,6 +195,7 @@ export function datasetOf(draft: DatasetDraft): DatasetFilters {
     min_rater_quality: quality === "" ? null : Number(quality),
     exclude_paused: draft.exclude_paused,
     exclude_gold: draft.exclude_gold,
+    exclude_all_bad: draft.exclude_all_bad,
   };
 }
 
