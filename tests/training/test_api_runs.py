@@ -3,6 +3,7 @@ each kind needs), listing, cancelling, metrics and the form's options."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -94,7 +95,8 @@ def test_a_judgment_flagged_all_bad_gives_a_reward_run_no_pairs_unless_asked(
     flagged_ids: list[int] = []
     for rater, flags in zip(raters, ([], ["all_bad"]), strict=True):
         task = rater.post("/api/v1/assignments/next/").json()
-        body = {"ranking": [["A"], ["B"], ["C"], ["D"]], "flags": flags, "idempotency_key": "flag-test-1"}
+        ranking = [["A"], ["B"], ["C"], ["D"]]
+        body = {"ranking": ranking, "flags": flags, "idempotency_key": "flag-test-1"}
         answer = rater.post(f"/api/v1/assignments/{task['id']}/submit/", body, format="json")
         assert answer.status_code == 201, answer.json()
         if flags:
@@ -338,3 +340,22 @@ def test_options_offer_defaults_help_bases_campaigns_and_pools(ml: APIClient) ->
     assert options["bases"] == ["smollm2"]
     assert {"id": campaign.pk, "name": campaign.name} in options["campaigns"]
     assert options["pools"] == []
+
+
+def test_a_dataset_stored_before_the_all_bad_option_reads_back_as_it_was(ml: APIClient) -> None:
+    from django.apps import apps
+
+    migration = importlib.import_module("training.migrations.0004_dataset_exclude_all_bad")
+    campaign = judged_campaign()
+    created = ml.post(RUNS, {"kind": "reward", "dataset": {"campaign_ids": [campaign.pk]}})
+    run = TrainingRun.objects.get(pk=created.json()["id"])
+    old = {k: v for k, v in run.dataset.items() if k != "exclude_all_bad"}
+    TrainingRun.objects.filter(pk=run.pk).update(dataset=old)  # as an older version stored it
+
+    migration.state_the_old_behaviour(apps, None)
+
+    run.refresh_from_db()
+    assert run.dataset == {**old, "exclude_all_bad": False}
+    shown = ml.get(f"{RUNS}{run.pk}/")
+    assert shown.status_code == 200
+    assert shown.json()["dataset"]["exclude_all_bad"] is False
