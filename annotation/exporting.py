@@ -36,6 +36,8 @@ CSV_COLUMNS = (
     "is_tie",
     "source",
     "submitted_at",
+    "flags",
+    "rationale",
 )
 
 
@@ -47,11 +49,14 @@ def prompt_text(conversation: list[dict[str, str]]) -> str:
 
 
 def trl_record(row: PreferenceRow) -> dict[str, object]:
+    """TRL's preference columns, then the judgment's flags and rationale (TRL ignores them)."""
     return {
         "prompt": prompt_text(row.conversation),
         "chosen": row.chosen,
         "rejected": row.rejected,
         "margin": row.margin,
+        "flags": list(row.flags),
+        "rationale": row.rationale,
     }
 
 
@@ -61,6 +66,8 @@ def trl_messages_record(row: PreferenceRow) -> dict[str, object]:
         "chosen": [{"role": "assistant", "content": row.chosen}],
         "rejected": [{"role": "assistant", "content": row.rejected}],
         "margin": row.margin,
+        "flags": list(row.flags),
+        "rationale": row.rationale,
     }
 
 
@@ -90,6 +97,8 @@ def render_csv(rows: Iterable[PreferenceRow]) -> Iterator[str]:
                     row.is_tie,
                     row.source,
                     row.submitted_at.isoformat(),
+                    " ".join(row.flags),
+                    row.rationale,
                 ]
             )
         )

@@ -9,7 +9,7 @@ else judged the same pairs, or only imported judgments) does not meet any minimu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,6 +52,9 @@ class PreferenceRow:
     is_tie: bool
     source: str
     submitted_at: datetime
+    # The judgment's flags and rationale (none for a consensus pair, which has no one judgment).
+    flags: Sequence[str] = ()
+    rationale: str = ""
 
 
 def preferences_matching(filters: PreferenceFilter) -> QuerySet[Preference]:
@@ -118,6 +121,8 @@ ROW_COLUMNS = (
     "is_tie",
     "judgment__source",
     "judgment__submitted_at",
+    "judgment__flags",
+    "judgment__rationale",
 )
 
 

@@ -61,7 +61,14 @@ def test_import_then_export_round_trip(tmp_path: Path) -> None:
 
     assert "Imported 1 prompts, 2 responses, 1 tasks, 1 judgments" in out
     assert [json.loads(line) for line in exported.read_text().splitlines()] == [
-        {"prompt": "Say hi", "chosen": "Hi!", "rejected": "No.", "margin": 1.0}
+        {
+            "prompt": "Say hi",
+            "chosen": "Hi!",
+            "rejected": "No.",
+            "margin": 1.0,
+            "flags": [],
+            "rationale": "",
+        }
     ]
 
 

@@ -57,11 +57,46 @@ def test_export_trl(client_for: ClientFor, two_raters_one_task: list[dict[str, s
     assert response["Content-Type"] == "application/x-ndjson"
     assert response["Content-Disposition"] == 'attachment; filename="preferences-trl.jsonl"'
     rows = [json.loads(line) for line in body.split("\n") if line]
-    assert all(list(row) == ["prompt", "chosen", "rejected", "margin"] for row in rows)
+    columns = ["prompt", "chosen", "rejected", "margin", "flags", "rationale"]
+    assert all(list(row) == columns for row in rows)
     assert [(r["chosen"], r["rejected"], r["margin"]) for r in rows] == [
         pair for shown in two_raters_one_task for pair in expected_pairs(shown)
     ]
     assert {r["prompt"] for r in rows} == {prompt}
+
+
+def test_a_judgments_flags_and_rationale_are_exported_with_its_pairs(client_for: ClientFor) -> None:
+    # given one rater who flags the set and explains, one who does neither
+    raters = [client_for(), client_for()]
+    setup_campaign([r.user for r in raters], tasks=1, responses_per_task=2, overlap=2)
+    for n, (rater, flags, rationale) in enumerate(
+        zip(raters, (["factually_wrong"], []), ("B cites 1969", ""), strict=True)
+    ):
+        task = rater.post(f"{API}/assignments/next/").json()
+        body = {"ranking": [["A"], ["B"]], "flags": flags, "rationale": rationale}
+        answer = rater.post(
+            f"{API}/assignments/{task['id']}/submit/",
+            {**body, "idempotency_key": f"flagged-{n}"},
+            format="json",
+        )
+        assert answer.status_code == 201
+    engineer = client_for(Role.ML_ENGINEER)
+
+    # when
+    rows = export_rows(engineer, format="trl_messages")
+    _, body = export(engineer, format="csv")
+
+    # then
+    assert [(r["flags"], r["rationale"]) for r in rows] == [
+        (["factually_wrong"], "B cites 1969"),
+        ([], ""),
+    ]
+    header, *lines = list(csv.reader(io.StringIO(body)))
+    assert [(line[-2], line[-1]) for line in lines] == [
+        ("factually_wrong", "B cites 1969"),
+        ("", ""),
+    ]
+    assert header[-2:] == ["flags", "rationale"]
 
 
 def test_export_includes_ties_only_when_asked(
@@ -94,6 +129,8 @@ def test_export_trl_messages(admin: Client, two_raters_one_task: list[dict[str, 
             "chosen": [{"role": "assistant", "content": chosen}],
             "rejected": [{"role": "assistant", "content": rejected}],
             "margin": margin,
+            "flags": [],
+            "rationale": "",
         }
         for shown in two_raters_one_task
         for chosen, rejected, margin in expected_pairs(shown)
@@ -121,6 +158,8 @@ def test_export_csv(admin: Client, two_raters_one_task: list[dict[str, str]]) ->
         "is_tie",
         "source",
         "submitted_at",
+        "flags",
+        "rationale",
     ]
     judgments = list(Judgment.objects.order_by("id"))
     task = RankingTask.objects.get()

@@ -254,6 +254,8 @@ def test_import_trl_conversational_preferences(admin: Client) -> None:
             "chosen": [{"role": "assistant", "content": "Lovely imagery."}],
             "rejected": [{"role": "assistant", "content": "Bad."}],
             "margin": 1.0,
+            "flags": [],
+            "rationale": "",
         }
     ]
 
@@ -285,6 +287,8 @@ def test_import_hh_transcripts(admin: Client) -> None:
             "chosen": "Nine minutes.",
             "rejected": "Forever.",
             "margin": 1.0,
+            "flags": [],
+            "rationale": "",
         }
     ]
 
