@@ -50,8 +50,11 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"))  # the viewport: what the rater sees
 
 
-def test_submit_and_guidelines_stay_in_reach_at_laptop_size(browser: Browser) -> None:
-    page = browser.page(**LAPTOP)
+@pytest.mark.parametrize("size", [(1280, 800), (1366, 768), (1100, 650)])
+def test_submit_and_guidelines_stay_in_reach_at_laptop_size(
+    browser: Browser, size: tuple[int, int]
+) -> None:
+    page = browser.page(viewport={"width": size[0], "height": size[1]})
     log_in(page, "annotator1")
     long_task(page)
     submit = ".actions .button.primary"
@@ -62,7 +65,7 @@ def test_submit_and_guidelines_stay_in_reach_at_laptop_size(browser: Browser) ->
         page.evaluate(f"document.querySelector('.task-side').scrollTop = {side_y}")
         assert in_sight(page, submit), (page_y, side_y)
         assert in_sight(page, "[data-testid=submit-state]"), (page_y, side_y)
-    shot(page, "laptop-scrolled")
+    shot(page, f"laptop-scrolled-{size[0]}x{size[1]}")
 
     # the guidelines are open beside the task; g folds them, g again opens them in sight
     page.evaluate("document.querySelector('.task-side').scrollTop = 0")
@@ -70,7 +73,7 @@ def test_submit_and_guidelines_stay_in_reach_at_laptop_size(browser: Browser) ->
     assert page.locator(".guidelines details").get_attribute("open") is None
     page.keyboard.press("g")
     page.wait_for_function(IN_SIGHT, arg=".guidelines summary")
-    shot(page, "laptop-guidelines-by-key")
+    shot(page, f"laptop-guidelines-by-key-{size[0]}x{size[1]}")
 
     # read to the end of the long guidelines (their heading scrolls away), then one click on
     # Guidelines beside Submit brings their start back into sight
