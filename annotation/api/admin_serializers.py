@@ -178,6 +178,9 @@ class PauseInSerializer(serializers.Serializer):
 class JudgmentSerializer(serializers.ModelSerializer):
     campaign_id = serializers.IntegerField(source="task.campaign_id", read_only=True)
     rater_username = serializers.CharField(source="rater.username", read_only=True)
+    flags = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The rater's flags on the set."
+    )
 
     class Meta:
         model = Judgment

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -224,14 +224,28 @@ class RaterResumeView(APIView):
         return Response(s.RaterSerializer(rater_row(user_id=pk)).data)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("campaign", int, description="Only this campaign's judgments."),
+            OpenApiParameter(
+                "annotated", bool, description="true: only judgments with a flag or a rationale."
+            ),
+        ]
+    )
+)
 class JudgmentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Every judgment, with its rater, for admins; filter with ?campaign=ID."""
+    """Every judgment, with its rater, for admins, newest first; filter with ?campaign=ID and
+    ?annotated=true (flagged or explained)."""
 
     permission_classes = [IsAdmin]
     serializer_class = s.JudgmentSerializer
 
     def get_queryset(self) -> QuerySet[Judgment]:
-        return judgments_with_raters(campaign=self.request.query_params.get("campaign"))
+        query = self.request.query_params
+        return judgments_with_raters(
+            campaign=query.get("campaign"), annotated=query.get("annotated") == "true"
+        )
 
 
 class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):

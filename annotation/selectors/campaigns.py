@@ -78,10 +78,15 @@ def campaigns_with_progress() -> QuerySet[Campaign]:
     ).order_by("-id")
 
 
-def judgments_with_raters(*, campaign: str | None = None) -> QuerySet[Judgment]:
+def judgments_with_raters(
+    *, campaign: str | None = None, annotated: bool = False
+) -> QuerySet[Judgment]:
     """Judgments, newest first, with task and rater; `campaign` (an id as the query string
-    gives it) narrows them to one campaign, and matches nothing when it is not a number."""
+    gives it) narrows them to one campaign, and matches nothing when it is not a number;
+    `annotated` keeps those with a flag or a rationale."""
     queryset = Judgment.objects.select_related("task", "rater").order_by("-id")
     if campaign is not None:
         queryset = queryset.filter(task__campaign_id=campaign if campaign.isdigit() else -1)
+    if annotated:
+        queryset = queryset.filter(~Q(flags=[]) | ~Q(rationale=""))
     return queryset

@@ -3,6 +3,7 @@ import type { Me } from "../api/types";
 import { Markdown } from "../markdown/Markdown";
 import { commandFor, keyHelp } from "../ranking/keyboard";
 import { describeRank, place, rankOf, setRank, tieWithAbove, type Ranking } from "../ranking/ranking";
+import { flagText } from "../shared/flags";
 import { browserStorage } from "../storage";
 import { Conversation } from "./Conversation";
 import { KeyHelpDialog, SkipDialog } from "./dialogs";
@@ -11,13 +12,6 @@ import { LeaseNotice, Progress } from "./Progress";
 import { RankingRail } from "./RankingRail";
 import { ResponseCard } from "./ResponseCard";
 import { missingText, useAnnotation, type Work } from "./useAnnotation";
-
-const FLAG_TEXT: Record<string, string> = {
-  unsafe: "Unsafe",
-  all_bad: "All responses are bad",
-  factually_wrong: "Factually wrong",
-  other: "Other problem",
-};
 
 const WIDE = "(min-width: 1100px)";
 const FINE_POINTER = "(pointer: fine)";
@@ -384,7 +378,7 @@ function TaskView(props: TaskViewProps) {
                       }));
                     }}
                   />
-                  {FLAG_TEXT[flag] ?? flag}
+                  {flagText(flag)}
                 </label>
               ))}
             </fieldset>

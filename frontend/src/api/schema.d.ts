@@ -324,7 +324,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Every judgment, with its rater, for admins; filter with ?campaign=ID. */
+        /**
+         * @description Every judgment, with its rater, for admins, newest first; filter with ?campaign=ID and
+         *     ?annotated=true (flagged or explained).
+         */
         get: operations["judgments_list"];
         put?: never;
         post?: never;
@@ -341,7 +344,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Every judgment, with its rater, for admins; filter with ?campaign=ID. */
+        /**
+         * @description Every judgment, with its rater, for admins, newest first; filter with ?campaign=ID and
+         *     ?annotated=true (flagged or explained).
+         */
         get: operations["judgments_retrieve"];
         put?: never;
         post?: never;
@@ -1110,7 +1116,8 @@ export interface components {
             /** @description Tiers of response ids, best first; ties share a tier. */
             ranking: unknown;
             strength?: components["schemas"]["StrengthEnum"] | components["schemas"]["BlankEnum"];
-            flags?: unknown;
+            /** @description The rater's flags on the set. */
+            readonly flags: string[];
             rationale?: string;
             /** @description Arrived after the task was full. */
             is_surplus?: boolean;
@@ -4024,6 +4031,10 @@ export interface operations {
     judgments_list: {
         parameters: {
             query?: {
+                /** @description true: only judgments with a flag or a rationale. */
+                annotated?: boolean;
+                /** @description Only this campaign's judgments. */
+                campaign?: number;
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description The initial index from which to return the results. */

@@ -5,6 +5,7 @@ import { createPayload, draftFrom, EMPTY_DRAFT, patchPayload } from "./campaignF
 import { taskProgress } from "./campaignStats";
 import { DataTable } from "../shared/DataTable";
 import { ImportPanel } from "./ImportPanel";
+import { AnnotatedJudgments } from "./AnnotatedJudgments";
 import { JudgmentTrend } from "./JudgmentTrend";
 import type { Column } from "../shared/table";
 import { Done, ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
@@ -222,6 +223,7 @@ function CampaignDetail({ campaign, onChanged, onImported }: DetailProps) {
         <div className="detail-side">
           <ImportPanel campaign={campaign} onImported={onImported} />
           <JudgmentTrend key={campaign.judgment_count} campaignId={campaign.id} />
+          <AnnotatedJudgments key={`annotated-${campaign.judgment_count}`} campaignId={campaign.id} />
         </div>
       </div>
     </section>

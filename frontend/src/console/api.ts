@@ -59,6 +59,9 @@ export const consoleApi = {
   /** The latest judgments of a campaign, newest first (one page: enough for a recent trend). */
   recentJudgments: (campaignId: number, limit = 1000) =>
     data<Page<Judgment>>("GET", `/judgments/?campaign=${campaignId}&limit=${limit}`),
+  /** The campaign's latest judgments that carry a flag or a rationale, newest first. */
+  annotatedJudgments: (campaignId: number, limit = 50) =>
+    data<Page<Judgment>>("GET", `/judgments/?campaign=${campaignId}&annotated=true&limit=${limit}`),
 
   qualityReport: (campaignId: number) => data<QualityReport>("GET", `/campaigns/${campaignId}/quality/`),
   qualityCsv: (campaignId: number) => fileText(`/campaigns/${campaignId}/quality/?format=csv`),

@@ -61,3 +61,31 @@ def test_judgments_list_filters_by_campaign(admin: Client, client_for: ClientFor
     assert sorted(pk for tier in body["ranking"] for pk in tier) == sorted(
         judgment_first.task.response_ids
     )
+
+
+def test_annotated_keeps_the_judgments_with_a_flag_or_a_rationale(
+    admin: Client, client_for: ClientFor
+) -> None:
+    # given three judgments: plain, flagged, explained
+    raters = [client_for() for _ in range(3)]
+    campaign, _ = setup_campaign([r.user for r in raters], tasks=1, overlap=3)
+    extras = [{}, {"flags": ["unsafe"]}, {"rationale": "B is wrong about 1969"}]
+    for n, (rater, extra) in enumerate(zip(raters, extras, strict=True)):
+        task = rater.post(f"{API}/assignments/next/").json()
+        body = {
+            "ranking": [["A"], ["B"], ["C"], ["D"]],
+            "idempotency_key": f"annotated-{n}",
+            **extra,
+        }
+        submitted = rater.post(f"{API}/assignments/{task['id']}/submit/", body, format="json")
+        assert submitted.status_code == 201, submitted.json()
+
+    # when
+    listed = admin.get(f"{API}/judgments/", {"campaign": campaign.pk, "annotated": "true"}).json()
+
+    # then newest first, the plain one left out
+    assert [(j["flags"], j["rationale"]) for j in listed["results"]] == [
+        ([], "B is wrong about 1969"),
+        (["unsafe"], ""),
+    ]
+    assert admin.get(f"{API}/judgments/", {"campaign": campaign.pk}).json()["count"] == 3
