@@ -93,7 +93,7 @@ class QualityAgreementSerializer(serializers.Serializer):
     consensus_agreement = QualityEstimateSerializer(
         help_text="How often a rater's decided verdict on a pair matches the other raters' "
         "decided majority (leave-one-out, ties left out), with a 95 % interval clustered by "
-        "judgment: the human figure a reward model's held-out consensus accuracy is set beside."
+        "task: the human figure a reward model's held-out consensus accuracy is set beside."
     )
 
 

@@ -18,6 +18,7 @@ from tests.factories import make_campaign, make_user
 from tests.training.test_api_runs import judged_campaign, version
 from tests.training.test_selectors_dataset import judge, pairwise_campaign
 from training.models import ModelVersion, RunKind, RunStatus, TrainingRun, TrainingSchedule
+from training.selectors import ceiling_verdict
 from training.services import (
     create_follow_up_run,
     create_schedule,
@@ -200,14 +201,14 @@ def test_ceiling_sets_human_agreement_beside_reward_accuracy(ml: APIClient) -> N
     # Task 1: all three agree (3 of 3 rater pairs); task 2: one dissents (1 of 3). Like for
     # like with the reward model, each rater against the others' decided majority: on task 1,
     # 3 of 3 agree; on task 2 only the dissenter meets a decided majority, and disagrees.
-    # Clustered by judgment: p = 0.75, se = sqrt(4/3 * 0.75) / 4 = 0.25.
+    # Clustered by task (3 of 3, then 0 of 1): p = 0.75, se = sqrt(2 * 1.125) / 4 = 0.375.
     human = body["human_agreement"]
     assert human == {
         "percent": pytest.approx(4 / 6),
         "alpha": human["alpha"],
         "n": 2,
         "consensus": 0.75,
-        "consensus_ci_low": pytest.approx(0.75 - 1.96 * 0.25),
+        "consensus_ci_low": pytest.approx(0.75 - 1.96 * 0.375),
         "consensus_ci_high": 1.0,
         "consensus_n": 4,
     }
@@ -219,9 +220,11 @@ def test_ceiling_sets_human_agreement_beside_reward_accuracy(ml: APIClient) -> N
         "val_ci_high": 0.8,
     }
     assert body["verdict"] == "at"  # the intervals overlap: no claim either way
-    version("reward", campaign, metrics={"validation_accuracy": 0.1, **interval(0.05, 0.2)})
-    newest = ml.get("/api/v1/training/ceiling/", {"campaign": campaign.pk}).json()
-    assert newest["verdict"] == "below"
+    # above or below only when the intervals are apart
+    assert ceiling_verdict((0.80, 0.90), (0.60, 0.75)) == "above"
+    assert ceiling_verdict((0.50, 0.59), (0.60, 0.75)) == "below"
+    assert ceiling_verdict((0.50, 0.61), (0.60, 0.75)) == "at"
+    assert ceiling_verdict((None, None), (0.60, 0.75)) == "unknown"
     assert ml.get("/api/v1/training/ceiling/", {"campaign": 9999}).status_code == 404
     assert ml.get("/api/v1/training/ceiling/").status_code == 400
 

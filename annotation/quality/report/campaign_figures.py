@@ -44,8 +44,14 @@ def consensus_agreement(c: CampaignIndex) -> Estimate:
     """How often a rater's decided verdict on a pair matches the majority of the *other*
     raters of that pair, when theirs is decided too (leave-one-out, no ties on either side):
     the human figure to set beside a reward model's accuracy on held-out consensus pairs.
-    Pooled over ratings, with a 95 % interval whose standard error is clustered by judgment
-    (the pairs of one ranking are not independent); n is the ratings compared."""
+    Pooled over ratings, with a 95 % interval whose standard error is clustered by task (the
+    pairs of one ranking, and the raters of one pair, are not independent); n is the ratings
+    compared.
+
+    With three raters a pair split 2 to 1 counts once, as the dissenter's miss: each majority
+    rater meets a tie among the other two and is left out. So at overlap 3 the figure sits below
+    a single rater's accuracy, and a reward model scored against the whole panel's consensus
+    can legitimately exceed it (docs/quality.md)."""
     regular = c.regular
     value = c.value[regular]
     majority = np.sign(c.others_sum[regular])
@@ -53,16 +59,15 @@ def consensus_agreement(c: CampaignIndex) -> Estimate:
     n = int(compared.sum())
     if n == 0:
         return Estimate.undefined()
-    j = c.j_of_pair[regular][compared]
+    _, task = np.unique(c.p.task[regular][compared], return_inverse=True)
     agree = (value[compared] == majority[compared]).astype(np.float64)
-    a_j = np.bincount(j, weights=agree, minlength=c.n_judgments)
-    n_j = np.bincount(j, minlength=c.n_judgments).astype(np.float64)
+    a_t = np.bincount(task, weights=agree)
+    n_t = np.bincount(task).astype(np.float64)
     share = float(agree.sum()) / n
-    used = n_j > 0
-    clusters = int(used.sum())
+    clusters = n_t.size
     if clusters < 2:
         return Estimate(share, None, None, n)
-    residual = a_j[used] - share * n_j[used]
+    residual = a_t - share * n_t
     se = math.sqrt(clusters / (clusters - 1) * float(np.sum(residual**2))) / n
     return Estimate(share, max(0.0, share - 1.96 * se), min(1.0, share + 1.96 * se), n)
 

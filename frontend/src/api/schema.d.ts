@@ -1433,7 +1433,7 @@ export interface components {
             alpha_ranks: components["schemas"]["QualityEstimate"];
             /** @description Only when some judgments rank three or more responses. */
             kendalls_w: components["schemas"]["QualityEstimate"] | null;
-            /** @description How often a rater's decided verdict on a pair matches the other raters' decided majority (leave-one-out, ties left out), with a 95 % interval clustered by judgment: the human figure a reward model's held-out consensus accuracy is set beside. */
+            /** @description How often a rater's decided verdict on a pair matches the other raters' decided majority (leave-one-out, ties left out), with a 95 % interval clustered by task: the human figure a reward model's held-out consensus accuracy is set beside. */
             consensus_agreement: components["schemas"]["QualityEstimate"];
         };
         /** @description A set of raters' figures pooled. */

@@ -155,7 +155,7 @@ export function headlineCards(agreement: Agreement, pairwise = false): HeadlineC
 export function ceilingSentence(agreement: Agreement): string {
   const estimate = agreement.consensus_agreement;
   if (!known(estimate.value)) {
-    return "Once three or more raters judge the same pairs, how often one agrees with the others' majority tells you the ceiling a reward model can reach on this data.";
+    return "Once two or more raters judge the same pairs, how often one agrees with the others' majority tells you the ceiling a reward model can reach on this data.";
   }
   const interval = formatInterval(estimate, formatShare);
   return (

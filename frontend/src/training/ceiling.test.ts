@@ -32,14 +32,14 @@ describe("readCeiling", () => {
     expect(reading.humanInterval).toBe("75–85 %");
     expect(reading.modelInterval).toBe("62–82 %");
     expect(reading.sentence).toMatch(
-      /^The reward model is right on 72 % of held-out pairs \(95 % interval 62–82 %\); a rater agrees with the others' majority on 80 % of decided pairs \(95 % interval 75–85 %\), over 300 ratings\. It is at the ceiling as far as the intervals can tell/,
+      /^The reward model is right on 72 % of held-out pairs \(95 % interval 62–82 %\); a rater agrees with the others' majority on 80 % of decided pairs \(95 % interval 75–85 %\), over 300 ratings\. The intervals overlap, so no difference can be claimed either way/,
     );
     expect(reading.sentence).toMatch(/that agreement is its ceiling\.$/);
   });
 
   it("says above or below only as the server's verdict allows", () => {
     expect(readCeiling(ceiling(0.8, 0.5, "below")).sentence).toContain("It is below the ceiling, beyond both intervals");
-    expect(readCeiling(ceiling(0.6, 0.9, "above")).sentence).toContain("It is above the ceiling");
+    expect(readCeiling(ceiling(0.6, 0.9, "above")).sentence).toContain("It is above that figure, beyond both intervals");
     expect(readCeiling(ceiling(0.7, 0.71, "unknown")).sentence).toContain("no comparison is claimed");
   });
 

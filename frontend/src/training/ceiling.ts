@@ -1,4 +1,4 @@
-/** The reward model's held-out accuracy against its ceiling, like for like: how often a rater's
+/** The reward model's held-out accuracy against its ceiling: how often a rater's
  * decided verdict matches the other raters' decided majority (leave-one-out, ties left out),
  * each with its 95 % interval. The server says above / at / below only as far as the intervals
  * allow; this only puts it into words. */
@@ -28,8 +28,8 @@ const WHY =
 
 const VERDICTS: Record<Ceiling["verdict"], string> = {
   above:
-    "It is above the ceiling, beyond both intervals: check that its held-out pairs are of prompts it never saw and are judged the same way.",
-  at: "It is at the ceiling as far as the intervals can tell: more of the same data is unlikely to show a difference; look for better or more varied judgments.",
+    "It is above that figure, beyond both intervals. That can be real (it is scored against the whole panel's consensus, which is less noisy than one rater), but check that its held-out pairs are of prompts it never saw.",
+  at: "The intervals overlap, so no difference can be claimed either way: it may be at the ceiling, or more held-out data may separate the two.",
   below: "It is below the ceiling, beyond both intervals: more judgments or more training may help.",
   unknown: "",
 };
@@ -51,7 +51,7 @@ export function readCeiling(ceiling: Ceiling): CeilingReading {
       : `the reward model is right on ${pct(model.val_accuracy)} of held-out pairs${modelInterval ? ` (95 % interval ${modelInterval})` : ""}`;
   let sentence: string;
   if (!humanText && !modelText) sentence = `Not enough data yet: no rater agreement and no trained reward model. ${WHY}`;
-  else if (!humanText) sentence = `${capital(modelText as string)}; rater agreement is not known yet (too few pairs judged by three or more raters). ${WHY}`;
+  else if (!humanText) sentence = `${capital(modelText as string)}; rater agreement is not known yet (too few pairs judged by two or more raters). ${WHY}`;
   else if (!modelText) sentence = `${capital(humanText)}; no reward model has been trained on this campaign yet. ${WHY}`;
   else {
     const verdict = VERDICTS[ceiling.verdict] || "Its figures have no interval yet, so no comparison is claimed.";
