@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.pipeline.figures import honest_figures, wilson_interval
+from training.pipeline.figures import clustered_interval, honest_figures, wilson_interval
 
 
 def test_the_wilson_interval_matches_its_textbook_values() -> None:
@@ -50,3 +50,17 @@ def test_no_length_matched_pairs_leaves_that_figure_out() -> None:
     assert figures["length_matched_pairs"] == 0
     assert "length_matched_accuracy" not in figures
     assert figures["accuracy"] == 1.0
+
+
+def test_pairs_of_one_prompt_widen_the_interval() -> None:
+    """Ten prompts whose pairs are all right or all wrong together: the evidence is ten
+    prompts, not sixty pairs, and the interval says so."""
+    outcomes = [1.0] * 36 + [0.0] * 24  # six prompts of 6 right pairs, four of 6 wrong
+    groups = [i // 6 for i in range(60)]
+    wilson = wilson_interval(sum(outcomes), 60)
+    clustered = clustered_interval(outcomes, groups)
+    assert clustered is not None
+    assert clustered[1] - clustered[0] > 1.5 * (wilson[1] - wilson[0])
+    figures = honest_figures(outcomes, [0.5] * 60, [10] * 60, [10] * 60, groups)
+    assert (figures["accuracy_ci_low"], figures["accuracy_ci_high"]) == pytest.approx(clustered)
+    assert clustered_interval([1.0, 0.0], ["one", "one"]) is None  # one group: no clustering

@@ -23,6 +23,25 @@ def wilson_interval(successes: float, n: int, z: float = Z_95) -> tuple[float, f
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+def clustered_interval(
+    outcomes: Sequence[float], groups: Sequence[object], z: float = Z_95
+) -> tuple[float, float] | None:
+    """A normal interval of the mean outcome whose standard error is clustered by group (the
+    pairs of one prompt are not independent); None with fewer than two groups."""
+    totals: dict[object, list[float]] = {}
+    for outcome, group in zip(outcomes, groups, strict=True):
+        total = totals.setdefault(group, [0.0, 0.0])
+        total[0] += outcome
+        total[1] += 1
+    k, n = len(totals), len(outcomes)
+    if k < 2:
+        return None
+    p = sum(outcomes) / n
+    spread = sum((a - p * m) ** 2 for a, m in totals.values())
+    se = math.sqrt(k / (k - 1) * spread) / n
+    return max(0.0, p - z * se), min(1.0, p + z * se)
+
+
 def pair_outcome(chosen: float, rejected: float) -> float:
     """1 when the chosen answer scores higher, 0.5 for a tie, 0 otherwise."""
     return 1.0 if chosen > rejected else 0.5 if chosen == rejected else 0.0
@@ -37,10 +56,13 @@ def honest_figures(
     rejected: Sequence[float],
     chosen_lengths: Sequence[int],
     rejected_lengths: Sequence[int],
+    groups: Sequence[object] | None = None,
 ) -> dict[str, float]:
-    """Scores and answer lengths (characters) of the same pairs, chosen side first.
+    """Scores and answer lengths (characters) of the same pairs, chosen side first, and
+    optionally each pair's group (its prompt).
 
-    accuracy (ties half), its interval, chance; longer_wins_accuracy is how often "the longer
+    accuracy (ties half), its 95 % interval (Wilson; with groups, widened to a standard error
+    clustered by group where that is wider), chance; longer_wins_accuracy is how often "the longer
     answer wins" agrees with the people (equal lengths: half), shorter_wins the opposite rule;
     length_matched_accuracy is the model's accuracy on pairs of similar length (left out, with
     length_matched_pairs 0, when there are none)."""
@@ -53,6 +75,9 @@ def honest_figures(
         if min(c, r) >= LENGTH_MATCH * max(c, r)
     ]
     low, high = wilson_interval(sum(outcomes), n)
+    clustered = clustered_interval(outcomes, groups) if groups is not None else None
+    if clustered is not None:  # the wider of the two: pairs of one prompt move together
+        low, high = min(low, clustered[0]), max(high, clustered[1])
     figures = {
         "accuracy": _rate(outcomes),
         "accuracy_ci_low": low,

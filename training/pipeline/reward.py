@@ -233,6 +233,7 @@ def evaluate_pairs(
             rejected.tolist(),
             [len(p.chosen) for p in pairs],
             [len(p.rejected) for p in pairs],
+            [p.prompt_key for p in pairs],
         ),
     }
 
