@@ -28,7 +28,9 @@ RATERS = 8
 TASKS_EACH = 10
 MAX_KILLS = 3
 RANKING = [["A"], ["B"]]
-SUBMIT_PAUSE = 0.2  # seconds each submit's body is held half-sent, so the killer finds it
+# Every other submit holds its body half-sent this long, so the killer always finds one in
+# flight; the others go at full speed, so a kill can also land after a commit (a replay).
+SUBMIT_PAUSE = 0.2
 
 
 @dataclass
@@ -59,7 +61,7 @@ def retrying(send: Callable[[], Reply], tally: Tally, on_drop: Callable[[], None
 
 
 def submit_retrying(
-    server: Gunicorn, token: str, assignment_id: int, key: str, tally: Tally
+    server: Gunicorn, token: str, assignment_id: int, key: str, tally: Tally, pause: float
 ) -> Reply:
     url = f"{server.url}/api/v1/assignments/{assignment_id}/submit/"
     body = {"ranking": RANKING, "idempotency_key": key}
@@ -82,7 +84,7 @@ def submit_retrying(
             method="POST",
             body=body,
             on_connect=connected,
-            body_pause=SUBMIT_PAUSE,
+            body_pause=pause,
         )
         with tally.lock:
             tally.submit_ports.difference_update(ports)
@@ -106,7 +108,9 @@ def rate(server: Gunicorn, token: str, index: int, tally: Tally, finals: list[Re
             lambda: None,
         )
         assert claim.status == 200, claim
-        finals.append(submit_retrying(server, token, claim.body["id"], f"rater{index}-{n}", tally))
+        pause = SUBMIT_PAUSE if n % 2 else 0.0
+        key = f"rater{index}-{n}"
+        finals.append(submit_retrying(server, token, claim.body["id"], key, tally, pause))
 
 
 def kill_busy_workers(server: Gunicorn, tally: Tally, running: Callable[[], bool]) -> list[int]:
