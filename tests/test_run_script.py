@@ -125,6 +125,7 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
     importlib.util.find_spec("transformers") is None,
     reason="needs the training extra (make install-train; make run and make test install it)",
 )
+@pytest.mark.timeout(1200)  # the run's own deadline (900 s) speaks first, not pytest's 300 s
 def test_a_reward_run_from_the_dashboard_succeeds_on_make_run(tmp_path: Path) -> None:
     port = free_port()
     started = time.monotonic()
