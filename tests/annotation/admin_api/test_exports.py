@@ -73,10 +73,10 @@ def test_a_judgments_flags_and_rationale_are_exported_with_its_pairs(client_for:
         zip(raters, (["factually_wrong"], []), ("B cites 1969", ""), strict=True)
     ):
         task = rater.post(f"{API}/assignments/next/").json()
-        body = {"ranking": [["A"], ["B"]], "flags": flags, "rationale": rationale}
+        submission = {"ranking": [["A"], ["B"]], "flags": flags, "rationale": rationale}
         answer = rater.post(
             f"{API}/assignments/{task['id']}/submit/",
-            {**body, "idempotency_key": f"flagged-{n}"},
+            {**submission, "idempotency_key": f"flagged-{n}"},
             format="json",
         )
         assert answer.status_code == 201

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from annotation.models import (
     Judgment,
 )
@@ -69,7 +71,11 @@ def test_annotated_keeps_the_judgments_with_a_flag_or_a_rationale(
     # given three judgments: plain, flagged, explained
     raters = [client_for() for _ in range(3)]
     campaign, _ = setup_campaign([r.user for r in raters], tasks=1, overlap=3)
-    extras = [{}, {"flags": ["unsafe"]}, {"rationale": "B is wrong about 1969"}]
+    extras: list[dict[str, Any]] = [
+        {},
+        {"flags": ["unsafe"]},
+        {"rationale": "B is wrong about 1969"},
+    ]
     for n, (rater, extra) in enumerate(zip(raters, extras, strict=True)):
         task = rater.post(f"{API}/assignments/next/").json()
         body = {
