@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from annotation.models import Assignment, Prompt, Response
+from annotation.management.commands.seed_demo import RANK_CAMPAIGN
+from annotation.models import Assignment, Campaign, Prompt, Response
+from annotation.ranking import labels_for
+from annotation.services.assignments import claim_next_assignment
+from annotation.services.judgments import Submission, submit_judgment
+from training.models import RunKind, RunMetric, RunStatus, TrainingRun
 
 from .conftest import Browser, screenshot
 from .helpers import log_in, task_id
@@ -132,3 +137,51 @@ def test_the_new_pages_keep_to_the_screen(browser: Browser, width: int) -> None:
     page.get_by_test_id("worker-warning").wait_for()
     _assert_fits(page, width)
     screenshot(page, f"run-form-{width}")
+
+
+def _flagged_with_a_wide_rationale() -> None:
+    """annotator1 judges a task with the wide text as rationale, and a flag."""
+    from django.contrib.auth import get_user_model
+
+    rater = get_user_model().objects.get(username="annotator1")
+    assignment = claim_next_assignment(rater=rater)
+    assert assignment is not None
+    ranking = [[label] for label in labels_for(len(assignment.display_order))]
+    submission = Submission(ranking, "wide-rationale-1", flags=["unsafe"], rationale=WIDE)
+    submit_judgment(rater=rater, assignment_id=assignment.pk, submission=submission)
+
+
+def _run_with_wide_results(campaign: Campaign) -> TrainingRun:
+    long_name = "validation/" + "an_unbroken_metric_name_" * 2  # the column holds 64
+    run = TrainingRun.objects.create(
+        kind=RunKind.REWARD,
+        base="smollm2",
+        campaign=campaign,
+        status=RunStatus.SUCCEEDED,
+        result={long_name: 0.5, "note": WIDE},
+    )
+    RunMetric.objects.create(run=run, step=3, name=long_name, value=0.5)
+    return run
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_panels_this_change_touched_keep_to_the_screen(browser: Browser, width: int) -> None:
+    """The console's flags and rationales (a wide code line and a long URL in a rationale), the
+    dashboard's ceiling panel, and a run's results with long names and values reported once."""
+    campaign = Campaign.objects.get(name=RANK_CAMPAIGN)
+    _flagged_with_a_wide_rationale()
+    run = _run_with_wide_results(campaign)
+    page = browser.page(viewport={"width": width, "height": 900})
+    log_in(page, "admin")
+    page.goto("/console")
+    page.get_by_role("button", name=f"Manage {RANK_CAMPAIGN}").click()
+    page.get_by_test_id("annotated-judgments").locator(".rationale").wait_for()
+    _assert_fits(page, width)
+    screenshot(page, f"console-flags-wide-{width}")
+    page.goto(f"/training#campaigns/{campaign.pk}")
+    page.get_by_test_id("ceiling").wait_for()
+    _assert_fits(page, width)
+    page.goto(f"/training#runs/{run.pk}")
+    page.get_by_role("heading", name="Values reported once").wait_for()
+    _assert_fits(page, width)
+    screenshot(page, f"run-results-wide-{width}")
