@@ -89,3 +89,9 @@ def client_for(db: None) -> Callable[..., APIClient]:
         return client
 
     return build
+
+
+@pytest.fixture
+def admin(client_for: Callable[..., APIClient]) -> APIClient:
+    """An admin's API client, named admin-amy (the audit log tests read the name)."""
+    return client_for(Role.ADMIN, username="admin-amy")

@@ -26,11 +26,6 @@ pytestmark = pytest.mark.django_db
 User = get_user_model()
 
 
-@pytest.fixture
-def admin(client_for: ClientFor) -> Client:
-    return client_for(Role.ADMIN, username="admin-amy")
-
-
 def _remount() -> None:
     importlib.reload(config.urls)
     clear_url_caches()

@@ -29,11 +29,6 @@ TRAINING = "/api/v1/training"
 
 
 @pytest.fixture
-def admin(client_for: ClientFor) -> Client:
-    return client_for(Role.ADMIN, username="admin-amy")
-
-
-@pytest.fixture
 def engineer(client_for: ClientFor) -> Client:
     return client_for(Role.ML_ENGINEER, username="eng-ed")
 

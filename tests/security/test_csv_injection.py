@@ -76,11 +76,6 @@ def _escaped(cells: list[str]) -> set[str]:
 
 
 @pytest.fixture
-def admin(client_for: ClientFor) -> Client:
-    return client_for(Role.ADMIN, username="admin-amy")
-
-
-@pytest.fixture
 def hostile_campaign(admin: Client, client_for: ClientFor) -> int:
     """A ranking campaign named like a formula, two tasks of formula-like answers, five
     raters with formula-like names who judge both through the rater API, and imported

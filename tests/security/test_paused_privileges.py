@@ -11,7 +11,7 @@ from django.test import Client as BrowserClient
 
 from annotation.models import RaterProfile, RaterStatus
 from common.roles import Role
-from tests.annotation.admin_api.helpers import API, Client, ClientFor
+from tests.annotation.admin_api.helpers import API, Client
 from tests.factories import make_user
 from tests.security.test_admin_side_door import _remount
 
@@ -65,11 +65,6 @@ def test_a_paused_admin_is_turned_away_from_the_django_admin(settings: Any) -> N
     finally:
         settings.DJANGO_ADMIN_ENABLED = False
         _remount()
-
-
-@pytest.fixture
-def admin(client_for: ClientFor) -> Client:
-    return client_for(Role.ADMIN, username="admin-amy")
 
 
 def test_the_last_admin_who_can_act_is_neither_paused_nor_demoted(admin: Client) -> None:

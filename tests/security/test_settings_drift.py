@@ -15,7 +15,6 @@ from django.db import connection, transaction
 from annotation.models import Campaign, Judgment, Prompt, RankingTask
 from annotation.services.campaigns import update_campaign
 from annotation.services.generated import GeneratedAnswers, add_generated_tasks
-from common.roles import Role
 from tests.annotation.admin_api.helpers import (
     API,
     Client,
@@ -28,11 +27,6 @@ from tests.annotation.admin_api.helpers import (
 from tests.factories import make_campaign, setup_campaign
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin(client_for: ClientFor) -> Client:
-    return client_for(Role.ADMIN, username="admin-amy")
 
 
 def _tasks(campaign: Campaign) -> list[tuple[int, int, str]]:

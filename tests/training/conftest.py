@@ -3,9 +3,13 @@ tokenizer, so pad = eos = <|im_end|> exactly as in the embedded model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from rest_framework.test import APIClient
+
+from common.roles import Role
 
 torch = pytest.importorskip(
     "torch", reason="the ML extra is not installed: pip install -e .[train]"
@@ -29,3 +33,9 @@ def peaked_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _seeded() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture
+def ml(client_for: Callable[..., APIClient]) -> APIClient:
+    """An ML engineer's API client."""
+    return client_for(Role.ML_ENGINEER)

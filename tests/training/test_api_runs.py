@@ -22,11 +22,6 @@ pytestmark = pytest.mark.django_db
 RUNS = "/api/v1/training/runs/"
 
 
-@pytest.fixture
-def ml(client_for: Callable[..., APIClient]) -> APIClient:
-    return client_for(Role.ML_ENGINEER)
-
-
 def judged_campaign(judgments_per_rater: int = 2) -> Campaign:
     raters = [make_user() for _ in range(2)]
     campaign = pairwise_campaign(raters, tasks=judgments_per_rater)

@@ -30,11 +30,6 @@ VERSIONS = "/api/v1/training/versions/"
 SCHEDULES = "/api/v1/training/schedules/"
 
 
-@pytest.fixture
-def ml(client_for: Callable[..., APIClient]) -> APIClient:
-    return client_for(Role.ML_ENGINEER)
-
-
 def finished_run(kind: str, campaign: Any, **fields: Any) -> TrainingRun:
     return TrainingRun.objects.create(
         kind=kind, status=RunStatus.SUCCEEDED, campaign=campaign, base="smollm2", **fields
