@@ -67,7 +67,6 @@ export function AnnotatePage({ me }: { me: Me }) {
   const [guidelinesChoice, setGuidelinesOpen] = useState<boolean | null>(null);
   const guidelinesOpen = guidelinesChoice ?? wide;
   const guidelinesRef = useRef<HTMLElement>(null);
-  const [revealed, setRevealed] = useState(0);
   const cards = useRef<Record<string, HTMLElement | null>>({});
   const focusByKey = useRef(false);
   const assignmentId = work?.assignment.id ?? null;
@@ -81,15 +80,12 @@ export function AnnotatePage({ me }: { me: Me }) {
     // Only when the task changes, not on every edit of it.
   }, [phase.kind, assignmentId]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  // Open the guidelines and bring them into sight, wherever they are in the page.
+  // Open the guidelines and bring their start into sight, wherever they are in the page (the
+  // panel's start does not move when it unfolds, so there is no need to wait for the render).
   const showGuidelines = useCallback(() => {
     setGuidelinesOpen(true);
-    setRevealed((n) => n + 1);
+    if (guidelinesRef.current) showStartOf(guidelinesRef.current);
   }, []);
-  useEffect(() => {
-    const panel = guidelinesRef.current;
-    if (revealed && panel) showStartOf(panel);
-  }, [revealed]);
 
   // Keyboard moves focus: follow it with the DOM focus.
   const focusIndex = work?.board.focus ?? 0;
