@@ -14,7 +14,8 @@ LENGTH_MATCH = 0.8  # "similar length": the shorter answer is at least 80 % of t
 
 def wilson_interval(successes: float, n: int, z: float = Z_95) -> tuple[float, float]:
     """The Wilson score interval of a proportion (ties counted as half a success); (0, 1)
-    when there is nothing to count."""
+    when there is nothing to count. The same formula as annotation.quality.stats's, which the
+    pipeline may not import (it imports neither Django nor the apps: tests/test_layout.py)."""
     if n <= 0:
         return 0.0, 1.0
     p = successes / n
