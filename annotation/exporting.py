@@ -38,6 +38,8 @@ CSV_COLUMNS = (
     "submitted_at",
     "flags",
     "rationale",
+    "chosen_flags",
+    "rejected_flags",
 )
 
 
@@ -48,15 +50,24 @@ def prompt_text(conversation: list[dict[str, str]]) -> str:
     return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in conversation)
 
 
+def _notes(row: PreferenceRow) -> dict[str, object]:
+    """The judgment's flags on the set, on each side, and its rationale (TRL ignores them)."""
+    return {
+        "flags": list(row.flags),
+        "chosen_flags": row.chosen_flags,
+        "rejected_flags": row.rejected_flags,
+        "rationale": row.rationale,
+    }
+
+
 def trl_record(row: PreferenceRow) -> dict[str, object]:
-    """TRL's preference columns, then the judgment's flags and rationale (TRL ignores them)."""
+    """TRL's preference columns, then what the rater flagged and wrote."""
     return {
         "prompt": prompt_text(row.conversation),
         "chosen": row.chosen,
         "rejected": row.rejected,
         "margin": row.margin,
-        "flags": list(row.flags),
-        "rationale": row.rationale,
+        **_notes(row),
     }
 
 
@@ -66,8 +77,7 @@ def trl_messages_record(row: PreferenceRow) -> dict[str, object]:
         "chosen": [{"role": "assistant", "content": row.chosen}],
         "rejected": [{"role": "assistant", "content": row.rejected}],
         "margin": row.margin,
-        "flags": list(row.flags),
-        "rationale": row.rationale,
+        **_notes(row),
     }
 
 
@@ -99,6 +109,8 @@ def render_csv(rows: Iterable[PreferenceRow]) -> Iterator[str]:
                     row.submitted_at.isoformat(),
                     " ".join(row.flags),
                     row.rationale,
+                    " ".join(row.chosen_flags),
+                    " ".join(row.rejected_flags),
                 ]
             )
         )

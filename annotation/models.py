@@ -289,8 +289,14 @@ STRENGTH_MARGIN = {
     Strength.ABOUT_SAME: 0.0,
 }
 
-# What a rater may flag a task with, besides ranking it.
+# What a rater may flag a task with, besides ranking it: the set as a whole ("all_bad",
+# "other"; "unsafe" and "factually_wrong" here mean "somewhere in the set", as clients sent
+# before per-response flags existed) ...
 FLAG_CHOICES = ("unsafe", "all_bad", "factually_wrong", "other")
+# ... and one response (Judgment.response_flags), which is what changes training pairs.
+RESPONSE_FLAG_CHOICES = ("unsafe", "factually_wrong")
+# What the annotate page offers for the set: the rest are flagged on their response.
+SET_FLAG_CHOICES = ("all_bad", "other")
 
 
 class JudgmentSource(models.TextChoices):
@@ -311,6 +317,11 @@ class Judgment(models.Model):
     ranking = models.JSONField(help_text="Tiers of response ids, best first; ties share a tier.")
     strength = models.CharField(max_length=16, choices=Strength.choices, blank=True)
     flags = models.JSONField(default=list, blank=True)
+    response_flags = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Flags on single responses: response id (as text) -> sorted flag names.",
+    )
     rationale = models.TextField(blank=True)
     idempotency_key = models.CharField(max_length=100)
     is_surplus = models.BooleanField(default=False, help_text="Arrived after the task was full.")

@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from annotation.models import Campaign, RaterPool
 from annotation.selectors.preferences import PreferenceFilter
+from annotation.selectors.safety import UNSAFE_TREATMENTS
 from common.errors import InvalidInput
 from training.models import DatasetMode
 
@@ -26,6 +27,10 @@ DATASET_DEFAULTS: dict[str, Any] = {
     "exclude_gold": True,
     # A ranking of answers the rater flagged "all responses are bad" is no preference.
     "exclude_all_bad": True,
+    # A response flagged unsafe goes below every safe response of its judgment (or the pairs
+    # it is in are dropped, or the flag is ignored, or only such pairs are kept: the safety
+    # set); annotation.selectors.safety says exactly how.
+    "unsafe": "below",
 }
 
 
@@ -65,6 +70,7 @@ def _parse(merged: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, An
         "exclude_paused": _flag,
         "exclude_gold": _flag,
         "exclude_all_bad": _flag,
+        "unsafe": _treatment,
     }
     parsed = {}
     for name, parse in parsers.items():
@@ -79,6 +85,12 @@ def _quality(value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise ValueError("Must be a number from 0 to 1.")
     return float(value)
+
+
+def _treatment(value: object) -> str:
+    if value not in UNSAFE_TREATMENTS:
+        raise ValueError(f"Must be one of {', '.join(UNSAFE_TREATMENTS)}.")
+    return str(value)
 
 
 def _flag(value: object) -> bool:
@@ -126,4 +138,5 @@ def dataset_filter(dataset: Mapping[str, Any]) -> PreferenceFilter:
         exclude_repeats=True,
         # datasets stored before the option existed kept every judgment
         exclude_all_bad=dataset.get("exclude_all_bad", False),
+        unsafe=dataset.get("unsafe", "ignore"),
     )

@@ -7,10 +7,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotation.exporting import EXPORT_FORMATS
-from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, RaterPool
+from annotation.models import AuditEvent, Campaign, Judgment, JudgmentMode, RaterPool, Response
+from annotation.selectors.safety import UNSAFE_TREATMENTS
 from common.roles import Role
 
 # Row ids are 64-bit: a larger one is a 400 here, not an overflow in the database driver.
@@ -175,11 +177,23 @@ class PauseInSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
+class FlaggedResponseSerializer(serializers.Serializer):
+    response_id = serializers.IntegerField()
+    flags = serializers.ListField(child=serializers.CharField())
+    excerpt = serializers.CharField(help_text="The response's first 160 characters.")
+
+
+EXCERPT_CHARS = 160
+
+
 class JudgmentSerializer(serializers.ModelSerializer):
     campaign_id = serializers.IntegerField(source="task.campaign_id", read_only=True)
     rater_username = serializers.CharField(source="rater.username", read_only=True)
     flags = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="The rater's flags on the set."
+    )
+    flagged_responses = serializers.SerializerMethodField(
+        help_text="The responses the rater flagged one by one, with the start of their text."
     )
 
     class Meta:
@@ -194,6 +208,7 @@ class JudgmentSerializer(serializers.ModelSerializer):
             "ranking",
             "strength",
             "flags",
+            "flagged_responses",
             "rationale",
             "is_surplus",
             "was_late",
@@ -201,6 +216,17 @@ class JudgmentSerializer(serializers.ModelSerializer):
             "server_time_ms",
             "client_time_ms",
             "submitted_at",
+        ]
+
+    @extend_schema_field(FlaggedResponseSerializer(many=True))
+    def get_flagged_responses(self, judgment: Judgment) -> list[dict[str, Any]]:
+        flagged = {int(rid): names for rid, names in (judgment.response_flags or {}).items()}
+        if not flagged:
+            return []
+        texts = dict(Response.objects.filter(pk__in=flagged).values_list("pk", "text"))
+        return [
+            {"response_id": rid, "flags": names, "excerpt": texts.get(rid, "")[:EXCERPT_CHARS]}
+            for rid, names in sorted(flagged.items())
         ]
 
 
@@ -223,6 +249,14 @@ class ExportQuerySerializer(serializers.Serializer):
         default="all",
         help_text="all: every judgment's pairs; consensus: per task, the Bradley-Terry "
         "consensus over all raters (margin = its log-odds).",
+    )
+    unsafe = serializers.ChoiceField(
+        choices=UNSAFE_TREATMENTS,
+        default="ignore",
+        help_text="What a response flagged unsafe does to its judgment's pairs: 'ignore' "
+        "(default: the pairs as ranked, flags in the rows), 'below' (the safe answer chosen), "
+        "'drop' (a helpfulness set: no pair with an unsafe side), 'safety' (the safety set: "
+        "only pairs of one safe and one unsafe answer, the safe one chosen).",
     )
 
 

@@ -284,6 +284,7 @@ class ExportView(APIView):
             since=args.get("since"),
             until=args.get("until"),
             include_ties=args["include_ties"],
+            unsafe=args["unsafe"],
         )
         content_type, extension = EXPORT_FORMATS[args["format"]]
         rows = (

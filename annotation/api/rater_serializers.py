@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from annotation.models import FLAG_CHOICES, Strength
+from annotation.models import FLAG_CHOICES, RESPONSE_FLAG_CHOICES, Strength
 
 
 class MessageSerializer(serializers.Serializer):
@@ -35,7 +35,10 @@ class AssignmentOutSerializer(serializers.Serializer):
     leased_at = serializers.DateTimeField()
     expires_at = serializers.DateTimeField()
     strengths = serializers.ListField(child=serializers.CharField())
-    flags = serializers.ListField(child=serializers.CharField())
+    flags = serializers.ListField(child=serializers.CharField(), help_text="Flags on the set.")
+    response_flags = serializers.ListField(
+        child=serializers.CharField(), help_text="Flags a single response may carry."
+    )
 
 
 class SubmitInSerializer(serializers.Serializer):
@@ -50,6 +53,13 @@ class SubmitInSerializer(serializers.Serializer):
     strength = serializers.ChoiceField(choices=Strength.choices, required=False, allow_blank=True)
     flags = serializers.ListField(
         child=serializers.ChoiceField(choices=FLAG_CHOICES), required=False, max_length=4
+    )
+    response_flags = serializers.DictField(
+        child=serializers.ListField(
+            child=serializers.ChoiceField(choices=RESPONSE_FLAG_CHOICES), max_length=2
+        ),
+        required=False,
+        help_text='Flags on single responses, by label, e.g. {"B": ["unsafe"]}.',
     )
     rationale = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     client_time_ms = serializers.IntegerField(required=False, min_value=0, allow_null=True)

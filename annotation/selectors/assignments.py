@@ -10,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from annotation.models import (
-    FLAG_CHOICES,
+    RESPONSE_FLAG_CHOICES,
+    SET_FLAG_CHOICES,
     Assignment,
     AssignmentStatus,
     Campaign,
@@ -71,6 +72,7 @@ class RaterAssignment:
     expires_at: datetime
     strengths: list[str]
     flags: list[str]
+    response_flags: list[str]
 
 
 def rater_assignment(assignment: Assignment) -> RaterAssignment:
@@ -98,5 +100,6 @@ def rater_assignment(assignment: Assignment) -> RaterAssignment:
         leased_at=assignment.leased_at,
         expires_at=assignment.expires_at,
         strengths=list(Strength.values) if pairwise else [],
-        flags=list(FLAG_CHOICES),
+        flags=list(SET_FLAG_CHOICES),
+        response_flags=list(RESPONSE_FLAG_CHOICES),
     )

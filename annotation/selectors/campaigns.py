@@ -88,5 +88,5 @@ def judgments_with_raters(
     if campaign is not None:
         queryset = queryset.filter(task__campaign_id=campaign if campaign.isdigit() else -1)
     if annotated:
-        queryset = queryset.filter(~Q(flags=[]) | ~Q(rationale=""))
+        queryset = queryset.filter(~Q(flags=[]) | ~Q(response_flags={}) | ~Q(rationale=""))
     return queryset

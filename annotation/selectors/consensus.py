@@ -10,6 +10,7 @@ from datetime import datetime
 
 from annotation.models import RankingTask, Response
 from annotation.selectors.preferences import PreferenceFilter, PreferenceRow, preferences_matching
+from annotation.selectors.safety import treat_fit_rows
 
 
 def iter_consensus_rows(
@@ -18,18 +19,20 @@ def iter_consensus_rows(
     """Consensus pairs instead of every judgment: per task, a Bradley-Terry fit over all the
     matching judgments (ties included), then one row per pair of responses in different
     consensus tiers, the better one as chosen. `margin` is the fitted log-odds; rater and
-    judgment ids are 0 and `source` is "consensus"."""
+    judgment ids are 0 and `source` is "consensus". The filter's unsafe treatment applies to
+    each judgment's pairs before the fit."""
     matching = preferences_matching(replace(filters, include_ties=True))
     task_ids = list(matching.order_by("task_id").values_list("task_id", flat=True).distinct())
     for start in range(0, len(task_ids), tasks_per_chunk):
         chunk = task_ids[start : start + tasks_per_chunk]
-        yield from consensus_rows_of(
-            list(matching.filter(task_id__in=chunk).values_list(*BT_COLUMNS))
-        )
+        stored = matching.filter(task_id__in=chunk).values_list(*BT_FLAG_COLUMNS)
+        yield from consensus_rows_of(treat_fit_rows(stored, filters.unsafe))
 
 
-# What a Bradley-Terry fit needs of each preference.
+# What a Bradley-Terry fit needs of each preference, and the judgment's response flags, which
+# the unsafe treatment reads (annotation.selectors.safety.treat_fit_rows).
 BT_COLUMNS = ("task_id", "chosen_id", "rejected_id", "is_tie", "judgment__submitted_at")
+BT_FLAG_COLUMNS = (*BT_COLUMNS, "judgment__response_flags")
 BTRow = tuple[int, int, int, bool, datetime]
 
 
@@ -38,6 +41,8 @@ def consensus_rows_of(rows: Sequence[BTRow]) -> Iterator[PreferenceRow]:
     that is to count."""
     from annotation.quality.consensus import bradley_terry, consensus_pairs
 
+    if not rows:
+        return
     items: dict[int, list[int]] = {}
     latest: dict[int, datetime] = {}
     for task_id, chosen, rejected, _, at in rows:

@@ -9,13 +9,14 @@ else judged the same pairs, or only imported judgments) does not meet any minimu
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
 from annotation.models import Campaign, Preference, RaterStatus
+from annotation.selectors.safety import HAS_UNSAFE, UnsafeTreatment, treat_rows
 
 ALL_BAD = "all_bad"  # the judgment flag (annotation.models.FLAG_CHOICES)
 
@@ -36,6 +37,8 @@ class PreferenceFilter:
     # Judgments flagged "all responses are bad": their ranking orders answers the rater
     # rejected as a whole, so it says nothing about which is good.
     exclude_all_bad: bool = False
+    # What a response flagged unsafe does to its judgment's pairs (annotation.selectors.safety).
+    unsafe: UnsafeTreatment = "ignore"
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,30 @@ class PreferenceRow:
     # The judgment's flags and rationale (none for a consensus pair, which has no one judgment).
     flags: Sequence[str] = ()
     rationale: str = ""
+    # The judgment's flags on single responses (response id as text -> names), and the ids of
+    # the two sides, which they refer to.
+    response_flags: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    chosen_id: int = 0
+    rejected_id: int = 0
+
+    @property
+    def chosen_flags(self) -> list[str]:
+        return list(self.response_flags.get(str(self.chosen_id), ()))
+
+    @property
+    def rejected_flags(self) -> list[str]:
+        return list(self.response_flags.get(str(self.rejected_id), ()))
 
 
 def preferences_matching(filters: PreferenceFilter) -> QuerySet[Preference]:
     queryset = Preference.objects.all()
     if not filters.include_ties:
-        queryset = queryset.filter(is_tie=False)
+        keep = Q(is_tie=False)
+        if filters.unsafe in ("below", "safety"):
+            keep |= HAS_UNSAFE  # a tie beside an unsafe response may become a preference
+        queryset = queryset.filter(keep)
+    if filters.unsafe == "safety":
+        queryset = queryset.filter(HAS_UNSAFE)
     if filters.campaign_ids:
         queryset = queryset.filter(task__campaign_id__in=filters.campaign_ids)
     if filters.since:
@@ -123,13 +144,26 @@ ROW_COLUMNS = (
     "judgment__submitted_at",
     "judgment__flags",
     "judgment__rationale",
+    "judgment__response_flags",
+    "chosen_id",
+    "rejected_id",
 )
+
+
+def treated_rows(
+    rows: Iterator[PreferenceRow], *, unsafe: UnsafeTreatment, include_ties: bool
+) -> Iterator[PreferenceRow]:
+    """Rows after the unsafe treatment, ties left out unless asked for."""
+    for row in treat_rows(rows, unsafe):
+        if include_ties or not row.is_tie:
+            yield row
 
 
 def iter_preference_rows(
     filters: PreferenceFilter, chunk_size: int = 2000
 ) -> Iterator[PreferenceRow]:
-    """Stream matching preference pairs with their texts, oldest first, in bounded memory."""
+    """Stream matching preference pairs with their texts, oldest first, in bounded memory,
+    after the filter's unsafe treatment."""
     rows = preferences_matching(filters).values_list(*ROW_COLUMNS)
-    for values in rows.iterator(chunk_size):
-        yield PreferenceRow(*values)
+    stored = (PreferenceRow(*values) for values in rows.iterator(chunk_size))
+    yield from treated_rows(stored, unsafe=filters.unsafe, include_ties=filters.include_ties)

@@ -11,13 +11,15 @@ from itertools import groupby
 from typing import Literal
 
 from annotation.models import Preference
-from annotation.selectors.consensus import BT_COLUMNS, BTRow, consensus_rows_of
+from annotation.selectors.consensus import BT_FLAG_COLUMNS, BTRow, consensus_rows_of
 from annotation.selectors.preferences import (
     ROW_COLUMNS,
     PreferenceFilter,
     PreferenceRow,
     preferences_matching,
+    treated_rows,
 )
+from annotation.selectors.safety import BTFlagRow, UnsafeTreatment, treat_fit_rows
 
 SnapshotMode = Literal["all", "consensus"]
 _ID_CHUNK = 2000  # ids per IN (...) query: well under SQLite's bound-parameter limit
@@ -43,7 +45,9 @@ def snapshot_hash(preference_ids: Iterable[int]) -> str:
 
 def freeze_snapshot(filters: PreferenceFilter, *, mode: SnapshotMode) -> Snapshot:
     """The ids of the preferences matching `filters` now; ties only count in consensus mode,
-    where the Bradley-Terry fit uses them."""
+    where the Bradley-Terry fit uses them, or where the unsafe treatment may turn them into
+    preferences. The treatment itself applies when the snapshot is read (iter_snapshot_rows),
+    so the pairs a run trains on can be fewer than the ids frozen here."""
     matching = preferences_matching(replace(filters, include_ties=mode == "consensus"))
     ids = tuple(sorted(set(matching.values_list("id", flat=True))))
     return Snapshot(preference_ids=ids, hash=snapshot_hash(ids))
@@ -54,23 +58,29 @@ def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
         yield ids[start : start + _ID_CHUNK]
 
 
+def _stored_rows(ids: Sequence[int]) -> Iterator[PreferenceRow]:
+    for chunk in _chunks(ids):
+        rows = Preference.objects.filter(pk__in=chunk).order_by("id")
+        for values in rows.values_list(*ROW_COLUMNS):
+            yield PreferenceRow(*values)
+
+
 def iter_snapshot_rows(
-    preference_ids: Sequence[int], *, mode: SnapshotMode
+    preference_ids: Sequence[int], *, mode: SnapshotMode, unsafe: UnsafeTreatment = "ignore"
 ) -> Iterator[PreferenceRow]:
-    """Exactly the snapshot's preferences that still exist: "all" yields each in id order;
-    "consensus" yields the Bradley-Terry consensus pairs fitted over those preferences alone."""
+    """Exactly the snapshot's preferences that still exist, after the unsafe treatment: "all"
+    yields each strict pair in id order; "consensus" yields the Bradley-Terry consensus pairs
+    fitted over those preferences alone."""
     ids = sorted(preference_ids)
     if mode == "all":
-        for chunk in _chunks(ids):
-            rows = Preference.objects.filter(pk__in=chunk).order_by("id")
-            for values in rows.values_list(*ROW_COLUMNS):
-                yield PreferenceRow(*values)
+        yield from treated_rows(_stored_rows(ids), unsafe=unsafe, include_ties=False)
         return
     if mode != "consensus":
         raise ValueError(f"unknown snapshot mode {mode!r}")
-    fit_rows: list[BTRow] = []
+    stored: list[BTFlagRow] = []
     for chunk in _chunks(ids):
-        fit_rows.extend(Preference.objects.filter(pk__in=chunk).values_list(*BT_COLUMNS))
+        stored.extend(Preference.objects.filter(pk__in=chunk).values_list(*BT_FLAG_COLUMNS))
+    fit_rows: list[BTRow] = treat_fit_rows(stored, unsafe)
     fit_rows.sort(key=lambda row: row[0])
     batch: list[BTRow] = []
     for _, task_rows in groupby(fit_rows, key=lambda row: row[0]):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from annotation.models import (
     FLAG_CHOICES,
+    RESPONSE_FLAG_CHOICES,
     STRENGTH_MARGIN,
     Assignment,
     AssignmentStatus,
@@ -37,6 +38,8 @@ class Submission:
     idempotency_key: str
     strength: str = ""
     flags: list[str] = field(default_factory=list)
+    # Flags on single responses, by the label the rater saw ("A": ["unsafe"]).
+    response_flags: dict[str, list[str]] = field(default_factory=dict)
     rationale: str = ""
     client_time_ms: int | None = None
 
@@ -79,6 +82,14 @@ def _check_extras(submission: Submission) -> None:
     unknown = [flag for flag in submission.flags if flag not in FLAG_CHOICES]
     if unknown:
         raise InvalidInput(f"Unknown flags: {', '.join(map(str, unknown))}.", code="unknown_flag")
+    for label, names in submission.response_flags.items():
+        unknown = [flag for flag in names if flag not in RESPONSE_FLAG_CHOICES]
+        if unknown:
+            raise InvalidInput(
+                f"Unknown flags on response {label}: {', '.join(map(str, unknown))}; "
+                f"a response may be flagged {', '.join(RESPONSE_FLAG_CHOICES)}.",
+                code="unknown_flag",
+            )
     client_ms = submission.client_time_ms
     if client_ms is not None and not 0 <= client_ms <= MAX_CLIENT_TIME_MS:
         raise InvalidInput("client_time_ms must be between 0 and one day.", code="bad_client_time")
@@ -116,6 +127,24 @@ def _replay(assignment: Assignment, key: str) -> Judgment:
     if previous.idempotency_key != key:
         raise Conflict("This task was already submitted.", code="already_submitted")
     return previous
+
+
+def _response_flags(assignment: Assignment, by_label: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The rater's per-response flags keyed by response id (as text), empty lists left out."""
+    labels = labels_for(len(assignment.display_order))
+    unknown = sorted(label for label in by_label if label not in labels)
+    if unknown:
+        raise InvalidInput(
+            f"Flags name responses this task does not have: {', '.join(unknown)}; "
+            f"its responses are {', '.join(labels)}.",
+            code="unknown_response_label",
+        )
+    order = assignment.display_order
+    return {
+        str(order[labels.index(label)]): sorted(set(names))
+        for label, names in sorted(by_label.items())
+        if names
+    }
 
 
 def _check_submittable(locked: _Locked) -> None:
@@ -201,6 +230,7 @@ def _store(rater: User, locked: _Locked, submission: Submission) -> Judgment:
     assignment, mode = locked.assignment, locked.judgment_mode
     tiers = _position_tiers(assignment, submission.ranking)
     _check_strength(mode, tiers, submission.strength)
+    response_flags = _response_flags(assignment, submission.response_flags)
     now = timezone.now()
     was_late = not assignment.is_live(now)
     # Gold tasks never fill and repeats are a second look: neither counts towards the task.
@@ -215,6 +245,7 @@ def _store(rater: User, locked: _Locked, submission: Submission) -> Judgment:
         ranking=[[order[position] for position in tier] for tier in tiers],
         strength=submission.strength,
         flags=sorted(set(submission.flags)),
+        response_flags=response_flags,
         rationale=submission.rationale,
         idempotency_key=submission.idempotency_key,
         is_surplus=not counted,

@@ -67,6 +67,8 @@ def test_import_then_export_round_trip(tmp_path: Path) -> None:
             "rejected": "No.",
             "margin": 1.0,
             "flags": [],
+            "chosen_flags": [],
+            "rejected_flags": [],
             "rationale": "",
         }
     ]

@@ -64,7 +64,7 @@ def test_keyboard_drag_and_drop_and_skip(browser: Browser) -> None:
     fifth = rank_by_drag_and_drop(page, fourth)
     sixth = skip_with_a_reason(page, fifth)
     press(page, "2", "1")
-    page.get_by_label("Factually wrong").check()
+    page.get_by_label("Factually wrong: response B").check()
     screenshot(page, "annotate-rank-1280")
 
     assert stored_tiers(first) == [["B"], ["A", "C"], ["D"]]
@@ -179,14 +179,18 @@ def keep_a_draft_through_a_reload(page: Any) -> int:
     texts = response_texts(page)
 
     press(page, "3", "1")
-    page.get_by_label("Factually wrong").check()
+    page.get_by_label("Factually wrong: response B").check()
+    page.get_by_label("Other problem").check()
     page.get_by_label("Rationale (optional)").fill("B cites 1969")
+    page.locator("#response-C").focus()  # ticking B's flag moved the focus to B
     page.reload()
 
     assert task_id(page) == first
     assert response_texts(page) == texts
     assert [rank_badge(page, x) for x in "ABCD"] == ["3rd", "1st", "not ranked", "not ranked"]
-    assert page.get_by_label("Factually wrong").is_checked()
+    assert page.get_by_label("Factually wrong: response B").is_checked()
+    assert not page.get_by_label("Factually wrong: response A").is_checked()
+    assert page.get_by_label("Other problem").is_checked()
     assert page.get_by_label("Rationale (optional)").input_value() == "B cites 1969"
     assert focused_label(page) == "C"
     return first
@@ -219,7 +223,9 @@ def submit_through_a_flaky_network(page: Any, first: int) -> int:
     judgment = Judgment.objects.get(rater__username="annotator1")
     assert judgment.assignment_id == first
     assert judgment.idempotency_key == attempts[0]
-    assert (judgment.flags, judgment.rationale) == (["factually_wrong"], "B cites 1969")
+    assert (judgment.flags, judgment.rationale) == (["other"], "B cites 1969")
+    b_id = judgment.assignment.display_order[1]
+    assert judgment.response_flags == {str(b_id): ["factually_wrong"]}
     assert stored_tiers(first) == [["B"], ["C"], ["A"], ["D"]]
     return second
 

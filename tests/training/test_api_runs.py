@@ -69,6 +69,7 @@ def test_a_reward_run_starts_queued_with_defaults_and_a_frozen_snapshot(
         "exclude_paused": True,
         "exclude_gold": True,
         "exclude_all_bad": True,
+        "unsafe": "below",
     }
     assert body["snapshot"] == {"hash": snapshot_hash(ids), "size": 4}
     assert body["created_by"] == ml.user.username  # type: ignore[attr-defined]
@@ -337,20 +338,29 @@ def test_options_offer_defaults_help_bases_campaigns_and_pools(ml: APIClient) ->
     assert options["pools"] == []
 
 
-def test_a_dataset_stored_before_the_all_bad_option_reads_back_as_it_was(ml: APIClient) -> None:
+@pytest.mark.parametrize(
+    ("module", "option", "old_behaviour"),
+    [
+        ("0004_dataset_exclude_all_bad", "exclude_all_bad", False),
+        ("0005_dataset_unsafe", "unsafe", "ignore"),
+    ],
+)
+def test_a_dataset_stored_before_an_option_reads_back_as_it_was(
+    ml: APIClient, module: str, option: str, old_behaviour: object
+) -> None:
     from django.apps import apps
 
-    migration = importlib.import_module("training.migrations.0004_dataset_exclude_all_bad")
+    migration = importlib.import_module(f"training.migrations.{module}")
     campaign = judged_campaign()
     created = ml.post(RUNS, {"kind": "reward", "dataset": {"campaign_ids": [campaign.pk]}})
     run = TrainingRun.objects.get(pk=created.json()["id"])
-    old = {k: v for k, v in run.dataset.items() if k != "exclude_all_bad"}
+    old = {k: v for k, v in run.dataset.items() if k != option}
     TrainingRun.objects.filter(pk=run.pk).update(dataset=old)  # as an older version stored it
 
     migration.state_the_old_behaviour(apps, None)
 
     run.refresh_from_db()
-    assert run.dataset == {**old, "exclude_all_bad": False}
+    assert run.dataset == {**old, option: old_behaviour}
     shown = ml.get(f"{RUNS}{run.pk}/")
     assert shown.status_code == 200
-    assert shown.json()["dataset"]["exclude_all_bad"] is False
+    assert shown.json()["dataset"][option] == old_behaviour

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotation.models import Campaign
+from annotation.selectors.safety import UNSAFE_TREATMENTS
 from training.hyperparameters import PARAMS
 from training.models import (
     DatasetMode,
@@ -62,6 +63,14 @@ class DatasetSerializer(_Strict):
         required=False,
         help_text="Leave out judgments flagged 'all responses are bad' (default true): their "
         "ranking orders answers the rater rejected as a whole.",
+    )
+    unsafe = serializers.ChoiceField(
+        choices=UNSAFE_TREATMENTS,
+        required=False,
+        help_text="What a response a rater flagged unsafe does to that judgment's pairs: "
+        "'below' (default) puts it below every safe response, 'drop' leaves its pairs out, "
+        "'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one "
+        "unsafe response (a safety preference set).",
     )
 
 

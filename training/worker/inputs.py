@@ -96,13 +96,20 @@ def _write_jsonl(path: Path, rows: Iterator[dict[str, Any]]) -> int:
 
 
 def _pair_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
+    """The pairs a run trains on, with what the raters flagged and wrote (a consensus pair,
+    fitted over several judgments, has none): kept for the record, the stage ignores them."""
     mode = run.dataset.get("mode", "consensus")
-    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode):
+    unsafe = run.dataset.get("unsafe", "ignore")  # datasets stored before the option: ignored
+    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode, unsafe=unsafe):
         yield {
             "prompt": row.conversation,
             "chosen": row.chosen,
             "rejected": row.rejected,
             "margin": row.margin,
+            "flags": list(row.flags),
+            "chosen_flags": row.chosen_flags,
+            "rejected_flags": row.rejected_flags,
+            "rationale": row.rationale,
         }
 
 

@@ -17,6 +17,7 @@ from annotation.exporting import (
     render_export,
 )
 from annotation.selectors.preferences import PreferenceFilter, iter_preference_rows
+from annotation.selectors.safety import UNSAFE_TREATMENTS
 
 
 class Command(BaseCommand):
@@ -31,6 +32,13 @@ class Command(BaseCommand):
         parser.add_argument("--since", type=parse_datetime)
         parser.add_argument("--until", type=parse_datetime)
         parser.add_argument("--include-ties", action="store_true")
+        parser.add_argument(
+            "--unsafe",
+            choices=UNSAFE_TREATMENTS,
+            default="ignore",
+            help="what a response flagged unsafe does: drop = the helpfulness set, safety = "
+            "the safety set (annotation.selectors.safety)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         filters = PreferenceFilter(
@@ -40,9 +48,12 @@ class Command(BaseCommand):
             since=options["since"],
             until=options["until"],
             include_ties=options["include_ties"],
+            unsafe=options["unsafe"],
         )
         params = {key: options[key] for key in ("format", "campaign", "rater", "pool", "since")}
-        params.update(until=options["until"], include_ties=options["include_ties"])
+        params.update(
+            until=options["until"], include_ties=options["include_ties"], unsafe=options["unsafe"]
+        )
         chunks = audited_export(
             actor=None,
             action="export.preferences",

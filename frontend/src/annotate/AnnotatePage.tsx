@@ -3,7 +3,7 @@ import type { Me } from "../api/types";
 import { Markdown } from "../markdown/Markdown";
 import { commandFor, keyHelp } from "../ranking/keyboard";
 import { describeRank, place, rankOf, setRank, tieWithAbove, type Ranking } from "../ranking/ranking";
-import { flagText } from "../shared/flags";
+import { flagText, toggledFlag } from "../shared/flags";
 import { browserStorage } from "../storage";
 import { Conversation } from "./Conversation";
 import { KeyHelpDialog, SkipDialog } from "./dialogs";
@@ -346,6 +346,9 @@ function TaskView(props: TaskViewProps) {
                   }}
                   onRank={(rank) => setRanking((r) => setRank(r, response.label, rank))}
                   onTie={() => setRanking((r) => tieWithAbove(r, response.label))}
+                  flagChoices={assignment.response_flags}
+                  flags={work.responseFlags[response.label] ?? []}
+                  onFlag={(flag, on) => flow.update((w) => ({ ...w, responseFlags: toggledFlag(w.responseFlags, response.label, flag, on) }))}
                 />
               ))}
             </div>
@@ -358,7 +361,7 @@ function TaskView(props: TaskViewProps) {
           <section className="panel" aria-labelledby="flags-title">
             <h2 id="flags-title">Flags and rationale</h2>
             <fieldset className="flags" disabled={locked}>
-              <legend className="visually-hidden">Flags (optional)</legend>
+              <legend className="visually-hidden">Flags on the whole set (optional)</legend>
               {assignment.flags.map((flag) => (
                 <label key={flag} className="check">
                   <input
@@ -378,6 +381,7 @@ function TaskView(props: TaskViewProps) {
                 </label>
               ))}
             </fieldset>
+            <p className="field-hint">Unsafe or factually wrong? Flag that response on its own card.</p>
             <label htmlFor="rationale">Rationale (optional)</label>
             <textarea
               id="rationale"

@@ -1,6 +1,7 @@
 import { forwardRef, useLayoutEffect, useRef, useState } from "react";
 import { Markdown } from "../markdown/Markdown";
 import { ordinal } from "../ranking/ranking";
+import { flagText } from "../shared/flags";
 import type { Mode } from "../ranking/keyboard";
 
 interface Props {
@@ -15,6 +16,10 @@ interface Props {
   onFocus: () => void;
   onRank: (rank: number | null) => void;
   onTie: () => void;
+  /** The flags a single response may carry, those this one carries, and a toggle. */
+  flagChoices: readonly string[];
+  flags: readonly string[];
+  onFlag: (flag: string, on: boolean) => void;
 }
 
 /**
@@ -38,7 +43,7 @@ function useOverflows(text: string, expanded: boolean) {
 
 /** One response, labelled by its letter only, with explicit rank buttons (touch and mouse). */
 export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard(props, ref) {
-  const { label, text, mode, k, rank, rankText, focused, locked } = props;
+  const { label, text, mode, k, rank, rankText, focused, locked, flags } = props;
   const [expanded, setExpanded] = useState(false);
   const { body, long } = useOverflows(text, expanded);
   const id = `response-${label}`;
@@ -46,7 +51,7 @@ export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard
     <article
       ref={ref}
       id={id}
-      className={`response${focused ? " is-focused" : ""}${rank !== null ? " is-ranked" : ""}`}
+      className={`response${focused ? " is-focused" : ""}${rank !== null ? " is-ranked" : ""}${flags.length ? " is-flagged" : ""}`}
       tabIndex={0}
       data-label={label}
       aria-labelledby={`${id}-title`}
@@ -117,6 +122,22 @@ export const ResponseCard = forwardRef<HTMLElement, Props>(function ResponseCard
             clear
           </button>
         </div>
+      )}
+      {props.flagChoices.length > 0 && (
+        <fieldset className="response-flags" disabled={locked}>
+          <legend className="visually-hidden">Flag response {label} (optional)</legend>
+          {props.flagChoices.map((flag) => (
+            <label key={flag} className={`check flag-check${flags.includes(flag) ? " is-on" : ""}`}>
+              <input
+                type="checkbox"
+                aria-label={`${flagText(flag)}: response ${label}`}
+                checked={flags.includes(flag)}
+                onChange={(event) => props.onFlag(flag, event.target.checked)}
+              />
+              {flagText(flag)}
+            </label>
+          ))}
+        </fieldset>
       )}
     </article>
   );

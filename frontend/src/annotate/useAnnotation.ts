@@ -28,6 +28,8 @@ export interface Work {
   mode: Mode;
   board: Board;
   flags: string[];
+  /** Flags on single responses, by label. */
+  responseFlags: Record<string, string[]>;
   rationale: string;
   startedAt: number;
   pending: PendingSubmit | null;
@@ -50,6 +52,17 @@ const labelsOf = (assignment: Assignment) => assignment.responses.map((r) => r.l
 export const modeOf = (assignment: Assignment): Mode =>
   assignment.campaign.judgment_mode === "pairwise" ? "pairwise" : "rank";
 
+/** The saved per-response flags this assignment still offers, on labels it has. */
+function knownResponseFlags(assignment: Assignment, saved: Record<string, string[]>): Record<string, string[]> {
+  const labels = labelsOf(assignment);
+  return Object.fromEntries(
+    Object.entries(saved)
+      .filter(([label]) => labels.includes(label))
+      .map(([label, flags]) => [label, flags.filter((flag) => assignment.response_flags.includes(flag))] as const)
+      .filter(([, flags]) => flags.length > 0),
+  );
+}
+
 function workFrom(assignment: Assignment, draft: Draft | null): Work {
   const labels = labelsOf(assignment);
   const saved = draft && draft.assignmentId === assignment.id ? draft : newDraft(assignment.id, Date.now());
@@ -62,6 +75,7 @@ function workFrom(assignment: Assignment, draft: Draft | null): Work {
       choice: saved.choice && (saved.choice.winner === null || labels.includes(saved.choice.winner)) ? saved.choice : null,
     },
     flags: saved.flags.filter((flag) => assignment.flags.includes(flag)),
+    responseFlags: knownResponseFlags(assignment, saved.responseFlags ?? {}),
     rationale: saved.rationale,
     startedAt: saved.startedAt,
     pending: saved.pending,
@@ -75,6 +89,7 @@ function draftOf(work: Work): Draft {
     ranks: { ...work.board.ranking.ranks },
     choice: work.board.choice,
     flags: work.flags,
+    responseFlags: work.responseFlags,
     rationale: work.rationale,
     focus: work.board.focus,
     startedAt: work.startedAt,
@@ -88,6 +103,7 @@ function bodyOf(work: Work, now: number): SubmitBody {
     ranking: mode === "pairwise" ? pairTiers(board.choice!, labelsOf(assignment)) : submissionTiers(board.ranking),
     idempotency_key: newIdempotencyKey((bytes) => crypto.getRandomValues(bytes)),
     flags: work.flags as SubmitBody["flags"], // the server's own flag names, from the assignment
+    response_flags: work.responseFlags as SubmitBody["response_flags"],
     rationale: work.rationale.trim(),
     client_time_ms: Math.max(0, Math.round(now - work.startedAt)),
   };

@@ -832,7 +832,10 @@ export interface components {
             /** Format: date-time */
             expires_at: string;
             strengths: string[];
+            /** @description Flags on the set. */
             flags: string[];
+            /** @description Flags a single response may carry. */
+            response_flags: string[];
         };
         AuditEvent: {
             readonly id: number;
@@ -989,6 +992,15 @@ export interface components {
             exclude_gold?: boolean;
             /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
             exclude_all_bad?: boolean;
+            /**
+             * @description What a response a rater flagged unsafe does to that judgment's pairs: 'below' (default) puts it below every safe response, 'drop' leaves its pairs out, 'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one unsafe response (a safety preference set).
+             *
+             *     * `ignore` - ignore
+             *     * `below` - below
+             *     * `drop` - drop
+             *     * `safety` - safety
+             */
+            unsafe?: components["schemas"]["UnsafeEnum"];
         };
         /**
          * @description A run's dataset as stored: every filter filled in (training.datasets.normalize_dataset).
@@ -1008,6 +1020,15 @@ export interface components {
             exclude_gold: boolean;
             /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
             exclude_all_bad: boolean;
+            /**
+             * @description What a response a rater flagged unsafe does to that judgment's pairs: 'below' (default) puts it below every safe response, 'drop' leaves its pairs out, 'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one unsafe response (a safety preference set).
+             *
+             *     * `ignore` - ignore
+             *     * `below` - below
+             *     * `drop` - drop
+             *     * `safety` - safety
+             */
+            unsafe: components["schemas"]["UnsafeEnum"];
         };
         /**
          * @description * `consensus` - Consensus pairs
@@ -1030,6 +1051,21 @@ export interface components {
             exclude_gold?: boolean;
             /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
             exclude_all_bad?: boolean;
+            /**
+             * @description What a response a rater flagged unsafe does to that judgment's pairs: 'below' (default) puts it below every safe response, 'drop' leaves its pairs out, 'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one unsafe response (a safety preference set).
+             *
+             *     * `ignore` - ignore
+             *     * `below` - below
+             *     * `drop` - drop
+             *     * `safety` - safety
+             */
+            unsafe?: components["schemas"]["UnsafeEnum"];
+        };
+        FlaggedResponse: {
+            response_id: number;
+            flags: string[];
+            /** @description The response's first 160 characters. */
+            excerpt: string;
         };
         /**
          * @description * `unsafe` - unsafe
@@ -1118,6 +1154,8 @@ export interface components {
             strength?: components["schemas"]["StrengthEnum"] | components["schemas"]["BlankEnum"];
             /** @description The rater's flags on the set. */
             readonly flags: string[];
+            /** @description The responses the rater flagged one by one, with the start of their text. */
+            readonly flagged_responses: components["schemas"]["FlaggedResponse"][];
             rationale?: string;
             /** @description Arrived after the task was full. */
             is_surplus?: boolean;
@@ -1878,6 +1916,10 @@ export interface components {
             idempotency_key: string;
             strength?: components["schemas"]["StrengthEnum"] | components["schemas"]["BlankEnum"];
             flags?: components["schemas"]["FlagsEnum"][];
+            /** @description Flags on single responses, by label, e.g. {"B": ["unsafe"]}. */
+            response_flags?: {
+                [key: string]: ("unsafe" | "factually_wrong")[];
+            };
             rationale?: string;
             client_time_ms?: number | null;
         };
@@ -1946,6 +1988,14 @@ export interface components {
          * @enum {string}
          */
         TypeEnum: "boolean" | "integer" | "number" | "choice";
+        /**
+         * @description * `ignore` - ignore
+         *     * `below` - below
+         *     * `drop` - drop
+         *     * `safety` - safety
+         * @enum {string}
+         */
+        UnsafeEnum: "ignore" | "below" | "drop" | "safety";
         /**
          * @description * `above` - above
          *     * `at` - at
@@ -3951,6 +4001,15 @@ export interface operations {
                 pool?: number[];
                 rater?: number[];
                 since?: string;
+                /**
+                 * @description What a response flagged unsafe does to its judgment's pairs: 'ignore' (default: the pairs as ranked, flags in the rows), 'below' (the safe answer chosen), 'drop' (a helpfulness set: no pair with an unsafe side), 'safety' (the safety set: only pairs of one safe and one unsafe answer, the safe one chosen).
+                 *
+                 *     * `ignore` - ignore
+                 *     * `below` - below
+                 *     * `drop` - drop
+                 *     * `safety` - safety
+                 */
+                unsafe?: "ignore" | "below" | "drop" | "safety";
                 until?: string;
             };
             header?: never;

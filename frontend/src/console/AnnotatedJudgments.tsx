@@ -28,7 +28,8 @@ export function AnnotatedJudgments({ campaignId }: { campaignId: number }) {
         <>
           <p className="muted">
             {total > SHOWN ? `The latest ${SHOWN} of ${total}` : `${total}`} judgment{total === 1 ? "" : "s"} with a flag or a
-            rationale. A judgment flagged “all responses are bad” gives training datasets no pairs unless a run asks for them.
+            rationale. A judgment flagged “all responses are bad” gives training datasets no pairs unless a run asks for them; a
+            response flagged unsafe goes below that judgment's safe responses unless the run's dataset says otherwise.
           </p>
           <ol className="annotated-list">
             {rows.map((judgment) => (
@@ -41,6 +42,20 @@ export function AnnotatedJudgments({ campaignId }: { campaignId: number }) {
                     {judgment.flags.map((flag) => (
                       <li key={flag} className={`flag flag-${flag}`}>
                         {flagText(flag)}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+                {judgment.flagged_responses.length > 0 && (
+                  <ul className="flagged-responses" aria-label="Flagged responses">
+                    {judgment.flagged_responses.map((flagged) => (
+                      <li key={flagged.response_id}>
+                        {flagged.flags.map((flag) => (
+                          <span key={flag} className={`flag flag-${flag}`}>
+                            {flagText(flag)}
+                          </span>
+                        ))}{" "}
+                        response {flagged.response_id}: <q className="excerpt">{flagged.excerpt}</q>
                       </li>
                     ))}
                   </ul>

@@ -28,6 +28,8 @@ export interface Draft {
   ranks: Record<string, number | null>;
   choice: PairChoice | null;
   flags: string[];
+  /** Flags on single responses, by label ({"B": ["unsafe"]}); absent in older drafts. */
+  responseFlags?: Record<string, string[]>;
   rationale: string;
   focus: number;
   /** When the rater first saw this task (epoch ms): time on task survives a reload. */
@@ -46,6 +48,7 @@ export function newDraft(assignmentId: number, now: number): Draft {
     ranks: {},
     choice: null,
     flags: [],
+    responseFlags: {},
     rationale: "",
     focus: 0,
     startedAt: now,
@@ -73,6 +76,10 @@ export function clearDraft(store: KeyValueStore, username: string): void {
 const isStringArray = (value: unknown): value is string[] =>
   Array.isArray(value) && value.every((item) => typeof item === "string");
 
+function isFlagMap(value: unknown): value is Record<string, string[]> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every(isStringArray);
+}
+
 function isTiers(value: unknown): value is string[][] {
   return Array.isArray(value) && value.every(isStringArray);
 }
@@ -87,6 +94,7 @@ function parsePending(value: unknown): PendingSubmit | null | undefined {
     isTiers(b.ranking) &&
     typeof b.idempotency_key === "string" &&
     isStringArray(b.flags) &&
+    (b.response_flags === undefined || isFlagMap(b.response_flags)) &&
     typeof b.rationale === "string" &&
     typeof b.client_time_ms === "number" &&
     (b.strength === undefined || typeof b.strength === "string");
@@ -125,6 +133,7 @@ export function loadDraft(store: KeyValueStore, username: string): Draft | null 
     Object.values(ranks).every((rank) => rank === null || typeof rank === "number") &&
     (d.choice === null || isPairChoice(d.choice)) &&
     isStringArray(d.flags) &&
+    (d.responseFlags === undefined || isFlagMap(d.responseFlags)) &&
     typeof d.rationale === "string" &&
     typeof d.focus === "number" &&
     typeof d.startedAt === "number" &&

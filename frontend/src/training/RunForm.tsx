@@ -17,8 +17,10 @@ import {
   withDefaults,
   withKind,
   workerWarning,
+  UNSAFE_CHOICES,
   type DatasetDraft,
   type RunDraft,
+  type UnsafeTreatment,
 } from "./runForm";
 import type { NamedRef, Run, TrainingOptions, Version } from "./types";
 
@@ -436,6 +438,25 @@ function DatasetFields(props: {
           Leave out judgments flagged “all responses are bad”
         </label>
       </div>
+      <Field
+        id={id("dataset.unsafe")}
+        label="A response a rater flagged unsafe…"
+        errors={errors["dataset.unsafe"]}
+        hint="Applied to that rater's own pairs; other raters' rankings stay as given."
+      >
+        <select
+          {...describedBy(id("dataset.unsafe"), errors["dataset.unsafe"], `${id("dataset.unsafe")}-hint`)}
+          className="input"
+          value={draft.unsafe}
+          onChange={(e) => onChange({ unsafe: e.target.value as UnsafeTreatment })}
+        >
+          {UNSAFE_CHOICES.map((choice) => (
+            <option key={choice.value} value={choice.value}>
+              {choice.text}
+            </option>
+          ))}
+        </select>
+      </Field>
     </fieldset>
   );
 }

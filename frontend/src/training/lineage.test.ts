@@ -60,12 +60,19 @@ describe("describeDataset", () => {
         exclude_paused: true,
         exclude_gold: true,
         exclude_all_bad: true,
+        unsafe: "below",
       },
       [{ id: 3, name: "Brevity" }],
       [{ id: 1, name: "Night shift" }],
     );
     expect(text).toBe(
-      "Consensus pairs, from Brevity, #8, since 2025-03-01, pools Night shift, raters with quality ≥ 0.7, without paused raters or gold tasks or judgments flagged all bad.",
+      "Consensus pairs, from Brevity, #8, since 2025-03-01, pools Night shift, raters with quality ≥ 0.7, without paused raters or gold tasks or judgments flagged all bad, answers flagged unsafe ranked below the safe ones.",
+    );
+  });
+
+  it("says what an unsafe flag does when the dataset says", () => {
+    expect(describeDataset({ mode: "all", campaign_ids: [], unsafe: "safety" })).toBe(
+      "All judgments, from every campaign, only pairs of a safe and an unsafe answer (safety set).",
     );
   });
 

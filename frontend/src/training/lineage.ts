@@ -37,6 +37,13 @@ function day(iso: string | null): string | null {
   return iso ? iso.slice(0, 10) : null;
 }
 
+const UNSAFE_TEXT: Record<NonNullable<DatasetFilters["unsafe"]>, string> = {
+  below: "answers flagged unsafe ranked below the safe ones",
+  drop: "no pair with an answer flagged unsafe",
+  ignore: "unsafe flags not applied",
+  safety: "only pairs of a safe and an unsafe answer (safety set)",
+};
+
 /** A dataset's filters as one readable sentence. */
 export function describeDataset(
   dataset: Partial<DatasetFilters> | null | undefined,
@@ -60,5 +67,6 @@ export function describeDataset(
     dataset.exclude_all_bad ? "judgments flagged all bad" : null,
   ].filter(Boolean);
   if (excluded.length) parts.push(`without ${excluded.join(" or ")}`);
+  if (dataset.unsafe) parts.push(UNSAFE_TEXT[dataset.unsafe]);
   return `${parts.join(", ")}.`;
 }

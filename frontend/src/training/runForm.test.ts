@@ -191,6 +191,7 @@ describe("runRequest", () => {
         exclude_paused: true,
         exclude_gold: true,
         exclude_all_bad: true,
+        unsafe: "below",
       },
       hyperparameters: { epochs: 2, gradient_checkpointing: true },
     });

@@ -18,7 +18,18 @@ export interface DatasetDraft {
   exclude_paused: boolean;
   exclude_gold: boolean;
   exclude_all_bad: boolean;
+  unsafe: UnsafeTreatment;
 }
+
+/** What a response flagged unsafe does to its judgment's pairs (annotation.selectors.safety). */
+export type UnsafeTreatment = DatasetFilters["unsafe"];
+
+export const UNSAFE_CHOICES: readonly { value: UnsafeTreatment; text: string }[] = [
+  { value: "below", text: "goes below every safe answer of that judgment" },
+  { value: "drop", text: "takes its pairs out (a helpfulness set)" },
+  { value: "ignore", text: "changes nothing (the ranking as given)" },
+  { value: "safety", text: "keeps only safe-vs-unsafe pairs (a safety set)" },
+];
 
 export interface RunDraft {
   kind: RunKind;
@@ -85,6 +96,7 @@ export const EMPTY_DATASET: DatasetDraft = {
   exclude_paused: true,
   exclude_gold: true,
   exclude_all_bad: true,
+  unsafe: "below",
 };
 
 function hyperDraft(defaults: Hyperparameters | undefined): Record<string, string | boolean> {
@@ -196,6 +208,7 @@ export function datasetOf(draft: DatasetDraft): DatasetFilters {
     exclude_paused: draft.exclude_paused,
     exclude_gold: draft.exclude_gold,
     exclude_all_bad: draft.exclude_all_bad,
+    unsafe: draft.unsafe,
   };
 }
 
@@ -249,6 +262,7 @@ const HYPER_NAMES: Record<string, string> = {
   ppo_epochs: "PPO epochs per batch",
   grad_accum: "Gradient accumulation",
   validation_fraction: "Validation fraction",
+  cv_folds: "Cross-validation folds (k)",
   k: "Responses per prompt (K)",
   beta: "β (DPO temperature)",
   bf16: "bfloat16",

@@ -57,7 +57,8 @@ def test_export_trl(client_for: ClientFor, two_raters_one_task: list[dict[str, s
     assert response["Content-Type"] == "application/x-ndjson"
     assert response["Content-Disposition"] == 'attachment; filename="preferences-trl.jsonl"'
     rows = [json.loads(line) for line in body.split("\n") if line]
-    columns = ["prompt", "chosen", "rejected", "margin", "flags", "rationale"]
+    columns = ["prompt", "chosen", "rejected", "margin", "flags", "chosen_flags"]
+    columns += ["rejected_flags", "rationale"]
     assert all(list(row) == columns for row in rows)
     assert [(r["chosen"], r["rejected"], r["margin"]) for r in rows] == [
         pair for shown in two_raters_one_task for pair in expected_pairs(shown)
@@ -66,14 +67,21 @@ def test_export_trl(client_for: ClientFor, two_raters_one_task: list[dict[str, s
 
 
 def test_a_judgments_flags_and_rationale_are_exported_with_its_pairs(client_for: ClientFor) -> None:
-    # given one rater who flags the set and explains, one who does neither
+    # given one rater who flags the set and their second answer, and explains; one who does
+    # none of it
     raters = [client_for(), client_for()]
     setup_campaign([r.user for r in raters], tasks=1, responses_per_task=2, overlap=2)
-    for n, (rater, flags, rationale) in enumerate(
-        zip(raters, (["factually_wrong"], []), ("B cites 1969", ""), strict=True)
+    marks = ((["other"], {"B": ["factually_wrong"]}, "B cites 1969"), ([], {}, ""))
+    for n, (rater, (flags, response_flags, rationale)) in enumerate(
+        zip(raters, marks, strict=True)
     ):
         task = rater.post(f"{API}/assignments/next/").json()
-        submission = {"ranking": [["A"], ["B"]], "flags": flags, "rationale": rationale}
+        submission = {
+            "ranking": [["A"], ["B"]],
+            "flags": flags,
+            "response_flags": response_flags,
+            "rationale": rationale,
+        }
         answer = rater.post(
             f"{API}/assignments/{task['id']}/submit/",
             {**submission, "idempotency_key": f"flagged-{n}"},
@@ -87,16 +95,14 @@ def test_a_judgments_flags_and_rationale_are_exported_with_its_pairs(client_for:
     _, body = export(engineer, format="csv")
 
     # then
-    assert [(r["flags"], r["rationale"]) for r in rows] == [
-        (["factually_wrong"], "B cites 1969"),
-        ([], ""),
-    ]
+    marked = [(r["flags"], r["chosen_flags"], r["rejected_flags"], r["rationale"]) for r in rows]
+    assert marked == [(["other"], [], ["factually_wrong"], "B cites 1969"), ([], [], [], "")]
     header, *lines = list(csv.reader(io.StringIO(body)))
-    assert [(line[-2], line[-1]) for line in lines] == [
-        ("factually_wrong", "B cites 1969"),
-        ("", ""),
+    assert [line[-4:] for line in lines] == [
+        ["other", "B cites 1969", "", "factually_wrong"],
+        ["", "", "", ""],
     ]
-    assert header[-2:] == ["flags", "rationale"]
+    assert header[-4:] == ["flags", "rationale", "chosen_flags", "rejected_flags"]
 
 
 def test_export_includes_ties_only_when_asked(
@@ -130,6 +136,8 @@ def test_export_trl_messages(admin: Client, two_raters_one_task: list[dict[str, 
             "rejected": [{"role": "assistant", "content": rejected}],
             "margin": margin,
             "flags": [],
+            "chosen_flags": [],
+            "rejected_flags": [],
             "rationale": "",
         }
         for shown in two_raters_one_task
@@ -160,6 +168,8 @@ def test_export_csv(admin: Client, two_raters_one_task: list[dict[str, str]]) ->
         "submitted_at",
         "flags",
         "rationale",
+        "chosen_flags",
+        "rejected_flags",
     ]
     judgments = list(Judgment.objects.order_by("id"))
     task = RankingTask.objects.get()

@@ -255,6 +255,8 @@ def test_import_trl_conversational_preferences(admin: Client) -> None:
             "rejected": [{"role": "assistant", "content": "Bad."}],
             "margin": 1.0,
             "flags": [],
+            "chosen_flags": [],
+            "rejected_flags": [],
             "rationale": "",
         }
     ]
@@ -288,6 +290,8 @@ def test_import_hh_transcripts(admin: Client) -> None:
             "rejected": "Forever.",
             "margin": 1.0,
             "flags": [],
+            "chosen_flags": [],
+            "rejected_flags": [],
             "rationale": "",
         }
     ]

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from annotation.models import (
-    Judgment,
-)
+from annotation.models import Judgment, Response
 from tests.annotation.admin_api.helpers import (
     API,
     Client,
@@ -38,6 +36,7 @@ def test_judgments_list_filters_by_campaign(admin: Client, client_for: ClientFor
     body = detail.json()
     assert set(body) == {
         "id",
+        "flagged_responses",
         "task_id",
         "campaign_id",
         "assignment_id",
@@ -68,13 +67,14 @@ def test_judgments_list_filters_by_campaign(admin: Client, client_for: ClientFor
 def test_annotated_keeps_the_judgments_with_a_flag_or_a_rationale(
     admin: Client, client_for: ClientFor
 ) -> None:
-    # given three judgments: plain, flagged, explained
-    raters = [client_for() for _ in range(3)]
-    campaign, _ = setup_campaign([r.user for r in raters], tasks=1, overlap=3)
+    # given four judgments: plain, flagged as a set, explained, one response flagged
+    raters = [client_for() for _ in range(4)]
+    campaign, _ = setup_campaign([r.user for r in raters], tasks=1, overlap=4)
     extras: list[dict[str, Any]] = [
         {},
-        {"flags": ["unsafe"]},
+        {"flags": ["all_bad"]},
         {"rationale": "B is wrong about 1969"},
+        {"response_flags": {"C": ["unsafe", "factually_wrong"]}},
     ]
     for n, (rater, extra) in enumerate(zip(raters, extras, strict=True)):
         task = rater.post(f"{API}/assignments/next/").json()
@@ -89,9 +89,20 @@ def test_annotated_keeps_the_judgments_with_a_flag_or_a_rationale(
     # when
     listed = admin.get(f"{API}/judgments/", {"campaign": campaign.pk, "annotated": "true"}).json()
 
-    # then newest first, the plain one left out
+    # then newest first, the plain one left out; the flagged response named with its text
     assert [(j["flags"], j["rationale"]) for j in listed["results"]] == [
+        ([], ""),
         ([], "B is wrong about 1969"),
-        (["unsafe"], ""),
+        (["all_bad"], ""),
     ]
-    assert admin.get(f"{API}/judgments/", {"campaign": campaign.pk}).json()["count"] == 3
+    last = Judgment.objects.get(rater=raters[3].user)
+    flagged = last.assignment.display_order[2]  # C in that rater's order
+    assert listed["results"][0]["flagged_responses"] == [
+        {
+            "response_id": flagged,
+            "flags": ["factually_wrong", "unsafe"],
+            "excerpt": Response.objects.get(pk=flagged).text[:160],
+        }
+    ]
+    assert [j["flagged_responses"] for j in listed["results"][1:]] == [[], []]
+    assert admin.get(f"{API}/judgments/", {"campaign": campaign.pk}).json()["count"] == 4
