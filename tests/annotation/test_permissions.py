@@ -367,6 +367,7 @@ def test_rater_payload_carries_no_model_names_ids_or_other_answers(
         "expires_at",
         "strengths",
         "flags",
+        "response_flags",
     }
     assert payload["campaign"] == {
         "id": campaign.pk,
