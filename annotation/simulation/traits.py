@@ -20,6 +20,12 @@ in the true order are one rank apart, so each such pair comes out in the true or
 probability Φ(1 / (σ√2)) = accuracy exactly. Accuracy 0.5 is a uniform shuffle; below 0.5
 the rater sorts the same way with 1 - accuracy and reverses (systematically wrong).
 
+With `bt_scale` s > 0 the rater follows the hidden quality with Bradley-Terry noise instead
+of `accuracy` (a gold stand-in for people: the quality is then a gold reward model's score):
+a pair comes out a over b with probability σ(s (q_a - q_b)), and a K-way ranking is a
+Plackett-Luce draw (sorted by s q + Gumbel noise, whose pairwise marginals are exactly that
+σ). Ties, position and length bias and spam still apply before it, as above.
+
 Time spent (client_time_ms) is lognormal: median = words shown × `ms_per_word`, log-sd
 TIME_LOG_SD.
 """
@@ -59,6 +65,7 @@ class RaterTraits:
     spam: bool = False
     tie_rate: float = 0.03
     ms_per_word: float = CLEAN_MS_PER_WORD
+    bt_scale: float = 0.0  # > 0: Bradley-Terry noise on the quality (module docstring)
 
     def __post_init__(self) -> None:
         for name in _PROBABILITIES:
@@ -74,6 +81,11 @@ class RaterTraits:
             raise TraitsInvalid(f"ms_per_word must be a positive number, got {speed!r}")
         if not math.isfinite(speed):
             raise TraitsInvalid(f"ms_per_word must be finite, got {speed!r}")
+        scale = self.bt_scale
+        if isinstance(scale, bool) or not isinstance(scale, int | float):
+            raise TraitsInvalid(f"bt_scale must be a number, got {scale!r}")
+        if not (math.isfinite(scale) and scale >= 0):
+            raise TraitsInvalid(f"bt_scale must be zero or a positive number, got {scale!r}")
 
     @classmethod
     def from_mapping(cls, raw: object, base: RaterTraits | None = None) -> RaterTraits:
@@ -190,12 +202,38 @@ def _choose(
         return max(first, second, key=lambda r: len(r.text)), _careless_strength(rng)
     if traits.spam:
         return rng.choice((first, second)), _careless_strength(rng)
+    if traits.bt_scale > 0:
+        return _bradley_terry_choice(traits.bt_scale, first, second, rng)
     if first.quality == second.quality:
         return rng.choice((first, second)), "slightly_better"
     better, worse = (first, second) if first.quality > second.quality else (second, first)
     if rng.random() < traits.accuracy:
         return better, _strength_for_gap(better.quality - worse.quality)
     return worse, "slightly_better"
+
+
+def _bradley_terry_choice(
+    scale: float, first: ShownResponse, second: ShownResponse, rng: random.Random
+) -> tuple[ShownResponse, str]:
+    """First with probability σ(scale (q1 - q2)); the strength says how sure the model was
+    (the chosen one's probability: 0.9 much better, 0.7 better, else slightly)."""
+    p_first = 1.0 / (1.0 + math.exp(-max(min(scale * (first.quality - second.quality), 50), -50)))
+    chosen, p = (first, p_first) if rng.random() < p_first else (second, 1.0 - p_first)
+    strength = "much_better" if p >= 0.9 else "better" if p >= 0.7 else "slightly_better"
+    return chosen, strength
+
+
+def plackett_luce(
+    shown: Sequence[ShownResponse], scale: float, rng: random.Random
+) -> list[ShownResponse]:
+    """A ranking drawn with probability ∏ exp(s q_i) / Σ_{j left} exp(s q_j): sorted by
+    s q + Gumbel(0, 1) noise (the Gumbel-max construction)."""
+
+    def key(response: ShownResponse) -> float:
+        uniform = max(rng.random(), 1e-300)
+        return scale * response.quality - math.log(-math.log(uniform))
+
+    return sorted(shown, key=key, reverse=True)
 
 
 def _careless_strength(rng: random.Random) -> str:
@@ -217,6 +255,8 @@ def _rank(
         return sorted(shown, key=lambda r: -len(r.text))
     if traits.spam:
         return rng.sample(list(shown), len(shown))
+    if traits.bt_scale > 0:
+        return plackett_luce(shown, traits.bt_scale, rng)
     return noisy_sort(shown, traits.accuracy, rng)
 
 

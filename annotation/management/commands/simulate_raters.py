@@ -104,6 +104,14 @@ class Command(BaseCommand):
         parser.add_argument("--prefix", default="sim")
         parser.add_argument("--accuracy", type=probability, default=0.85)
         parser.add_argument("--tie-rate", type=probability, default=0.03)
+        parser.add_argument(
+            "--bt-scale",
+            type=float,
+            default=0.0,
+            help="> 0: follow each response's hidden quality (e.g. a gold reward model's score, "
+            "manage.py gold_qualities) with Bradley-Terry noise of this scale instead of "
+            "--accuracy",
+        )
         parser.add_argument("--position-biased", type=count, default=0, metavar="N")
         parser.add_argument("--position-bias", type=probability, default=0.8)
         parser.add_argument("--length-biased", type=count, default=0, metavar="N")
@@ -159,7 +167,11 @@ class Command(BaseCommand):
 
     def _traits(self, options: dict[str, Any]) -> list[RaterTraits]:
         try:
-            clean = RaterTraits(accuracy=options["accuracy"], tie_rate=options["tie_rate"])
+            clean = RaterTraits(
+                accuracy=options["accuracy"],
+                tie_rate=options["tie_rate"],
+                bt_scale=options["bt_scale"],
+            )
             if options["traits_file"]:
                 return read_traits_file(options["traits_file"], clean)
             return assign_traits(
