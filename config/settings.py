@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     # Two "flags" fields: named here, or spectacular prefixes both with their serializer's name.
     "FlagsEnum": "annotation.models.FLAG_CHOICES",
     "QualityFlagEnum": "annotation.quality.report.figures.RATER_FLAGS",
+    # The reward-hacking watch's warning codes: on a warning and in a round's list of codes.
+    "WatchWarningCodeEnum": "training.pipeline.watch.WARNING_CODES",
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise a filesystem broker under var/.

@@ -15,6 +15,7 @@ from typing import Any
 
 from common.errors import InvalidInput
 from training.pipeline.options import RUN_KINDS, Option, run_kind_options
+from training.registry import DEFAULT_BASE
 
 Value = int | float | bool | str
 
@@ -45,6 +46,15 @@ def limits_for(kind: str) -> dict[str, dict[str, Any]]:
             "choices": list(param.choices) if param.choices else None,
         }
         for name, param in PARAMS[kind].items()
+    }
+
+
+def run_options() -> dict[str, Any]:
+    """Defaults and help for each run kind's hyperparameters, and the bases offered."""
+    return {
+        "defaults": {kind: defaults_for(kind) for kind in PARAMS},
+        "help": {kind: help_for(kind) for kind in PARAMS},
+        "bases": [DEFAULT_BASE],
     }
 
 

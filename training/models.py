@@ -146,6 +146,15 @@ class TrainingRun(models.Model):
     reward_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="reward_runs"
     )
+    # A PPO or DPO round's second reward model, for the reward-hacking watch: the new
+    # policy's win rate over its parent under it (docs/training.md, "Reward-hacking watch").
+    check_reward_version = models.ForeignKey(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="check_reward_runs",
+    )
     # An evaluation compares parent_version against this one on the same prompts.
     compare_version = models.ForeignKey(
         ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="compare_runs"

@@ -139,3 +139,76 @@ def reward_ceiling(*, campaign: Campaign) -> Ceiling:
         val_ci_high=model[1],
         verdict=ceiling_verdict(model, (human.consensus_low, human.consensus_high)),
     )
+
+
+# -- the reward-hacking watch's chart -----------------------------------------------------------
+
+# The reward pipeline's metrics.json names the model's length slope so (length_slope.py,
+# prefixed "validation_" like every validation figure).
+REWARD_LENGTH_SLOPE = "validation_length_slope"
+
+
+@dataclass(frozen=True)
+class PolicyRound:
+    """One PPO or DPO round along a policy lineage: its reward model's length slope and how
+    far its answers' length drifted from the parent's (the watch's figures)."""
+
+    version: ModelVersion
+    run: TrainingRun
+    reward_version: ModelVersion | None
+    reward_slope: float | None
+    reward_slope_se: float | None
+    length_ratio: float | None
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class LengthPreference:
+    """The chart "Length preference: raters, reward model, policy drift": the raters' slope
+    (the campaign's quality report, now), each round's reward model's slope in the same
+    units, and each round's policy length over its parent's, oldest round first."""
+
+    version: ModelVersion
+    campaign: Campaign | None
+    raters_slope: float | None
+    raters_slope_se: float | None
+    raters_pairs: int
+    rounds: list[PolicyRound]
+
+
+def _policy_round(version: ModelVersion) -> PolicyRound | None:
+    run = version.produced_by
+    if run is None or run.kind not in (RunKind.PPO, RunKind.DPO):
+        return None
+    reward = run.reward_version
+    slope = numeric_metrics(reward.metrics) if reward is not None else {}
+    ratio = version.metrics.get("watch_length_ratio")
+    warnings = version.metrics.get("watch_warnings") or []
+    return PolicyRound(
+        version=version,
+        run=run,
+        reward_version=reward,
+        reward_slope=slope.get(REWARD_LENGTH_SLOPE),
+        reward_slope_se=slope.get(f"{REWARD_LENGTH_SLOPE}_se"),
+        length_ratio=float(ratio) if isinstance(ratio, int | float) else None,
+        warnings=[str(w.get("code")) for w in warnings if isinstance(w, dict)],
+    )
+
+
+def length_preference(*, version: ModelVersion) -> LengthPreference:
+    """The chart's three series along the version's lineage; the raters' slope is the one
+    fit over everyone of its campaign's quality report (docs/quality.md, length bias)."""
+    from annotation.selectors.quality import campaign_quality_report
+
+    rounds = [r for v in reversed(version_lineage(version=version)) if (r := _policy_round(v))]
+    campaign = version.campaign or (version.produced_by.campaign if version.produced_by else None)
+    figures = campaign_quality_report(campaign=campaign).campaign if campaign else None
+    length = figures.length_bias if figures is not None else None
+    return LengthPreference(
+        version=version,
+        campaign=campaign,
+        raters_slope=length.slope if length is not None else None,
+        raters_slope_se=length.slope_se if length is not None else None,
+        raters_pairs=length.n if length is not None else 0,
+        rounds=rounds,
+    )

@@ -25,7 +25,7 @@ from common.errors import Conflict, InvalidInput, ServiceError
 from training import dispatch
 from training.cron import cron_due, parse_cron
 from training.datasets import dataset_filter, normalize_dataset
-from training.hyperparameters import PARAMS, resolve_hyperparameters
+from training.hyperparameters import resolve_hyperparameters
 from training.models import (
     ModelVersion,
     RunKind,
@@ -39,10 +39,10 @@ from training.registry import register_base_version as register_base_version
 
 logger = logging.getLogger(__name__)
 
-BASES = [DEFAULT_BASE]
 # Kinds that train on preferences, so freeze a dataset snapshot.
 DATA_KINDS = (RunKind.REWARD, RunKind.DPO)
 _POLICY_KINDS = (VersionKind.POLICY, VersionKind.REFERENCE)
+_REWARD = (VersionKind.REWARD,)
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,7 @@ class RunRequest:
     parent_version: ModelVersion | None = None
     reward_version: ModelVersion | None = None
     compare_version: ModelVersion | None = None
+    check_reward_version: ModelVersion | None = None  # PPO, DPO: the watch's second judge
     campaign: Campaign | None = None
     dataset: Mapping[str, Any] = field(default_factory=dict)
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
@@ -86,7 +87,8 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     parent_kinds = (VersionKind.REWARD,) if request.kind == RunKind.REWARD else _POLICY_KINDS
     _check_version(errors, "parent_version_id", request.parent_version, parent_kinds)
-    _check_version(errors, "reward_version_id", request.reward_version, (VersionKind.REWARD,))
+    _check_version(errors, "reward_version_id", request.reward_version, _REWARD)
+    _check_version(errors, "check_reward_version_id", request.check_reward_version, _REWARD)
     _check_version(errors, "compare_version_id", request.compare_version, _POLICY_KINDS)
     needs = {
         RunKind.PPO: ("reward_version_id",),
@@ -95,6 +97,8 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
     for name in needs:
         if getattr(request, name.removesuffix("_id")) is None:
             errors.setdefault(name, [f"{request.kind} runs need this."])
+    if request.check_reward_version and request.kind not in (RunKind.PPO, RunKind.DPO):
+        errors["check_reward_version_id"] = ["Only PPO and DPO rounds use a second reward model."]
     if request.kind == RunKind.GENERATE and request.campaign is None:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
     if request.kind in (RunKind.PPO, RunKind.EVALUATE) and _prompt_campaign(request) is None:
@@ -124,6 +128,7 @@ def _build_run(*, request: RunRequest, actor: User | None, idempotency_key: str)
         parent_version=parent,
         reward_version=request.reward_version,
         compare_version=request.compare_version,
+        check_reward_version=request.check_reward_version,
         campaign=campaign,
         schedule=request.schedule,
         follow_up=list(request.follow_up),
@@ -142,6 +147,7 @@ def _fingerprint(run: TrainingRun) -> tuple[Any, ...]:
         run.parent_version_id,
         run.reward_version_id,
         run.compare_version_id,
+        run.check_reward_version_id,
         run.campaign_id,
         run.schedule_id,
         list(run.follow_up),
@@ -487,14 +493,3 @@ def create_follow_up_run(*, finished: TrainingRun) -> TrainingRun | None:
     kind, *rest = finished.follow_up
     request = _follow_up_request(finished, kind, tuple(rest))
     return create_run(request=request, actor=finished.created_by, idempotency_key=key)
-
-
-def run_options() -> dict[str, Any]:
-    """Defaults and help for each run kind's hyperparameters, and the bases offered."""
-    return {
-        "defaults": {
-            kind: {n: p.default for n, p in params.items()} for kind, params in PARAMS.items()
-        },
-        "help": {kind: {n: p.help for n, p in params.items()} for kind, params in PARAMS.items()},
-        "bases": list(BASES),
-    }

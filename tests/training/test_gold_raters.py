@@ -35,7 +35,7 @@ def test_simulated_raters_rank_as_the_gold_model_scores(gold: Path) -> None:
     campaign = make_campaign(name="Gold", responses_per_task=4, overlap=1)
     tasks = [make_task(campaign) for _ in range(6)]
 
-    # when the gold model scores them and a rater with noise far below the score gaps (scale 1e6) ranks them
+    # when the gold model scores them and a rater ranks them with noise far below the gaps
     call_command(
         "gold_qualities", "--campaign", "Gold", "--reward", str(gold), stderr=io.StringIO()
     )

@@ -10,6 +10,7 @@ from rest_framework import serializers
 
 from annotation.models import Campaign
 from annotation.selectors.safety import UNSAFE_TREATMENTS
+from training.api.watch_serializers import WatchSerializer, WatchWarningSerializer
 from training.hyperparameters import PARAMS
 from training.models import (
     DatasetMode,
@@ -114,6 +115,7 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
     parent_version = VersionRefSerializer(allow_null=True)
     reward_version = VersionRefSerializer(allow_null=True)
     compare_version = VersionRefSerializer(allow_null=True)
+    check_reward_version = VersionRefSerializer(allow_null=True)
     campaign = CampaignRefSerializer(allow_null=True)
     schedule_id = serializers.IntegerField(allow_null=True)
     follow_up = serializers.ListField(child=serializers.ChoiceField(choices=RunKind.choices))
@@ -121,6 +123,7 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
     dataset = serializers.SerializerMethodField()
     snapshot = serializers.SerializerMethodField()
     result = serializers.DictField()
+    watch = serializers.SerializerMethodField()
     produced_versions = VersionRefSerializer(many=True)
     created_by = serializers.SerializerMethodField()
 
@@ -135,6 +138,7 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
             "parent_version",
             "reward_version",
             "compare_version",
+            "check_reward_version",
             "campaign",
             "schedule_id",
             "follow_up",
@@ -152,6 +156,7 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
             "error",
             "log_tail",
             "result",
+            "watch",
             "produced_versions",
             "created_by",
             "created_at",
@@ -167,6 +172,11 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
     @extend_schema_field(SnapshotSerializer)
     def get_snapshot(self, run: TrainingRun) -> dict[str, Any]:
         return {"hash": run.snapshot_hash, "size": run.snapshot_size}
+
+    @extend_schema_field(WatchSerializer(allow_null=True))
+    def get_watch(self, run: TrainingRun) -> dict[str, Any] | None:
+        watch = (run.result or {}).get("watch")
+        return dict(WatchSerializer(watch).data) if isinstance(watch, dict) else None
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_created_by(self, run: TrainingRun) -> str | None:
@@ -184,6 +194,12 @@ class RunCreateSerializer(_Strict):
     )
     compare_version_id = serializers.PrimaryKeyRelatedField(
         queryset=ModelVersion.objects.all(), required=False, allow_null=True
+    )
+    check_reward_version_id = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="PPO and DPO: a second reward model for the reward-hacking watch.",
     )
     campaign_id = serializers.PrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
@@ -257,6 +273,7 @@ class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
     snapshot = serializers.SerializerMethodField()
     dataset = serializers.SerializerMethodField()
     metrics = serializers.DictField()
+    watch_warnings = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelVersion
@@ -272,9 +289,16 @@ class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
             "snapshot",
             "dataset",
             "metrics",
+            "watch_warnings",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(WatchWarningSerializer(many=True))
+    def get_watch_warnings(self, version: ModelVersion) -> list[dict[str, Any]]:
+        """What the reward-hacking watch of the round that produced it warned about."""
+        warnings = (version.metrics or {}).get("watch_warnings") or []
+        return list(WatchWarningSerializer(warnings, many=True).data)
 
     @extend_schema_field(SnapshotSerializer)
     def get_snapshot(self, version: ModelVersion) -> dict[str, Any]:

@@ -17,5 +17,10 @@ urlpatterns = [
     # Before the router, or "compare" would be read as a version id.
     path("versions/compare/", views.VersionCompareView.as_view(), name="training-version-compare"),
     path("ceiling/", views.CeilingView.as_view(), name="training-ceiling"),
+    path(
+        "versions/<int:pk>/length-preference/",
+        views.LengthPreferenceView.as_view(),
+        name="training-version-length-preference",
+    ),
     path("", include(router.urls)),
 ]

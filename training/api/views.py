@@ -17,8 +17,10 @@ from annotation.selectors.campaigns import count_campaign_judgments
 from common.permissions import IsAdminOrMLEngineer, acting_user
 from training import selectors, services
 from training.api import serializers as s
-from training.hyperparameters import hyperparameter_limits
+from training.api.watch_serializers import LengthPreferenceSerializer
+from training.hyperparameters import hyperparameter_limits, run_options
 from training.models import ModelVersion, TrainingRun, TrainingSchedule, TrainingWorker
+from training.pipeline.watch import LENGTH_DRIFT_FACTOR
 
 
 def _query(serializer_class: type[Any], request: Request) -> dict[str, Any]:
@@ -32,6 +34,7 @@ def _runs() -> QuerySet[TrainingRun]:
     return (
         TrainingRun.objects.defer("snapshot_preference_ids")
         .select_related("parent_version", "reward_version", "compare_version", "campaign")
+        .select_related("check_reward_version")
         .select_related("created_by")
         .prefetch_related("produced_versions")
         .order_by("-created_at", "-id")
@@ -76,6 +79,7 @@ class RunListCreateView(generics.ListAPIView[TrainingRun]):
                 parent_version=data.get("parent_version_id"),
                 reward_version=data.get("reward_version_id"),
                 compare_version=data.get("compare_version_id"),
+                check_reward_version=data.get("check_reward_version_id"),
                 campaign=data.get("campaign_id"),
                 dataset=data.get("dataset", {}),
                 hyperparameters=data.get("hyperparameters", {}),
@@ -135,7 +139,7 @@ class OptionsView(APIView):
     @extend_schema(responses=s.OptionsSerializer)
     def get(self, request: Request) -> Response:
         options = {
-            **services.run_options(),
+            **run_options(),
             "limits": hyperparameter_limits(),
             "campaigns": list(Campaign.objects.order_by("name").values("id", "name")),
             "pools": list(RaterPool.objects.order_by("name").values("id", "name")),
@@ -288,3 +292,18 @@ class CeilingView(APIView):
                 }
             ).data
         )
+
+
+class LengthPreferenceView(APIView):
+    """The chart "Length preference: raters, reward model, policy drift" along a version's
+    lineage: the raters' length slope, each round's reward model's, each round's drift."""
+
+    permission_classes = [IsAdminOrMLEngineer]
+
+    @extend_schema(responses=LengthPreferenceSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        versions = ModelVersion.objects.select_related("produced_by", "campaign")
+        version = generics.get_object_or_404(versions, pk=pk)
+        chart = selectors.length_preference(version=version)
+        body = {**vars(chart), "length_drift_factor": LENGTH_DRIFT_FACTOR}
+        return Response(LengthPreferenceSerializer(body).data)

@@ -142,6 +142,21 @@ def split_by_prompt(
     return train, validation
 
 
+def fold_by_prompt(pairs: Sequence[PreferencePair], folds: int, seed: int) -> list[int]:
+    """Each pair's fold (0 to folds - 1) for k-fold cross-validation: the prompts are shuffled
+    and dealt out in turn, so all pairs of a prompt share one fold and fold sizes differ by one
+    prompt at most. Fewer prompts than folds is an error: a fold would be empty."""
+    keys = sorted({pair.prompt_key for pair in pairs})
+    if len(keys) < folds:
+        raise PipelineError(
+            f"--cv-folds {folds} needs at least {folds} prompts (each fold holds out whole "
+            f"prompts) but the data has {len(keys)}: use fewer folds, or 0 for none"
+        )
+    random.Random(seed).shuffle(keys)
+    fold_of_prompt = {key: index % folds for index, key in enumerate(keys)}
+    return [fold_of_prompt[pair.prompt_key] for pair in pairs]
+
+
 def read_prompts(path: Path) -> list[Messages]:
     """JSONL rows with `prompt` (text or messages), or plain text lines."""
     if not path.is_file():

@@ -19,6 +19,7 @@ from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
 from training.pipeline.options import DPOTrainingConfig
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
+from training.pipeline.round_watch import watch_dpo_round
 
 
 def _rows(pairs: Sequence[PreferencePair]) -> list[dict[str, Any]]:
@@ -83,6 +84,23 @@ def _peft_config(config: DPOTrainingConfig) -> Any:
     )
 
 
+def _watch(
+    model: PreTrainedModel,
+    base: str,
+    tokenizer: PreTrainedTokenizerBase,
+    pairs: Sequence[PreferencePair],
+    config: DPOTrainingConfig,
+    logged: Sequence[dict[str, float]],
+) -> dict[str, Any]:
+    """The round's reward-hacking watch; the implicit reward margin's rise over the round
+    stands in for a proxy reward's."""
+    margins = [entry["rewards/margins"] for entry in logged]
+    gain = margins[-1] - margins[0] if margins else None
+    return watch_dpo_round(
+        policy=model, base=base, tokenizer=tokenizer, pairs=pairs, config=config, reward_gain=gain
+    )
+
+
 def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dict[str, Any]:
     """Train with DPO, save the policy (LoRA merged) as safetensors, and write metrics.json."""
     validate_pairs(pairs)
@@ -131,6 +149,7 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
         "first_reward_margin": logged[0]["rewards/margins"] if logged else None,
         "last_reward_margin": logged[-1]["rewards/margins"] if logged else None,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+        "watch": _watch(model, location, tokenizer, pairs, config, logged),
     }
     write_metrics(config.out, metrics)
     return metrics

@@ -24,6 +24,7 @@ from typing import Any, Literal, get_args, get_type_hints
 Scope = Literal["input", "hyperparameter", "pipeline", "internal", "worker"]
 
 HEAD_INITS = ("random", "probe")
+MAX_CV_FOLDS = 10
 
 
 def model_input(help: str, *, default: Any = MISSING, cli_required: bool = False) -> Any:
@@ -77,6 +78,24 @@ def _out() -> Any:
     return model_input("Output folder.")
 
 
+def _check_reward() -> Any:
+    return model_input(
+        "A second reward model for the reward-hacking watch: the new policy's win rate over "
+        "its parent under it, beside the round's own reward.",
+        default=None,
+    )
+
+
+def _watch_prompts() -> Any:
+    return hyperparameter(
+        16,
+        "Prompts the new policy and its parent both answer at the end of the round, for the "
+        "reward-hacking watch (length drift, KL, a second reward model); 0: none.",
+        minimum=0,
+        maximum=1024,
+    )
+
+
 @dataclass(kw_only=True)
 class RewardTrainingConfig:
     base: str = model_input(
@@ -102,6 +121,14 @@ class RewardTrainingConfig:
         "linear probe), then fine-tuned; more accurate on small, noisy data; one extra pass.",
         choices=HEAD_INITS,
     )
+    cv_folds: int = hyperparameter(
+        0,
+        "k-fold cross-validation by prompt, for small data sets: k more models trained the "
+        "same way, each scored on the prompts it did not see, their pooled figures cv_* (2 to "
+        "10; 0 or 1: off).",
+        minimum=0,
+        maximum=MAX_CV_FOLDS,
+    )
     seed: int = _seed()
     bf16: bool = _bf16()
     bucket_by_length: bool = pipeline_switch(
@@ -118,6 +145,7 @@ class PPOConfig:
         "Policy to start from (also the frozen reference).", default="smollm2"
     )
     reward: str | None = model_input("Reward model folder.", default=None, cli_required=True)
+    check_reward: str | None = _check_reward()
     out: Path = model_input("Output folder; a run started again in it resumes.")  # noqa: RUF009
     steps: int = hyperparameter(
         10, "PPO steps (each samples one batch of prompts).", minimum=1, maximum=100000
@@ -146,6 +174,7 @@ class PPOConfig:
     checkpoint_every: int = hyperparameter(
         5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
     )
+    watch_prompts: int = _watch_prompts()
     seed: int = _seed()
     bf16: bool = _bf16()
     adaptive_kl: bool = pipeline_switch(
@@ -163,6 +192,7 @@ class PPOConfig:
 @dataclass(kw_only=True)
 class DPOTrainingConfig:
     base: str = model_input("Policy to start from (also the reference).", default="smollm2")
+    check_reward: str | None = _check_reward()
     out: Path = _out()  # noqa: RUF009 (a dataclasses.field, as every helper here returns)
     epochs: float = hyperparameter(
         1.0, "Passes over the training pairs.", minimum=0.01, maximum=100
@@ -179,6 +209,7 @@ class DPOTrainingConfig:
         512, "Longest prompt plus response, in tokens.", minimum=16, maximum=32768
     )
     lora: bool = hyperparameter(False, "Train LoRA adapters instead of all weights (less memory).")
+    watch_prompts: int = _watch_prompts()
     seed: int = _seed()
     bf16: bool = _bf16()
     lora_rank: int = internal(16)

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from accelerate import Accelerator
 from accelerate.utils import gather_object
 from torch import nn
@@ -41,6 +40,7 @@ from training.pipeline.checkpoint import (
 )
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
+from training.pipeline.logprobs import sequence_logprobs
 from training.pipeline.model_loading import (
     load_causal_lm,
     load_reward_model,
@@ -50,6 +50,7 @@ from training.pipeline.model_loading import (
 from training.pipeline.options import PPOConfig
 from training.pipeline.ppo_maths import (
     AdaptiveKL,
+    drawn_prompt_indices,
     gae,
     masked_mean,
     masked_whiten,
@@ -61,6 +62,7 @@ from training.pipeline.ppo_maths import (
 )
 from training.pipeline.progress import ProgressLog, write_metrics
 from training.pipeline.reward import score_texts
+from training.pipeline.round_watch import watch_ppo_round
 
 RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
 
@@ -90,28 +92,6 @@ class ValueModel(nn.Module):
             use_cache=False,
         ).last_hidden_state
         return self.head(hidden).squeeze(-1).float()
-
-
-def sequence_logprobs(
-    model: nn.Module,
-    sequences: torch.Tensor,
-    attention_mask: torch.Tensor,
-    prompt_width: int,
-    temperature: float,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Log-probabilities of the response tokens, and the policy's entropy at each of them."""
-    logits = model(
-        input_ids=sequences,
-        attention_mask=attention_mask,
-        position_ids=position_ids(attention_mask),
-        use_cache=False,
-    ).logits
-    logits = logits[:, prompt_width - 1 : -1].float() / temperature
-    log_probs = F.log_softmax(logits, dim=-1)
-    tokens = sequences[:, prompt_width:]
-    chosen = log_probs.gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
-    entropy = -(log_probs.exp() * log_probs).sum(-1)
-    return chosen, entropy
 
 
 # ---- the trainer ---------------------------------------------------------------------------
@@ -208,16 +188,10 @@ class PPOTrainer:
     # -- rollout --
 
     def _batch_prompts(self) -> list[Messages]:
-        """Prompts for this step from a seeded permutation per pass: the data position is
-        the step number, so a resumed run reads exactly what the straight run read."""
+        """Prompts for this step (ppo_maths.drawn_prompt_indices: resumable, seeded)."""
         size, count = self.config.batch_size, len(self.prompts)
-        chosen = []
-        for offset in range(self.step * size, (self.step + 1) * size):
-            epoch, index = divmod(offset, count)
-            order = list(range(count))
-            random.Random(self.config.seed * 1_000_003 + epoch).shuffle(order)
-            chosen.append(self.prompts[order[index]])
-        return chosen
+        drawn = drawn_prompt_indices(self.step, size, count, self.config.seed)
+        return [self.prompts[index] for index in drawn]
 
     def _local_prompts(self) -> list[Messages]:
         """This process's contiguous share of the step's batch."""
@@ -479,6 +453,19 @@ class PPOTrainer:
             "history": self.history,
         }
         if self.accelerator.is_main_process:
+            summary["watch"] = self._watch()
             write_metrics(out, summary)
         self.accelerator.wait_for_everyone()
         return summary
+
+    def _watch(self) -> dict[str, Any]:
+        """The reward-hacking watch (round_watch.py): the new policy against its parent."""
+        return watch_ppo_round(
+            policy=self.accelerator.unwrap_model(self.policy),
+            reference=self.reference,
+            tokenizer=self.tokenizer,
+            reward_fn=self.reward_fn,
+            prompts=self.prompts,
+            config=self.config,
+            history=self.history,
+        )

@@ -1,10 +1,12 @@
 """PPO's pure maths, written out so each piece can be checked against a hand computation:
 response masks cut at the first EOS, position ids under left padding, masked means and
 whitening (summed across processes when a batch is split), GAE, the per-token KL reward, the
-clipped policy and value losses, and the adaptive KL controller. No models, no I/O."""
+clipped policy and value losses, the adaptive KL controller, and which prompts each step
+draws. No models, no I/O."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import torch
@@ -113,3 +115,16 @@ class AdaptiveKL:
     def update(self, kl: float, batch: int) -> None:
         error = max(-0.2, min(0.2, kl / self.target - 1))
         self.beta *= 1 + error * batch / self.horizon
+
+
+def drawn_prompt_indices(step: int, batch_size: int, count: int, seed: int) -> list[int]:
+    """The prompts a step samples, from a seeded permutation per pass over the `count`
+    prompts: the data position is the step number, so a resumed run reads exactly what the
+    straight run read, and the round watch knows which prompts the round never drew."""
+    chosen = []
+    for offset in range(step * batch_size, (step + 1) * batch_size):
+        epoch, index = divmod(offset, count)
+        order = list(range(count))
+        random.Random(seed * 1_000_003 + epoch).shuffle(order)
+        chosen.append(order[index])
+    return chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,46 @@ class ProgressLog:
             handle.write(json.dumps(row) + "\n")
 
 
-class ProgressCallback(TrainerCallback):
-    """Mirrors a Trainer's logs into a ProgressLog."""
+@dataclass
+class StepPlan:
+    """Several trainings of one run counted as one sequence of steps, so that its progress and
+    time left cover them all: a training's steps follow those of the trainings before it, and
+    the total is the steps done, the current training's own count and the estimates of those
+    still to come (each replaced by its real count when it starts)."""
 
-    def __init__(self, log: ProgressLog) -> None:
-        self.log = log
+    estimates: list[int]
+    done: int = 0
+    current: int = 0  # the index of the training under way
+
+    @property
+    def total(self) -> int:
+        return self.done + sum(self.estimates[self.current :])
+
+    def position(self, step: int, max_steps: int) -> tuple[int, int]:
+        """(step, total) of the run for a step of the current training out of its max_steps."""
+        return self.done + step, self.done + max_steps + sum(self.estimates[self.current + 1 :])
+
+    def finish(self, steps: int) -> None:
+        self.done += steps
+        self.current += 1
+
+
+class ProgressCallback(TrainerCallback):
+    """Mirrors a Trainer's logs into a ProgressLog; with a plan, its steps are the run's (see
+    StepPlan); `prefix` names its events apart from another training's (`cv_train`)."""
+
+    def __init__(self, log: ProgressLog, plan: StepPlan | None = None, prefix: str = "") -> None:
+        self.log, self.plan, self.prefix = log, plan, prefix
+
+    def on_train_end(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: Any,
+    ) -> None:
+        if self.plan is not None:
+            self.plan.finish(state.global_step)
 
     def on_log(
         self,
@@ -55,7 +91,10 @@ class ProgressCallback(TrainerCallback):
         **kwargs: Any,
     ) -> None:
         event = "eval" if logs and any(k.startswith("eval_") for k in logs) else "train"
-        self.log.write(event, state.global_step, state.max_steps, logs)
+        step, total = state.global_step, state.max_steps
+        if self.plan is not None:
+            step, total = self.plan.position(step, total)
+        self.log.write(self.prefix + event, step, total, logs)
 
 
 def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:

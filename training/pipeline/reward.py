@@ -4,6 +4,7 @@ bucketed by length so little compute goes to padding."""
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import time
@@ -19,19 +20,27 @@ from torch.utils.data import Sampler
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from trl import RewardConfig, RewardTrainer
 
+from training.pipeline.crossval import (
+    cross_validate,
+    cv_figures,
+    cv_folds_wanted,
+    write_predictions,
+)
 from training.pipeline.data import (
     PreferencePair,
     encode_exchange,
     encode_pairs,
+    fold_by_prompt,
     length_buckets,
     split_by_prompt,
     validate_pairs,
 )
 from training.pipeline.errors import PipelineError
 from training.pipeline.figures import honest_figures
+from training.pipeline.length_slope import reward_length_slope
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, model_max_length
 from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
-from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
+from training.pipeline.progress import ProgressCallback, ProgressLog, StepPlan, write_metrics
 
 
 def bradley_terry_loss(
@@ -225,16 +234,15 @@ def evaluate_pairs(
         model, tokenizer, [p.prompt for p in pairs], [p.rejected for p in pairs], batch_size
     )
     margins = torch.tensor([p.margin for p in pairs])
+    scored = (chosen.tolist(), rejected.tolist())
+    lengths = ([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
+    prompts = [p.prompt_key for p in pairs]
     return {
         **preference_metrics(chosen, rejected, margins),
         # accuracy again, ties counted as half, with its interval and baselines
-        **honest_figures(
-            chosen.tolist(),
-            rejected.tolist(),
-            [len(p.chosen) for p in pairs],
-            [len(p.rejected) for p in pairs],
-            [p.prompt_key for p in pairs],
-        ),
+        **honest_figures(*scored, *lengths, prompts),
+        # its lean to the longer answer, in the quality report's units (length_slope.py)
+        **reward_length_slope(*scored, *lengths, prompts),
     }
 
 
@@ -291,54 +299,141 @@ def _trainer_args(config: RewardTrainingConfig, steps_hint: int) -> RewardConfig
     )
 
 
-def train_reward_model(
-    config: RewardTrainingConfig, pairs: Sequence[PreferencePair]
-) -> dict[str, Any]:
-    """Train, evaluate on held-out prompts, save the model (safetensors) and metrics.json."""
-    if config.head_init not in HEAD_INITS:
-        raise PipelineError(f"head_init must be 'random' or 'probe', not {config.head_init!r}")
-    validate_pairs(pairs)
-    train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
-    if not train_pairs:
-        raise PipelineError("No training pairs left after the validation split")
-    tokenizer = load_tokenizer(config.base, padding_side="right")
+def _planned_steps(config: RewardTrainingConfig, pairs: int) -> int:
+    """The steps that size the warm-up and the logging interval (and the `steps` figure)."""
+    return math.ceil(pairs / (config.batch_size * config.grad_accum) * config.epochs)
+
+
+def _trainer_steps(config: RewardTrainingConfig, pairs: int) -> int:
+    """The optimiser steps the Trainer will count for `pairs` on one process (its own formula:
+    whole batches, whole accumulations, then epochs), for the progress of trainings yet to
+    start; a started training reports its own count. _planned_steps can be a step or two
+    lower and stays as it was, so that no existing recipe's warm-up moves."""
+    batches = math.ceil(pairs / config.batch_size)
+    return math.ceil(config.epochs * max(1, math.ceil(batches / config.grad_accum)))
+
+
+def _fresh_model(config: RewardTrainingConfig, tokenizer: PreTrainedTokenizerBase) -> Any:
+    """The run's starting point, the same for every training of the run: the base with the
+    head the seed draws."""
     torch.manual_seed(config.seed)
     # bf16 means autocast over fp32 master weights (RewardConfig.bf16), not bf16 weights.
-    model: Any = load_reward_model(config.base, tokenizer)
-    context = min(config.max_length, model_max_length(model))
-    train_rows = encode_pairs(tokenizer, train_pairs, context)
+    return load_reward_model(config.base, tokenizer)
+
+
+def _release_memory() -> None:
+    """Frees a finished training's model now (a Trainer holds reference cycles)."""
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def _fit(
+    config: RewardTrainingConfig,
+    model: Any,
+    tokenizer: PreTrainedTokenizerBase,
+    rows: list[dict[str, Any]],
+    progress: ProgressCallback,
+) -> tuple[Any, dict[str, Any]]:
+    """The probe (when asked) and the fine-tuning of `model` on `rows`: the trained model and
+    the training's figures."""
     probe = {}
     if config.head_init == "probe":
-        probe = initialise_head_by_probe(model, train_rows, config.bf16)
-    steps = math.ceil(len(train_rows) / (config.batch_size * config.grad_accum) * config.epochs)
+        probe = initialise_head_by_probe(model, rows, config.bf16)
+    steps = _planned_steps(config, len(rows))
     trainer_class = BucketedRewardTrainer if config.bucket_by_length else RewardTrainer
-    log = ProgressLog(config.out)
     trainer = trainer_class(
         model=model,
         args=_trainer_args(config, steps),
-        train_dataset=Dataset.from_list(train_rows),
+        train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
-        callbacks=[ProgressCallback(log)],
+        callbacks=[progress],
     )
     started = time.perf_counter()
     result = trainer.train()
     seconds = time.perf_counter() - started
-    model = trainer.model
-    metrics: dict[str, Any] = {
+    figures = {
         "train_loss": result.training_loss,
-        "train_pairs": len(train_pairs),
-        "validation_pairs": len(validation_pairs),
         "train_seconds": seconds,
-        "pairs_per_second": len(train_rows) * config.epochs / seconds,
+        "pairs_per_second": len(rows) * config.epochs / seconds,
         "steps": steps,
         **probe,
+    }
+    return trainer.model, figures
+
+
+def _cross_validate(
+    config: RewardTrainingConfig,
+    tokenizer: PreTrainedTokenizerBase,
+    pairs: Sequence[PreferencePair],
+    rows: list[dict[str, Any]],
+    fold_of: list[int],
+    log: ProgressLog,
+    plan: StepPlan,
+) -> dict[str, float]:
+    """k-fold cross-validation by prompt (crossval.py): k models from the run's starting point
+    with its hyperparameters, each scoring the fold it did not train on; the pooled figures,
+    and every pair's out-of-fold scores in cv_predictions.jsonl."""
+
+    def run_fold(fold: int, train: list[int], test: list[int]) -> tuple[list[float], list[float]]:
+        progress = ProgressCallback(log, plan, prefix="cv_")
+        model, _ = _fit(
+            config, _fresh_model(config, tokenizer), tokenizer, [rows[i] for i in train], progress
+        )
+        chosen = score(model, tokenizer, [rows[i]["chosen_ids"] for i in test])
+        rejected = score(model, tokenizer, [rows[i]["rejected_ids"] for i in test])
+        del model
+        _release_memory()
+        return chosen.tolist(), rejected.tolist()
+
+    def report(fold: int, figures: dict[str, float]) -> None:
+        log.write("cv_fold", plan.done, plan.total, {"fold": fold, **figures})
+
+    scores = cross_validate(fold_of, run_fold, report)
+    write_predictions(config.out / "cv_predictions.jsonl", pairs, scores)
+    figures = cv_figures(pairs, scores)
+    log.write("cv", plan.done, plan.total, {k.removeprefix("cv_"): v for k, v in figures.items()})
+    return figures
+
+
+def train_reward_model(
+    config: RewardTrainingConfig, pairs: Sequence[PreferencePair]
+) -> dict[str, Any]:
+    """Train, evaluate on held-out prompts, save the model (safetensors) and metrics.json; with
+    cv_folds, then estimate held-out accuracy by k-fold cross-validation over all the pairs."""
+    if config.head_init not in HEAD_INITS:
+        raise PipelineError(f"head_init must be 'random' or 'probe', not {config.head_init!r}")
+    validate_pairs(pairs)
+    folds = cv_folds_wanted(config.cv_folds)
+    fold_of = fold_by_prompt(pairs, folds, config.seed) if folds else []
+    train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
+    if not train_pairs:
+        raise PipelineError("No training pairs left after the validation split")
+    tokenizer = load_tokenizer(config.base, padding_side="right")
+    model = _fresh_model(config, tokenizer)
+    context = min(config.max_length, model_max_length(model))
+    train_rows = encode_pairs(tokenizer, train_pairs, context)
+    # Every pair is encoded before any training, so an over-long one stops the run at once.
+    all_rows = encode_pairs(tokenizer, pairs, context) if folds else []
+    fold_train_pairs = [len(fold_of) - fold_of.count(fold) for fold in range(folds)]
+    plan = StepPlan([_trainer_steps(config, n) for n in [len(train_rows), *fold_train_pairs]])
+    log = ProgressLog(config.out)
+    model, fit = _fit(config, model, tokenizer, train_rows, ProgressCallback(log, plan))
+    metrics: dict[str, Any] = {
+        "train_pairs": len(train_pairs),
+        "validation_pairs": len(validation_pairs),
+        **fit,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
     if validation_pairs:
         validation = evaluate_pairs(model, tokenizer, validation_pairs)
         metrics.update({f"validation_{k}": v for k, v in validation.items()})
-        log.write("validation", steps, steps, validation)
+        log.write("validation", plan.done, plan.total, validation)
     model.save_pretrained(config.out / "model", safe_serialization=True)
     tokenizer.save_pretrained(config.out / "model")
+    if folds:
+        del model
+        _release_memory()  # one model in memory at a time
+        metrics.update(_cross_validate(config, tokenizer, pairs, all_rows, fold_of, log, plan))
     write_metrics(config.out, metrics)
     return metrics

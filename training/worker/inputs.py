@@ -70,6 +70,8 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
         other = _comparison_model(run)
         inputs = ["--policy", start, "--parent", other, "--reward", reward]
         inputs += ["--prompts", str(folder / "prompts.jsonl"), "--out", str(folder)]
+    if kind in (RunKind.PPO, RunKind.DPO) and run.check_reward_version is not None:
+        inputs += ["--check-reward", run.check_reward_version.artifact_path]
     return [*inputs, *stage_options(kind, run.config)]
 
 

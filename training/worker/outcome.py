@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from annotation.services.generated import GeneratedAnswers, add_generated_tasks
 from training.models import RunKind, RunStatus, TrainingRun, VersionKind
+from training.pipeline.watch import version_metrics
 from training.registry import register_run_version
 from training.services import create_follow_up_run
 from training.worker.inputs import model_path
@@ -110,7 +111,11 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
             run, kind=VersionKind.REWARD, path=folder / "model", metrics=_scalars(metrics)
         )
     elif run.kind in (RunKind.PPO, RunKind.DPO):
-        flat = {**_scalars(metrics), **_scalars(metrics.get("final") or {})}
+        flat = {
+            **_scalars(metrics),
+            **_scalars(metrics.get("final") or {}),
+            **version_metrics(metrics.get("watch")),
+        }
         register_run_version(run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat)
     elif run.kind == RunKind.GENERATE:
         metrics = _import_generated(run, folder)

@@ -787,6 +787,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/training/versions/{id}/length-preference/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The chart "Length preference: raters, reward model, policy drift" along a version's
+         *     lineage: the raters' length slope, each round's reward model's, each round's drift.
+         */
+        get: operations["training_versions_length_preference_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/training/versions/compare/": {
         parameters: {
             query?: never;
@@ -950,6 +970,11 @@ export interface components {
              *     * `unknown` - unknown
              */
             verdict: components["schemas"]["VerdictEnum"];
+        };
+        /** @description A version or campaign the chart names. */
+        ChartRef: {
+            id: number;
+            name: string;
         };
         CompareMetric: {
             name: string;
@@ -1175,9 +1200,34 @@ export interface components {
          * @enum {string}
          */
         JudgmentModeEnum: "rank" | "pairwise";
+        /**
+         * @description * `samples` - samples
+         *     * `last step` - last step
+         * @enum {string}
+         */
+        KlSourceEnum: "samples" | "last step";
         LabelledResponse: {
             label: string;
             text: string;
+        };
+        LengthPreference: {
+            version: components["schemas"]["ChartRef"];
+            campaign: components["schemas"]["ChartRef"] | null;
+            /**
+             * Format: double
+             * @description The campaign's length-bias slope from its quality report: log-odds towards the longer answer beyond the other raters' verdict, one fit over everyone.
+             */
+            raters_slope: number | null;
+            /** Format: double */
+            raters_slope_se: number | null;
+            raters_pairs: number;
+            /** @description Oldest round first. */
+            rounds: components["schemas"]["PolicyRound"][];
+            /**
+             * Format: double
+             * @description The watch warns when a round's length ratio is beyond this, either way.
+             */
+            length_drift_factor: number;
         };
         LineageEntry: {
             id: number;
@@ -1227,6 +1277,8 @@ export interface components {
             tasks_available: number;
             has_live_lease: boolean;
         };
+        /** @enum {unknown} */
+        NullEnum: null;
         Options: {
             defaults: {
                 reward?: {
@@ -1445,6 +1497,32 @@ export interface components {
          * @enum {string}
          */
         PolicyKindEnum: "ppo" | "dpo";
+        PolicyRound: {
+            version: components["schemas"]["ChartRef"];
+            run_id: number;
+            kind: components["schemas"]["PolicyRoundKindEnum"];
+            reward_version: components["schemas"]["ChartRef"] | null;
+            /**
+             * Format: double
+             * @description The round's reward model's length slope on its validation pairs, in the raters' units (log-odds towards the longer answer beyond the raters' verdict).
+             */
+            reward_slope: number | null;
+            /** Format: double */
+            reward_slope_se: number | null;
+            /**
+             * Format: double
+             * @description The new policy's mean answer length over its parent's.
+             */
+            length_ratio: number | null;
+            /** @description The codes of the round's watch warnings. */
+            warnings: components["schemas"]["WatchWarningCodeEnum"][];
+        };
+        /**
+         * @description * `ppo` - ppo
+         *     * `dpo` - dpo
+         * @enum {string}
+         */
+        PolicyRoundKindEnum: "ppo" | "dpo";
         Pool: {
             readonly id: number;
             name: string;
@@ -1760,6 +1838,7 @@ export interface components {
             parent_version: components["schemas"]["VersionRef"] | null;
             reward_version: components["schemas"]["VersionRef"] | null;
             compare_version: components["schemas"]["VersionRef"] | null;
+            check_reward_version: components["schemas"]["VersionRef"] | null;
             campaign: components["schemas"]["CampaignRef"] | null;
             schedule_id: number | null;
             follow_up: components["schemas"]["RunKindEnum"][];
@@ -1782,6 +1861,7 @@ export interface components {
             result: {
                 [key: string]: unknown;
             };
+            readonly watch: components["schemas"]["Watch"] | null;
             produced_versions: components["schemas"]["VersionRef"][];
             readonly created_by: string | null;
             /** Format: date-time */
@@ -1798,6 +1878,8 @@ export interface components {
             parent_version_id?: number | null;
             reward_version_id?: number | null;
             compare_version_id?: number | null;
+            /** @description PPO and DPO: a second reward model for the reward-hacking watch. */
+            check_reward_version_id?: number | null;
             campaign_id?: number | null;
             dataset?: components["schemas"]["DatasetRequest"];
             hyperparameters?: {
@@ -2018,6 +2100,7 @@ export interface components {
             metrics: {
                 [key: string]: unknown;
             };
+            readonly watch_warnings: components["schemas"]["WatchWarning"][];
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2035,6 +2118,7 @@ export interface components {
             metrics: {
                 [key: string]: unknown;
             };
+            readonly watch_warnings: components["schemas"]["WatchWarning"][];
             /** Format: date-time */
             readonly created_at: string;
             readonly lineage: components["schemas"]["LineageEntry"][];
@@ -2051,6 +2135,97 @@ export interface components {
             name: string;
             kind: components["schemas"]["VersionKindEnum"];
         };
+        /**
+         * @description A PPO or DPO round's reward-hacking watch (docs/training.md): the new policy and its
+         *     parent answered the same prompts the same way; null where the round did not measure it.
+         */
+        Watch: {
+            /**
+             * Format: double
+             * @description Prompts both answered (0 or null: no watch sampling).
+             */
+            prompts: number | null;
+            /**
+             * Format: double
+             * @description Of them, prompts the round never trained on.
+             */
+            held_out_prompts: number | null;
+            /**
+             * Format: double
+             * @description The new policy's mean answer length, in characters.
+             */
+            length_chars: number | null;
+            /**
+             * Format: double
+             * @description The parent's, on the same prompts.
+             */
+            parent_length_chars: number | null;
+            /**
+             * Format: double
+             * @description Standard error of the paired difference in characters.
+             */
+            length_chars_se: number | null;
+            /**
+             * Format: double
+             * @description length_chars / parent_length_chars.
+             */
+            length_ratio: number | null;
+            /**
+             * Format: double
+             * @description The new policy's mean answer length, in tokens.
+             */
+            length_tokens: number | null;
+            /**
+             * Format: double
+             * @description The parent's, in tokens.
+             */
+            parent_length_tokens: number | null;
+            /**
+             * Format: double
+             * @description KL from the parent, nats per answer, at the end of the round.
+             */
+            kl: number | null;
+            kl_source: (components["schemas"]["KlSourceEnum"] | components["schemas"]["NullEnum"]) | null;
+            /**
+             * Format: double
+             * @description The round's KL budget (PPO's target_kl); null for DPO.
+             */
+            kl_budget: number | null;
+            /**
+             * Format: double
+             * @description The proxy reward's rise (PPO: new minus parent on the prompts; DPO: the implicit reward margin, last step minus first).
+             */
+            reward_gain: number | null;
+            /**
+             * Format: double
+             * @description Win rate over the parent under the round's own reward model.
+             */
+            proxy_win_rate: number | null;
+            /**
+             * Format: double
+             * @description Win rate over the parent under the second reward model.
+             */
+            check_win_rate: number | null;
+            /**
+             * Format: double
+             * @description Its standard error.
+             */
+            check_win_rate_se: number | null;
+            /** @description [KL, mean reward] at each PPO step. */
+            reward_kl: number[][];
+            warnings: components["schemas"]["WatchWarning"][];
+        };
+        WatchWarning: {
+            code: components["schemas"]["WatchWarningCodeEnum"];
+            detail: string;
+        };
+        /**
+         * @description * `length_drift` - length_drift
+         *     * `kl_over_budget` - kl_over_budget
+         *     * `second_reward_disagrees` - second_reward_disagrees
+         * @enum {string}
+         */
+        WatchWarningCodeEnum: "length_drift" | "kl_over_budget" | "second_reward_disagrees";
         /** @description Every error the API answers: a stable code and a human detail. */
         Error: {
             /** @description Stable, e.g. not_found, json_too_deep. */
@@ -7475,6 +7650,85 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionDetail"];
+                };
+            };
+            /** @description Malformed request: bad JSON, bad fields, too many fields, invalid text. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role may not do this (or the CSRF check failed). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such row, or not one this user may see. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    training_versions_length_preference_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LengthPreference"];
                 };
             };
             /** @description Malformed request: bad JSON, bad fields, too many fields, invalid text. */

@@ -8,6 +8,7 @@ import { describeDataset } from "./lineage";
 import { chartsFor, lastStep, latestValue, mergeSeries, splitSingleValues } from "./metrics";
 import { isActive, usePolling } from "./polling";
 import type { MetricSeries, Run } from "./types";
+import { LengthPreferencePanel, RoundWatch } from "./WatchPanel";
 import { Facts, RunProgress, RunStatusBadge } from "./widgets";
 
 /** One run: progress, live charts, cancel, error and log tail, its data snapshot and config. */
@@ -69,6 +70,7 @@ interface ViewProps {
 
 function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
   const { charts, once } = splitSingleValues(chartsFor(run.kind, Object.keys(series)), series, run.kind, isActive(run.status));
+  const policy = run.produced_versions.find((version) => version.kind === "policy");
   const resultEntries = Object.entries(run.result ?? {}).filter(([, value]) => typeof value === "number" || typeof value === "string");
   return (
     <section className="panel run-detail" aria-labelledby="run-title" ref={revealOnMount} data-testid="run-detail">
@@ -88,6 +90,9 @@ function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
           <pre className="mono-block">{run.error}</pre>
         </div>
       )}
+
+      {run.watch && <RoundWatch watch={run.watch} />}
+      {run.watch && policy && <LengthPreferencePanel versionId={policy.id} />}
 
       <h3>Curves</h3>
       <ErrorNotice error={metricsError} />
@@ -139,6 +144,7 @@ function RunView({ run, series, metricsError, onCancelled }: ViewProps) {
               ["Base model", run.parent_version ? null : run.base],
               ["Starts from", run.parent_version ? `${run.parent_version.name} (${run.parent_version.kind})` : null],
               ["Reward model", run.reward_version?.name],
+              ["Second reward model", run.check_reward_version?.name],
               ["Compared with", run.compare_version?.name],
               ["Campaign", run.campaign?.name],
               ["Scheduled", run.schedule_id ? `by schedule ${run.schedule_id}` : null],

@@ -10,6 +10,7 @@ import {
   fallbackCampaign,
   KINDS,
   NEEDS,
+  WATCHED_KINDS,
   newDraft,
   newIdempotencyKey,
   runRequest,
@@ -73,7 +74,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
   const fallback = needs.campaign === "prompts" ? fallbackCampaign(draft, versions) : null;
 
   const update = setDraft;
-  const set = (field: "base" | "parent_version_id" | "reward_version_id" | "compare_version_id" | "campaign_id") =>
+  const set = (field: "base" | "parent_version_id" | "reward_version_id" | "compare_version_id" | "check_reward_version_id" | "campaign_id") =>
     (event: { target: { value: string } }) => update((current) => ({ ...current, [field]: event.target.value }));
   const setData = (change: Partial<DatasetDraft>) => update((current) => ({ ...current, dataset: { ...current.dataset, ...change } }));
   const setHyper = (name: string, value: string | boolean) =>
@@ -111,6 +112,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
     "parent_version_id",
     "reward_version_id",
     "compare_version_id",
+    "check_reward_version_id",
     "campaign_id",
     "dataset",
     "dataset.mode",
@@ -206,6 +208,17 @@ export function RunForm({ options, versions, onStarted }: Props) {
             errors={errors.reward_version_id}
             onChange={set("reward_version_id")}
             empty={rewards.length === 0 ? "No reward model yet: train one first." : undefined}
+          />
+        )}
+        {WATCHED_KINDS.includes(draft.kind) && (
+          <VersionSelect
+            field="check_reward_version_id"
+            label="Second reward model (optional)"
+            value={draft.check_reward_version_id}
+            versions={rewards}
+            errors={errors.check_reward_version_id}
+            onChange={set("check_reward_version_id")}
+            empty="For the reward-hacking watch: the new policy's win rate over its parent under a second judge."
           />
         )}
         {draft.kind === "ppo" && "target_kl" in draft.hyperparameters && (

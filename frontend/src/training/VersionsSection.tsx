@@ -8,6 +8,7 @@ import { CompareView } from "./CompareView";
 import { formatValue, formatWhen, KIND_NAMES, shortHash } from "./format";
 import { describeDataset, lineageLine, lineageOf } from "./lineage";
 import type { Version } from "./types";
+import { LengthPreferencePanel, WatchWarnings } from "./WatchPanel";
 import { Facts } from "./widgets";
 
 interface Props {
@@ -144,6 +145,7 @@ function VersionDetail({ versionId }: { versionId: number }) {
       <h2 id="version-title">
         {v.name} <Badge>{v.kind}</Badge>
       </h2>
+      <WatchWarnings warnings={v.watch_warnings} />
       <Facts
         label="About the version"
         items={[
@@ -154,6 +156,7 @@ function VersionDetail({ versionId }: { versionId: number }) {
           ...metrics.map(([key, value]): [string, string] => [key, typeof value === "number" ? formatValue(value) : String(value)]),
         ]}
       />
+      {v.kind === "policy" && <LengthPreferencePanel versionId={v.id} />}
       <h3>Lineage</h3>
       <ol className="lineage" aria-label={`Lineage of ${v.name}, newest first`}>
         {v.lineage.map((step) => (

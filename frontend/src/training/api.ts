@@ -5,6 +5,7 @@ import { allPages } from "../api/pages";
 import type {
   Ceiling,
   Comparison,
+  LengthPreference,
   MetricsAnswer,
   Run,
   RunPage,
@@ -31,6 +32,7 @@ export const trainingApi = {
 
   versions: () => allPages<Version>(`${ROOT}/versions/?limit=200`, 20),
   version: (id: number) => data<VersionDetail>("GET", `${ROOT}/versions/${id}/`),
+  lengthPreference: (versionId: number) => data<LengthPreference>("GET", `${ROOT}/versions/${versionId}/length-preference/`),
   compare: (a: number, b: number) => data<Comparison>("GET", `${ROOT}/versions/compare/?a=${a}&b=${b}`),
 
   schedules: () => data<Schedule[]>("GET", `${ROOT}/schedules/`),

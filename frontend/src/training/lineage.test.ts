@@ -15,6 +15,7 @@ function version(id: number, parent: number | null, kind: Version["kind"] = "pol
     snapshot: { hash: "", size: 0 },
     dataset: null,
     metrics: {},
+    watch_warnings: [],
     created_at: "2025-03-01T10:00:00Z",
   };
 }

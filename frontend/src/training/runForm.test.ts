@@ -208,6 +208,14 @@ describe("runRequest", () => {
     expect(request.dataset).toBeUndefined();
     expect(request.campaign_id).toBeUndefined();
     expect(runRequest({ ...ppo, campaign_id: "3" }, OPTIONS, "key-2b").campaign_id).toBe(3);
+    expect(request.check_reward_version_id).toBeUndefined();
+  });
+
+  it("names a policy round's second reward model for its watch, and only a policy round's", () => {
+    const ppo = draft({ start: "version", parent_version_id: "7", reward_version_id: "9", check_reward_version_id: "11" }, "ppo");
+    expect(runRequest(ppo, OPTIONS, "key-5").check_reward_version_id).toBe(11);
+    expect(runRequest({ ...ppo, kind: "dpo" }, OPTIONS, "key-6").check_reward_version_id).toBe(11);
+    expect(runRequest({ ...ppo, kind: "generate" }, OPTIONS, "key-7").check_reward_version_id).toBeUndefined();
   });
 
   it("sends an evaluation's two policies and no dataset, and a generation's campaign", () => {

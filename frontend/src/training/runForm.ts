@@ -39,6 +39,8 @@ export interface RunDraft {
   parent_version_id: string;
   reward_version_id: string;
   compare_version_id: string;
+  /** PPO and DPO: a second reward model for the reward-hacking watch, "" for none. */
+  check_reward_version_id: string;
   campaign_id: string;
   dataset: DatasetDraft;
   /** Numbers as typed, switches as booleans, text as text. */
@@ -52,6 +54,9 @@ export const KINDS: { value: RunKind; text: string; hint: string }[] = [
   { value: "generate", text: "Generation", hint: "Answer a campaign's prompts with a policy: new tasks for raters." },
   { value: "evaluate", text: "Evaluation", hint: "Compare two policies on the same prompts, scored by a reward model." },
 ];
+
+/** The policy rounds whose reward-hacking watch may name a second reward model. */
+export const WATCHED_KINDS: readonly RunKind[] = ["ppo", "dpo"];
 
 /** Which parts of the form each kind uses. A campaign is where a generation run puts its
  * tasks; for PPO and evaluation it is where the prompts come from, and may be left to the
@@ -114,6 +119,7 @@ export function newDraft(options: TrainingOptions, kind: RunKind = "reward"): Ru
     parent_version_id: "",
     reward_version_id: "",
     compare_version_id: "",
+    check_reward_version_id: "",
     campaign_id: "",
     dataset: { ...EMPTY_DATASET },
     hyperparameters: hyperDraft(options.defaults[kind]),
@@ -237,6 +243,7 @@ export function runRequest(draft: RunDraft, options: TrainingOptions, idempotenc
   if ((needs.start && draft.start === "version") || draft.kind === "evaluate") request.parent_version_id = id(draft.parent_version_id);
   if (needs.reward) request.reward_version_id = id(draft.reward_version_id);
   if (needs.compare) request.compare_version_id = id(draft.compare_version_id);
+  if (WATCHED_KINDS.includes(draft.kind) && !isBlank(draft.check_reward_version_id)) request.check_reward_version_id = id(draft.check_reward_version_id);
   if (needs.campaign && !isBlank(draft.campaign_id)) request.campaign_id = id(draft.campaign_id);
   if (needs.dataset) request.dataset = datasetOf(draft.dataset);
   const hyper = changedHyperparameters(draft.hyperparameters, options.defaults[draft.kind] ?? {});
@@ -265,6 +272,7 @@ const HYPER_NAMES: Record<string, string> = {
   cv_folds: "Cross-validation folds (k)",
   k: "Responses per prompt (K)",
   beta: "β (DPO temperature)",
+  watch_prompts: "Prompts for the reward-hacking watch",
   bf16: "bfloat16",
 };
 

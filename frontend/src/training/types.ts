@@ -34,6 +34,14 @@ export type TrainingOptions = Schemas["Options"];
 /** A hyperparameter's type, range and choices, as the server checks them. */
 export type HyperLimit = Schemas["HyperparameterLimit"];
 
+/** A PPO or DPO round's reward-hacking watch, and its warnings. */
+export type Watch = Schemas["Watch"];
+export type WatchWarning = Schemas["WatchWarning"];
+export type WatchWarningCode = Schemas["WatchWarningCodeEnum"];
+/** The chart "Length preference: raters, reward model, policy drift" along a lineage. */
+export type LengthPreference = Schemas["LengthPreference"];
+export type PolicyRound = Schemas["PolicyRound"];
+
 export type Version = Schemas["Version"];
 export type LineageStep = Schemas["LineageEntry"];
 export type VersionDetail = Schemas["VersionDetail"];

@@ -71,7 +71,10 @@ def test_a_judgments_flags_and_rationale_are_exported_with_its_pairs(client_for:
     # none of it
     raters = [client_for(), client_for()]
     setup_campaign([r.user for r in raters], tasks=1, responses_per_task=2, overlap=2)
-    marks = ((["other"], {"B": ["factually_wrong"]}, "B cites 1969"), ([], {}, ""))
+    marks: tuple[tuple[list[str], dict[str, list[str]], str], ...] = (
+        (["other"], {"B": ["factually_wrong"]}, "B cites 1969"),
+        ([], {}, ""),
+    )
     for n, (rater, (flags, response_flags, rationale)) in enumerate(
         zip(raters, marks, strict=True)
     ):
