@@ -103,6 +103,9 @@ def _check(parsed: dict[str, Any], errors: dict[str, list[str]]) -> None:
     for name, model in (("campaign_ids", Campaign), ("pool_ids", RaterPool)):
         if name in parsed and (unknown := _unknown_ids(model, parsed[name])):
             errors[name] = [f"Unknown ids: {', '.join(map(str, unknown))}."]
+    if parsed.get("unsafe") == "safety" and parsed.get("mode") == DatasetMode.CONSENSUS.value:
+        # a consensus fit ranks every answer of a task: its pairs cannot stay safe-vs-unsafe
+        errors["unsafe"] = ["The safety set is made of single judgments' pairs: use mode all."]
     since, until = parsed.get("since"), parsed.get("until")
     if since is not None and until is not None and since >= until:
         errors["until"] = ["Must be after since."]

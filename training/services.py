@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from annotation.models import Campaign
 from annotation.selectors.campaigns import count_campaign_judgments
-from annotation.selectors.snapshots import freeze_snapshot
+from annotation.selectors.snapshots import freeze_snapshot, has_training_pairs
 from annotation.services.audit import record_audit_event
 from common.errors import Conflict, InvalidInput, ServiceError
 from training import dispatch
@@ -168,8 +168,9 @@ def _replayed(existing: TrainingRun, asked: TrainingRun) -> TrainingRun:
 def _freeze(run: TrainingRun) -> None:
     if run.kind not in DATA_KINDS:
         return
-    snapshot = freeze_snapshot(dataset_filter(run.dataset), mode=run.dataset["mode"])
-    if snapshot.size == 0:
+    mode, unsafe = run.dataset["mode"], run.dataset.get("unsafe", "ignore")
+    snapshot = freeze_snapshot(dataset_filter(run.dataset), mode=mode)
+    if not has_training_pairs(snapshot.preference_ids, mode=mode, unsafe=unsafe):
         raise InvalidInput(
             "No preferences match this dataset's filters; nothing to train on.",
             code="empty_dataset",

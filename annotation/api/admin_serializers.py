@@ -256,8 +256,16 @@ class ExportQuerySerializer(serializers.Serializer):
         help_text="What a response flagged unsafe does to its judgment's pairs: 'ignore' "
         "(default: the pairs as ranked, flags in the rows), 'below' (the safe answer chosen), "
         "'drop' (a helpfulness set: no pair with an unsafe side), 'safety' (the safety set: "
-        "only pairs of one safe and one unsafe answer, the safe one chosen).",
+        "only pairs of one safe and one unsafe answer, the safe one chosen; with pairs=all).",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("unsafe") == "safety" and attrs.get("pairs") == "consensus":
+            # a consensus fit ranks every answer of a task: its pairs cannot stay safe-vs-unsafe
+            raise serializers.ValidationError(
+                {"unsafe": ["The safety set is made of single judgments' pairs: use pairs=all."]}
+            )
+        return attrs
 
 
 class AuditEventSerializer(serializers.ModelSerializer):

@@ -90,3 +90,21 @@ def iter_snapshot_rows(
             batch = []
     if batch:
         yield from consensus_rows_of(batch)
+
+
+def has_training_pairs(
+    preference_ids: Sequence[int], *, mode: SnapshotMode, unsafe: UnsafeTreatment = "ignore"
+) -> bool:
+    """Whether reading the snapshot gives anything to train on: after the unsafe treatment a
+    snapshot of ties, or of pairs the treatment drops, can be empty though its ids are not.
+    (Consensus mode asks only for one strict pair left to fit: exact would mean the fit.)"""
+    if not preference_ids:
+        return False
+    if mode == "all":
+        return next(iter_snapshot_rows(preference_ids, mode="all", unsafe=unsafe), None) is not None
+    if unsafe == "ignore":
+        return True
+    stored: list[BTFlagRow] = []
+    for chunk in _chunks(sorted(preference_ids)):
+        stored.extend(Preference.objects.filter(pk__in=chunk).values_list(*BT_FLAG_COLUMNS))
+    return any(not is_tie for _, _, _, is_tie, _ in treat_fit_rows(stored, unsafe))

@@ -165,3 +165,37 @@ def test_bad_response_flags_are_refused_and_nothing_is_stored(
         assert "A, B" in answer.json()["detail"]
     assert not Judgment.objects.exists()
     assert not Preference.objects.exists()
+
+
+def test_a_safety_set_of_consensus_pairs_is_refused(flagged: list[str], ml: APIClient) -> None:
+    campaign_id = Preference.objects.values_list("task__campaign_id", flat=True).first()
+    dataset = {"campaign_ids": [campaign_id], "mode": "consensus", "unsafe": "safety"}
+
+    run = ml.post(RUNS, {"kind": "reward", "dataset": dataset})
+    export = ml.get(f"{API}/export/", {"pairs": "consensus", "unsafe": "safety"})
+
+    assert run.status_code == 400
+    assert "use mode all" in run.json()["errors"]["dataset"]["unsafe"][0]
+    assert export.status_code == 400
+    assert not TrainingRun.objects.exists()
+
+
+def test_a_dataset_the_treatment_empties_is_refused_before_it_reaches_a_worker(
+    client_for: Any, ml: APIClient
+) -> None:
+    # given one judgment of two answers, the second flagged unsafe: its one pair has an
+    # unsafe side
+    campaign = make_campaign(responses_per_task=2, overlap=1)
+    make_task(campaign)
+    rater = client_for(Role.ANNOTATOR)
+    make_pool(members=[rater.user], campaigns=[campaign])
+    rate(rater, "empty-after-drop", [[0], [1]], unsafe=1)
+
+    dropped = ml.post(
+        RUNS, {"kind": "reward", "dataset": {"campaign_ids": [campaign.pk], "unsafe": "drop"}}
+    )
+    kept = ml.post(RUNS, {"kind": "reward", "dataset": {"campaign_ids": [campaign.pk]}})
+
+    assert dropped.status_code == 400
+    assert dropped.json()["code"] == "empty_dataset"
+    assert kept.status_code == 201  # below: the safe answer chosen, one pair
