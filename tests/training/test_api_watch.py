@@ -21,7 +21,7 @@ from annotation.services.assignments import claim_next_assignment
 from annotation.services.judgments import Submission, submit_judgment
 from tests.factories import make_campaign, make_pool, make_task, make_user
 from tests.training.watch_models import eos_prone_policy, length_reward_model
-from training.models import ModelVersion, RunStatus, TrainingRun
+from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 from training.pipeline.data import PreferencePair
 from training.pipeline.evaluation import reward_model_accuracy
 from training.worker.job import execute_run
@@ -94,24 +94,32 @@ def campaign_with_questions() -> Campaign:
 
 
 def run_round(
-    ml: APIClient, versions: dict[str, ModelVersion], campaign: Campaign, **hyperparameters: Any
+    ml: APIClient,
+    versions: dict[str, ModelVersion],
+    campaign: Campaign,
+    *,
+    with_check: bool = True,
+    **hyperparameters: Any,
 ) -> dict[str, Any]:
-    """A PPO round against the brevity model, verbosity its second judge, through the API
-    and the worker; returns the finished run as GET shows it."""
+    """A PPO round against the brevity model, verbosity its second judge (unless not
+    `with_check`), through the API and the worker; returns the finished run as GET shows it."""
+    check = {"check_reward_version_id": versions["verbosity"].pk} if with_check else {}
     created = ml.post(
         RUNS,
         {
             "kind": "ppo",
             "parent_version_id": versions["policy"].pk,
             "reward_version_id": versions["brevity"].pk,
-            "check_reward_version_id": versions["verbosity"].pk,
+            **check,
             "campaign_id": campaign.pk,
             "hyperparameters": {"max_new_tokens": 16, "watch_prompts": 8, **hyperparameters},
         },
         format="json",
     )
     assert created.status_code == 201, created.json()
-    assert created.json()["check_reward_version"]["name"] == "verbosity"
+    assert (created.json()["check_reward_version"] or {}).get("name") == (
+        "verbosity" if with_check else None
+    )
     run_id = created.json()["id"]
     assert execute_run(run_id) == "succeeded", TrainingRun.objects.get(pk=run_id).log_tail
     return ml.get(f"{RUNS}{run_id}/").json()
@@ -149,7 +157,19 @@ def test_a_round_that_over_optimises_ends_with_warnings_on_the_run_and_the_versi
     assert watch["reward_gain"] > 0  # the brevity model is pleased...
     assert watch["check_win_rate"] < 0.5 - watch["check_win_rate_se"]  # ...verbosity is not
     assert (watch["prompts"], watch["kl_source"], len(watch["reward_kl"])) == (16, "samples", 5)
+    assert watch.pop("error") is None  # the watch measured the round
     assert watch == run["result"]["watch"]
+    # the over-optimisation curve: each step's answers scored by both models, at its KL
+    checks = RunMetric.objects.filter(run_id=run["id"], name="train/check_reward_mean")
+    assert [m.step for m in checks] == [1, 2, 3, 4, 5]
+    assert watch["check_reward_kl"] == [
+        [kl, m.value] for (kl, _), m in zip(watch["reward_kl"], checks, strict=True)
+    ]
+    # verbosity is brevity's head negated: on the same answers, the opposite score
+    assert [c for _, c in watch["check_reward_kl"]] == pytest.approx(
+        [-r for _, r in watch["reward_kl"]], abs=1e-5
+    )
+    assert watch["check_reward_kl"][-1][1] < watch["check_reward_kl"][0][1]
     (produced,) = run["produced_versions"]
     version = ml.get(f"{VERSIONS}{produced['id']}/").json()
     assert version["watch_warnings"] == watch["warnings"]
@@ -182,6 +202,24 @@ def test_a_calm_round_has_no_warnings(
     assert 1 / 1.3 < watch["length_ratio"] < 1.3
     (produced,) = run["produced_versions"]
     assert ml.get(f"{VERSIONS}{produced['id']}/").json()["watch_warnings"] == []
+
+
+def test_a_round_without_a_second_reward_model_has_no_check_rewards(
+    ml: APIClient, models: dict[str, Path], artifacts: None
+) -> None:
+    campaign = campaign_with_questions()
+    versions = register(models, campaign)
+
+    run = run_round(
+        ml, versions, campaign, with_check=False, steps=1, batch_size=4, minibatch_size=4
+    )
+
+    watch = run["watch"]
+    assert len(watch["reward_kl"]) == 1
+    assert watch["check_reward_kl"] == []
+    assert watch["check_win_rate"] is None
+    assert RunMetric.objects.filter(run_id=run["id"], name="train/kl").count() == 1
+    assert not RunMetric.objects.filter(run_id=run["id"], name="train/check_reward_mean").exists()
 
 
 def judge_leaning_long(rater: Any, rng: random.Random) -> None:

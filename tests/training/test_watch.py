@@ -143,7 +143,10 @@ def test_a_round_watch_from_paired_samples() -> None:
         check=[0.0, 0.0, 1.0],
         parent_check=[1.0, 1.0, 1.0],
     )
-    history = [{"kl": 0.0, "reward_mean": 1.0}, {"kl": 2.5, "reward_mean": 3.0}]
+    history = [
+        {"kl": 0.0, "reward_mean": 1.0, "check_reward_mean": -1.0},
+        {"kl": 2.5, "reward_mean": 3.0, "check_reward_mean": -2.0},
+    ]
 
     watch = round_watch(samples=samples, kl_budget=2.0, history=history)
 
@@ -158,6 +161,7 @@ def test_a_round_watch_from_paired_samples() -> None:
     assert watch["proxy_win_rate"] == pytest.approx(2.5 / 3)
     assert watch["check_win_rate"] == pytest.approx(0.5 / 3)
     assert watch["reward_kl"] == [[0.0, 1.0], [2.5, 3.0]]
+    assert watch["check_reward_kl"] == [[0.0, -1.0], [2.5, -2.0]]
     assert [w["code"] for w in watch["warnings"]] == [
         "length_drift",
         "kl_over_budget",
@@ -171,6 +175,7 @@ def test_without_samples_the_watch_keeps_the_last_steps_kl_and_no_length() -> No
     watch = round_watch(samples=None, kl_budget=4.0, history=history)
 
     assert (watch["kl"], watch["kl_source"], watch["kl_budget"]) == (7.0, "last step", 4.0)
+    assert watch["check_reward_kl"] == []  # no second reward model
     assert "length_ratio" not in watch
     assert [w["code"] for w in watch["warnings"]] == ["kl_over_budget"]
 
@@ -212,3 +217,26 @@ def test_the_watch_asks_first_for_the_prompts_no_step_drew() -> None:
     assert len(indices) == 10
     assert watch_prompt_indices(16, set(range(16)), 4) == ([0, 1, 2, 3], 0)
     assert LENGTH_DRIFT_FACTOR == 1.3  # docs/training.md states it
+
+
+def test_a_watch_that_fails_is_reported_and_does_not_fail_the_round() -> None:
+    from training.pipeline.round_watch import guarded_watch
+
+    def broken() -> dict[str, object]:
+        raise MemoryError("no room for the parent's copy")
+
+    assert guarded_watch(broken) == {
+        "error": "MemoryError: no room for the parent's copy",
+        "warnings": [],
+        "reward_kl": [],
+    }
+
+
+def test_the_drawn_prompts_are_every_prompt_once_a_pass_is_complete() -> None:
+    from training.pipeline.ppo_maths import drawn_prompt_indices
+    from training.pipeline.round_watch import drawn_prompts
+
+    assert drawn_prompts(steps=10**5, batch_size=64, count=5000, seed=1) == set(range(5000))
+    slow = {i for step in range(3) for i in drawn_prompt_indices(step, 4, 50, 1)}
+    assert drawn_prompts(steps=3, batch_size=4, count=50, seed=1) == slow
+    assert len(slow) == 12

@@ -176,7 +176,11 @@ class RunSerializer(serializers.ModelSerializer[TrainingRun]):
     @extend_schema_field(WatchSerializer(allow_null=True))
     def get_watch(self, run: TrainingRun) -> dict[str, Any] | None:
         watch = (run.result or {}).get("watch")
-        return dict(WatchSerializer(watch).data) if isinstance(watch, dict) else None
+        if not isinstance(watch, dict):
+            return None
+        # a watch that failed (or was stored partly) still reads as one
+        complete = {"reward_kl": [], "check_reward_kl": [], "warnings": [], **watch}
+        return dict(WatchSerializer(complete).data)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_created_by(self, run: TrainingRun) -> str | None:

@@ -46,7 +46,18 @@ class WatchSerializer(serializers.Serializer[Any]):
         child=serializers.ListField(child=serializers.FloatField()),
         help_text="[KL, mean reward] at each PPO step.",
     )
+    check_reward_kl = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        default=list,
+        help_text="[KL, the second reward model's mean reward] at each PPO step; empty when "
+        "the run names no second reward model.",
+    )
     warnings = WatchWarningSerializer(many=True)
+    error = serializers.CharField(
+        allow_null=True,
+        default=None,
+        help_text="Why the watch could not measure the round (the round itself succeeded).",
+    )
 
 
 class ChartRefSerializer(serializers.Serializer[Any]):

@@ -19,7 +19,7 @@ from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
 from training.pipeline.options import DPOTrainingConfig
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
-from training.pipeline.round_watch import watch_dpo_round
+from training.pipeline.round_watch import guarded_watch, watch_dpo_round
 
 
 def _rows(pairs: Sequence[PreferencePair]) -> list[dict[str, Any]]:
@@ -149,7 +149,7 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
         "first_reward_margin": logged[0]["rewards/margins"] if logged else None,
         "last_reward_margin": logged[-1]["rewards/margins"] if logged else None,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
-        "watch": _watch(model, location, tokenizer, pairs, config, logged),
+        "watch": guarded_watch(lambda: _watch(model, location, tokenizer, pairs, config, logged)),
     }
     write_metrics(config.out, metrics)
     return metrics

@@ -6,9 +6,9 @@ verdict on the same pair and on "this response is the longer one" (+1 / -1); the
 latter is the log-odds shift towards the longer response beyond what the others prefer. Here
 the reward model is that rater: on each validation pair it picks the chosen answer with its own
 Bradley-Terry probability σ(r_chosen - r_rejected), the raters' verdict is the pair's label,
-and the same two-covariate fit (no intercept: it is symmetric in the order of a pair, so with
-the chosen answer first the verdict is the constant column) gives the slope. With one ±1
-covariate the fit is saturated, so its maximum-likelihood slope has a closed form:
+and the same two-covariate fit gives the slope (with the chosen answer first the verdict is
+the same for every pair, so it plays the part of the report's intercept-and-verdict terms).
+With one ±1 covariate the fit is saturated, so its maximum-likelihood slope has a closed form:
 ½ [logit(mean p where the chosen is longer) - logit(mean p where it is shorter)]. Pairs of equal
 length are left out, as the report leaves them out. Its standard error is the sandwich one,
 clustered by prompt (the pairs of one ranking move together). Pure Python: no model here.

@@ -61,8 +61,7 @@ from training.pipeline.ppo_maths import (
     value_loss,
 )
 from training.pipeline.progress import ProgressLog, write_metrics
-from training.pipeline.reward import score_texts
-from training.pipeline.round_watch import watch_ppo_round
+from training.pipeline.round_watch import guarded_watch, reward_model_fn, watch_ppo_round
 
 RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
 
@@ -109,6 +108,7 @@ class Rollout:
     scores: torch.Tensor
     kl: torch.Tensor
     prompt_width: int
+    check_scores: torch.Tensor | None = None  # the second reward model's, when there is one
 
 
 class PPOTrainer:
@@ -148,7 +148,12 @@ class PPOTrainer:
         policy_path = resume / "policy" if resume else config.policy
         self.policy = load_causal_lm(policy_path)
         self.reference = load_causal_lm(config.policy).to(device).eval().requires_grad_(False)
-        self.reward_fn = reward_fn or self._reward_model_fn(config.reward or "")
+        self.reward_fn = reward_fn or reward_model_fn(config.reward or "", device)
+        # The second reward model scores every step's answers too (the over-optimisation
+        # curve), loaded once and kept for the watch at the end.
+        self.check_fn = (
+            reward_model_fn(config.check_reward, device) if config.check_reward else None
+        )
         value_source = resume / "value" if resume else self._value_source()
         self.value = ValueModel(load_reward_model(value_source, self.tokenizer))
         if not resume and value_source == config.policy:
@@ -174,16 +179,6 @@ class PPOTrainer:
         if reward and same_tokenizer(reward, self.config.policy):
             return reward
         return self.config.policy
-
-    def _reward_model_fn(self, path: str) -> RewardFn:
-        tokenizer = load_tokenizer(path, padding_side="right")
-        model = load_reward_model(path, tokenizer).to(self.accelerator.device).eval()
-        model.requires_grad_(False)
-
-        def reward(prompts: Sequence[Messages], replies: Sequence[str]) -> torch.Tensor:
-            return score_texts(model, tokenizer, prompts, replies)
-
-        return reward
 
     # -- rollout --
 
@@ -252,6 +247,9 @@ class PPOTrainer:
         values = self.value(sequences, attention, position_ids(attention))[:, width - 1 : -1]
         texts = self.tokenizer.batch_decode(responses, skip_special_tokens=True)
         scores = self.reward_fn(prompts, texts).to(sequences.device).float()
+        check = (
+            self.check_fn(prompts, texts).to(sequences.device).float() if self.check_fn else None
+        )
         rewards, kl = token_rewards(scores, logprobs, ref_logprobs, mask.float(), self.beta)
         if config.whiten_rewards:
             rewards = masked_whiten(rewards, mask.float(), shift_mean=False, total=self._total)
@@ -268,6 +266,7 @@ class PPOTrainer:
             scores,
             kl,
             width,
+            check,
         )
 
     # -- optimisation --
@@ -357,6 +356,8 @@ class PPOTrainer:
                 "generation_tokens_per_second": generated / max(generate_seconds, 1e-9),
             }
         )
+        if batch.check_scores is not None:
+            metrics["check_reward_mean"] = float(self._whole_batch(batch.check_scores).mean())
         self.step += 1
         return metrics
 
@@ -453,7 +454,7 @@ class PPOTrainer:
             "history": self.history,
         }
         if self.accelerator.is_main_process:
-            summary["watch"] = self._watch()
+            summary["watch"] = guarded_watch(self._watch)
             write_metrics(out, summary)
         self.accelerator.wait_for_everyone()
         return summary
@@ -468,4 +469,5 @@ class PPOTrainer:
             prompts=self.prompts,
             config=self.config,
             history=self.history,
+            check_fn=self.check_fn,
         )

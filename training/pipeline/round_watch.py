@@ -103,6 +103,22 @@ def kl_per_answer(
     return kl
 
 
+def reward_model_fn(path: str, device: torch.device | None = None) -> RewardFn:
+    """The reward model at `path`, loaded once, frozen, as a function of prompts and replies.
+    Replies are text: it encodes them with its own tokenizer and chat template, so it need
+    not share the policy's."""
+    tokenizer = load_tokenizer(path, padding_side="right")
+    model: Any = load_reward_model(path, tokenizer)
+    if device is not None:
+        model.to(device)
+    model.eval().requires_grad_(False)
+
+    def reward(prompts: Sequence[Messages], replies: Sequence[str]) -> torch.Tensor:
+        return score_texts(model, tokenizer, prompts, list(replies))
+
+    return reward
+
+
 def _scores(path: str | None, prompts: Sequence[Messages], *sides: Sequence[str]) -> list[Any]:
     """Each side's scores under the reward model at `path`; Nones without one."""
     if path is None:
@@ -146,15 +162,14 @@ def watch_ppo_round(
     prompts: Sequence[Messages],
     config: PPOConfig,
     history: Sequence[dict[str, float]],
+    check_fn: RewardFn | None = None,
 ) -> dict[str, Any]:
-    """The round's watch: its reference is the parent; its reward function the proxy."""
+    """The round's watch: its reference is the parent; its reward function the proxy;
+    `check_fn`, the second reward model already loaded for the steps (else it is loaded
+    here when the run names one)."""
     if config.watch_prompts == 0:
         return round_watch(samples=None, kl_budget=config.target_kl, history=history)
-    drawn = {
-        index
-        for step in range(config.steps)
-        for index in drawn_prompt_indices(step, config.batch_size, len(prompts), config.seed)
-    }
+    drawn = drawn_prompts(config.steps, config.batch_size, len(prompts), config.seed)
     indices, held_out = watch_prompt_indices(len(prompts), drawn, config.watch_prompts)
     chosen = [prompts[index] for index in indices]
     ours, theirs, kl = paired_samples(
@@ -166,7 +181,10 @@ def watch_ppo_round(
         temperature=config.temperature,
         seed=config.seed,
     )
-    check, parent_check = _scores(config.check_reward, chosen, ours.texts, theirs.texts)
+    if check_fn is not None:
+        check, parent_check = (check_fn(chosen, side.texts).tolist() for side in (ours, theirs))
+    else:
+        check, parent_check = _scores(config.check_reward, chosen, ours.texts, theirs.texts)
     samples = RoundSamples(
         texts=ours.texts,
         parent_texts=theirs.texts,
@@ -222,3 +240,25 @@ def watch_dpo_round(
         parent_check=parent_check,
     )
     return round_watch(samples=samples, kl_budget=None, reward_gain=reward_gain)
+
+
+def drawn_prompts(steps: int, batch_size: int, count: int, seed: int) -> set[int]:
+    """The indices of the prompts some step drew; every one when the steps drew at least as
+    many prompts as there are (each pass over the prompts draws all of them before any again),
+    so a long round does not replay its whole shuffle here."""
+    if steps * batch_size >= count:
+        return set(range(count))
+    return {
+        index
+        for step in range(steps)
+        for index in drawn_prompt_indices(step, batch_size, count, seed)
+    }
+
+
+def guarded_watch(watch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The watch's figures, or its error: the round has trained and saved its policy by then,
+    and a watch that fails (memory, an unreadable second model) must not fail the round."""
+    try:
+        return watch()
+    except Exception as error:  # any failure of the check is reported, not raised
+        return {"error": f"{type(error).__name__}: {error}", "warnings": [], "reward_kl": []}

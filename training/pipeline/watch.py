@@ -1,7 +1,9 @@
 """The reward-hacking watch of a policy round (PPO, DPO), pure arithmetic over what the round
 measured: the new policy's answers and its parent's on the same prompts with the same sampling
-(lengths, KL, scores), the KL budget, and the round's (KL, reward) per step. It returns the
-round's `watch` figures with the warnings a round that crosses a threshold ends with.
+(lengths, KL, scores), the KL budget, and the round's (KL, reward) per step, under its own
+reward model and, when the run names one, under the second (the over-optimisation curve). It
+returns the round's `watch` figures with the warnings a round that crosses a threshold ends
+with.
 
 The thresholds are declared once, here (docs/training.md, "Reward-hacking watch", says why):
 - `length_drift`: the mean answer length (characters, the unit of the raters' and the reward
@@ -65,10 +67,12 @@ def paired_standard_error(first: Sequence[float], second: Sequence[float]) -> fl
 
 
 def win_rate(ours: Sequence[float], theirs: Sequence[float]) -> tuple[float, float]:
-    """Share of prompts where our score is higher (ties half) and its standard error."""
+    """Share of prompts where our score is higher (ties half) and its standard error under
+    "no difference" (0.5 / root n): the standard error at the observed rate is 0 when every
+    prompt went one way, which would let one watched prompt raise a warning."""
     outcomes = [1.0 if a > b else 0.5 if a == b else 0.0 for a, b in zip(ours, theirs, strict=True)]
     rate = mean(outcomes)
-    return rate, math.sqrt(rate * (1 - rate) / len(outcomes))
+    return rate, 0.5 / math.sqrt(len(outcomes))
 
 
 def length_figures(samples: RoundSamples) -> dict[str, float]:
@@ -113,12 +117,13 @@ def watch_prompt_indices(count: int, drawn: set[int], limit: int) -> tuple[list[
     return (held_out + seen)[:limit], min(len(held_out), limit)
 
 
-def reward_against_kl(history: Sequence[Mapping[str, float]]) -> list[list[float]]:
-    """The round's (KL, mean reward) at each step, from PPO's per-step metrics."""
+def reward_against_kl(
+    history: Sequence[Mapping[str, float]], name: str = "reward_mean"
+) -> list[list[float]]:
+    """The round's (KL, mean reward) at each step, from PPO's per-step metrics; `name`
+    `check_reward_mean` gives the second reward model's (none when the run names none)."""
     return [
-        [float(step["kl"]), float(step["reward_mean"])]
-        for step in history
-        if "kl" in step and "reward_mean" in step
+        [float(step["kl"]), float(step[name])] for step in history if "kl" in step and name in step
     ]
 
 
@@ -188,6 +193,7 @@ def round_watch(
     if reward_gain is not None and "reward_gain" not in figures:
         figures["reward_gain"] = reward_gain
     figures["reward_kl"] = reward_against_kl(history)
+    figures["check_reward_kl"] = reward_against_kl(history, "check_reward_mean")
     warnings = round_warnings(figures)
     return {**{k: _finite(v) for k, v in figures.items()}, "warnings": warnings}
 

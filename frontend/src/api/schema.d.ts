@@ -2213,7 +2213,11 @@ export interface components {
             check_win_rate_se: number | null;
             /** @description [KL, mean reward] at each PPO step. */
             reward_kl: number[][];
+            /** @description [KL, the second reward model's mean reward] at each PPO step; empty when the run names no second reward model. */
+            check_reward_kl?: number[][];
             warnings: components["schemas"]["WatchWarning"][];
+            /** @description Why the watch could not measure the round (the round itself succeeded). */
+            error?: string | null;
         };
         WatchWarning: {
             code: components["schemas"]["WatchWarningCodeEnum"];
@@ -4177,7 +4181,7 @@ export interface operations {
                 rater?: number[];
                 since?: string;
                 /**
-                 * @description What a response flagged unsafe does to its judgment's pairs: 'ignore' (default: the pairs as ranked, flags in the rows), 'below' (the safe answer chosen), 'drop' (a helpfulness set: no pair with an unsafe side), 'safety' (the safety set: only pairs of one safe and one unsafe answer, the safe one chosen).
+                 * @description What a response flagged unsafe does to its judgment's pairs: 'ignore' (default: the pairs as ranked, flags in the rows), 'below' (the safe answer chosen), 'drop' (a helpfulness set: no pair with an unsafe side), 'safety' (the safety set: only pairs of one safe and one unsafe answer, the safe one chosen; with pairs=all).
                  *
                  *     * `ignore` - ignore
                  *     * `below` - below

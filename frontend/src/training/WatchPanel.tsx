@@ -1,6 +1,7 @@
 import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
 import { LengthPreferenceChart } from "./LengthPreferenceChart";
+import { RewardKlChart } from "./RewardKlChart";
 import type { Watch, WatchWarning } from "./types";
 import { WARNING_TITLES, watchFacts } from "./watch";
 import { Facts } from "./widgets";
@@ -27,14 +28,23 @@ export function WatchWarnings({ warnings }: { warnings: WatchWarning[] }) {
   );
 }
 
-/** A PPO or DPO run's watch: its warnings, then its figures. */
+/** A PPO or DPO run's watch: its warnings, its figures, then (PPO) reward against KL. */
 export function RoundWatch({ watch }: { watch: Watch }) {
   return (
     <section className="round-watch" aria-labelledby="watch-title" data-testid="round-watch">
       <h3 id="watch-title">Reward-hacking watch</h3>
-      <WatchWarnings warnings={watch.warnings} />
-      {watch.warnings.length === 0 && <p className="muted">No warnings: the round stayed within every threshold the watch checks.</p>}
+      {watch.error ? (
+        <p className="notice warning" role="status">
+          The watch could not measure this round ({watch.error}); the round itself finished and its policy was saved.
+        </p>
+      ) : (
+        <>
+          <WatchWarnings warnings={watch.warnings} />
+          {watch.warnings.length === 0 && <p className="muted">No warnings: the round stayed within every threshold the watch checks.</p>}
+        </>
+      )}
       <Facts label="The watch's figures" items={watchFacts(watch)} />
+      {watch.reward_kl.length > 0 && <RewardKlChart watch={watch} />}
     </section>
   );
 }
