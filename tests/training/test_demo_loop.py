@@ -1,5 +1,6 @@
 """`make demo-loop` on a tiny model: every stage runs through the app as a TrainingRun, the
-dashboard's records are all there, and the last line is the JSON the issue asks for."""
+dashboard's records are all there, the last line is the JSON the issue asks for, and the new
+policy really beats its parent under the gold preference the raters followed."""
 
 from __future__ import annotations
 
@@ -16,30 +17,51 @@ from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
+PROMPTS, HELDOUT, K, EVAL_SAMPLES, PPO_STEPS = 16, 8, 4, 8, 8
+# What the loop must win by: a gold win rate over the parent of at least this, and more than
+# three standard errors above a coin flip. With this recipe it measured 0.80 to 0.83 (± 0.03)
+# over six runs (the new policy answers in one word, its parent in 2.9 on average; runs differ
+# a little because the rater API shuffles the answers it shows); with one PPO step instead of
+# eight 0.64, with a learning rate of 1e-9 0.50 (both policies give the same answers).
+GOLD_WIN_RATE_AT_LEAST = 0.65
 
-def test_demo_loop_runs_every_stage_through_the_app(
-    tiny_model: Path, tmp_path: Path, settings: Any
-) -> None:
-    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
-    settings.TRAINING_POLL_S = 0.2
+
+def run_loop(base: Path, reward_base: Path, *, name: str, ppo_steps: int) -> dict[str, Any]:
+    """The demo loop on tiny models, with a recipe that learns conciseness in a few steps;
+    returns its JSON summary."""
     out = io.StringIO()
     call_command(
         "demo_loop",
-        "--name=tiny loop",
-        f"--base={tiny_model}",
-        "--prompts=4",
-        "--heldout=2",
-        "--k=2",
+        f"--name={name}",
+        f"--base={base}",
+        f"--reward-base={reward_base}",
+        "--gold=concise",
+        f"--prompts={PROMPTS}",
+        f"--heldout={HELDOUT}",
+        f"--k={K}",
         "--raters=3",
-        "--max-new-tokens=6",
-        "--rm-epochs=1",
-        "--ppo-steps=2",
-        "--ppo-batch=2",
-        "--eval-samples=2",
+        "--max-new-tokens=8",
+        "--rm-epochs=2",
+        "--rm-learning-rate=1e-3",
+        "--rm-batch=32",
+        f"--ppo-steps={ppo_steps}",
+        "--ppo-batch=16",
+        "--ppo-minibatch=16",
+        "--ppo-learning-rate=2.5e-4",
+        f"--eval-samples={EVAL_SAMPLES}",
         stdout=out,
         stderr=io.StringIO(),
     )
-    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    return dict(json.loads(out.getvalue().strip().splitlines()[-1]))
+
+
+def test_demo_loop_runs_every_stage_and_the_new_policy_beats_its_parent(
+    stopping_policy: Path, tiny_model: Path, tmp_path: Path, settings: Any
+) -> None:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+
+    summary = run_loop(stopping_policy, tiny_model, name="tiny loop", ppo_steps=PPO_STEPS)
 
     runs = list(TrainingRun.objects.order_by("id").values_list("kind", "status"))
     assert runs == [
@@ -51,19 +73,34 @@ def test_demo_loop_runs_every_stage_through_the_app(
     ]
     policy = ModelVersion.objects.get(kind="policy")
     assert policy.parent is not None
-    assert policy.parent.name == f"base:{tiny_model}"
-    assert policy.metrics["gold_comparisons"] == 2 * 2
-    # Two rounds of tasks: 4 prompts x 2 answers from the base, then from the new policy.
-    generated = Response.objects.filter(generator_version_id=policy.pk).count()
-    assert RankingTask.objects.filter(campaign__name="tiny loop").count() == 8
-    assert 0 < generated <= 4 * 2
-    assert RunMetric.objects.filter(run__kind="ppo", name="train/kl").count() == 2
+    assert policy.parent.name == f"base:{stopping_policy}"
+    assert policy.metrics["gold_comparisons"] == HELDOUT * EVAL_SAMPLES
+    # Two rounds of tasks: one per prompt from the base's answers, then from the new policy's,
+    # whose one-word answers often repeat (a repeat is not shown twice, a prompt left with one
+    # answer gets no task).
+    generated = set(
+        Response.objects.filter(generator_version_id=policy.pk).values_list("id", flat=True)
+    )
+    tasks = list(RankingTask.objects.filter(campaign__name="tiny loop"))
+    second_round = [task for task in tasks if set(task.response_ids) <= generated]
+    assert len(tasks) - len(second_round) == PROMPTS
+    assert 1 <= len(second_round) <= PROMPTS
+    assert 0 < len(generated) <= PROMPTS * K
+    assert RunMetric.objects.filter(run__kind="ppo", name="train/kl").count() == PPO_STEPS
     evaluation = TrainingRun.objects.get(kind="evaluate")
-    assert len(evaluation.result["samples"]) == 2
-    assert set(summary) >= {"rm_val_accuracy", "gold_win_rate", "kl", "wall_s"}
-    assert 0.0 <= summary["gold_win_rate"] <= 1.0
-    assert summary["kl"] == RunMetric.objects.get(run__kind="ppo", name="train/kl", step=2).value
+    assert len(evaluation.result["samples"]) == HELDOUT
+    assert set(summary) >= {"rm_val_accuracy", "gold_win_rate", "gold_stderr", "kl", "wall_s"}
+    last_kl = RunMetric.objects.get(run__kind="ppo", name="train/kl", step=PPO_STEPS).value
+    assert summary["kl"] == last_kl
     assert (
         summary["rm_val_accuracy"]
         == ModelVersion.objects.get(kind="reward").metrics["validation_accuracy"]
     )
+    # The point of the loop: judged by the raters' own gold preference (the more concise
+    # answer that still answers) on prompts it never trained on, the new policy wins.
+    assert summary["gold"] == "concise"
+    assert summary["gold_win_rate"] >= GOLD_WIN_RATE_AT_LEAST
+    assert summary["gold_win_rate"] - 3 * summary["gold_stderr"] > 0.5
+    assert summary["mean_words_policy"] < summary["mean_words_parent"]
+    assert policy.metrics["gold_win_rate"] == summary["gold_win_rate"]
+    assert policy.metrics["gold_stderr"] == summary["gold_stderr"]

@@ -86,6 +86,20 @@ def test_gold_win_rate_uses_the_gold_function() -> None:
     shorter_wins = lambda _p, a, b: 1.0 if len(a) < len(b) else 0.0 if len(a) > len(b) else 0.5  # noqa: E731
     result = gold_win_rate(["a", "aa", "a", "aaa"], ["bb", "b", "b", "b"], prompts, shorter_wins)
     assert result["win_rate"] == pytest.approx((1 + 0 + 0.5 + 0) / 4)
+    # The outcomes' own spread: the tie counts half, so it adds less than a win or a loss would.
+    spread = ((1 - 0.375) ** 2 + 0.375**2 + (0.5 - 0.375) ** 2 + 0.375**2) / 4
+    assert result["stderr"] == pytest.approx((spread / 4) ** 0.5)
+    assert result["n"] == 4
+
+
+def test_gold_win_rate_without_ties_has_the_binomial_standard_error() -> None:
+    prompts = [[{"role": "user", "content": "q"}]] * 5
+    shorter_wins = lambda _p, a, b: 1.0 if len(a) < len(b) else 0.0  # noqa: E731
+    result = gold_win_rate(
+        ["a", "a", "a", "aa", "aa"], ["b" * 3] * 3 + ["b"] * 2, prompts, shorter_wins
+    )
+    assert result["win_rate"] == pytest.approx(0.6)
+    assert result["stderr"] == pytest.approx((0.6 * 0.4 / 5) ** 0.5)
 
 
 def test_reward_model_accuracy_reports_metrics(tiny_model: Path) -> None:

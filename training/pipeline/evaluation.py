@@ -31,10 +31,13 @@ def _replies(policy: str, prompts: Sequence[Messages], config: EvaluationConfig)
 
 
 def _rate(outcomes: Sequence[float]) -> dict[str, float]:
+    """The mean outcome (win 1, tie 0.5, loss 0) and its standard error: the outcomes' spread
+    over root n, which is the binomial sqrt(p (1 - p) / n) when nothing ties, and smaller with
+    ties, which sit halfway."""
     n = len(outcomes)
     rate = sum(outcomes) / n
-    stderr = (rate * (1 - rate) / n) ** 0.5 if n else 0.0
-    return {"win_rate": rate, "n": float(n), "stderr": stderr}
+    spread = sum((outcome - rate) ** 2 for outcome in outcomes) / n
+    return {"win_rate": rate, "n": float(n), "stderr": (spread / n) ** 0.5}
 
 
 def win_rate(config: EvaluationConfig, prompts: Sequence[Messages]) -> dict[str, Any]:
@@ -83,7 +86,8 @@ def gold_win_rate(
     prompts: Sequence[Messages],
     gold: GoldPreference,
 ) -> dict[str, float]:
-    """Win rate judged by a known (synthetic) gold preference instead of a learned model."""
+    """Win rate judged by a known (synthetic) gold preference instead of a learned model, ties
+    counting half, with its standard error."""
     outcomes = [
         gold(prompt, ours, theirs)
         for prompt, ours, theirs in zip(prompts, policy_replies, parent_replies, strict=True)

@@ -10,7 +10,8 @@
 7. an evaluation run: the new policy against its parent on the held-out prompts under the
    reward model, with their answers side by side (the dashboard's comparison shows them);
 8. the gold win rate of the new policy over its parent on the held-out prompts (K samples of
-   each, judged by the same gold preference the raters used).
+   each, judged by the same gold preference the raters used, `--gold`), with its standard
+   error (ties count half).
 
 Every stage is a TrainingRun executed by the same code a Celery worker runs (in this process
 here, the pipeline itself in a subprocess), so the dashboard at /training shows all of it.
@@ -23,7 +24,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -38,10 +39,13 @@ from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 from training.services import RunRequest, create_run, register_base_version
 from training.worker.job import execute_run
 
+if TYPE_CHECKING:  # the pipeline needs torch, which the command loads only when it runs
+    from training.pipeline.evaluation import GoldPreference
+
 PROMPTS_FILE = Path(__file__).resolve().parents[2] / "demo" / "loop_prompts.jsonl"
 # The loop's own recipe is below (more epochs, bigger PPO batches, higher learning rates);
 # what it shares with every run (K, reply length, KL budget, seed) is the run kinds' default.
-GENERATE, PPO = defaults_for("generate"), defaults_for("ppo")
+GENERATE, PPO, REWARD = defaults_for("generate"), defaults_for("ppo"), defaults_for("reward")
 
 
 def concise_gold(prompt: object, a: str, b: str) -> float:
@@ -50,12 +54,26 @@ def concise_gold(prompt: object, a: str, b: str) -> float:
     return 1.0 if quality_a > quality_b else 0.0 if quality_a < quality_b else 0.5
 
 
+# The gold preferences the win rate can be judged by, by name. Each must be the preference the
+# simulated raters follow, or the loop would be graded on something it was never shown.
+GOLDS: dict[str, GoldPreference] = {"concise": concise_gold}
+
+
 class Command(BaseCommand):
     help = "Run the whole loop on the embedded model: generate, judge, reward model, PPO, again."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", default="", help="campaign name (default: timestamped)")
         parser.add_argument("--base", default="smollm2", help="base policy and reward model")
+        parser.add_argument(
+            "--reward-base", default="", help="base of the reward model (default: --base)"
+        )
+        parser.add_argument(
+            "--gold",
+            choices=sorted(GOLDS),
+            default="concise",
+            help="the raters' preference that the gold win rate is judged by",
+        )
         parser.add_argument("--prompts", type=int, default=32, help="training prompts")
         parser.add_argument("--heldout", type=int, default=16, help="held-out prompts")
         parser.add_argument("--k", type=int, default=GENERATE["k"], help="responses per prompt")
@@ -64,8 +82,10 @@ class Command(BaseCommand):
         parser.add_argument("--max-new-tokens", type=int, default=GENERATE["max_new_tokens"])
         parser.add_argument("--rm-epochs", type=float, default=2.0)
         parser.add_argument("--rm-learning-rate", type=float, default=2e-5)
+        parser.add_argument("--rm-batch", type=int, default=REWARD["batch_size"])
         parser.add_argument("--ppo-steps", type=int, default=12)
         parser.add_argument("--ppo-batch", type=int, default=8)
+        parser.add_argument("--ppo-minibatch", type=int, default=4, help="at most --ppo-batch")
         parser.add_argument("--ppo-learning-rate", type=float, default=5e-6)
         parser.add_argument(
             "--target-kl", type=float, default=PPO["target_kl"], help="KL budget (nats)"
@@ -97,7 +117,9 @@ class Command(BaseCommand):
             "stage_wall_s": {k: round(v, 1) for k, v in self.walls.items()},
             **gold,
             "rm_val_accuracy": reward.metrics.get("validation_accuracy"),
+            "gold": options["gold"],
             "gold_win_rate": gold["win_rate"],
+            "gold_stderr": gold["stderr"],
             "kl": kl.values_list("value", flat=True).first(),
             "wall_s": round(time.perf_counter() - started, 1),
         }
@@ -191,12 +213,13 @@ class Command(BaseCommand):
         run = self._execute(
             RunRequest(
                 kind="reward",
-                base=self.options["base"],
+                base=self.options["reward_base"] or self.options["base"],
                 campaign=campaign,
                 dataset={"mode": "all", "campaign_ids": [campaign.pk]},
                 hyperparameters={
                     "epochs": self.options["rm_epochs"],
                     "learning_rate": self.options["rm_learning_rate"],
+                    "batch_size": self.options["rm_batch"],
                     "seed": self.options["seed"],
                 },
             )
@@ -213,7 +236,7 @@ class Command(BaseCommand):
                 hyperparameters={
                     "steps": self.options["ppo_steps"],
                     "batch_size": self.options["ppo_batch"],
-                    "minibatch_size": min(4, self.options["ppo_batch"]),
+                    "minibatch_size": min(self.options["ppo_minibatch"], self.options["ppo_batch"]),
                     "max_new_tokens": self.options["max_new_tokens"],
                     "learning_rate": self.options["ppo_learning_rate"],
                     "target_kl": self.options["target_kl"],
@@ -245,7 +268,7 @@ class Command(BaseCommand):
 
     def _gold_win_rate(self, heldout: Campaign, policy: ModelVersion) -> dict[str, Any]:
         """K samples from the new policy and from its parent on each held-out prompt, paired
-        in order and judged by the gold preference; also stored on the version's metrics."""
+        in order and judged by the `--gold` preference; also stored on the version's metrics."""
         from annotation.selectors.campaigns import campaign_prompts
         from training.pipeline.evaluation import gold_win_rate
         from training.pipeline.generation import GenerationConfig, sample
@@ -263,10 +286,12 @@ class Command(BaseCommand):
             tokenizer, model = load_tokenizer(path), load_causal_lm(path)
             replies[label] = [s.text for s in sample(model, tokenizer, prompts, config)]
         paired = [p for p in prompts for _ in range(self.options["eval_samples"])]
-        rate = gold_win_rate(replies["policy"], replies["parent"], paired, concise_gold)
+        gold = GOLDS[self.options["gold"]]
+        rate = gold_win_rate(replies["policy"], replies["parent"], paired, gold)
         words = {k: sum(len(t.split()) for t in v) / len(v) for k, v in replies.items()}
         figures = {
             "gold_win_rate": rate["win_rate"],
+            "gold_stderr": rate["stderr"],
             "gold_comparisons": len(paired),
             "mean_words_policy": round(words["policy"], 1),
             "mean_words_parent": round(words["parent"], 1),
