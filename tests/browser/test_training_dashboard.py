@@ -138,7 +138,9 @@ def start_a_ppo_round_with_a_kl_budget(page: Any, form: Any) -> TrainingRun:
     assert "reward model" in reward_error.inner_text()
     assert violations(page) == []
     screenshot(page, "training-start-run-1280")
-    form.get_by_role("combobox", name="Reward model").select_option(label="reward-demo-1 (reward)")
+    form.get_by_role("combobox", name="Reward model", exact=True).select_option(
+        label="reward-demo-1 (reward)"
+    )
     form.get_by_role("button", name="Start run").dblclick()
     page.get_by_test_id("run-detail").get_by_role("heading", name="Run #", level=2).wait_for()
     return TrainingRun.objects.get()

@@ -192,6 +192,7 @@ def test_preference_exports_are_audited_with_filters_and_row_count(
                 "campaign": [campaign.pk],
                 "format": "csv",
                 "include_ties": False,
+                "unsafe": "ignore",
                 "pairs": "all",
                 "rows": 10,
                 "complete": True,
@@ -200,7 +201,14 @@ def test_preference_exports_are_audited_with_filters_and_row_count(
         (
             "eng-ed",
             "preferences (trl)",
-            {"format": "trl", "include_ties": True, "pairs": "all", "rows": 12, "complete": True},
+            {
+                "format": "trl",
+                "include_ties": True,
+                "pairs": "all",
+                "unsafe": "ignore",
+                "rows": 12,
+                "complete": True,
+            },
         ),
     ]
 

@@ -23,3 +23,12 @@ def test_the_plaintext_token_table_of_an_old_deployment_is_dropped() -> None:
 
     # then
     assert "authtoken_token" not in connection.introspection.table_names()
+    # and the database is left at the latest migrations, as the other tests expect
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert "response_flags" in {
+        column.name
+        for column in connection.introspection.get_table_description(
+            connection.cursor(), "annotation_judgment"
+        )
+    }
