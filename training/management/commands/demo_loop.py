@@ -3,15 +3,18 @@
 1. import prompts into a new campaign (a held-out set goes to a second campaign);
 2. a generation run: the base policy answers each prompt K times -> ranking tasks;
 3. simulated raters judge them through the rater API; their hidden gold preference is the
-   more concise answer that still answers (annotation.simulation.prompts.concise_quality);
+   more concise answer that still answers (annotation.simulation.prompts.concise_quality), or
+   with `--gold reward-model` a gold reward model's score with Bradley-Terry noise: a model the
+   pipeline trains first on real human pairs (../shared/data, training/gold.py);
 4. a reward-model run on those judgments;
-5. a PPO round against that reward model with a KL budget (adaptive beta);
+5. a PPO round against that reward model with a KL budget (adaptive beta); with the gold
+   reward model, it scores every step's answers too (proxy and gold reward against KL);
 6. a generation run from the new policy: the next tasks for the raters;
 7. an evaluation run: the new policy against its parent on the held-out prompts under the
    reward model, with their answers side by side (the dashboard's comparison shows them);
 8. the gold win rate of the new policy over its parent on the held-out prompts (K samples of
-   each, judged by the same gold preference the raters used, `--gold`), with its standard
-   error (ties count half).
+   each, judged by the same gold preference the raters used, `--gold`: the rule, or the gold
+   reward model's higher score), with its standard error (ties count half).
 
 Every stage is a TrainingRun executed by the same code a Celery worker runs (in this process
 here, the pipeline itself in a subprocess), so the dashboard at /training shows all of it.
@@ -34,6 +37,12 @@ from annotation.models import Campaign, JudgmentMode
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
 from annotation.simulation.prompts import concise_quality
+from training.gold import (
+    DEFAULT_GOLD_DATA,
+    GoldDataMissing,
+    RewardModelGold,
+    gold_reward_version,
+)
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 from training.services import RunRequest, create_run, register_base_version
@@ -54,9 +63,27 @@ def concise_gold(prompt: object, a: str, b: str) -> float:
     return 1.0 if quality_a > quality_b else 0.0 if quality_a < quality_b else 0.5
 
 
-# The gold preferences the win rate can be judged by, by name. Each must be the preference the
-# simulated raters follow, or the loop would be graded on something it was never shown.
-GOLDS: dict[str, GoldPreference] = {"concise": concise_gold}
+# The gold preferences the win rate can be judged by. Each must be the preference the simulated
+# raters follow, or the loop would be graded on something it was never shown: "concise" is the
+# rule above; "reward-model" a gold reward model trained on real human pairs (training/gold.py).
+GOLDS = ("concise", "reward-model")
+
+
+HONEST = (
+    "accuracy",
+    "accuracy_ci_low",
+    "accuracy_ci_high",
+    "longer_wins_accuracy",
+    "shorter_wins_accuracy",
+    "length_matched_accuracy",
+    "length_matched_pairs",
+)
+
+
+def validation_figures(reward: ModelVersion) -> dict[str, Any]:
+    """A reward version's held-out figures with their baselines (docs/training.md)."""
+    wanted = ("pairs", *HONEST)
+    return {key: reward.metrics.get(f"validation_{key}") for key in wanted}
 
 
 class Command(BaseCommand):
@@ -70,9 +97,28 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--gold",
-            choices=sorted(GOLDS),
+            choices=GOLDS,
             default="concise",
             help="the raters' preference that the gold win rate is judged by",
+        )
+        parser.add_argument(
+            "--gold-data",
+            type=Path,
+            default=DEFAULT_GOLD_DATA,
+            help="reward-model gold: the human pairs it is trained on (JSONL, may be gzipped)",
+        )
+        parser.add_argument(
+            "--gold-pairs", type=int, default=None, help="reward-model gold: the first N pairs"
+        )
+        parser.add_argument(
+            "--gold-base", default="", help="reward-model gold: its base (default: --base)"
+        )
+        parser.add_argument("--gold-epochs", type=float, default=0.25)
+        parser.add_argument(
+            "--bt-scale",
+            type=float,
+            default=1.0,
+            help="reward-model gold: P(a over b) = sigmoid(scale x (gold(a) - gold(b)))",
         )
         parser.add_argument("--prompts", type=int, default=32, help="training prompts")
         parser.add_argument("--heldout", type=int, default=16, help="held-out prompts")
@@ -97,6 +143,10 @@ class Command(BaseCommand):
         self.options = options
         self.walls: dict[str, float] = {}
         started = time.perf_counter()
+        self.gold_version: ModelVersion | None = None
+        self.gold_reused = False
+        if options["gold"] == "reward-model":  # trained first: a missing file stops at once
+            self.gold_version = self._stage("gold_model", self._gold_model)
         name = options["name"] or f"Demo loop {timezone.now():%Y-%m-%d %H:%M:%S}"
         campaign, heldout = self._stage("setup", lambda: self._campaigns(name))
         base = register_base_version(base=options["base"])
@@ -107,6 +157,7 @@ class Command(BaseCommand):
         self._stage("generate_next", lambda: self._generate(campaign, policy))
         evaluation = self._stage("evaluate", lambda: self._evaluate(heldout, policy, reward))
         gold = self._stage("gold_eval", lambda: self._gold_win_rate(heldout, policy))
+        assert policy.produced_by is not None
         kl = RunMetric.objects.filter(run=policy.produced_by, name="train/kl").order_by("-step")
         summary = {
             "campaign_id": campaign.pk,
@@ -117,10 +168,12 @@ class Command(BaseCommand):
             "stage_wall_s": {k: round(v, 1) for k, v in self.walls.items()},
             **gold,
             "rm_val_accuracy": reward.metrics.get("validation_accuracy"),
+            "rm_val": validation_figures(reward),
             "gold": options["gold"],
             "gold_win_rate": gold["win_rate"],
             "gold_stderr": gold["stderr"],
             "kl": kl.values_list("value", flat=True).first(),
+            **self._gold_model_figures(policy.produced_by),
             "wall_s": round(time.perf_counter() - started, 1),
         }
         self.stdout.write(json.dumps(summary))
@@ -196,6 +249,17 @@ class Command(BaseCommand):
         )
 
     def _judge(self, campaign: Campaign) -> None:
+        gold: list[str] = []
+        if self.gold_version is not None:  # raters follow the gold model's scores
+            call_command(
+                "gold_qualities",
+                "--campaign",
+                campaign.name,
+                "--reward",
+                self.gold_version.name,
+                stderr=self.stderr,
+            )
+            gold = ["--bt-scale", str(self.options["bt_scale"])]
         call_command(
             "simulate_raters",
             "--campaign",
@@ -206,6 +270,7 @@ class Command(BaseCommand):
             f"loop{campaign.pk}",
             "--seed",
             str(self.options["seed"]),
+            *gold,
             stdout=self.stderr,
         )
 
@@ -232,6 +297,7 @@ class Command(BaseCommand):
                 kind="ppo",
                 parent_version=base,
                 reward_version=reward,
+                check_reward_version=self.gold_version,  # the gold beside the proxy, per step
                 campaign=campaign,
                 hyperparameters={
                     "steps": self.options["ppo_steps"],
@@ -286,10 +352,17 @@ class Command(BaseCommand):
             tokenizer, model = load_tokenizer(path), load_causal_lm(path)
             replies[label] = [s.text for s in sample(model, tokenizer, prompts, config)]
         paired = [p for p in prompts for _ in range(self.options["eval_samples"])]
-        gold = GOLDS[self.options["gold"]]
+        gold: GoldPreference = concise_gold
+        scored: dict[str, float] = {}
+        if self.gold_version is not None:
+            gold = judge = RewardModelGold(self.gold_version.artifact_path)
+            for label, texts in replies.items():
+                values = judge.score(paired, texts)
+                scored[f"gold_reward_{label}"] = round(sum(values) / len(values), 4)
         rate = gold_win_rate(replies["policy"], replies["parent"], paired, gold)
         words = {k: sum(len(t.split()) for t in v) / len(v) for k, v in replies.items()}
         figures = {
+            **scored,
             "gold_win_rate": rate["win_rate"],
             "gold_stderr": rate["stderr"],
             "gold_comparisons": len(paired),
@@ -299,3 +372,38 @@ class Command(BaseCommand):
         policy.metrics = {**policy.metrics, **figures}
         policy.save(update_fields=["metrics"])
         return {**rate, **figures}
+
+    # -- the reward-model gold --
+
+    def _gold_model(self) -> ModelVersion:
+        try:
+            version, reused = gold_reward_version(
+                data=self.options["gold_data"],
+                base=self.options["gold_base"] or self.options["base"],
+                pairs=self.options["gold_pairs"],
+                epochs=self.options["gold_epochs"],
+                seed=self.options["seed"],
+                execute=self._execute,
+            )
+        except (GoldDataMissing, ValueError) as error:
+            raise CommandError(str(error)) from error
+        self.gold_reused = reused
+        verb = "reused" if reused else "trained"
+        self.stderr.write(f"demo-loop: gold reward model {version.name} ({verb})")
+        return version
+
+    def _gold_model_figures(self, ppo: TrainingRun) -> dict[str, Any]:
+        """With a gold reward model: its own held-out figures on the human pairs, and the PPO
+        round's proxy and gold reward against KL, step by step (the over-optimisation curve)."""
+        if self.gold_version is None:
+            return {}
+        curve: dict[int, dict[str, float]] = {}
+        names = {"train/kl": "kl", "train/reward_mean": "proxy", "train/check_reward_mean": "gold"}
+        for metric in RunMetric.objects.filter(run=ppo, name__in=names).order_by("step"):
+            curve.setdefault(metric.step, {"step": metric.step})[names[metric.name]] = metric.value
+        return {
+            "gold_model": self.gold_version.name,
+            "gold_model_reused": self.gold_reused,
+            "gold_model_val": validation_figures(self.gold_version),
+            "reward_kl_curve": list(curve.values()),
+        }
