@@ -14,7 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
-from annotation.models import Campaign, JudgmentMode
+from annotation.import_parser import parse_import
+from annotation.models import Campaign, JudgmentMode, RankingTask
 from annotation.services.campaigns import ensure_campaign
 from annotation.services.importing import import_file
 from training.models import ModelVersion, RunStatus, TrainingRun, VersionKind
@@ -44,8 +45,10 @@ def gold_campaign_name(data: Path, pairs: int | None) -> str:
     return f"Gold pairs: {data.name}" + (f" (first {pairs})" if pairs else "")
 
 
-def read_pairs_file(data: Path, pairs: int | None) -> bytes:
-    """The file's JSONL rows (gunzipped when it ends in .gz), the first `pairs` of them."""
+def read_pairs_file(data: Path, pairs: int | None) -> tuple[bytes, int]:
+    """The first `pairs` of the file's JSONL rows (gunzipped when it ends in .gz) that the
+    importer accepts, and how many it refused (the importer takes a file whole or not at all;
+    real data has a few malformed rows: HH harmless has 5 of 1,500 with an empty answer)."""
     if not data.is_file():
         raise GoldDataMissing(
             f"{data} not found: the reward-model gold is trained on the real human pairs there. "
@@ -54,10 +57,11 @@ def read_pairs_file(data: Path, pairs: int | None) -> bytes:
             "or use --gold concise."
         )
     raw = data.read_bytes()
-    text = gzip.decompress(raw) if data.suffix == ".gz" else raw
-    if pairs is None:
-        return text
-    return b"".join(text.splitlines(keepends=True)[:pairs])
+    lines = (gzip.decompress(raw) if data.suffix == ".gz" else raw).splitlines(keepends=True)
+    lines = lines[:pairs] if pairs is not None else lines
+    refused = {error.line for error in parse_import(b"".join(lines), "jsonl").errors}
+    kept = [line for number, line in enumerate(lines, start=1) if number not in refused]
+    return b"".join(kept), len(lines) - len(kept)
 
 
 def reusable_gold(campaign: Campaign, base: str, epochs: float) -> ModelVersion | None:
@@ -80,12 +84,13 @@ def gold_reward_version(
     epochs: float,
     seed: int,
     execute: Callable[[RunRequest], TrainingRun],
+    log: Callable[[str], object] = print,
 ) -> tuple[ModelVersion, bool]:
     """The gold reward model for these pairs, base and recipe: the one trained before if there
     is one (training it costs minutes to an hour on a CPU), else imported through the project's
     importer into their own campaign and trained by a reward run. Returns it and whether it
     was reused."""
-    rows = read_pairs_file(data, pairs)  # first, so a missing file stops before anything
+    rows, refused = read_pairs_file(data, pairs)  # first: a missing file stops before anything
     campaign, created = ensure_campaign(
         actor=None,
         name=gold_campaign_name(data, pairs),
@@ -94,16 +99,16 @@ def gold_reward_version(
         judgment_mode=JudgmentMode.RANK,
         guidelines="Imported human preference pairs; the gold reward model is trained on them.",
     )
-    if not created:
-        found = reusable_gold(campaign, base, epochs)
-        if found is not None:
-            return found, True
-    else:
+    found = None if created else reusable_gold(campaign, base, epochs)
+    if found is not None:
+        return found, True
+    if not RankingTask.objects.filter(campaign=campaign).exists():  # new, or an import failed
         report = import_file(
             actor=None, campaign=campaign, data=rows, filename="gold.jsonl", source="gold-pairs"
         )
         if not report.judgments:
             raise ValueError(f"{data}: no preference pairs imported ({report.errors[:3]})")
+        log(f"gold pairs: {report.judgments} imported, {refused} malformed rows left out")
     run = execute(
         RunRequest(
             kind="reward",

@@ -10,10 +10,31 @@ from django.db.models import Q
 
 from annotation.models import Campaign
 from annotation.selectors.campaigns import AgreementFigures, campaign_agreement
+from training.charts import CurvePoint
 from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun, VersionKind
 
 # The pipeline's metrics.json names validation accuracy so (reward.py prefixes "validation_").
 VALIDATION_ACCURACY = "validation_accuracy"
+
+
+REWARD_KL_NAMES = {
+    "train/kl": "kl",
+    "train/reward_mean": "proxy",
+    "train/check_reward_mean": "gold",
+}
+
+
+def reward_kl_points(*, run: TrainingRun) -> list[CurvePoint]:
+    """A PPO round's reward against KL: one point per step that logged both its KL and its
+    proxy reward, with the second (gold) reward model's mean where the round had one."""
+    by_step: dict[int, dict[str, float]] = {}
+    for metric in RunMetric.objects.filter(run=run, name__in=REWARD_KL_NAMES).order_by("step"):
+        by_step.setdefault(metric.step, {})[REWARD_KL_NAMES[metric.name]] = metric.value
+    return [
+        CurvePoint(step=step, kl=values["kl"], proxy=values["proxy"], gold=values.get("gold"))
+        for step, values in sorted(by_step.items())
+        if "kl" in values and "proxy" in values
+    ]
 
 
 def metric_series(*, run: TrainingRun, after_step: int = -1) -> dict[str, list[list[float]]]:

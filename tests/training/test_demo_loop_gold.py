@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from annotation.models import Campaign, Response
+from annotation.models import Campaign, RankingTask, Response
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -24,8 +24,9 @@ PROMPTS, HELDOUT, PPO_STEPS, EVAL_SAMPLES = 8, 4, 3, 4
 
 
 def hh_file(path: Path, pairs: int) -> Path:
-    """Human pairs in Anthropic's HH format (full transcripts), the shorter answer chosen."""
-    rows = []
+    """Human pairs in Anthropic's HH format (full transcripts), the shorter answer chosen, and
+    one malformed row (an empty chosen answer) that the gold's import leaves out."""
+    rows = [json.dumps({"chosen": "", "rejected": "\n\nHuman: Hi\n\nAssistant: Hello."})]
     for n in range(pairs):
         question = f"\n\nHuman: What is {n} plus {n}?\n\nAssistant: "
         short, long = f"{2 * n}.", f"Well, let me think about {n} and {n} at length: it is {2 * n}."
@@ -95,6 +96,7 @@ def test_the_gold_reward_model_rates_the_loop_and_draws_its_curve(
     assert gold_run.campaign is not None
     assert gold_run.campaign.name == "Gold pairs: pairs.jsonl.gz"
     assert gold_run.config["head_init"] == "probe"
+    assert RankingTask.objects.filter(campaign=gold_run.campaign).count() == 40
     gold = ModelVersion.objects.get(produced_by=gold_run)
     assert summary["gold"] == "reward-model"
     assert summary["gold_model"] == gold.name

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,7 @@ from training.gold import (
 )
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
+from training.selectors import reward_kl_points
 from training.services import RunRequest, create_run, register_base_version
 from training.worker.job import execute_run
 
@@ -384,6 +386,7 @@ class Command(BaseCommand):
                 epochs=self.options["gold_epochs"],
                 seed=self.options["seed"],
                 execute=self._execute,
+                log=self.stderr.write,
             )
         except (GoldDataMissing, ValueError) as error:
             raise CommandError(str(error)) from error
@@ -397,13 +400,9 @@ class Command(BaseCommand):
         round's proxy and gold reward against KL, step by step (the over-optimisation curve)."""
         if self.gold_version is None:
             return {}
-        curve: dict[int, dict[str, float]] = {}
-        names = {"train/kl": "kl", "train/reward_mean": "proxy", "train/check_reward_mean": "gold"}
-        for metric in RunMetric.objects.filter(run=ppo, name__in=names).order_by("step"):
-            curve.setdefault(metric.step, {"step": metric.step})[names[metric.name]] = metric.value
         return {
             "gold_model": self.gold_version.name,
             "gold_model_reused": self.gold_reused,
             "gold_model_val": validation_figures(self.gold_version),
-            "reward_kl_curve": list(curve.values()),
+            "reward_kl_curve": [asdict(point) for point in reward_kl_points(run=ppo)],
         }
