@@ -99,6 +99,8 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
             errors.setdefault(name, [f"{request.kind} runs need this."])
     if request.check_reward_version and request.kind not in (RunKind.PPO, RunKind.DPO):
         errors["check_reward_version_id"] = ["Only PPO and DPO rounds use a second reward model."]
+    elif request.check_reward_version and request.check_reward_version == request.reward_version:
+        errors["check_reward_version_id"] = ["The second reward model must be another model."]
     if request.kind == RunKind.GENERATE and request.campaign is None:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
     if request.kind in (RunKind.PPO, RunKind.EVALUATE) and _prompt_campaign(request) is None:

@@ -300,8 +300,24 @@ def test_a_second_reward_model_must_be_a_reward_model_on_a_policy_round(ml: APIC
     assert wrong_kind.json()["errors"]["check_reward_version_id"] == [
         f"Version {policy.pk} is a policy model; need reward."
     ]
+    same_model = ml.post(
+        RUNS,
+        {
+            "kind": "ppo",
+            "reward_version_id": reward.pk,
+            "check_reward_version_id": reward.pk,
+            "campaign_id": campaign.pk,
+        },
+        format="json",
+    )
+
     assert wrong_run.status_code == 400
     assert wrong_run.json()["errors"]["check_reward_version_id"] == [
         "Only PPO and DPO rounds use a second reward model."
+    ]
+    # A reward model checked against itself always agrees: that would hide what the watch is for.
+    assert same_model.status_code == 400
+    assert same_model.json()["errors"]["check_reward_version_id"] == [
+        "The second reward model must be another model."
     ]
     assert not TrainingRun.objects.exists()
