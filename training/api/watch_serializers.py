@@ -53,6 +53,11 @@ class WatchSerializer(serializers.Serializer[Any]):
         "the run names no second reward model.",
     )
     warnings = WatchWarningSerializer(many=True)
+    seconds = serializers.FloatField(
+        allow_null=True,
+        default=None,
+        help_text="What the watch cost: both policies answering and being scored, in seconds.",
+    )
     error = serializers.CharField(
         allow_null=True,
         default=None,

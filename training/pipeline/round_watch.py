@@ -9,6 +9,7 @@ round); DPO watches the first distinct prompts of its pairs (it trains on all of
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,8 +258,11 @@ def drawn_prompts(steps: int, batch_size: int, count: int, seed: int) -> set[int
 
 def guarded_watch(watch: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The watch's figures, or its error: the round has trained and saved its policy by then,
-    and a watch that fails (memory, an unreadable second model) must not fail the round."""
+    and a watch that fails (memory, an unreadable second model) must not fail the round. What
+    it cost (both policies answering and being scored) is `seconds`."""
+    started = time.perf_counter()
     try:
-        return watch()
+        figures = watch()
     except Exception as error:  # any failure of the check is reported, not raised
-        return {"error": f"{type(error).__name__}: {error}", "warnings": [], "reward_kl": []}
+        figures = {"error": f"{type(error).__name__}: {error}", "warnings": [], "reward_kl": []}
+    return {**figures, "seconds": round(time.perf_counter() - started, 1)}

@@ -2216,6 +2216,11 @@ export interface components {
             /** @description [KL, the second reward model's mean reward] at each PPO step; empty when the run names no second reward model. */
             check_reward_kl?: number[][];
             warnings: components["schemas"]["WatchWarning"][];
+            /**
+             * Format: double
+             * @description What the watch cost: both policies answering and being scored, in seconds.
+             */
+            seconds?: number | null;
             /** @description Why the watch could not measure the round (the round itself succeeded). */
             error?: string | null;
         };

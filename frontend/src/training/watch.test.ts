@@ -25,6 +25,7 @@ function watch(changes: Partial<Watch> = {}): Watch {
     check_win_rate_se: 0.153,
     reward_kl: [[0, 61.1]],
     warnings: [],
+    seconds: 41.6,
     ...changes,
   };
 }
@@ -63,6 +64,7 @@ describe("watchFacts", () => {
       ["KL from the parent", "24.79 nats per answer, on the watched answers (budget 0.05)"],
       ["Reward gain over the round", "+3.845"],
       ["Win rate under the second reward model", "25 % of prompts won against the parent (± 15)"],
+      ["What the watch cost", "42 s"],
     ]);
   });
 
@@ -78,6 +80,7 @@ describe("watchFacts", () => {
       reward_gain: null,
       check_win_rate: null,
       check_win_rate_se: null,
+      seconds: null,
     });
     expect(watchFacts(bare)).toEqual([["KL from the parent", "2 nats per answer, at the last step (no budget)"]]);
   });

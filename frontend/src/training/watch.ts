@@ -38,6 +38,7 @@ export function watchFacts(watch: Watch): [string, string][] {
     const se = watch.check_win_rate_se === null ? "" : ` (± ${fixed(watch.check_win_rate_se * 100, 0)})`;
     facts.push(["Win rate under the second reward model", `${fixed(watch.check_win_rate * 100, 0)} % of prompts won against the parent${se}`]);
   }
+  if (watch.seconds !== null && watch.seconds !== undefined) facts.push(["What the watch cost", `${fixed(watch.seconds, 0)} s`]);
   return facts;
 }
 
