@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -113,10 +114,13 @@ def test_run_serves_the_demo_and_ctrl_c_stops_everything(tmp_path: Path) -> None
         assert judgments["results"][0]["id"] == result["judgment_id"]
         assert judgments["results"][0]["rater_username"] == "annotator1"
         worker_log = tmp_path / "var" / "log" / "worker.log"
+        # The worker logs "received" first and "succeeded" when the task is done; on a busy
+        # machine the second line comes a while after the first, so wait for it.
+        finished = re.compile(r"annotation\.tasks\.expire_stale_leases\[[^\]]+\] succeeded")
         deadline = time.monotonic() + 60
-        while "expire_stale_leases" not in _read(worker_log) and time.monotonic() < deadline:
+        while not finished.search(_read(worker_log)) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert "succeeded" in _read(worker_log)
+        assert finished.search(_read(worker_log)), _read(worker_log)[-2000:]
     finally:
         stop_run_script(script)
 
