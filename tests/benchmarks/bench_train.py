@@ -27,6 +27,7 @@ import torch
 
 from annotation.import_parser import parse_import
 from training.pipeline.data import PreferencePair, encode_pairs
+from training.pipeline.figures import HONEST
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, resolve_model
 from training.pipeline.options import HEAD_INITS, PPOConfig, RewardTrainingConfig
 from training.pipeline.ppo import PPOTrainer
@@ -203,18 +204,6 @@ def parse_args() -> argparse.Namespace:
         "--only-reward", action="store_true", help="only the held-out accuracy (for sweeps)"
     )
     return parser.parse_args()
-
-
-# The held-out figures evaluate_pairs gives beside the accuracy (training/pipeline/figures.py).
-HONEST = (
-    "accuracy",
-    "accuracy_ci_low",
-    "accuracy_ci_high",
-    "longer_wins_accuracy",
-    "shorter_wins_accuracy",
-    "length_matched_accuracy",
-    "length_matched_pairs",
-)
 
 
 def honest_fields(reward: dict[str, Any]) -> dict[str, Any]:

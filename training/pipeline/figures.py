@@ -52,6 +52,18 @@ def _rate(outcomes: Sequence[float]) -> float:
     return sum(outcomes) / len(outcomes) if outcomes else 0.5
 
 
+# The keys honest_figures gives (length_matched_accuracy only where such pairs exist).
+HONEST = (
+    "accuracy",
+    "accuracy_ci_low",
+    "accuracy_ci_high",
+    "longer_wins_accuracy",
+    "shorter_wins_accuracy",
+    "length_matched_accuracy",
+    "length_matched_pairs",
+)
+
+
 def honest_figures(
     chosen: Sequence[float],
     rejected: Sequence[float],

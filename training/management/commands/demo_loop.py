@@ -46,6 +46,7 @@ from training.gold import (
 )
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
+from training.pipeline.figures import HONEST
 from training.selectors import reward_kl_points
 from training.services import RunRequest, create_run, register_base_version
 from training.worker.job import execute_run
@@ -69,17 +70,6 @@ def concise_gold(prompt: object, a: str, b: str) -> float:
 # raters follow, or the loop would be graded on something it was never shown: "concise" is the
 # rule above; "reward-model" a gold reward model trained on real human pairs (training/gold.py).
 GOLDS = ("concise", "reward-model")
-
-
-HONEST = (
-    "accuracy",
-    "accuracy_ci_low",
-    "accuracy_ci_high",
-    "longer_wins_accuracy",
-    "shorter_wins_accuracy",
-    "length_matched_accuracy",
-    "length_matched_pairs",
-)
 
 
 def validation_figures(reward: ModelVersion) -> dict[str, Any]:
