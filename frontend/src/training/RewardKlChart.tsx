@@ -32,7 +32,8 @@ function Series({ points, x, y, value, color, name }: { points: RewardKlPoint[];
 function RewardAxis({ ticks, y, x, anchor, label }: { ticks: Ticks; y: Scale; x: number; anchor: "start" | "end"; label: string }) {
   return (
     <g className="chart-grid">
-      <text className="axis-label" x={x} y={TOP - 10} textAnchor={anchor}>
+      {/* the axis' name inside the chart's box: the left one from its edge, the right one to it */}
+      <text className="axis-label" x={anchor === "end" ? 0 : x + RIGHT_AXIS} y={TOP - 10} textAnchor={anchor === "end" ? "start" : "end"}>
         {label}
       </text>
       {ticks.ticks.map((t) => (

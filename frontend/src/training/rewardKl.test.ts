@@ -63,6 +63,13 @@ describe("axes", () => {
     expect(klTicks(points.slice(0, 2), null)).toEqual({ domain: [0, 0.8], ticks: [0, 0.2, 0.4, 0.6, 0.8], step: 0.2 });
   });
 
+  it("reaches below 0 when a step's sampled KL estimate does", () => {
+    const below = [{ step: 1, kl: -0.11, reward: 0, check: null }, { step: 2, kl: 0.96, reward: 1, check: null }];
+    const ticks = klTicks(below, null);
+    expect(ticks.domain[0]).toBeLessThanOrEqual(-0.11);
+    expect(ticks.domain[1]).toBeGreaterThanOrEqual(0.96);
+  });
+
   it("gives each reward model its own round ticks, ignoring missing values", () => {
     expect(rewardTicks([-1.5, 0.25, 1.75])).toEqual({ domain: [-2, 2], ticks: [-2, -1, 0, 1, 2], step: 1 });
     expect(rewardTicks([null, 10, 30])).toEqual({ domain: [10, 30], ticks: [10, 15, 20, 25, 30], step: 5 });

@@ -40,7 +40,9 @@ function finite(values: (number | null)[]): number[] {
 /** KL ticks from 0 (the parent itself) to the largest of the steps' KL and the budget. */
 export function klTicks(points: RewardKlPoint[], budget: number | null): Ticks {
   const values = finite([...points.map((point) => point.kl), budget]);
-  return niceTicks(0, Math.max(0, ...values), 5);
+  // A step's sampled KL estimate can come out below zero; the axis reaches it, or its point
+  // would be drawn over the reward axis' labels.
+  return niceTicks(Math.min(0, ...values), Math.max(0, ...values), 5);
 }
 
 /** Round ticks over one reward model's means (each model on its own scale: their units differ). */
