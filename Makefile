@@ -18,7 +18,7 @@ help:
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
-	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (about 20 minutes); a JSON line"
+	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (20-35 minutes); a JSON line"
 	@echo "                DEMO_ARGS=\"--gold reward-model\": raters follow a gold RM trained on ../shared/data"
 	@echo "make frontend   build the browser app (frontend/) that Django serves at /"
 	@echo "make bench-frontend  built JS size, time to interactive, keystrokes per K=4 task"
