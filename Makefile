@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-quality bench-frontend demo-loop clean frontend frontend-types
+	bench-quality bench-frontend demo-loop gpu-check clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
 	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (20-35 minutes); a JSON line"
 	@echo "                DEMO_ARGS=\"--gold reward-model\": raters follow a gold RM trained on ../shared/data"
+	@echo "make gpu-check  each training stage briefly on this machine's GPU: one JSON line (exit 3: no GPU)"
 	@echo "make frontend   build the browser app (frontend/) that Django serves at /"
 	@echo "make bench-frontend  built JS size, time to interactive, keystrokes per K=4 task"
 
@@ -96,6 +97,9 @@ demo-loop: $(TRAIN_STAMP)
 	mkdir -p $${RLHF_VAR_DIR:-var}/celery/queue $${RLHF_VAR_DIR:-var}/celery/processed
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $${RLHF_VAR_DIR:-var}/secret_key 2>/dev/null || echo demo-loop-only)} \
 		bash -c '$(BIN)/python manage.py migrate --no-input -v 0 && $(BIN)/python manage.py demo_loop $(DEMO_ARGS)'
+
+gpu-check: $(TRAIN_STAMP)
+	$(BIN)/python -m training.pipeline gpu-check $(GPU_CHECK_ARGS)
 
 clean:
 	rm -rf var/static var/celery

@@ -7,6 +7,7 @@
     python -m training.pipeline generate --policy DIR --prompts p.jsonl --k 4 --out gen.jsonl
     python -m training.pipeline evaluate-reward --reward DIR/model --data pairs.jsonl
     python -m training.pipeline evaluate-policy --policy A --parent B --reward R --prompts p.jsonl
+    python -m training.pipeline gpu-check           (each stage briefly on a GPU; exit 3: none)
 
 Each writes progress lines (progress.jsonl) and a JSON metrics file in its output folder.
 Errors in the input are one line on stderr and exit status 2. `reward`, `dpo` (HF Trainer) and
@@ -121,6 +122,29 @@ def _config_from(stage: Stage, args: argparse.Namespace) -> Any:
     return stage.config(**{o.name: getattr(args, o.name) for o in cli_options(stage)})
 
 
+def _gpu_check(args: argparse.Namespace) -> int:
+    from training.pipeline.gpu_check import run
+
+    return run(args)
+
+
+def _add_gpu_check(stages: Any) -> None:
+    parser = stages.add_parser(
+        "gpu-check", help="each stage briefly on the GPU: speeds and peak memory, one JSON line"
+    )
+    default = " (default: %(default)s)"
+    parser.add_argument("--model", default="smollm2", help="model to measure" + default)
+    parser.add_argument("--pairs", type=int, default=64, help="synthetic pairs" + default)
+    parser.add_argument("--ppo-steps", type=int, default=3, help="PPO steps" + default)
+    parser.add_argument(
+        "--peak-tflops", type=float, default=None, help="the GPU's bf16 peak, for an unlisted GPU"
+    )
+    parser.add_argument(
+        "--allow-cpu", action="store_true", help="run on the CPU when there is no GPU (tests)"
+    )
+    parser.set_defaults(command=_gpu_check)
+
+
 def _add_stage(stages: Any, stage: Stage) -> None:
     parser = stages.add_parser(stage.command, help=stage.help)
     for file in stage.files:
@@ -142,11 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.set_defaults(run=_prepare, out=None)
     for stage in STAGES:
         _add_stage(stages, stage)
+    _add_gpu_check(stages)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "command", None) is not None:
+        return int(args.command(args))  # a command that reports on its own (gpu-check)
     run: Callable[[argparse.Namespace], dict[str, Any]] = args.run
     try:
         result = run(args)
