@@ -165,7 +165,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = False
 SECURE_SSL_REDIRECT = env_flag("RLHF_SSL_REDIRECT")
 # Paths (regexes, no leading slash) still served over plain http, e.g. a load balancer's probe.
-SECURE_REDIRECT_EXEMPT = env_list("RLHF_SSL_REDIRECT_EXEMPT", "")
+# The healthcheck (/healthz/) is always among them: it is asked over http from inside the host.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$", *env_list("RLHF_SSL_REDIRECT_EXEMPT", "")]
 SECURE_HSTS_SECONDS = int(os.environ.get("RLHF_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_flag("RLHF_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_flag("RLHF_HSTS_PRELOAD")

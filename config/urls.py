@@ -3,9 +3,11 @@ from django.urls import include, path, re_path
 
 from annotation.admin import site as admin_site
 from config.api_docs import SignedInDocsView, SignedInSchemaView
+from config.health import health
 from config.spa import app_page
 
 urlpatterns = [
+    path("healthz/", health, name="health"),
     path("api/v1/schema/", SignedInSchemaView.as_view(), name="schema"),
     path("api/v1/docs/", SignedInDocsView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/training/", include("training.api.urls")),
