@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-quality bench-frontend demo-loop gpu-check clean frontend frontend-types
+	bench-quality bench-frontend bench-processes demo-loop gpu-check clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -17,6 +17,7 @@ help:
 	@echo "make lint       ruff + mypy + eslint + tsc; fails on a stale committed API schema or types"
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
+	@echo "make bench-processes  reward, DPO, PPO on 1 vs 2 CPU processes (torchrun): s/step, agreement, memory"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
 	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (20-35 minutes); a JSON line"
 	@echo "                DEMO_ARGS=\"--gold reward-model\": raters follow a gold RM trained on ../shared/data"
@@ -84,6 +85,9 @@ bench-quality: $(STAMP)
 
 bench-train: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_train
+
+bench-processes: $(TRAIN_STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_processes
 
 bench-train-quick: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_train --quick

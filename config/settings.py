@@ -333,6 +333,8 @@ CACHES = {"default": cache_config()}
 # worker died) and the reconciler re-queues it; the pipeline runs under this interpreter.
 TRAINING_HEARTBEAT_STALE_S = int(os.environ.get("TRAINING_HEARTBEAT_STALE_S", "300"))
 TRAINING_PIPELINE_PYTHON = os.environ.get("TRAINING_PIPELINE_PYTHON", "")
+# Processes per reward, DPO or PPO run on this worker's machine (torchrun; one per GPU there).
+TRAINING_PROCESSES = max(1, int(os.environ.get("TRAINING_PROCESSES", "1")))
 # How often a worker reads the pipeline's progress and beats the heartbeat.
 TRAINING_POLL_S = float(os.environ.get("TRAINING_POLL_S", "1"))
 # Exactly one beat: it holds this lock (Redis key, or a file lock without Redis) while it runs.

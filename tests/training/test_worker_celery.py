@@ -96,7 +96,7 @@ def artifacts(tmp_path: Path, settings: Any) -> Path:
 
 
 @pytest.fixture
-def start_worker(queue: str, artifacts: Path, tmp_path: Path) -> Iterator[Callable[[], Worker]]:
+def start_worker(queue: str, artifacts: Path, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -107,8 +107,9 @@ def start_worker(queue: str, artifacts: Path, tmp_path: Path) -> Iterator[Callab
     }
     started: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(queue, env, tmp_path / f"worker-{len(started) + 1}.log")
+    def start(processes: int = 1) -> Worker:
+        own = {**env, "TRAINING_PROCESSES": str(processes)}
+        worker = Worker(queue, own, tmp_path / f"worker-{len(started) + 1}.log")
         started.append(worker)
         return worker
 
@@ -280,10 +281,17 @@ def start_ppo_run(tiny_model: Path) -> TrainingRun:
     return TrainingRun.objects.get(pk=created.json()["id"])
 
 
+@pytest.mark.parametrize("processes", [1, 2])
 def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
-    start_worker: Callable[[], Worker], tiny_model: Path, artifacts: Path, settings: Any
+    start_worker: Callable[..., Worker],
+    tiny_model: Path,
+    artifacts: Path,
+    settings: Any,
+    processes: int,
 ) -> None:
-    first = start_worker()
+    """With 2 processes the worker starts torchrun, and torchrun the two ranks: all three die
+    with the worker."""
+    first = start_worker(processes)
     run = start_ppo_run(tiny_model)
     folder = artifacts / "runs" / str(run.pk)
 
@@ -304,7 +312,7 @@ def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
     assert (run.status, run.attempts) == ("running", 1)
     assert resumed_from < 8, "the run finished before the kill: make it longer"
 
-    second = start_worker()
+    second = start_worker(processes)
     settings.TRAINING_HEARTBEAT_STALE_S = 1
     time.sleep(1.5)
     assert reconcile_stale_runs(now=timezone.now()) == 1
@@ -321,3 +329,5 @@ def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
     version = ModelVersion.objects.get(produced_by=run)
     assert (version.kind, version.parent_id) == ("policy", None)
     assert run.result["steps"] == 8
+    assert run.result["processes"] == processes
+    assert ModelVersion.objects.filter(produced_by=run).count() == 1

@@ -23,8 +23,10 @@ the same options with the same defaults.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING
@@ -170,7 +172,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_launcher() -> None:
+    """Under torchrun each process is the launcher's child; the worker kills only the launcher
+    when it dies (kill -9 takes the launcher with it through PR_SET_PDEATHSIG), so each
+    process asks the same for itself: no process trains on as an orphan beside the retry."""
+    if "LOCAL_RANK" not in os.environ or not sys.platform.startswith("linux"):
+        return
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() == 1:  # the launcher was gone before the request took effect
+        os._exit(1)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    die_with_launcher()
     args = build_parser().parse_args(argv)
     if getattr(args, "command", None) is not None:
         return int(args.command(args))  # a command that reports on its own (gpu-check)

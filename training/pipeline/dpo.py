@@ -18,6 +18,7 @@ from training.pipeline.data import PreferencePair, encode_exchange, encode_promp
 from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
 from training.pipeline.options import DPOTrainingConfig
+from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 from training.pipeline.round_watch import guarded_watch, watch_dpo_round
 
@@ -110,7 +111,7 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
         output_dir=str(config.out / "trainer"),
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=per_process_batch(config.batch_size),
         beta=config.beta,
         max_length=config.max_length,
         bf16=config.bf16,
@@ -139,12 +140,16 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
     model: Any = trainer.model
     if config.lora:
         model = model.merge_and_unload()
+    if not is_main_process():
+        return {}  # the first process saves, watches and reports for all
     model.save_pretrained(config.out / "policy", safe_serialization=True)
     tokenizer.save_pretrained(config.out / "policy")
     logged = [entry for entry in trainer.state.log_history if "rewards/margins" in entry]
     metrics = {
         "train_loss": result.training_loss,
         "pairs": len(pairs),
+        "processes": process_count(),
+        "steps": trainer.state.global_step,
         "train_seconds": time.perf_counter() - started,
         "first_reward_margin": logged[0]["rewards/margins"] if logged else None,
         "last_reward_margin": logged[-1]["rewards/margins"] if logged else None,

@@ -11,6 +11,8 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from training.pipeline.processes import is_main_process
+
 
 def _finite(metrics: dict[str, Any]) -> dict[str, float]:
     return {
@@ -21,15 +23,19 @@ def _finite(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 class ProgressLog:
-    """Appends {"event", "step", "total", "metrics", "time"} lines to `progress.jsonl`."""
+    """Appends {"event", "step", "total", "metrics", "time"} lines to `progress.jsonl`; under
+    several processes only the first one writes (the others would repeat its lines)."""
 
     def __init__(self, out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         self.path = out / "progress.jsonl"
+        self.enabled = is_main_process()
 
     def write(
         self, event: str, step: int, total: int, metrics: dict[str, Any] | None = None
     ) -> None:
+        if not self.enabled:
+            return
         row = {
             "event": event,
             "step": step,
@@ -99,5 +105,7 @@ class ProgressCallback(TrainerCallback):
 
 def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
     path = out / "metrics.json"
+    if not is_main_process():
+        return path
     path.write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     return path

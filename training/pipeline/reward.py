@@ -40,6 +40,7 @@ from training.pipeline.figures import honest_figures
 from training.pipeline.length_slope import reward_length_slope
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, model_max_length
 from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
+from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, StepPlan, write_metrics
 
 
@@ -270,7 +271,9 @@ class BucketedRewardTrainer(RewardTrainer):
             max(len(c), len(r))
             for c, r in zip(dataset["chosen_ids"], dataset["rejected_ids"], strict=True)
         ]
-        return _BatchOrder(lengths, self.args.per_device_train_batch_size, self.args.seed)
+        # Buckets of the whole batch: each process takes consecutive shares of it.
+        batch = self.args.per_device_train_batch_size * self.args.world_size
+        return _BatchOrder(lengths, batch, self.args.seed)
 
 
 def _trainer_args(config: RewardTrainingConfig, steps_hint: int) -> RewardConfig:
@@ -278,7 +281,7 @@ def _trainer_args(config: RewardTrainingConfig, steps_hint: int) -> RewardConfig
         output_dir=str(config.out / "trainer"),
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
-        per_device_train_batch_size=config.batch_size,
+        per_device_train_batch_size=per_process_batch(config.batch_size),
         gradient_accumulation_steps=config.grad_accum,
         max_length=None,  # encode_pairs already refused over-long pairs, with their number
         bf16=config.bf16,
@@ -390,7 +393,8 @@ def _cross_validate(
         log.write("cv_fold", plan.done, plan.total, {"fold": fold, **figures})
 
     scores = cross_validate(fold_of, run_fold, report)
-    write_predictions(config.out / "cv_predictions.jsonl", pairs, scores)
+    if is_main_process():
+        write_predictions(config.out / "cv_predictions.jsonl", pairs, scores)
     figures = cv_figures(pairs, scores)
     log.write("cv", plan.done, plan.total, {k.removeprefix("cv_"): v for k, v in figures.items()})
     return figures
@@ -421,16 +425,18 @@ def train_reward_model(
     model, fit = _fit(config, model, tokenizer, train_rows, ProgressCallback(log, plan))
     metrics: dict[str, Any] = {
         "train_pairs": len(train_pairs),
+        "processes": process_count(),
         "validation_pairs": len(validation_pairs),
         **fit,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
-    if validation_pairs:
+    if validation_pairs and is_main_process():
         validation = evaluate_pairs(model, tokenizer, validation_pairs)
         metrics.update({f"validation_{k}": v for k, v in validation.items()})
         log.write("validation", plan.done, plan.total, validation)
-    model.save_pretrained(config.out / "model", safe_serialization=True)
-    tokenizer.save_pretrained(config.out / "model")
+    if is_main_process():
+        model.save_pretrained(config.out / "model", safe_serialization=True)
+        tokenizer.save_pretrained(config.out / "model")
     if folds:
         del model
         _release_memory()  # one model in memory at a time

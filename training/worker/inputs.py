@@ -9,10 +9,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
+
 from annotation.selectors import campaigns, snapshots
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunKind, TrainingRun
 from training.pipeline.options import RUN_KINDS, options_of
+from training.worker.runner import MULTI_PROCESS_STAGES
 
 
 class RunInputError(Exception):
@@ -44,6 +47,21 @@ def stage_options(kind: str, config: Mapping[str, Any]) -> list[str]:
 def model_path(version: ModelVersion | None, fallback: str) -> str:
     """Where a stage loads a model from: the version's artifacts, else the run's base."""
     return version.artifact_path if version is not None else (fallback or "smollm2")
+
+
+def check_process_split(run: TrainingRun) -> None:
+    """Under TRAINING_PROCESSES > 1 each process takes an equal share of every batch: a batch
+    that does not split is refused before anything starts."""
+    processes = settings.TRAINING_PROCESSES
+    if processes == 1 or run.kind not in MULTI_PROCESS_STAGES:
+        return
+    for name in ("batch_size", "minibatch_size"):
+        value = run.config.get(name)
+        if isinstance(value, int) and value % processes:
+            raise RunInputError(
+                f"{name} {value} does not split evenly over the {processes} processes this "
+                f"worker runs (TRAINING_PROCESSES): use a multiple of {processes}."
+            )
 
 
 def _require(version: ModelVersion | None, what: str) -> ModelVersion:

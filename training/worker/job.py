@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from training.models import RunKind, RunStatus, TrainingRun
 from training.worker.claim import claim_run, worker_identity
-from training.worker.inputs import RunInputError, prepare_inputs, stage_arguments, stage_command
+from training.worker.inputs import (
+    RunInputError,
+    check_process_split,
+    prepare_inputs,
+    stage_arguments,
+    stage_command,
+)
 from training.worker.outcome import describe_error, finish_attempt, record_crash, record_outcome
 from training.worker.runner import run_stage
 from training.worker.streaming import RunStream, newest_checkpoint
@@ -42,6 +48,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
     TrainingRun.objects.filter(pk=run.pk).update(artifact_dir=str(folder))
     try:
         _start_log(run, folder, log_path)
+        check_process_split(run)
         prepare_inputs(run, folder)
         arguments = stage_arguments(run, folder)
     except Exception as error:  # a bad run must end failed, not be retried as "lost"

@@ -155,8 +155,20 @@ def pipeline_python() -> str:
     return settings.TRAINING_PIPELINE_PYTHON or sys.executable
 
 
+# The stages that split their batches over several processes (the rest run in one).
+MULTI_PROCESS_STAGES = ("reward", "dpo", "ppo")
+
+
 def pipeline_command(stage: str, args: Sequence[str]) -> list[str]:
-    return [pipeline_python(), "-m", "training.pipeline", stage, *args]
+    """The stage's command line; with TRAINING_PROCESSES above 1, a multi-process stage starts
+    under torchrun on this machine (gloo on CPUs, NCCL on GPUs: accelerate picks), each process
+    taking its share of every batch."""
+    python = pipeline_python()
+    processes = settings.TRAINING_PROCESSES
+    if processes > 1 and stage in MULTI_PROCESS_STAGES:
+        launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
+        return [python, *launcher, "-m", "training.pipeline", stage, *args]
+    return [python, "-m", "training.pipeline", stage, *args]
 
 
 def _die_with_parent(parent: int) -> Callable[[], None]:

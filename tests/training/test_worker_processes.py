@@ -1,0 +1,168 @@
+"""Runs on several processes through the real worker path: with TRAINING_PROCESSES=2 the
+worker starts reward, DPO and PPO stages under torchrun (gloo on this CPU), each process takes
+half of every batch, and the run ends once with one model version. Reward and DPO see the same
+batches in the same order as on one process, so their results agree with the one-process run;
+PPO samples a separate stream per process, so it is checked for completing, not for equality."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from annotation.services.importing import import_file
+from tests.factories import make_campaign
+from training.models import ModelVersion, RunStatus, TrainingRun
+from training.services import RunRequest, create_run
+from training.worker.job import execute_run
+from training.worker.runner import pipeline_command
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+# What the two runs may differ by: the order of floating-point sums across two processes.
+WEIGHT_ATOL = 1e-4
+LOSS_REL = 1e-3
+
+
+def campaign_with_pairs(pairs: int) -> Any:
+    campaign = make_campaign(responses_per_task=2, overlap=1)
+    rows = [
+        {
+            "prompt": f"Say something kind ({i})",
+            "chosen": f"You did well today, friend {i}.",
+            "rejected": "No." if i % 2 else "Whatever, go away and stop asking.",
+        }
+        for i in range(pairs)
+    ]
+    data = "\n".join(json.dumps(row) for row in rows).encode()
+    assert import_file(actor=None, campaign=campaign, data=data, filename="pairs.jsonl").is_ok
+    return campaign
+
+
+def run_on(processes: int, settings: Any, request: RunRequest) -> TrainingRun:
+    settings.TRAINING_PROCESSES = processes
+    run = create_run(request=request, actor=None)
+    assert execute_run(run.pk) == "succeeded", TrainingRun.objects.get(pk=run.pk).log_tail
+    run.refresh_from_db()
+    return run
+
+
+def weights(run: TrainingRun) -> dict[str, torch.Tensor]:
+    version = ModelVersion.objects.get(produced_by=run)
+    return load_file(str(next(Path(version.artifact_path).glob("*.safetensors"))))
+
+
+def assert_same_weights(one: TrainingRun, two: TrainingRun) -> None:
+    first, second = weights(one), weights(two)
+    assert first.keys() == second.keys()
+    worst = max(float((first[k] - second[k]).abs().max()) for k in first)
+    assert worst < WEIGHT_ATOL, worst
+
+
+@pytest.fixture
+def worker_settings(settings: Any, tmp_path: Path) -> Any:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+    return settings
+
+
+def test_the_launcher_is_torchrun_only_for_stages_that_split_batches(settings: Any) -> None:
+    settings.TRAINING_PROCESSES = 2
+    assert pipeline_command("reward", ["--x"])[1:5] == [
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+    ]
+    assert pipeline_command("generate", ["--x"])[1:4] == ["-m", "training.pipeline", "generate"]
+    settings.TRAINING_PROCESSES = 1
+    assert pipeline_command("ppo", [])[1:4] == ["-m", "training.pipeline", "ppo"]
+
+
+def test_a_reward_run_on_two_processes_equals_the_one_process_run(
+    tiny_model: Path, worker_settings: Any
+) -> None:
+    campaign = campaign_with_pairs(20)
+    request = RunRequest(
+        kind="reward",
+        base=str(tiny_model),
+        campaign=campaign,
+        dataset={"mode": "all"},
+        hyperparameters={"epochs": 2.0, "batch_size": 4, "max_length": 128, "learning_rate": 1e-3},
+    )
+    one, two = run_on(1, worker_settings, request), run_on(2, worker_settings, request)
+    assert (one.result["processes"], two.result["processes"]) == (1, 2)
+    assert two.result["steps"] == one.result["steps"]
+    assert two.result["train_loss"] == pytest.approx(one.result["train_loss"], rel=LOSS_REL)
+    for name in ("validation_accuracy", "validation_pairs"):
+        assert two.result[name] == pytest.approx(one.result[name], abs=1e-6), name
+    assert_same_weights(one, two)
+    # One process wrote the progress: no step is reported twice.
+    steps = [m.step for m in two.metrics.filter(name="train/loss")]
+    assert steps == sorted(set(steps))
+    assert ModelVersion.objects.filter(produced_by=two).count() == 1
+
+
+def test_a_dpo_run_on_two_processes_equals_the_one_process_run(
+    tiny_model: Path, worker_settings: Any
+) -> None:
+    campaign = campaign_with_pairs(16)
+    request = RunRequest(
+        kind="dpo",
+        base=str(tiny_model),
+        campaign=campaign,
+        dataset={"mode": "all"},
+        hyperparameters={
+            "epochs": 1.0, "batch_size": 4, "max_length": 128, "learning_rate": 1e-4,
+            "watch_prompts": 0,
+        },
+    )  # fmt: skip
+    one, two = run_on(1, worker_settings, request), run_on(2, worker_settings, request)
+    assert (one.result["processes"], two.result["processes"]) == (1, 2)
+    assert two.result["train_loss"] == pytest.approx(one.result["train_loss"], rel=LOSS_REL)
+    assert_same_weights(one, two)
+
+
+def test_a_batch_that_does_not_split_over_the_processes_fails_the_run_clearly(
+    tiny_model: Path, worker_settings: Any
+) -> None:
+    worker_settings.TRAINING_PROCESSES = 2
+    request = RunRequest(
+        kind="reward",
+        base=str(tiny_model),
+        campaign=campaign_with_pairs(8),
+        dataset={"mode": "all"},
+        hyperparameters={"batch_size": 3, "max_length": 128},
+    )
+    run = create_run(request=request, actor=None)
+    assert execute_run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED
+    assert run.error.startswith("Preparing inputs: batch_size 3 does not split evenly over the 2")
+    assert not ModelVersion.objects.filter(produced_by=run).exists()
+
+
+def test_a_ppo_run_on_two_processes_ends_once_with_one_version(
+    tiny_model: Path, worker_settings: Any
+) -> None:
+    path = str(tiny_model)
+    reward = ModelVersion.objects.create(name="r", kind="reward", base=path, artifact_path=path)
+    request = RunRequest(
+        kind="ppo",
+        base=path,
+        reward_version=reward,
+        campaign=campaign_with_pairs(6),
+        hyperparameters={
+            "steps": 2, "batch_size": 2, "minibatch_size": 2, "max_new_tokens": 6,
+            "watch_prompts": 0, "checkpoint_every": 1,
+        },
+    )  # fmt: skip
+    run = run_on(2, worker_settings, request)
+    assert run.result["processes"] == 2
+    assert run.result["steps"] == 2
+    assert ModelVersion.objects.filter(produced_by=run, kind="policy").count() == 1
+    assert run.attempts == 1

@@ -1,0 +1,31 @@
+"""Which process this is under a multi-process launcher (torchrun or accelerate launch set
+RANK and WORLD_SIZE), and how a batch splits over the processes. One process when neither
+is set."""
+
+from __future__ import annotations
+
+import os
+
+from training.pipeline.errors import PipelineError
+
+
+def process_rank() -> int:
+    return int(os.environ.get("RANK", "0"))
+
+
+def process_count() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def is_main_process() -> bool:
+    """The first process alone writes progress, metrics and models, and prints the result."""
+    return process_rank() == 0
+
+
+def per_process_batch(batch_size: int, name: str = "batch_size") -> int:
+    """Each process's share of a batch: `batch_size` stays what one optimiser step sees, so a
+    run on N processes takes the same steps on the same data as on one."""
+    processes = process_count()
+    if batch_size % processes:
+        raise PipelineError(f"{name} {batch_size} does not split evenly over {processes} processes")
+    return batch_size // processes
