@@ -29,7 +29,11 @@ RUN npm run types && npm run build
 
 FROM app AS runtime
 COPY --from=frontend /frontend/dist ./frontend/dist
-RUN useradd --create-home --uid 1000 studio && mkdir -p /app/var && chown -R studio /app/var
+# The folders compose mounts named volumes on exist here, owned by the app's user: a new volume
+# takes its owner from the image, and a folder missing from it would be root's.
+RUN useradd --create-home --uid 1000 studio \
+    && mkdir -p /app/var/static /app/var/artifacts /app/var/models \
+    && chown -R studio /app/var
 EXPOSE 8000
 
 # torch first and pinned (PyPI's Linux x86_64 wheel of torch 2.13.0 is the CUDA build), then

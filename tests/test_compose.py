@@ -59,6 +59,20 @@ def test_app_services_share_settings_and_build_a_stage_of_the_dockerfile() -> No
             assert mount.split(":")[0] in volumes
 
 
+def test_every_volume_an_app_service_mounts_exists_in_the_image_for_its_user() -> None:
+    """A new named volume takes its owner from the image's folder; one the image lacks would be
+    root's, and the app (user studio) could not write its models or static files there."""
+    made = re.search(r"mkdir -p ([^&\n]+)", DOCKERFILE)
+    assert made, "the Dockerfile makes no folders"
+    folders = set(made.group(1).replace("\\", " ").split())
+    assert "chown -R studio /app/var" in DOCKERFILE
+    services = compose()["services"]
+    for name in APP_SERVICES:
+        for mount in services[name].get("volumes", []):
+            target = mount.split(":")[1]
+            assert target in folders, f"{name} mounts {target}, which the image does not make"
+
+
 def test_the_gpu_worker_reserves_a_gpu_and_a_profile_chooses_the_training_worker() -> None:
     services = compose()["services"]
     devices = services["gpu-worker"]["deploy"]["resources"]["reservations"]["devices"]
