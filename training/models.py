@@ -257,6 +257,9 @@ class TrainingWorker(models.Model):
     hostname = models.CharField(max_length=200, unique=True)
     python = models.CharField(max_length=500)
     missing = models.JSONField(default=list, blank=True, help_text="ML packages not importable.")
+    processes = models.PositiveSmallIntegerField(
+        default=1, help_text="Processes per reward, DPO or PPO run (its TRAINING_PROCESSES)."
+    )
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

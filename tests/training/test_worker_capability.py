@@ -38,6 +38,17 @@ def test_a_worker_with_the_stack_can_train(client_for: Any) -> None:
     ]
 
 
+def test_the_options_say_how_many_processes_each_worker_runs(
+    client_for: Any, settings: Any
+) -> None:
+    """The form checks a run's batch against it (it must split evenly over the processes)."""
+    settings.TRAINING_PROCESSES = 2
+    record_training_worker(hostname="gpu@pair")
+
+    (worker,) = client_for(Role.ML_ENGINEER).get(OPTIONS).json()["workers"]
+    assert (worker["hostname"], worker["processes"]) == ("gpu@pair", 2)
+
+
 def test_a_worker_without_the_stack_is_known_before_any_run(
     client_for: Any, settings: Any, tmp_path: Path
 ) -> None:

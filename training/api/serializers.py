@@ -243,10 +243,13 @@ class HyperparameterLimitSerializer(serializers.Serializer[Any]):
 class TrainingWorkerSerializer(serializers.ModelSerializer[TrainingWorker]):
     can_train = serializers.BooleanField(read_only=True)
     missing = serializers.ListField(child=serializers.CharField(), read_only=True)
+    processes = serializers.IntegerField(
+        read_only=True, help_text="Processes per reward, DPO or PPO run (its TRAINING_PROCESSES)."
+    )
 
     class Meta:
         model = TrainingWorker
-        fields = ["hostname", "python", "missing", "can_train", "seen_at"]
+        fields = ["hostname", "python", "missing", "can_train", "processes", "seen_at"]
 
 
 class OptionsSerializer(serializers.Serializer[Any]):

@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 
+from django.conf import settings
 from django.utils import timezone
 
 from training.models import TrainingWorker
@@ -47,6 +48,7 @@ def record_training_worker(*, hostname: str) -> TrainingWorker:
         defaults={
             "python": python[:500],
             "missing": missing_training_modules(python),
+            "processes": settings.TRAINING_PROCESSES,
             "seen_at": timezone.now(),
         },
     )

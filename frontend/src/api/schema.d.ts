@@ -2059,6 +2059,8 @@ export interface components {
             python: string;
             readonly missing: string[];
             readonly can_train: boolean;
+            /** @description Processes per reward, DPO or PPO run (its TRAINING_PROCESSES). */
+            readonly processes: number;
             /** Format: date-time */
             seen_at?: string;
         };

@@ -12,6 +12,7 @@ import {
   withDefaults,
   withKind,
   workerWarning,
+  splitProblem,
   type RunDraft,
 } from "./runForm";
 import type { TrainingOptions } from "./types";
@@ -38,7 +39,7 @@ const OPTIONS: TrainingOptions = {
   bases: ["smollm2"],
   campaigns: [{ id: 3, name: "Demo" }],
   pools: [{ id: 1, name: "Everyone" }],
-  workers: [{ hostname: "gpu@box", python: "/srv/.venv/bin/python", missing: [], can_train: true, seen_at: "2026-12-03T12:00:00Z" }],
+  workers: [{ hostname: "gpu@box", python: "/srv/.venv/bin/python", missing: [], can_train: true, processes: 1, seen_at: "2026-12-03T12:00:00Z" }],
 };
 
 function draft(changes: Partial<RunDraft> = {}, kind: RunDraft["kind"] = "reward"): RunDraft {
@@ -264,7 +265,7 @@ describe("helpers", () => {
 });
 
 describe("what the form says about training workers", () => {
-  const bare = { hostname: "gpu@bare", python: "/usr/bin/python3", missing: ["torch", "transformers"], can_train: false, seen_at: "2026-12-03T12:00:00Z" };
+  const bare = { hostname: "gpu@bare", python: "/usr/bin/python3", missing: ["torch", "transformers"], can_train: false, processes: 1, seen_at: "2026-12-03T12:00:00Z" };
 
   it("says nothing when a worker can train", () => {
     expect(workerWarning(OPTIONS.workers)).toBeNull();
@@ -279,5 +280,25 @@ describe("what the form says about training workers", () => {
 
   it("says a run waits when no worker has reported", () => {
     expect(workerWarning([])).toMatch(/^No training worker has reported in yet/);
+  });
+});
+
+describe("a batch that must split over a worker's processes", () => {
+  const twoProcesses = { hostname: "gpu@pair", python: "/srv/.venv/bin/python", missing: [], can_train: true, processes: 2, seen_at: "2026-12-03T12:00:00Z" };
+  const options = { ...OPTIONS, workers: [twoProcesses] };
+
+  it("refuses an odd batch for a worker that runs two processes, naming it", () => {
+    const errors = validateRun(draft({ hyperparameters: { ...draft().hyperparameters, batch_size: "3" } }), options);
+    expect(errors["hyperparameters.batch_size"]).toEqual([
+      "The training worker gpu@pair runs each run on 2 processes, each taking an equal share of the batch: use a multiple of 2.",
+    ]);
+    expect(validateRun(draft({ hyperparameters: { ...draft().hyperparameters, batch_size: "4" } }), options)).toEqual({});
+  });
+
+  it("ignores one-process workers, workers that cannot train, and kinds that run on one process", () => {
+    expect(splitProblem(OPTIONS.workers, "reward", "batch_size", "3")).toBeNull();
+    expect(splitProblem([{ ...twoProcesses, can_train: false }], "reward", "batch_size", "3")).toBeNull();
+    expect(splitProblem([twoProcesses], "generate", "batch_size", "3")).toBeNull();
+    expect(splitProblem([twoProcesses], "ppo", "minibatch_size", "3")).toMatch(/multiple of 2/);
   });
 });

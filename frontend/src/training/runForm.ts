@@ -189,7 +189,9 @@ export function validateRun(
   }
   const defaults = options.defaults[draft.kind] ?? {};
   for (const [name, typed] of Object.entries(draft.hyperparameters)) {
-    const problem = hyperProblem(limitOf(options, draft.kind, name), typed, defaults[name]);
+    const problem =
+      hyperProblem(limitOf(options, draft.kind, name), typed, defaults[name]) ??
+      splitProblem(options.workers, draft.kind, name, typed);
     if (problem) add(`hyperparameters.${name}`, problem);
   }
   return errors;
@@ -285,6 +287,25 @@ export function hyperLabel(name: string): string {
 /** The KL budget first (it matters most for PPO), then the rest in the server's order. */
 export function hyperOrder(names: readonly string[]): string[] {
   return [...names].sort((a, b) => Number(b === "target_kl") - Number(a === "target_kl"));
+}
+
+const MULTI_PROCESS_KINDS: ReadonlySet<string> = new Set(["reward", "dpo", "ppo"]);
+
+/** A worker that runs reward, DPO and PPO on several processes gives each an equal share of
+ * every batch: a batch size (or PPO's minibatch size) that does not split over the processes of
+ * a worker that can train would fail there, so the form says so first. */
+export function splitProblem(
+  workers: TrainingOptions["workers"],
+  kind: string,
+  name: string,
+  typed: unknown,
+): string | null {
+  if (!MULTI_PROCESS_KINDS.has(kind) || (name !== "batch_size" && name !== "minibatch_size")) return null;
+  const value = Number(typed);
+  if (!Number.isInteger(value) || value < 1) return null;
+  const uneven = workers.find((worker) => worker.can_train && value % worker.processes !== 0);
+  if (!uneven) return null;
+  return `The training worker ${uneven.hostname} runs each run on ${uneven.processes} processes, each taking an equal share of the batch: use a multiple of ${uneven.processes}.`;
 }
 
 /** What to tell the engineer about the training workers before a run starts, or null when at
