@@ -108,6 +108,14 @@ class TrainingSchedule(models.Model):
     generate_prompts = models.PositiveIntegerField(default=GenerationWorkerSettings.prompts)
     responses_per_prompt = models.PositiveSmallIntegerField(default=GenerationConfig.k)
     dataset = models.JSONField(default=dict, blank=True)
+    # The second reward model each round's reward-hacking watch scores with (PPO and DPO).
+    check_reward_version = models.ForeignKey(
+        ModelVersion,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="check_reward_schedules",
+    )
     # Hyperparameter overrides per run kind: {"reward": {...}, "ppo": {...}, ...}.
     hyperparameters = models.JSONField(default=dict, blank=True)
     judgments_at_last_fire = models.PositiveIntegerField(default=0)

@@ -269,6 +269,7 @@ SCHEDULE_FIELDS = (
     "responses_per_prompt",
     "dataset",
     "hyperparameters",
+    "check_reward_version",
 )
 
 
@@ -300,6 +301,7 @@ def _validate_schedule(schedule: TrainingSchedule) -> None:
             errors["cron"] = [error.detail]
     if schedule.every_n_judgments is None and not schedule.cron:
         errors["every_n_judgments"] = ["Give every_n_judgments, a cron, or both."]
+    _check_version(errors, "check_reward_version_id", schedule.check_reward_version, _REWARD)
     if not isinstance(schedule.hyperparameters, dict):
         errors["hyperparameters"] = ["Must be an object of overrides per run kind."]
     elif problems := _schedule_hyperparameters(schedule):
@@ -379,11 +381,8 @@ def _known(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def judgments_since_last_fire(schedule: TrainingSchedule) -> int:
-    return max(
-        count_campaign_judgments(campaign_id=schedule.campaign_id)
-        - schedule.judgments_at_last_fire,
-        0,
-    )
+    total = count_campaign_judgments(campaign_id=schedule.campaign_id)
+    return max(total - schedule.judgments_at_last_fire, 0)
 
 
 def _is_busy(schedule: TrainingSchedule) -> bool:
@@ -466,6 +465,7 @@ def _follow_up_request(finished: TrainingRun, kind: str, rest: tuple[str, ...]) 
             kind=kind,
             parent_version=_newest_policy(finished.campaign),
             reward_version=_produced(finished, VersionKind.REWARD) if kind == RunKind.PPO else None,
+            check_reward_version=schedule.check_reward_version if schedule else None,
             dataset=finished.dataset,
             hyperparameters=overrides,
             **common,

@@ -318,6 +318,55 @@ def test_the_chain_runs_reward_then_ppo_then_generate_with_the_new_versions() ->
 
 
 @pytest.mark.django_db
+def test_a_schedule_names_the_second_reward_model_every_round_is_watched_with(
+    ml: APIClient,
+) -> None:
+    """Without it a scheduled round could never warn that its reward rose while the win rate
+    under a second reward model fell."""
+    campaign = judged_campaign()
+    gold = version("reward", campaign)
+    policy = version("policy", campaign)
+    refused = ml.post(
+        SCHEDULES,
+        {"campaign_id": campaign.pk, "every_n_judgments": 1, "check_reward_version_id": policy.pk},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["check_reward_version_id"] == [
+        f"Version {policy.pk} is a policy model; need reward."
+    ]
+    missing = ml.post(
+        SCHEDULES,
+        {"campaign_id": campaign.pk, "every_n_judgments": 1, "check_reward_version_id": 9999},
+    )
+    assert missing.status_code == 400
+    assert not TrainingSchedule.objects.exists()
+
+    created = ml.post(
+        SCHEDULES,
+        {"campaign_id": campaign.pk, "every_n_judgments": 1, "check_reward_version_id": gold.pk},
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["check_reward_version"] == {
+        "id": gold.pk,
+        "name": gold.name,
+        "kind": "reward",
+    }
+    schedule = TrainingSchedule.objects.get()
+    for policy_kind in ("ppo", "dpo"):
+        schedule.policy_kind = policy_kind
+        schedule.save()
+        reward_run = finished_run("reward", campaign, schedule=schedule, follow_up=[policy_kind])
+        version("reward", campaign, produced_by=reward_run)
+        round_run = create_follow_up_run(finished=reward_run)
+        assert round_run is not None
+        assert (round_run.kind, round_run.check_reward_version_id) == (policy_kind, gold.pk)
+
+    cleared = ml.patch(f"{SCHEDULES}{schedule.pk}/", {"check_reward_version_id": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["check_reward_version"] is None
+
+
+@pytest.mark.django_db
 def test_without_a_policy_version_the_chain_starts_from_the_base_model() -> None:
     campaign = judged_campaign()
     reward_run = finished_run("reward", campaign, follow_up=["dpo", "generate"])

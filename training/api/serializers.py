@@ -374,6 +374,9 @@ class ComparisonSerializer(serializers.Serializer[Any]):
 
 class ScheduleSerializer(serializers.ModelSerializer[TrainingSchedule]):
     campaign = CampaignRefSerializer()
+    check_reward_version = VersionRefSerializer(
+        allow_null=True, help_text="The second reward model each round's watch scores with."
+    )
     dataset = DatasetSerializer()
     hyperparameters = HyperparametersByKindField(
         child=HyperparametersField(), help_text="Overrides per run kind."
@@ -417,6 +420,13 @@ class ScheduleUpdateSerializer(_Strict):
     responses_per_prompt = _declared_integer("generate", "k")
     dataset = DatasetSerializer(required=False)
     hyperparameters = HyperparametersByKindField(child=HyperparametersField(), required=False)
+    check_reward_version_id = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(),
+        source="check_reward_version",
+        required=False,
+        allow_null=True,
+        help_text="A second reward model for each PPO or DPO round's reward-hacking watch.",
+    )
 
 
 class ScheduleCreateSerializer(ScheduleUpdateSerializer):

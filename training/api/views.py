@@ -212,7 +212,9 @@ class ScheduleViewSet(
     serializer_class = s.ScheduleSerializer
     pagination_class = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
-    queryset = TrainingSchedule.objects.select_related("campaign").order_by("campaign__name")
+    queryset = TrainingSchedule.objects.select_related("campaign", "check_reward_version").order_by(
+        "campaign__name"
+    )
 
     def get_serializer_context(self) -> dict[str, Any]:
         context = super().get_serializer_context()

@@ -1487,6 +1487,8 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
+            /** @description A second reward model for each PPO or DPO round's reward-hacking watch. */
+            check_reward_version_id?: number | null;
         };
         PauseInRequest: {
             reason?: string;
@@ -1933,6 +1935,8 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
+            /** @description The second reward model each round's watch scores with. */
+            check_reward_version: components["schemas"]["VersionRef"] | null;
             readonly judgments_at_last_fire: number;
             readonly judgments_since_last_fire: number;
             /** Format: date-time */
@@ -1964,6 +1968,8 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
+            /** @description A second reward model for each PPO or DPO round's reward-hacking watch. */
+            check_reward_version_id?: number | null;
             campaign_id: number;
         };
         SkipInRequest: {

@@ -123,7 +123,7 @@ function ScheduleEditor({ campaign }: { campaign: NamedRef }) {
   );
 }
 
-const SCHEDULE_FIELDS = ["enabled", "every_n_judgments", "cron", "policy_kind", "generate_prompts", "responses_per_prompt"];
+const SCHEDULE_FIELDS = ["enabled", "every_n_judgments", "cron", "policy_kind", "generate_prompts", "responses_per_prompt", "check_reward_version_id"];
 
 function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; schedule: Schedule | null; onSaved: () => void }) {
   const initial = schedule ? scheduleDraft(schedule) : EMPTY_SCHEDULE;
@@ -136,6 +136,7 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
   const form = useRef<HTMLFormElement>(null);
   const set = (field: keyof ScheduleDraft) => (event: { target: { value: string } }) => setDraft((d) => ({ ...d, [field]: event.target.value }));
   const fid = (field: string) => `schedule-${field}`;
+  const versions = useLoad(() => trainingApi.versions());
 
   async function save(event: FormEvent) {
     event.preventDefault();
@@ -182,6 +183,7 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
   }
 
   const trigger = schedule ? triggerProgress(schedule) : null;
+  const rewards = (versions.data ?? []).filter((version) => version.kind === "reward");
   return (
     <form ref={form} className="schedule-form" onSubmit={save} noValidate aria-label={`Retraining schedule for ${campaign.name}`}>
       {schedule && trigger ? (
@@ -227,6 +229,29 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
           <input {...describedBy(fid("responses_per_prompt"), errors.responses_per_prompt)} className="input" inputMode="numeric" value={draft.responses_per_prompt} onChange={set("responses_per_prompt")} />
         </Field>
       </div>
+      <Field
+        id={fid("check_reward_version_id")}
+        label="Second reward model for the watch"
+        errors={errors.check_reward_version_id}
+        hint="Each round's new policy is also judged against its parent by this model; a reward that rises while this win rate falls ends the round with a warning."
+      >
+        <select
+          {...describedBy(fid("check_reward_version_id"), errors.check_reward_version_id, `${fid("check_reward_version_id")}-hint`)}
+          className="input"
+          value={draft.check_reward_version_id}
+          onChange={set("check_reward_version_id")}
+        >
+          <option value="">None: the watch uses length and KL only</option>
+          {rewards.map((version) => (
+            <option key={version.id} value={String(version.id)}>
+              {version.name}
+            </option>
+          ))}
+          {draft.check_reward_version_id !== "" && !rewards.some((v) => String(v.id) === draft.check_reward_version_id) && (
+            <option value={draft.check_reward_version_id}>{schedule?.check_reward_version?.name ?? `Version ${draft.check_reward_version_id}`}</option>
+          )}
+        </select>
+      </Field>
       {failure && (
         <p className="notice error" role="alert">
           {failure}

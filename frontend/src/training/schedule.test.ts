@@ -61,6 +61,7 @@ describe("scheduleRequest and scheduleChanges", () => {
     responses_per_prompt: 4,
     dataset: {},
     hyperparameters: {},
+    check_reward_version: { id: 7, name: "gold-rm", kind: "reward" },
     judgments_at_last_fire: 40,
     judgments_since_last_fire: 12,
     last_fired_at: null,
@@ -74,6 +75,7 @@ describe("scheduleRequest and scheduleChanges", () => {
       policy_kind: "dpo",
       generate_prompts: 10,
       responses_per_prompt: 4,
+      check_reward_version_id: 7,
     });
   });
 
@@ -81,6 +83,12 @@ describe("scheduleRequest and scheduleChanges", () => {
     const before = scheduleDraft(schedule);
     expect(scheduleChanges(before, { ...before, every_n_judgments: "150", cron: " 0 3 * * * " })).toEqual({ every_n_judgments: 150 });
     expect(scheduleChanges(before, before)).toEqual({});
+  });
+
+  it("clears the watch's second reward model with null", () => {
+    const before = scheduleDraft(schedule);
+    expect(scheduleChanges(before, { ...before, check_reward_version_id: "" })).toEqual({ check_reward_version_id: null });
+    expect(scheduleRequest(EMPTY_SCHEDULE).check_reward_version_id).toBeNull();
   });
 });
 

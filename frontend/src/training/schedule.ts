@@ -11,6 +11,8 @@ export interface ScheduleDraft {
   policy_kind: PolicyKind;
   generate_prompts: string;
   responses_per_prompt: string;
+  /** A reward version's id, or "" for none: the second judge of each round's watch. */
+  check_reward_version_id: string;
 }
 
 export const EMPTY_SCHEDULE: ScheduleDraft = {
@@ -20,6 +22,7 @@ export const EMPTY_SCHEDULE: ScheduleDraft = {
   policy_kind: "ppo",
   generate_prompts: "20",
   responses_per_prompt: "4",
+  check_reward_version_id: "",
 };
 
 export function scheduleDraft(schedule: Schedule): ScheduleDraft {
@@ -30,6 +33,7 @@ export function scheduleDraft(schedule: Schedule): ScheduleDraft {
     policy_kind: schedule.policy_kind,
     generate_prompts: String(schedule.generate_prompts),
     responses_per_prompt: String(schedule.responses_per_prompt),
+    check_reward_version_id: schedule.check_reward_version ? String(schedule.check_reward_version.id) : "",
   };
 }
 
@@ -88,6 +92,7 @@ export function scheduleRequest(draft: ScheduleDraft): ScheduleRequest {
     policy_kind: draft.policy_kind,
     generate_prompts: Number(draft.generate_prompts),
     responses_per_prompt: Number(draft.responses_per_prompt),
+    check_reward_version_id: draft.check_reward_version_id === "" ? null : Number(draft.check_reward_version_id),
   };
 }
 

@@ -53,7 +53,10 @@ export type ScheduleCreate = Schemas["ScheduleCreateRequest"];
 export type ScheduleChange = Schemas["PatchedScheduleUpdateRequest"];
 /** Every setting of a schedule the editor sends (its campaign is added on create). */
 export type ScheduleRequest = Required<
-  Pick<ScheduleChange, "enabled" | "every_n_judgments" | "cron" | "policy_kind" | "generate_prompts" | "responses_per_prompt">
+  Pick<
+    ScheduleChange,
+    "enabled" | "every_n_judgments" | "cron" | "policy_kind" | "generate_prompts" | "responses_per_prompt" | "check_reward_version_id"
+  >
 >;
 
 /** `percent` is a share from 0 to 1 (percent agreement, as the quality report names it). */
