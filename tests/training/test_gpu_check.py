@@ -40,7 +40,8 @@ def test_on_the_cpu_every_stage_reports_its_figures(tiny_model: Path) -> None:
         "--allow-cpu", "--model", str(tiny_model), "--pairs", "16", "--ppo-steps", "2"
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    (line,) = result.stdout.strip().splitlines()  # one JSON line, nothing else
+    figures = json.loads(line)
     for key in (
         "reward_pairs_per_second",
         "reward_tokens_per_second",
@@ -70,6 +71,9 @@ def test_a_model_that_does_not_exist_is_one_error_line(tmp_path: Path) -> None:
 def test_peak_and_data() -> None:
     assert peak_tflops("NVIDIA H200", None) == 989.0
     assert peak_tflops("NVIDIA A100-SXM4-80GB", None) == 312.0
+    assert peak_tflops("NVIDIA H100 PCIe", None) == 756.0
+    assert peak_tflops("NVIDIA L40", None) == 181.0
+    assert peak_tflops("NVIDIA L4", None) == 121.0
     assert peak_tflops("Some New GPU", None) is None
     assert peak_tflops("Some New GPU", 100.0) == 100.0
     pairs = synthetic_pairs(20)

@@ -51,6 +51,12 @@ def run_on(processes: int, settings: Any, request: RunRequest) -> TrainingRun:
     return run
 
 
+def progress_lines(run: TrainingRun) -> list[dict[str, Any]]:
+    """The run's progress.jsonl, as the worker streamed it."""
+    text = (Path(run.artifact_dir) / "progress.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
 def weights(run: TrainingRun) -> dict[str, torch.Tensor]:
     version = ModelVersion.objects.get(produced_by=run)
     return load_file(str(next(Path(version.artifact_path).glob("*.safetensors"))))
@@ -96,14 +102,17 @@ def test_a_reward_run_on_two_processes_equals_the_one_process_run(
     )
     one, two = run_on(1, worker_settings, request), run_on(2, worker_settings, request)
     assert (one.result["processes"], two.result["processes"]) == (1, 2)
-    assert two.result["steps"] == one.result["steps"]
+    batches_per_epoch = -(-one.result["train_pairs"] // 4)
+    assert two.result["optimizer_steps"] == one.result["optimizer_steps"] == 2 * batches_per_epoch
     assert two.result["train_loss"] == pytest.approx(one.result["train_loss"], rel=LOSS_REL)
     for name in ("validation_accuracy", "validation_pairs"):
         assert two.result[name] == pytest.approx(one.result[name], abs=1e-6), name
     assert_same_weights(one, two)
-    # One process wrote the progress: no step is reported twice.
-    steps = [m.step for m in two.metrics.filter(name="train/loss")]
-    assert steps == sorted(set(steps))
+    # One process wrote the progress: the same lines as the one-process run, none twice.
+    one_lines, two_lines = (progress_lines(run) for run in (one, two))
+    assert [(x["event"], x["step"]) for x in two_lines] == [
+        (x["event"], x["step"]) for x in one_lines
+    ]
     assert ModelVersion.objects.filter(produced_by=two).count() == 1
 
 
@@ -144,6 +153,25 @@ def test_a_batch_that_does_not_split_over_the_processes_fails_the_run_clearly(
     assert run.status == RunStatus.FAILED
     assert run.error.startswith("Preparing inputs: batch_size 3 does not split evenly over the 2")
     assert not ModelVersion.objects.filter(produced_by=run).exists()
+
+
+def test_an_input_error_in_the_processes_is_the_runs_one_line_error(
+    tiny_model: Path, worker_settings: Any
+) -> None:
+    """torchrun exits 1 whatever its processes said; the worker finds their own status."""
+    worker_settings.TRAINING_PROCESSES = 2
+    request = RunRequest(
+        kind="reward",
+        base=str(tiny_model),
+        campaign=campaign_with_pairs(8),
+        dataset={"mode": "all"},
+        hyperparameters={"batch_size": 2, "max_length": 16},
+    )
+    run = create_run(request=request, actor=None)
+    assert execute_run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.error.startswith("pair 1 is "), run.error
+    assert run.error.endswith("more than the context of 16: shorten it or raise --max-length")
 
 
 def test_a_ppo_run_on_two_processes_ends_once_with_one_version(

@@ -181,8 +181,9 @@ def die_with_launcher() -> None:
     process asks the same for itself: no process trains on as an orphan beside the retry."""
     if "LOCAL_RANK" not in os.environ or not sys.platform.startswith("linux"):
         return
+    launcher = os.getppid()
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() == 1:  # the launcher was gone before the request took effect
+    if os.getppid() != launcher:  # the launcher was gone before the request took effect
         os._exit(1)
 
 

@@ -9,6 +9,7 @@ status 3 (`--allow-cpu` runs it anyway, for testing the check itself on a tiny m
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import sys
@@ -25,17 +26,21 @@ from training.pipeline.errors import PipelineError
 
 NO_CUDA_STATUS = 3
 
-# Dense bfloat16 peak of common training GPUs, in TFLOP/s (vendors' data sheets, no sparsity).
-# A GPU not listed gets no MFU unless --peak-tflops is given.
-PEAK_BF16_TFLOPS = {
-    "H200": 989.0,
-    "H100": 989.0,
-    "A100": 312.0,
-    "L40S": 362.0,
-    "A10G": 70.0,
-    "L4": 121.0,
-    "RTX 4090": 165.0,
-}
+# Dense bfloat16 peak of common training GPUs, in TFLOP/s (vendors' data sheets, no sparsity),
+# matched against the device's name in this order (so "H100 PCIe" before "H100", "L40S" before
+# "L40" before "L4"). A GPU not listed gets no MFU unless --peak-tflops is given.
+PEAK_BF16_TFLOPS = (
+    ("H200", 989.0),
+    ("H100 PCIe", 756.0),
+    ("H100 NVL", 835.0),
+    ("H100", 989.0),
+    ("A100", 312.0),
+    ("L40S", 362.0),
+    ("L40", 181.0),
+    ("A10G", 70.0),
+    ("L4", 121.0),
+    ("RTX 4090", 165.0),
+)
 
 TOPICS = (
     "photosynthesis", "compound interest", "the water cycle", "a hash table", "tides",
@@ -74,17 +79,21 @@ def synthetic_prompts(count: int) -> list[Messages]:
 def peak_tflops(device_name: str, given: float | None) -> float | None:
     if given is not None:
         return given
-    for marker, tflops in PEAK_BF16_TFLOPS.items():
+    for marker, tflops in PEAK_BF16_TFLOPS:
         if marker in device_name:
             return tflops
     return None
 
 
 def parameter_count(model_path: str) -> int:
+    """Parameters that cost FLOPs per token in a reward model: all but the embedding (a lookup;
+    tied to the LM head, which a reward model does not have)."""
     from training.pipeline.model_loading import load_causal_lm
 
     model = load_causal_lm(model_path)
     count = sum(p.numel() for p in model.parameters())
+    embedding: Any = model.get_input_embeddings()
+    count -= embedding.weight.numel()
     del model
     return count
 
@@ -135,9 +144,8 @@ def _dpo(model: str, work: Path, bf16: bool, pairs: list[PreferencePair]) -> dic
         max_length=512,
     )  # fmt: skip
     result, seconds, peak = _measured(lambda: train_dpo(config, pairs))
-    steps = -(-len(pairs) // config.batch_size)
     return {
-        "dpo_steps_per_second": steps / result["train_seconds"],
+        "dpo_steps_per_second": result["steps"] / result["train_seconds"],
         "dpo_peak_memory_gib": peak,
         "dpo_seconds": seconds,
     }
@@ -204,7 +212,8 @@ def gpu_check(model: str, pairs: int, ppo_steps: int, given_tflops: float | None
         figures.update(_generate(model, work, bf16, synthetic_prompts(16)))
     parameters = parameter_count(model)
     peak = peak_tflops(str(figures["device"]), given_tflops) if device["cuda"] else None
-    # Training costs about 6 FLOPs per parameter per token (forward 2, backward 4).
+    # Training costs about 6 FLOPs per parameter per token (forward 2, backward 4), counting
+    # the transformer's matrices: the embedding is a lookup and a reward model has no LM head.
     achieved = 6 * parameters * figures["reward_tokens_per_second"] / 1e12
     figures.update(
         {
@@ -228,7 +237,9 @@ def run(args: Any) -> int:
         )
         return NO_CUDA_STATUS
     try:
-        figures = gpu_check(args.model, args.pairs, args.ppo_steps, args.peak_tflops)
+        # The trainers print their logs on stdout: keep it for the one JSON line.
+        with contextlib.redirect_stdout(sys.stderr):
+            figures = gpu_check(args.model, args.pairs, args.ppo_steps, args.peak_tflops)
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

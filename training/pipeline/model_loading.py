@@ -4,6 +4,7 @@ random models for tests. Weights are read and written only as safetensors; nothi
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
 import shutil
@@ -70,6 +71,16 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         raise
 
 
+def _convert_once(gguf: Path, target: Path) -> None:
+    """Several processes of one run (torchrun) may all find the copy missing: one converts
+    under a lock while the others wait, then find it made."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (target.parent / f".{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "config.json").is_file():
+            _convert_gguf(gguf, target)
+
+
 def resolve_model(name_or_path: str | Path) -> str:
     """A loadable location: the cached safetensors copy of an alias (converted on first use),
     an existing local folder, or a hub id (which only works where a hub or cache has it)."""
@@ -78,7 +89,7 @@ def resolve_model(name_or_path: str | Path) -> str:
     if alias is not None:
         target = model_cache_dir() / alias
         if not (target / "config.json").is_file():
-            _convert_gguf(smollm2_gguf_path(), target)
+            _convert_once(smollm2_gguf_path(), target)
         return str(target)
     path = Path(name).expanduser()
     if path.exists():

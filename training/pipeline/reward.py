@@ -360,6 +360,7 @@ def _fit(
         "train_seconds": seconds,
         "pairs_per_second": len(rows) * config.epochs / seconds,
         "steps": steps,
+        "optimizer_steps": trainer.state.global_step,
         **probe,
     }
     return trainer.model, figures

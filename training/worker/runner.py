@@ -131,10 +131,18 @@ INSTALL_HINT = (
 )
 
 
+# torchrun exits 1 when a process fails; its report names each failed process's own status.
+LAUNCHER_EXIT = re.compile(r"^\s*exitcode\s*:\s*(-?\d+)", re.MULTILINE)
+
+
 def failure_message(returncode: int, tail: str) -> str:
     """Exit status 2 is an input error and the pipeline's one `error:` line says it all; a
     missing ML package says how to install it; anything else gets the last lines of output (a
-    traceback, usually)."""
+    traceback, usually). Under torchrun, the failed process's own status counts."""
+    # Its report ends with the root cause (the first failure); the others were stopped after it.
+    launched = LAUNCHER_EXIT.findall(tail) if returncode == 1 else []
+    if launched:
+        returncode = int(launched[-1])
     missing = MISSING_MODULE.search(tail)
     if returncode == 1 and missing:
         return INSTALL_HINT.format(module=missing.group(1).split(".")[0])
@@ -159,13 +167,28 @@ def pipeline_python() -> str:
 MULTI_PROCESS_STAGES = ("reward", "dpo", "ppo")
 
 
+def multi_process(stage: str) -> bool:
+    return settings.TRAINING_PROCESSES > 1 and stage in MULTI_PROCESS_STAGES
+
+
+def stage_environment(stage: str, env: dict[str, str] | None) -> dict[str, str] | None:
+    """torchrun gives each process one thread unless told otherwise: on CPUs, give each its
+    share of the machine's cores instead (an OMP_NUM_THREADS already set is kept)."""
+    if not multi_process(stage):
+        return env
+    merged = dict(os.environ if env is None else env)
+    cores = max(1, (os.cpu_count() or 1) // settings.TRAINING_PROCESSES)
+    merged.setdefault("OMP_NUM_THREADS", str(cores))
+    return merged
+
+
 def pipeline_command(stage: str, args: Sequence[str]) -> list[str]:
     """The stage's command line; with TRAINING_PROCESSES above 1, a multi-process stage starts
     under torchrun on this machine (gloo on CPUs, NCCL on GPUs: accelerate picks), each process
     taking its share of every batch."""
     python = pipeline_python()
     processes = settings.TRAINING_PROCESSES
-    if processes > 1 and stage in MULTI_PROCESS_STAGES:
+    if multi_process(stage):
         launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
         return [python, *launcher, "-m", "training.pipeline", stage, *args]
     return [python, "-m", "training.pipeline", stage, *args]
@@ -223,7 +246,7 @@ def run_stage(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent(os.getpid()),
-            env=env,
+            env=stage_environment(stage, env),
         )
     stopped = ""
     try:

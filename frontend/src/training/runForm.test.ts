@@ -300,5 +300,7 @@ describe("a batch that must split over a worker's processes", () => {
     expect(splitProblem([{ ...twoProcesses, can_train: false }], "reward", "batch_size", "3")).toBeNull();
     expect(splitProblem([twoProcesses], "generate", "batch_size", "3")).toBeNull();
     expect(splitProblem([twoProcesses], "ppo", "minibatch_size", "3")).toMatch(/multiple of 2/);
+    // A fleet where some worker can run it: the run is sent (a worker that cannot refuses it).
+    expect(splitProblem([...OPTIONS.workers, twoProcesses], "reward", "batch_size", "3")).toBeNull();
   });
 });

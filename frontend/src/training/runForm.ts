@@ -292,8 +292,9 @@ export function hyperOrder(names: readonly string[]): string[] {
 const MULTI_PROCESS_KINDS: ReadonlySet<string> = new Set(["reward", "dpo", "ppo"]);
 
 /** A worker that runs reward, DPO and PPO on several processes gives each an equal share of
- * every batch: a batch size (or PPO's minibatch size) that does not split over the processes of
- * a worker that can train would fail there, so the form says so first. */
+ * every batch: a batch size (or PPO's minibatch size) that splits over no worker that can train
+ * would fail wherever it went, so the form says so first. (Where some worker could run it, the
+ * run is sent; a worker that cannot split it refuses it with the same reason.) */
 export function splitProblem(
   workers: TrainingOptions["workers"],
   kind: string,
@@ -303,8 +304,9 @@ export function splitProblem(
   if (!MULTI_PROCESS_KINDS.has(kind) || (name !== "batch_size" && name !== "minibatch_size")) return null;
   const value = Number(typed);
   if (!Number.isInteger(value) || value < 1) return null;
-  const uneven = workers.find((worker) => worker.can_train && value % worker.processes !== 0);
-  if (!uneven) return null;
+  const able = workers.filter((worker) => worker.can_train);
+  if (able.length === 0 || able.some((worker) => value % worker.processes === 0)) return null;
+  const uneven = able[0];
   return `The training worker ${uneven.hostname} runs each run on ${uneven.processes} processes, each taking an equal share of the batch: use a multiple of ${uneven.processes}.`;
 }
 

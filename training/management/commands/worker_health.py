@@ -50,10 +50,16 @@ class Command(BaseCommand):
             "--training", action="store_true", help="the worker must be able to train (gpu queue)"
         )
         parser.add_argument("--timeout", type=float, default=5.0, help="ping timeout, seconds")
+        parser.add_argument(
+            "--node",
+            default="",
+            help="the worker's node name when it was started with --hostname (default: "
+            "celery@ this host's name, Celery's own default)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         host = socket.gethostname()
-        node = f"celery@{host}"
+        node = options["node"] or f"celery@{host}"
         if options["training"]:
             report = TrainingWorker.objects.filter(hostname=node).first()
             if report is None:
