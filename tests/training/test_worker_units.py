@@ -152,27 +152,6 @@ def test_failure_message_is_the_pipelines_one_line_for_input_errors() -> None:
     assert "signal 9 SIGKILL (out of memory?)" in failure_message(-9, "")
 
 
-def torchrun_report(root_cause: int, other: int) -> str:
-    """The end of torchrun's output when a process failed: the others it stopped, then the
-    first failure (the root cause)."""
-    entry = "  rank      : {rank} (local_rank: {rank})\n  exitcode  : {code} (pid: 4{rank})\n"
-    return (
-        "training.pipeline FAILED\n" + "-" * 60 + "\nFailures:\n[1]:\n"
-        + entry.format(rank=0, code=other)
-        + "-" * 60 + "\nRoot Cause (first observed failure):\n[0]:\n"
-        + entry.format(rank=1, code=root_cause) + "=" * 60 + "\n"
-    )  # fmt: skip
-
-
-def test_under_torchrun_the_failed_processs_own_status_counts() -> None:
-    tail = "error: pair 1 is 40 tokens long\nerror: pair 1 is 40 tokens long\n"
-    assert failure_message(1, tail + torchrun_report(2, -15)) == "pair 1 is 40 tokens long"
-    killed = failure_message(1, torchrun_report(-9, -15))
-    assert killed.startswith("The pipeline was killed by signal 9 SIGKILL (out of memory?)")
-    crash = failure_message(1, "RuntimeError: boom\n" + torchrun_report(1, -15))
-    assert crash.startswith("The pipeline exited with status 1:")
-
-
 # -- command lines ----------------------------------------------------------------------------
 
 
