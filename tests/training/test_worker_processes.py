@@ -43,6 +43,17 @@ def campaign_with_pairs(pairs: int) -> Any:
     return campaign
 
 
+def pairs_request(kind: str, model: Path, campaign: Any, **hyperparameters: Any) -> RunRequest:
+    """A reward or DPO run on all of the campaign's pairs."""
+    return RunRequest(
+        kind=kind,
+        base=str(model),
+        campaign=campaign,
+        dataset={"mode": "all"},
+        hyperparameters=hyperparameters,
+    )
+
+
 def run_on(processes: int, settings: Any, request: RunRequest) -> TrainingRun:
     settings.TRAINING_PROCESSES = processes
     run = create_run(request=request, actor=None)
@@ -93,12 +104,8 @@ def test_a_reward_run_on_two_processes_equals_the_one_process_run(
     tiny_model: Path, worker_settings: Any
 ) -> None:
     campaign = campaign_with_pairs(20)
-    request = RunRequest(
-        kind="reward",
-        base=str(tiny_model),
-        campaign=campaign,
-        dataset={"mode": "all"},
-        hyperparameters={"epochs": 2.0, "batch_size": 4, "max_length": 128, "learning_rate": 1e-3},
+    request = pairs_request(
+        "reward", tiny_model, campaign, epochs=2.0, batch_size=4, max_length=128, learning_rate=1e-3
     )
     one, two = run_on(1, worker_settings, request), run_on(2, worker_settings, request)
     assert (one.result["processes"], two.result["processes"]) == (1, 2)
@@ -120,15 +127,9 @@ def test_a_dpo_run_on_two_processes_equals_the_one_process_run(
     tiny_model: Path, worker_settings: Any
 ) -> None:
     campaign = campaign_with_pairs(16)
-    request = RunRequest(
-        kind="dpo",
-        base=str(tiny_model),
-        campaign=campaign,
-        dataset={"mode": "all"},
-        hyperparameters={
-            "epochs": 1.0, "batch_size": 4, "max_length": 128, "learning_rate": 1e-4,
-            "watch_prompts": 0,
-        },
+    request = pairs_request(
+        "dpo", tiny_model, campaign, epochs=1.0, batch_size=4, max_length=128,
+        learning_rate=1e-4, watch_prompts=0,
     )  # fmt: skip
     one, two = run_on(1, worker_settings, request), run_on(2, worker_settings, request)
     assert (one.result["processes"], two.result["processes"]) == (1, 2)
@@ -140,12 +141,8 @@ def test_a_batch_that_does_not_split_over_the_processes_fails_the_run_clearly(
     tiny_model: Path, worker_settings: Any
 ) -> None:
     worker_settings.TRAINING_PROCESSES = 2
-    request = RunRequest(
-        kind="reward",
-        base=str(tiny_model),
-        campaign=campaign_with_pairs(8),
-        dataset={"mode": "all"},
-        hyperparameters={"batch_size": 3, "max_length": 128},
+    request = pairs_request(
+        "reward", tiny_model, campaign_with_pairs(8), batch_size=3, max_length=128
     )
     run = create_run(request=request, actor=None)
     assert execute_run(run.pk) == "failed"
@@ -160,12 +157,8 @@ def test_an_input_error_in_the_processes_is_the_runs_one_line_error(
 ) -> None:
     """torchrun exits 1 whatever its processes said; the worker finds their own status."""
     worker_settings.TRAINING_PROCESSES = 2
-    request = RunRequest(
-        kind="reward",
-        base=str(tiny_model),
-        campaign=campaign_with_pairs(8),
-        dataset={"mode": "all"},
-        hyperparameters={"batch_size": 2, "max_length": 16},
+    request = pairs_request(
+        "reward", tiny_model, campaign_with_pairs(8), batch_size=2, max_length=16
     )
     run = create_run(request=request, actor=None)
     assert execute_run(run.pk) == "failed"
