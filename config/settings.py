@@ -335,6 +335,20 @@ TRAINING_HEARTBEAT_STALE_S = int(os.environ.get("TRAINING_HEARTBEAT_STALE_S", "3
 TRAINING_PIPELINE_PYTHON = os.environ.get("TRAINING_PIPELINE_PYTHON", "")
 # Processes per reward, DPO or PPO run on this worker's machine (torchrun; one per GPU there).
 TRAINING_PROCESSES = max(1, int(os.environ.get("TRAINING_PROCESSES", "1")))
+# Where a training worker runs its stages: "local" (child processes on its own machine) or
+# "ray" (a Ray job on the cluster whose dashboard is RAY_ADDRESS; docs/operations.md).
+TRAINING_BACKEND = os.environ.get("TRAINING_BACKEND", "local")
+if TRAINING_BACKEND not in ("local", "ray"):
+    raise ImproperlyConfigured(f"TRAINING_BACKEND must be local or ray, not {TRAINING_BACKEND!r}")
+RAY_ADDRESS = os.environ.get("RAY_ADDRESS", "")
+RAY_AUTH_TOKEN = os.environ.get("RAY_AUTH_TOKEN", "")
+# Under Ray: the nodes one reward, DPO or PPO stage spans (TRAINING_PROCESSES on each), and
+# what each node's share asks the cluster for.
+RAY_TRAINING_NODES = max(1, int(os.environ.get("RAY_TRAINING_NODES", "1")))
+RAY_NODE_CPUS = float(os.environ.get("RAY_NODE_CPUS", "1"))
+RAY_NODE_GPUS = float(os.environ.get("RAY_NODE_GPUS", "0"))
+# How long a worker keeps following a job while the cluster does not answer.
+RAY_UNREACHABLE_GRACE_S = float(os.environ.get("RAY_UNREACHABLE_GRACE_S", "120"))
 # How often a worker reads the pipeline's progress and beats the heartbeat.
 TRAINING_POLL_S = float(os.environ.get("TRAINING_POLL_S", "1"))
 # Exactly one beat: it holds this lock (Redis key, or a file lock without Redis) while it runs.

@@ -27,14 +27,17 @@ def canonical(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def closure(names: list[str]) -> dict[str, str]:
-    """Installed version of each named distribution and of everything it requires."""
+def closure(requirements: list[Requirement]) -> dict[str, str]:
+    """Installed version of each required distribution and of everything it requires, with
+    the extras asked for (`ray[default]` brings the dashboard's packages)."""
     found: dict[str, str] = {}
-    pending = list(names)
+    pending = [(canonical(r.name), extra) for r in requirements for extra in ("", *r.extras)]
+    seen: set[tuple[str, str]] = set()
     while pending:
-        name = canonical(pending.pop())
-        if name in found:
+        name, extra = pending.pop()
+        if (name, extra) in seen:
             continue
+        seen.add((name, extra))
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
@@ -42,15 +45,15 @@ def closure(names: list[str]) -> dict[str, str]:
         found[name] = dist.version
         for text in dist.requires or []:
             requirement = Requirement(text)
-            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
-                pending.append(requirement.name)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": extra}):
+                pending += [(canonical(requirement.name), e) for e in ("", *requirement.extras)]
     return found
 
 
 def main() -> int:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    extra = [Requirement(r).name for r in project["project"]["optional-dependencies"]["train"]]
-    pins = closure([name for name in extra if canonical(name) != "torch"])
+    extra = [Requirement(r) for r in project["project"]["optional-dependencies"]["train"]]
+    pins = closure([r for r in extra if canonical(r.name) != "torch"])
     pins.pop("torch", None)
     lines = [f"{name}=={version}" for name, version in sorted(pins.items())]
     TARGET.parent.mkdir(exist_ok=True)

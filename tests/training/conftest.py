@@ -21,6 +21,8 @@ torch = pytest.importorskip(
     "torch", reason="the ML extra is not installed: pip install -e .[train]"
 )
 
+# The worker-path tests' fixtures (each test's own Celery queue and artifacts folder).
+from tests.training.celery_worker import artifacts, queue  # noqa: E402, F401
 from training.pipeline.data import encode_prompt  # noqa: E402
 from training.pipeline.model_loading import (  # noqa: E402
     load_causal_lm,

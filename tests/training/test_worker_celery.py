@@ -7,31 +7,24 @@ worker resumes it from its checkpoint."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from annotation.services.importing import import_file
 from common.roles import Role
-from config.celery import app as celery_app
 from tests.factories import make_campaign, make_task, make_user
+from tests.training.celery_worker import Worker, wait_for, worker_environment
 from training import dispatch
 from training.models import ModelVersion, RunMetric, TrainingRun
 from training.worker.reconcile import reconcile_stale_runs
 from training.worker.streaming import newest_checkpoint
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNS = "/api/v1/training/runs/"
 pytestmark = [
     pytest.mark.redis,
@@ -41,75 +34,13 @@ pytestmark = [
 ]
 
 
-class Worker:
-    """`celery worker` on one queue, its output in a file (a pipe could fill and block it)."""
-
-    def __init__(self, queue: str, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue),
-                    *("--pool", "solo", "--concurrency", "1", "--prefetch-multiplier", "1"),
-                    *("--loglevel", "INFO", "--without-heartbeat", "--without-gossip"),
-                    "--without-mingle",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def kill9(self) -> None:
-        os.kill(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> str:
-    """execute_run messages go to this test's own queue (several runs may share one Redis)."""
-    name = f"test-gpu-{uuid.uuid4().hex[:8]}"
-
-    def send_to_this_queue(run_id: int) -> None:
-        celery_app.send_task(dispatch.EXECUTE_RUN, args=(run_id,), queue=name)
-
-    monkeypatch.setattr(dispatch, "send_run", send_to_this_queue)
-    return name
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path, settings: Any) -> Path:
-    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
-    return tmp_path / "artifacts"
-
-
 @pytest.fixture
 def start_worker(queue: str, artifacts: Path, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "RLHF_ARTIFACTS_DIR": str(artifacts),
-        "TRAINING_POLL_S": "0.2",
-    }
     started: list[Worker] = []
 
     def start(processes: int = 1) -> Worker:
-        own = {**env, "TRAINING_PROCESSES": str(processes)}
-        worker = Worker(queue, own, tmp_path / f"worker-{len(started) + 1}.log")
+        env = worker_environment(artifacts, TRAINING_PROCESSES=str(processes))
+        worker = Worker(queue, env, tmp_path / f"worker-{len(started) + 1}.log")
         started.append(worker)
         return worker
 
@@ -148,15 +79,6 @@ def reward_run_body(campaign: Any, tiny_model: Path, **extra: Any) -> dict[str, 
         "hyperparameters": {"epochs": 2.0, "batch_size": 1, "max_length": 128},
         **extra,
     }
-
-
-def wait_for(check: Callable[[], bool], timeout: float, what: str, worker: Worker) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}; worker log:\n{worker.output()[-4000:]}")
 
 
 def test_a_reward_run_started_through_the_api_streams_metrics_and_registers_a_version(

@@ -175,16 +175,22 @@ def build_parser() -> argparse.ArgumentParser:
 PR_SET_PDEATHSIG = 1
 
 
+def die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (elsewhere a no-op)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent was gone before the request took effect
+        os._exit(1)
+
+
 def die_with_launcher() -> None:
     """Under torchrun each process is the launcher's child; the worker kills only the launcher
     when it dies (kill -9 takes the launcher with it through PR_SET_PDEATHSIG), so each
     process asks the same for itself: no process trains on as an orphan beside the retry."""
-    if "LOCAL_RANK" not in os.environ or not sys.platform.startswith("linux"):
-        return
-    launcher = os.getppid()
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != launcher:  # the launcher was gone before the request took effect
-        os._exit(1)
+    if "LOCAL_RANK" in os.environ:
+        die_with_parent()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

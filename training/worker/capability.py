@@ -7,11 +7,10 @@ import json
 import logging
 import subprocess
 
-from django.conf import settings
 from django.utils import timezone
 
 from training.models import TrainingWorker
-from training.worker.runner import pipeline_python
+from training.worker.runner import pipeline_python, training_world_size
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def record_training_worker(*, hostname: str) -> TrainingWorker:
         defaults={
             "python": python[:500],
             "missing": missing_training_modules(python),
-            "processes": settings.TRAINING_PROCESSES,
+            "processes": training_world_size(),
             "seen_at": timezone.now(),
         },
     )

@@ -12,6 +12,7 @@ from django.db.models import DateTimeField, F, Q, Value
 from django.db.models.functions import Coalesce
 
 from training.models import RunStatus, TrainingRun
+from training.worker.ray_backend import stop_run_jobs
 
 
 def worker_identity() -> str:
@@ -44,7 +45,8 @@ def _owner_is_gone(owner: str, me: str) -> bool:
 def claim_run(run_id: int, *, worker: str, now: datetime) -> TrainingRun | None:
     """queued -> running (or a running row whose worker is lost), attempts + 1, in one
     conditional UPDATE. None when the row is not ours to run; a row out of attempts is failed."""
-    row = TrainingRun.objects.filter(pk=run_id).values("status", "worker", "attempts").first()
+    fields = ("status", "worker", "attempts", "created_at")
+    row = TrainingRun.objects.filter(pk=run_id).values(*fields).first()
     if row is None or row["status"] not in (RunStatus.QUEUED, RunStatus.RUNNING):
         return None
     claimable = Q(status=RunStatus.QUEUED) | Q(
@@ -64,19 +66,24 @@ def claim_run(run_id: int, *, worker: str, now: datetime) -> TrainingRun | None:
     )
     if claimed:
         return TrainingRun.objects.get(pk=run_id)
-    candidates.update(
+    gave_up = candidates.update(
         status=RunStatus.FAILED,
         finished_at=now,
         error=f"Gave up after {row['attempts']} attempts: the worker was lost each time.",
     )
-    _cancel_if_requested(run_id, now=now)
+    if gave_up or _cancel_if_requested(run_id, now=now):
+        stop_run_jobs(
+            run_id, row["created_at"], row["attempts"]
+        )  # what a Ray-backed attempt left running
     return None
 
 
-def _cancel_if_requested(run_id: int, *, now: datetime) -> None:
+def _cancel_if_requested(run_id: int, *, now: datetime) -> int:
     """A cancel that arrived while no worker held the run (e.g. between attempts)."""
-    TrainingRun.objects.filter(
-        pk=run_id, cancel_requested=True, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
-    ).filter(Q(status=RunStatus.QUEUED) | Q(heartbeat_at__lt=stale_before(now))).update(
-        status=RunStatus.CANCELLED, finished_at=now
+    return (
+        TrainingRun.objects.filter(
+            pk=run_id, cancel_requested=True, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+        )
+        .filter(Q(status=RunStatus.QUEUED) | Q(heartbeat_at__lt=stale_before(now)))
+        .update(status=RunStatus.CANCELLED, finished_at=now)
     )

@@ -15,7 +15,7 @@ from annotation.selectors import campaigns, snapshots
 from training.hyperparameters import defaults_for
 from training.models import ModelVersion, RunKind, TrainingRun
 from training.pipeline.options import RUN_KINDS, options_of
-from training.worker.runner import MULTI_PROCESS_STAGES
+from training.worker.runner import MULTI_PROCESS_STAGES, training_world_size
 
 
 class RunInputError(Exception):
@@ -50,17 +50,20 @@ def model_path(version: ModelVersion | None, fallback: str) -> str:
 
 
 def check_process_split(run: TrainingRun) -> None:
-    """Under TRAINING_PROCESSES > 1 each process takes an equal share of every batch: a batch
-    that does not split is refused before anything starts."""
-    processes = settings.TRAINING_PROCESSES
+    """Over several processes each takes an equal share of every batch: a batch that does
+    not split is refused before anything starts."""
+    processes = training_world_size()
     if processes == 1 or run.kind not in MULTI_PROCESS_STAGES:
         return
+    source = "TRAINING_PROCESSES"
+    if settings.TRAINING_BACKEND == "ray" and settings.RAY_TRAINING_NODES > 1:
+        source += " x RAY_TRAINING_NODES"
     for name in ("batch_size", "minibatch_size"):
         value = run.config.get(name)
         if isinstance(value, int) and value % processes:
             raise RunInputError(
                 f"{name} {value} does not split evenly over the {processes} processes this "
-                f"worker runs (TRAINING_PROCESSES): use a multiple of {processes}."
+                f"worker runs ({source}): use a multiple of {processes}."
             )
 
 

@@ -19,7 +19,8 @@ from training.worker.inputs import (
     stage_command,
 )
 from training.worker.outcome import describe_error, finish_attempt, record_crash, record_outcome
-from training.worker.runner import run_stage
+from training.worker.ray_backend import run_stage_on_ray
+from training.worker.runner import StageOutcome, run_stage
 from training.worker.streaming import RunStream, newest_checkpoint
 
 
@@ -58,16 +59,23 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
         return "failed"
     stream = RunStream(run.pk, worker, folder, run.kind, started=time.time())
     try:
-        outcome = run_stage(
-            stage_command(run.kind),
-            arguments,
-            out=folder,
-            log_path=log_path,
-            on_poll=stream,
-            poll_s=settings.TRAINING_POLL_S,
-            time_limit_s=settings.CELERY_LONGEST_TASK_S,
-        )
+        outcome = _run(run, arguments, folder, stream)
     except Exception as error:
         record_crash(run.pk, worker, error)
         raise
     return record_outcome(run, worker, folder, outcome)
+
+
+def _run(run: TrainingRun, arguments: list[str], folder: Path, stream: RunStream) -> StageOutcome:
+    """The stage on this machine, or as a Ray job (TRAINING_BACKEND=ray)."""
+    stage, log_path = stage_command(run.kind), folder / "pipeline.log"
+    poll_s, limit_s = settings.TRAINING_POLL_S, settings.CELERY_LONGEST_TASK_S
+    if settings.TRAINING_BACKEND == "ray":
+        return run_stage_on_ray(
+            run, stage, arguments, out=folder, log_path=log_path, on_poll=stream,
+            poll_s=poll_s, time_limit_s=limit_s,
+        )  # fmt: skip
+    return run_stage(
+        stage, arguments, out=folder, log_path=log_path, on_poll=stream,
+        poll_s=poll_s, time_limit_s=limit_s,
+    )  # fmt: skip

@@ -1,5 +1,6 @@
 """The beat's side of the worker: runs whose worker stopped sending heartbeats go back to the
-queue (within their attempts), and queued runs nobody claimed get another message."""
+queue (within their attempts), and queued runs nobody claimed get another message. Under the
+Ray backend a re-queued run's next attempt follows the job the lost worker left running."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.db.models import Q
 from training import dispatch
 from training.models import RunStatus, TrainingRun
 from training.worker.claim import stale_before
+from training.worker.ray_backend import stop_run_jobs
 
 # A queued run nobody claimed for this long has probably lost its message: send another.
 QUEUED_NUDGE_AFTER = timedelta(minutes=5)
@@ -25,17 +27,20 @@ def reconcile_stale_runs(*, now: datetime) -> int:
         Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=stale_before(now))
     )
     for run in stale.only(
-        "pk", "heartbeat_at", "attempts", "max_attempts", "worker", "cancel_requested"
+        "pk", "heartbeat_at", "attempts", "max_attempts", "worker", "cancel_requested", "created_at"
     ):
         same = TrainingRun.objects.filter(
             pk=run.pk, status=RunStatus.RUNNING, heartbeat_at=run.heartbeat_at
         )
+        # A run that ends here may have left a job on the Ray cluster: it is stopped too.
         if run.cancel_requested:
-            same.update(status=RunStatus.CANCELLED, finished_at=now)
+            if same.update(status=RunStatus.CANCELLED, finished_at=now):
+                stop_run_jobs(run.pk, run.created_at, run.attempts)
             continue
         if run.attempts >= run.max_attempts:
             error = f"The worker was lost {run.attempts} times (last: {run.worker}); gave up."
-            same.update(status=RunStatus.FAILED, finished_at=now, error=error)
+            if same.update(status=RunStatus.FAILED, finished_at=now, error=error):
+                stop_run_jobs(run.pk, run.created_at, run.attempts)
             continue
         with transaction.atomic():
             if same.update(status=RunStatus.QUEUED, heartbeat_at=now, worker=""):

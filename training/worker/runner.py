@@ -167,6 +167,13 @@ def pipeline_python() -> str:
 MULTI_PROCESS_STAGES = ("reward", "dpo", "ppo")
 
 
+def training_world_size() -> int:
+    """The processes a multi-process stage runs on: TRAINING_PROCESSES, on each of
+    RAY_TRAINING_NODES nodes under the Ray backend."""
+    nodes = settings.RAY_TRAINING_NODES if settings.TRAINING_BACKEND == "ray" else 1
+    return settings.TRAINING_PROCESSES * nodes
+
+
 def multi_process(stage: str) -> bool:
     return settings.TRAINING_PROCESSES > 1 and stage in MULTI_PROCESS_STAGES
 

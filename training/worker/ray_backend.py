@@ -1,0 +1,217 @@
+"""TRAINING_BACKEND=ray: the gpu-queue task hands its stage to a Ray cluster as a Ray job
+(RAY_ADDRESS, the dashboard's address) instead of starting a child process, then streams the
+run folder exactly as for a local stage. The folder is on the artifacts filesystem that the
+worker and every Ray node share: the job writes its progress, log and models there.
+
+One job per run, whatever happens to the Celery side: the job's submission id is the run id
+and the attempt that submitted it, and every attempt first looks for its predecessors' jobs.
+A job still running (its Celery worker was killed, the message was delivered twice) is
+followed, not submitted again; one that finished well is recorded as this attempt's outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import time
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from training.models import TrainingRun
+from training.worker.ray_jobs import JobInfo, RayJobs, RayRefused, RayUnreachable
+from training.worker.runner import (
+    MULTI_PROCESS_STAGES,
+    PollCallback,
+    PollReport,
+    ProgressReader,
+    StageOutcome,
+    failure_message,
+    log_tail,
+    pipeline_python,
+)
+
+logger = logging.getLogger(__name__)
+
+STOP_WAIT_S = 60.0
+
+
+def job_id(run_id: int, created_at: datetime, attempt: int) -> str:
+    """The run's id and creation time (two databases may share a cluster), and the attempt."""
+    created = int(created_at.timestamp() * 1_000_000)
+    return f"rlhf-run-{run_id}-{created:x}-attempt-{attempt}"
+
+
+def ray_jobs() -> RayJobs:
+    if not settings.RAY_ADDRESS:
+        raise RayRefused(
+            "TRAINING_BACKEND=ray but RAY_ADDRESS is not set: give the worker the Ray "
+            "dashboard's address (http://HEAD:8265)."
+        )
+    return RayJobs(settings.RAY_ADDRESS, token=settings.RAY_AUTH_TOKEN)
+
+
+def find_job(jobs: RayJobs, run: TrainingRun) -> JobInfo | None:
+    """The newest job of this run's attempts that is still running or ended well."""
+    for attempt in range(run.attempts, 0, -1):
+        info = jobs.info(job_id(run.pk, run.created_at, attempt))
+        if info is not None and (info.alive or info.status == "SUCCEEDED"):
+            return info
+    return None
+
+
+def job_command(stage: str, args: list[str], log_path: Path) -> list[str]:
+    """One process runs the stage as the job itself; several (RAY_TRAINING_NODES nodes times
+    TRAINING_PROCESSES) go through the node launcher, which places one torchrun per node."""
+    python = pipeline_python()
+    nodes, processes = settings.RAY_TRAINING_NODES, settings.TRAINING_PROCESSES
+    if stage not in MULTI_PROCESS_STAGES or nodes * processes == 1:
+        return [python, "-m", "training.pipeline", stage, *args]
+    launcher = [python, "-m", "training.pipeline.ray_nodes", f"--nodes={nodes}"]
+    launcher += [f"--processes={processes}", f"--cpus={settings.RAY_NODE_CPUS}"]
+    launcher += [f"--gpus={settings.RAY_NODE_GPUS}", f"--log={log_path}"]
+    return [*launcher, "--", stage, *args]
+
+
+def _entrypoint(command: list[str], log_path: Path) -> str:
+    """The job's shell line: from the project's folder (the same path in the worker image and
+    on the nodes), its output appended to the run's own log."""
+    root = shlex.quote(str(settings.BASE_DIR))
+    return f"cd {root} && exec {shlex.join(command)} >> {shlex.quote(str(log_path))} 2>&1"
+
+
+def _note(log_path: Path, text: str) -> None:
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"=== {text} ===\n")
+
+
+def _submit(jobs: RayJobs, run: TrainingRun, stage: str, args: list[str], log: Path) -> str:
+    submission = job_id(run.pk, run.created_at, run.attempts)
+    command = job_command(stage, args, log)
+    launcher = command[2] == "training.pipeline.ray_nodes"
+    threads = max(1, int(settings.RAY_NODE_CPUS))
+    jobs.submit(
+        submission,
+        _entrypoint(command, log),
+        env_vars={
+            "PYTHONUNBUFFERED": "1",
+            "OMP_NUM_THREADS": str(threads),
+            # The node launcher's Ray tasks import the project too.
+            "PYTHONPATH": str(settings.BASE_DIR),
+        },
+        metadata={"run_id": str(run.pk), "attempt": str(run.attempts), "kind": run.kind},
+        # The launcher only waits for its nodes, which ask for the resources themselves.
+        num_cpus=0 if launcher else settings.RAY_NODE_CPUS,
+        num_gpus=0 if launcher else settings.RAY_NODE_GPUS,
+    )
+    _note(log, f"Ray job {submission} submitted to {jobs.address} at {timezone.now().isoformat()}")
+    return submission
+
+
+def _stop(jobs: RayJobs, submission: str) -> None:
+    """Stop the job and wait (bounded) until the cluster says it has ended."""
+    deadline = time.monotonic() + STOP_WAIT_S
+    try:
+        jobs.stop(submission)
+        while time.monotonic() < deadline:
+            info = jobs.info(submission)
+            if info is None or not info.alive:
+                return
+            time.sleep(0.5)
+    except (RayUnreachable, RayRefused):
+        logger.exception("Could not stop Ray job %s", submission)
+
+
+def _ended(info: JobInfo, log_path: Path) -> StageOutcome:
+    if info.status == "SUCCEEDED":
+        return StageOutcome(0)
+    if info.status == "STOPPED":
+        return StageOutcome(None, error=f"The Ray job {info.submission_id} was stopped on Ray.")
+    tail = log_tail(log_path)
+    if info.exit_code is not None and tail.strip():
+        return StageOutcome(info.exit_code, error=failure_message(info.exit_code, tail))
+    message = info.message.strip()[-2000:]
+    return StageOutcome(None, error=f"The Ray job {info.submission_id} failed: {message}")
+
+
+def run_stage_on_ray(
+    run: TrainingRun,
+    stage: str,
+    args: list[str],
+    *,
+    out: Path,
+    log_path: Path,
+    on_poll: PollCallback,
+    poll_s: float = 1.0,
+    time_limit_s: float | None = None,
+) -> StageOutcome:
+    """Submit (or find again) the run's job and follow it to its end; stops it on cancel or
+    the time limit, leaves it running when the row has been taken over by another worker."""
+    try:
+        jobs = ray_jobs()
+        found = find_job(jobs, run)
+        if found is not None:
+            submission = found.submission_id
+            _note(log_path, f"following Ray job {submission} ({found.status.lower()})")
+        else:
+            submission = _submit(jobs, run, stage, args, log_path)
+    except (RayUnreachable, RayRefused) as error:
+        return StageOutcome(None, error=str(error))
+    return _follow(jobs, submission, out, log_path, on_poll, poll_s, time_limit_s)
+
+
+def _follow(
+    jobs: RayJobs,
+    submission: str,
+    out: Path,
+    log_path: Path,
+    on_poll: PollCallback,
+    poll_s: float,
+    time_limit_s: float | None,
+) -> StageOutcome:
+    reader = ProgressReader(out / "progress.jsonl")
+    deadline = time.monotonic() + time_limit_s if time_limit_s else float("inf")
+    silent_since: float | None = None
+    info: JobInfo | None = None
+    stopped = ""
+    while True:
+        try:
+            info, silent_since = jobs.info(submission), None
+        except RayUnreachable as error:
+            silent_since = silent_since or time.monotonic()
+            if time.monotonic() - silent_since > settings.RAY_UNREACHABLE_GRACE_S:
+                grace = settings.RAY_UNREACHABLE_GRACE_S
+                lost = f"{error} Lost for {grace:.0f} s while job {submission} ran; it may "
+                return StageOutcome(None, error=lost + f"still run: `ray job stop {submission}`.")
+        if silent_since is None and info is None:
+            gone = f"The Ray job {submission} disappeared from the cluster (head restarted?)."
+            return StageOutcome(None, error=gone)
+        if info is not None and not info.alive:
+            break
+        stopped = on_poll(PollReport(reader.read_new(), log_tail(log_path)))
+        if not stopped and time.monotonic() > deadline:
+            stopped = "time limit"
+        if stopped:
+            if stopped != "lost":  # a row taken over: its new worker follows the same job
+                _stop(jobs, submission)
+            break
+        time.sleep(poll_s)
+    on_poll(PollReport(reader.read_new(), log_tail(log_path)))
+    if stopped or info is None:
+        return StageOutcome(None, stopped=stopped or "lost")
+    return _ended(info, log_path)
+
+
+def stop_run_jobs(run_id: int, created_at: datetime, attempts: int) -> None:
+    """For a run cancelled or given up while no worker followed it: stop whatever job its
+    attempts left on the cluster (the beat's reconciler calls this)."""
+    if settings.TRAINING_BACKEND != "ray" or not settings.RAY_ADDRESS:
+        return
+    jobs = ray_jobs()
+    for attempt in range(1, attempts + 1):
+        try:
+            jobs.stop(job_id(run_id, created_at, attempt))
+        except (RayUnreachable, RayRefused):
+            logger.exception("Run %s: could not stop its Ray job", run_id)
