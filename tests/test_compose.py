@@ -18,6 +18,7 @@ from tests.compose_file import ROOT, MissingVariable, compose, interpolate, vari
 
 APP_SERVICES = ("migrate", "web", "worker", "gpu-worker", "cpu-worker", "beat")
 TRAINING_WORKERS = ("gpu-worker", "cpu-worker")
+RAY_NODES = ("ray-head", "ray-worker")
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
 
 
@@ -67,7 +68,7 @@ def test_every_volume_an_app_service_mounts_exists_in_the_image_for_its_user() -
     folders = set(made.group(1).replace("\\", " ").split())
     assert "chown -R studio /app/var" in DOCKERFILE
     services = compose()["services"]
-    for name in APP_SERVICES:
+    for name in (*APP_SERVICES, *RAY_NODES):
         for mount in services[name].get("volumes", []):
             target = mount.split(":")[1]
             assert target in folders, f"{name} mounts {target}, which the image does not make"
@@ -84,7 +85,31 @@ def test_the_gpu_worker_reserves_a_gpu_and_a_profile_chooses_the_training_worker
         assert services[name]["command"] == services["gpu-worker"]["command"]
         assert services[name]["healthcheck"]["test"][-1] == "--training"
     # Every service outside a profile starts with a plain `docker compose up`.
-    assert {n for n, s in services.items() if "profiles" in s} == set(TRAINING_WORKERS)
+    assert {n for n, s in services.items() if "profiles" in s} == {*TRAINING_WORKERS, *RAY_NODES}
+
+
+def test_the_ray_services_are_training_images_that_see_the_run_folders_where_workers_do() -> None:
+    """The stages run on the Ray nodes: same image family, same paths for runs and models."""
+    services = compose()["services"]
+    env = {"POSTGRES_PASSWORD": "pw", "DJANGO_SECRET_KEY": "k"}
+    for name in RAY_NODES:
+        node = services[name]
+        assert node["profiles"] == ["ray"]
+        assert node["build"]["target"] == services["cpu-worker"]["build"]["target"]
+        assert sorted(node["volumes"]) == sorted(services["cpu-worker"]["volumes"])
+        assert node["command"][:2] == ["ray", "start"]
+        assert "--block" in node["command"]  # in the foreground, as a container's process
+    head = [interpolate(part, env) for part in services["ray-head"]["command"]]
+    joined = [interpolate(part, env) for part in services["ray-worker"]["command"]]
+    gcs_port = next(p for p in head if p.startswith("--port=")).removeprefix("--port=")
+    assert f"--address=ray-head:{gcs_port}" in joined
+    dashboard = next(p for p in head if p.startswith("--dashboard-port="))
+    worker_env = services["cpu-worker"]["environment"]
+    assert interpolate(worker_env["RAY_ADDRESS"], env) == (
+        f"http://ray-head:{dashboard.removeprefix('--dashboard-port=')}"
+    )
+    assert interpolate(worker_env["TRAINING_BACKEND"], env) == "local"
+    assert services["ray-worker"]["depends_on"]["ray-head"]["condition"] == "service_healthy"
 
 
 def test_no_secret_is_written_in_the_file_and_each_is_required() -> None:
@@ -119,7 +144,7 @@ def test_the_env_example_names_every_variable_the_file_reads() -> None:
 
 def test_every_long_running_service_has_a_healthcheck() -> None:
     services = compose()["services"]
-    for name in ("postgres", "redis", "web", "worker", *TRAINING_WORKERS):
+    for name in ("postgres", "redis", "web", "worker", *TRAINING_WORKERS, "ray-head"):
         check = services[name]["healthcheck"]
         assert check["test"][0] in ("CMD", "CMD-SHELL"), name
     assert services["web"]["healthcheck"]["test"][-1].count("/healthz/") == 1

@@ -1,6 +1,8 @@
-"""A real local Ray head (CPU only) for the Ray backend's tests and benchmark: `ray start
---head --block` in its own process group, with its own ports and temp folder, stopped by
-that group's id (never `ray stop`, which would stop any Ray on the machine)."""
+"""A real local Ray head (CPU only) for the Ray backend's tests and benchmark, started with
+docker-compose.yml's own `ray-head` command (its ports given free ones through the variables
+the file reads) and judged ready by that service's healthcheck, run as written. It runs in
+its own process group with its own temp folder and is stopped by that group's id (never `ray
+stop`, which would stop any Ray on the machine)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.compose_file import ROOT, compose, interpolate
+
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -30,35 +34,50 @@ class RayHead:
     def __init__(self, cpus: int = 2) -> None:
         # Short: Ray's unix sockets live under it, and their paths are limited to 107 bytes.
         self.folder = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
-        self.address = f"http://127.0.0.1:{free_port()}"
-        ray = Path(sys.executable).with_name("ray")
-        command = [
-            *(str(ray), "start", "--head", "--block", f"--num-cpus={cpus}", "--num-gpus=0"),
-            *(f"--port={free_port()}", f"--dashboard-port={self.address.rsplit(':', 1)[1]}"),
-            *("--dashboard-host=127.0.0.1", "--include-dashboard=true"),
-            *(f"--ray-client-server-port={free_port()}", f"--temp-dir={self.folder}"),
-            "--disable-usage-stats",
-        ]
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
+        dashboard = free_port()
+        self.address = f"http://127.0.0.1:{dashboard}"
+        given = {
+            "RAY_GCS_PORT": str(free_port()),
+            "RAY_DASHBOARD_PORT": str(dashboard),
+            "RAY_HEAD_CPUS": str(cpus),
+        }
+        service = compose()["services"]["ray-head"]
+        self.command = [interpolate(part, given) for part in service["command"]]
+        self.healthcheck = [interpolate(part, given) for part in service["healthcheck"]["test"]]
+        env = {
+            **os.environ,
+            "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",  # the image's ray, python
+            "PYTHONPATH": str(ROOT),
+            "RAY_TMPDIR": str(self.folder),
+        }
         self.log = self.folder / "head.log"
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                self.command,
+                cwd=ROOT,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
             )
+        self.env = env
 
     def _get(self, path: str) -> object:
         with urllib.request.urlopen(self.address + path, timeout=5) as reply:
             return json.loads(reply.read())
 
+    def healthy(self) -> bool:
+        """compose's healthcheck for the service, exactly as written (CMD form)."""
+        assert self.healthcheck[0] == "CMD"
+        check = subprocess.run(self.healthcheck[1:], env=self.env, capture_output=True, check=False)
+        return check.returncode == 0
+
     def wait_ready(self, timeout_s: float = 180.0) -> None:
-        """Until the dashboard answers and its job API lists jobs."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"ray start exited: {self.log.read_text()[-3000:]}")
-            with contextlib.suppress(OSError, ValueError):
-                self._get("/api/version")
-                self._get("/api/jobs/")
+            if self.healthy():
                 return
             time.sleep(0.5)
         raise RuntimeError(f"the Ray head did not come up: {self.log.read_text()[-3000:]}")

@@ -237,3 +237,26 @@ def test_a_reward_stage_over_two_ray_nodes_gives_the_one_process_result(
     assert (one.result["processes"], two.result["processes"]) == (1, 2)
     assert two.result["train_loss"] == pytest.approx(one.result["train_loss"], rel=LOSS_REL)
     assert_same_weights(one, two)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_run_cancelled_while_no_worker_follows_it_has_its_job_stopped_by_the_reconciler(
+    start_ray_worker: Callable[[], Worker], tiny_model: Path, on_ray: RayHead, settings: Any
+) -> None:
+    worker = start_ray_worker()
+    run = start_reward_run(tiny_model, epochs=30.0)
+    wait_for_steps(run, 2, worker)
+    worker.kill9()
+    submitted = job_id(run.pk, run.created_at, 1)
+    reply = engineer().post(f"{RUNS}{run.pk}/cancel/")
+    assert reply.status_code in (200, 202), reply.json()
+
+    settings.TRAINING_HEARTBEAT_STALE_S = 1
+    time.sleep(1.5)
+    reconcile_stale_runs(now=timezone.now())
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    stopped = lambda: jobs_of(on_ray, run) == {submitted: "STOPPED"}  # noqa: E731
+    wait_for(stopped, 60, "the reconciler to stop the job", worker)
+    wait_for(lambda: not processes_mentioning(run.artifact_dir), 30, "the job to end", worker)
