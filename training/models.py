@@ -257,6 +257,11 @@ class RunMetric(models.Model):
         return f"{self.name}@{self.step}={self.value:g}"
 
 
+def ddp_only() -> list[str]:
+    """What a worker that reported before strategies existed runs."""
+    return ["ddp"]
+
+
 class TrainingWorker(models.Model):
     """What a training worker found when it started: whether its pipeline's Python can import
     the ML stack. The start-a-run form reads it, so a missing install is known before a run
@@ -267,6 +272,11 @@ class TrainingWorker(models.Model):
     missing = models.JSONField(default=list, blank=True, help_text="ML packages not importable.")
     processes = models.PositiveSmallIntegerField(
         default=1, help_text="Processes per reward, DPO or PPO run (its TRAINING_PROCESSES)."
+    )
+    strategies = models.JSONField(
+        default=ddp_only,
+        blank=True,
+        help_text="Strategies a run may ask for (its TRAINING_STRATEGY).",
     )
     seen_at = models.DateTimeField(default=timezone.now)
 

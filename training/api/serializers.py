@@ -246,10 +246,18 @@ class TrainingWorkerSerializer(serializers.ModelSerializer[TrainingWorker]):
     processes = serializers.IntegerField(
         read_only=True, help_text="Processes per reward, DPO or PPO run (its TRAINING_PROCESSES)."
     )
+    strategies = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Strategies a reward or DPO run may ask for on it (its TRAINING_STRATEGY).",
+    )
 
     class Meta:
         model = TrainingWorker
-        fields = ["hostname", "python", "missing", "can_train", "processes", "seen_at"]
+        fields = [
+            *("hostname", "python", "missing", "can_train", "processes", "strategies"),
+            "seen_at",
+        ]
 
 
 class OptionsSerializer(serializers.Serializer[Any]):

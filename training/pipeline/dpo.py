@@ -21,6 +21,7 @@ from training.pipeline.options import DPOTrainingConfig
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 from training.pipeline.round_watch import guarded_watch, watch_dpo_round
+from training.pipeline.strategies import require_strategy
 
 
 def _rows(pairs: Sequence[PreferencePair]) -> list[dict[str, Any]]:
@@ -135,6 +136,7 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
     )
     if len(trainer.train_dataset) == 0:  # type: ignore[arg-type]
         raise PipelineError("Every pair was longer than --max-length; nothing to train on")
+    require_strategy(config.strategy, trainer.accelerator)
     started = time.perf_counter()
     result = trainer.train()
     model: Any = trainer.model

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, get_args, get_type_hints
 
+from training.pipeline.strategies import STRATEGIES
+
 Scope = Literal["input", "hyperparameter", "pipeline", "internal", "worker"]
 
 HEAD_INITS = ("random", "probe")
@@ -72,6 +74,16 @@ def _seed() -> Any:
 
 def _bf16() -> Any:
     return hyperparameter(False, "bfloat16 weights and compute (GPUs that support it).")
+
+
+def _strategy() -> Any:
+    return hyperparameter(
+        "ddp",
+        "How several processes share the model: ddp (each holds all of it) or deepspeed-zero2 "
+        "(optimiser state and gradients sharded over them: less memory each). The worker must "
+        "allow it (its TRAINING_STRATEGY).",
+        choices=STRATEGIES,
+    )
 
 
 def _out() -> Any:
@@ -129,6 +141,7 @@ class RewardTrainingConfig:
         minimum=0,
         maximum=MAX_CV_FOLDS,
     )
+    strategy: str = _strategy()
     seed: int = _seed()
     bf16: bool = _bf16()
     bucket_by_length: bool = pipeline_switch(
@@ -210,6 +223,7 @@ class DPOTrainingConfig:
     )
     lora: bool = hyperparameter(False, "Train LoRA adapters instead of all weights (less memory).")
     watch_prompts: int = _watch_prompts()
+    strategy: str = _strategy()
     seed: int = _seed()
     bf16: bool = _bf16()
     lora_rank: int = internal(16)

@@ -42,6 +42,7 @@ from training.pipeline.model_loading import load_reward_model, load_tokenizer, m
 from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, StepPlan, write_metrics
+from training.pipeline.strategies import require_strategy
 
 
 def bradley_terry_loss(
@@ -353,6 +354,7 @@ def _fit(
         callbacks=[progress],
     )
     started = time.perf_counter()
+    require_strategy(config.strategy, trainer.accelerator)
     result = trainer.train()
     seconds = time.perf_counter() - started
     figures = {

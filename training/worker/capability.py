@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 
+from django.conf import settings
 from django.utils import timezone
 
 from training.models import TrainingWorker
@@ -48,6 +49,7 @@ def record_training_worker(*, hostname: str) -> TrainingWorker:
             "python": python[:500],
             "missing": missing_training_modules(python),
             "processes": training_world_size(),
+            "strategies": list(settings.TRAINING_STRATEGY),
             "seen_at": timezone.now(),
         },
     )

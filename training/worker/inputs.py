@@ -67,6 +67,19 @@ def check_process_split(run: TrainingRun) -> None:
             )
 
 
+def check_strategy(run: TrainingRun) -> None:
+    """A run's strategy must be one this worker allows (TRAINING_STRATEGY)."""
+    strategy = run.config.get("strategy")
+    if strategy is None or strategy in settings.TRAINING_STRATEGY:
+        return
+    allowed = ", ".join(settings.TRAINING_STRATEGY)
+    raise RunInputError(
+        f"This run asks for the {strategy} strategy, which this worker does not allow (it "
+        f"allows {allowed}: its TRAINING_STRATEGY). Start the run again with one of those, or "
+        "on a worker that allows it."
+    )
+
+
 def _require(version: ModelVersion | None, what: str) -> ModelVersion:
     if version is None:
         raise RunInputError(f"This run needs {what}.")

@@ -3,6 +3,7 @@ stage while streaming progress into the row, then record the outcome."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -10,10 +11,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from training.models import RunKind, RunStatus, TrainingRun
+from training.pipeline.strategies import launch_environment
 from training.worker.claim import claim_run, worker_identity
 from training.worker.inputs import (
     RunInputError,
     check_process_split,
+    check_strategy,
     prepare_inputs,
     stage_arguments,
     stage_command,
@@ -50,6 +53,7 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
     try:
         _start_log(run, folder, log_path)
         check_process_split(run)
+        check_strategy(run)
         prepare_inputs(run, folder)
         arguments = stage_arguments(run, folder)
     except Exception as error:  # a bad run must end failed, not be retried as "lost"
@@ -67,15 +71,17 @@ def execute_run(run_id: int, *, worker: str | None = None) -> str:
 
 
 def _run(run: TrainingRun, arguments: list[str], folder: Path, stream: RunStream) -> StageOutcome:
-    """The stage on this machine, or as a Ray job (TRAINING_BACKEND=ray)."""
+    """The stage on this machine, or as a Ray job (TRAINING_BACKEND=ray), with what its
+    strategy adds to the environment (training/pipeline/strategies.py)."""
     stage, log_path = stage_command(run.kind), folder / "pipeline.log"
     poll_s, limit_s = settings.TRAINING_POLL_S, settings.CELERY_LONGEST_TASK_S
+    launch = launch_environment(str(run.config.get("strategy", "ddp")))
     if settings.TRAINING_BACKEND == "ray":
         return run_stage_on_ray(
             run, stage, arguments, out=folder, log_path=log_path, on_poll=stream,
-            poll_s=poll_s, time_limit_s=limit_s,
+            poll_s=poll_s, time_limit_s=limit_s, env=launch,
         )  # fmt: skip
     return run_stage(
         stage, arguments, out=folder, log_path=log_path, on_poll=stream,
-        poll_s=poll_s, time_limit_s=limit_s,
+        poll_s=poll_s, time_limit_s=limit_s, env={**os.environ, **launch} if launch else None,
     )  # fmt: skip

@@ -87,7 +87,9 @@ def _note(log_path: Path, text: str) -> None:
         log.write(f"=== {text} ===\n")
 
 
-def _submit(jobs: RayJobs, run: TrainingRun, stage: str, args: list[str], log: Path) -> str:
+def _submit(
+    jobs: RayJobs, run: TrainingRun, stage: str, args: list[str], log: Path, env: dict[str, str]
+) -> str:
     submission = job_id(run.pk, run.created_at, run.attempts)
     command = job_command(stage, args, log)
     launcher = command[2] == "training.pipeline.ray_nodes"
@@ -100,6 +102,7 @@ def _submit(jobs: RayJobs, run: TrainingRun, stage: str, args: list[str], log: P
             "OMP_NUM_THREADS": str(threads),
             # The node launcher's Ray tasks import the project too.
             "PYTHONPATH": str(settings.BASE_DIR),
+            **env,
         },
         metadata={"run_id": str(run.pk), "attempt": str(run.attempts), "kind": run.kind},
         # The launcher only waits for its nodes, which ask for the resources themselves.
@@ -146,6 +149,7 @@ def run_stage_on_ray(
     on_poll: PollCallback,
     poll_s: float = 1.0,
     time_limit_s: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> StageOutcome:
     """Submit (or find again) the run's job and follow it to its end; stops it on cancel or
     the time limit, leaves it running when the row has been taken over by another worker."""
@@ -156,7 +160,7 @@ def run_stage_on_ray(
             submission = found.submission_id
             _note(log_path, f"following Ray job {submission} ({found.status.lower()})")
         else:
-            submission = _submit(jobs, run, stage, args, log_path)
+            submission = _submit(jobs, run, stage, args, log_path, env or {})
     except (RayUnreachable, RayRefused) as error:
         return StageOutcome(None, error=str(error))
     return _follow(jobs, submission, out, log_path, on_poll, poll_s, time_limit_s)

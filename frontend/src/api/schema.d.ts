@@ -2067,6 +2067,8 @@ export interface components {
             readonly can_train: boolean;
             /** @description Processes per reward, DPO or PPO run (its TRAINING_PROCESSES). */
             readonly processes: number;
+            /** @description Strategies a reward or DPO run may ask for on it (its TRAINING_STRATEGY). */
+            readonly strategies: string[];
             /** Format: date-time */
             seen_at?: string;
         };

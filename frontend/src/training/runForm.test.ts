@@ -13,6 +13,7 @@ import {
   withKind,
   workerWarning,
   splitProblem,
+  strategyProblem,
   type RunDraft,
 } from "./runForm";
 import type { TrainingOptions } from "./types";
@@ -39,7 +40,7 @@ const OPTIONS: TrainingOptions = {
   bases: ["smollm2"],
   campaigns: [{ id: 3, name: "Demo" }],
   pools: [{ id: 1, name: "Everyone" }],
-  workers: [{ hostname: "gpu@box", python: "/srv/.venv/bin/python", missing: [], can_train: true, processes: 1, seen_at: "2026-12-03T12:00:00Z" }],
+  workers: [{ hostname: "gpu@box", python: "/srv/.venv/bin/python", missing: [], can_train: true, processes: 1, strategies: ["ddp"], seen_at: "2026-12-03T12:00:00Z" }],
 };
 
 function draft(changes: Partial<RunDraft> = {}, kind: RunDraft["kind"] = "reward"): RunDraft {
@@ -265,7 +266,7 @@ describe("helpers", () => {
 });
 
 describe("what the form says about training workers", () => {
-  const bare = { hostname: "gpu@bare", python: "/usr/bin/python3", missing: ["torch", "transformers"], can_train: false, processes: 1, seen_at: "2026-12-03T12:00:00Z" };
+  const bare = { hostname: "gpu@bare", python: "/usr/bin/python3", missing: ["torch", "transformers"], can_train: false, processes: 1, strategies: ["ddp"], seen_at: "2026-12-03T12:00:00Z" };
 
   it("says nothing when a worker can train", () => {
     expect(workerWarning(OPTIONS.workers)).toBeNull();
@@ -284,7 +285,7 @@ describe("what the form says about training workers", () => {
 });
 
 describe("a batch that must split over a worker's processes", () => {
-  const twoProcesses = { hostname: "gpu@pair", python: "/srv/.venv/bin/python", missing: [], can_train: true, processes: 2, seen_at: "2026-12-03T12:00:00Z" };
+  const twoProcesses = { hostname: "gpu@pair", python: "/srv/.venv/bin/python", missing: [], can_train: true, processes: 2, strategies: ["ddp"], seen_at: "2026-12-03T12:00:00Z" };
   const options = { ...OPTIONS, workers: [twoProcesses] };
 
   it("refuses an odd batch for a worker that runs two processes, naming it", () => {
@@ -302,5 +303,23 @@ describe("a batch that must split over a worker's processes", () => {
     expect(splitProblem([twoProcesses], "ppo", "minibatch_size", "3")).toMatch(/multiple of 2/);
     // A fleet where some worker can run it: the run is sent (a worker that cannot refuses it).
     expect(splitProblem([...OPTIONS.workers, twoProcesses], "reward", "batch_size", "3")).toBeNull();
+  });
+});
+
+describe("strategyProblem", () => {
+  const deepspeed = { ...OPTIONS.workers[0], hostname: "gpu@ds", strategies: ["ddp", "deepspeed-zero2"] };
+
+  it("refuses a strategy no worker that can train allows, naming what they allow", () => {
+    expect(strategyProblem(OPTIONS.workers, "strategy", "deepspeed-zero2")).toBe(
+      "No training worker allows the deepspeed-zero2 strategy (they allow ddp: each worker's TRAINING_STRATEGY).",
+    );
+    expect(strategyProblem([...OPTIONS.workers, deepspeed], "strategy", "deepspeed-zero2")).toBeNull();
+    expect(strategyProblem([{ ...deepspeed, can_train: false }, OPTIONS.workers[0]], "strategy", "deepspeed-zero2")).toMatch(/No training worker/);
+  });
+
+  it("says nothing about other fields, the default, or a fleet that cannot train", () => {
+    expect(strategyProblem(OPTIONS.workers, "strategy", "ddp")).toBeNull();
+    expect(strategyProblem(OPTIONS.workers, "batch_size", "deepspeed-zero2")).toBeNull();
+    expect(strategyProblem([], "strategy", "deepspeed-zero2")).toBeNull();
   });
 });

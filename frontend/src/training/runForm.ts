@@ -191,7 +191,8 @@ export function validateRun(
   for (const [name, typed] of Object.entries(draft.hyperparameters)) {
     const problem =
       hyperProblem(limitOf(options, draft.kind, name), typed, defaults[name]) ??
-      splitProblem(options.workers, draft.kind, name, typed);
+      splitProblem(options.workers, draft.kind, name, typed) ??
+      strategyProblem(options.workers, name, typed);
     if (problem) add(`hyperparameters.${name}`, problem);
   }
   return errors;
@@ -308,6 +309,20 @@ export function splitProblem(
   if (able.length === 0 || able.some((worker) => value % worker.processes === 0)) return null;
   const uneven = able[0];
   return `The training worker ${uneven.hostname} runs each run on ${uneven.processes} processes, each taking an equal share of the batch: use a multiple of ${uneven.processes}.`;
+}
+
+/** A run's `strategy` must be one its worker allows (TRAINING_STRATEGY): a strategy no worker
+ * that can train allows would fail wherever it went, so the form says so first. */
+export function strategyProblem(
+  workers: TrainingOptions["workers"],
+  name: string,
+  typed: unknown,
+): string | null {
+  if (name !== "strategy" || typeof typed !== "string" || typed === "") return null;
+  const able = workers.filter((worker) => worker.can_train);
+  if (able.length === 0 || able.some((worker) => worker.strategies.includes(typed))) return null;
+  const allowed = [...new Set(able.flatMap((worker) => worker.strategies))].join(", ");
+  return `No training worker allows the ${typed} strategy (they allow ${allowed}: each worker's TRAINING_STRATEGY).`;
 }
 
 /** What to tell the engineer about the training workers before a run starts, or null when at
