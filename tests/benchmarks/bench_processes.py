@@ -7,6 +7,8 @@ agree and its mean reward is shown instead), and the peak resident memory of the
 process (sampled from /proc every 0.2 s).
 
     .venv/bin/python -m tests.benchmarks.bench_processes [--model smollm2] [--pairs 32]
+        [--strategy deepspeed-zero2]   (the two-process runs under that strategy; reward and
+                                        DPO only, against one-process DDP)
 
 Prints a table, then one JSON line.
 """
@@ -28,6 +30,7 @@ import torch
 from safetensors.torch import load_file
 
 from training.pipeline.gpu_check import synthetic_pairs, synthetic_prompts
+from training.pipeline.strategies import STRATEGIES, launch_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,9 +72,11 @@ def _is_stage(pid: int) -> bool:
     return b"training.pipeline" in command and b"torch.distributed.run" not in command
 
 
-def run_measured(command: list[str]) -> tuple[float, float]:
+def run_measured(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall seconds and the largest single process's peak RSS (MiB) over the command's tree."""
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     peak = [0.0]
 
     def sample() -> None:
@@ -145,12 +150,18 @@ def figures_of(stage: str, out: Path) -> dict[str, Any]:
     return {"s_per_step": metrics["train_seconds"] / max(1, metrics.get("steps") or 1)}
 
 
-def measure(stage: str, folder: Path, model: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"stage": stage}
+def measure(stage: str, folder: Path, model: str, strategy: str = "ddp") -> dict[str, Any]:
+    """One process under DDP, two under `strategy`."""
+    row: dict[str, Any] = {"stage": stage, "strategy_2": strategy}
     outs = {}
     for processes in (1, 2):
         out = folder / f"{stage}-{processes}"
-        wall, peak = run_measured([*launcher(processes), *stage_args(stage, folder, out, model)])
+        command = [*launcher(processes), *stage_args(stage, folder, out, model)]
+        env = None
+        if processes == 2 and strategy != "ddp":
+            command += ["--strategy", strategy]
+            env = {**os.environ, **launch_environment(strategy)}
+        wall, peak = run_measured(command, env)
         figures = figures_of(stage, out)
         row[f"s_per_step_{processes}"] = figures["s_per_step"]
         row[f"peak_rss_mib_{processes}"] = peak
@@ -168,14 +179,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--pairs", type=int, default=32)
+    parser.add_argument("--strategy", default="ddp", choices=STRATEGIES)
     args = parser.parse_args()
     os.environ.setdefault("TQDM_DISABLE", "1")
     with tempfile.TemporaryDirectory(prefix="bench-processes-") as name:
         folder = Path(name)
         write_inputs(folder, args.pairs)
-        rows = [measure("reward", folder, args.model)]
+        rows = [measure("reward", folder, args.model, args.strategy)]
         (folder / "rm").symlink_to(folder / "reward-1")
-        rows += [measure("dpo", folder, args.model), measure("ppo", folder, args.model)]
+        rows.append(measure("dpo", folder, args.model, args.strategy))
+        if args.strategy == "ddp":  # PPO runs under ddp only
+            rows.append(measure("ppo", folder, args.model))
     header = ("stage", "s/step 1", "s/step 2", "peak MiB 1", "peak MiB 2")
     print(f"{header[0]:8} {header[1]:>9} {header[2]:>9} {header[3]:>11} {header[4]:>11}  agree")
     for row in rows:
@@ -188,7 +202,8 @@ def main() -> int:
             f"{row['stage']:8} {row['s_per_step_1']:9.2f} {row['s_per_step_2']:9.2f} "
             f"{row['peak_rss_mib_1']:11.0f} {row['peak_rss_mib_2']:11.0f}  {agree}"
         )
-    print(json.dumps({"model": args.model, "cpus": os.cpu_count(), "stages": rows}))
+    summary = {"model": args.model, "strategy": args.strategy, "cpus": os.cpu_count()}
+    print(json.dumps({**summary, "stages": rows}))
     return 0
 
 
