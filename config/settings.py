@@ -336,13 +336,15 @@ TRAINING_PIPELINE_PYTHON = os.environ.get("TRAINING_PIPELINE_PYTHON", "")
 # Processes per reward, DPO or PPO run on this worker's machine (torchrun; one per GPU there).
 TRAINING_PROCESSES = max(1, int(os.environ.get("TRAINING_PROCESSES", "1")))
 # The strategies a run on this worker may ask for (the first is what the worker would pick):
-# ddp, deepspeed-zero2 (training/pipeline/strategies.py; docs/operations.md, "Strategies").
+# ddp, deepspeed-zero2, deepspeed-zero3 (training/pipeline/strategies.py; docs/operations.md,
+# "Strategies").
 TRAINING_STRATEGY = [
     name.strip() for name in os.environ.get("TRAINING_STRATEGY", "ddp").split(",") if name.strip()
 ]
-if not TRAINING_STRATEGY or set(TRAINING_STRATEGY) - {"ddp", "deepspeed-zero2"}:
+if not TRAINING_STRATEGY or set(TRAINING_STRATEGY) - {"ddp", "deepspeed-zero2", "deepspeed-zero3"}:
     raise ImproperlyConfigured(
-        f"TRAINING_STRATEGY must list ddp and/or deepspeed-zero2, not {TRAINING_STRATEGY!r}"
+        "TRAINING_STRATEGY must list some of ddp, deepspeed-zero2, deepspeed-zero3, not "
+        f"{TRAINING_STRATEGY!r}"
     )
 # Where a training worker runs its stages: "local" (child processes on its own machine) or
 # "ray" (a Ray job on the cluster whose dashboard is RAY_ADDRESS; docs/operations.md).

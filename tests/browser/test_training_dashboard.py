@@ -17,7 +17,14 @@ from django.utils import timezone
 
 from annotation.management.commands.seed_demo import RANK_CAMPAIGN
 from annotation.models import Campaign
-from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun
+from training.models import (
+    ModelVersion,
+    RunKind,
+    RunMetric,
+    RunStatus,
+    TrainingRun,
+    TrainingWorker,
+)
 
 from .conftest import PHONE, Browser, screenshot
 from .helpers import audited_page, log_in, violations
@@ -95,6 +102,7 @@ def dashboard(browser: Browser, **options: Any) -> Any:
 def test_ml_engineer_starts_watches_and_cancels_runs(browser: Browser, sent: list[int]) -> None:
     campaign = Campaign.objects.get(name=RANK_CAMPAIGN)
     reward = reward_model(campaign)
+    TrainingWorker.objects.create(hostname="gpu@box", python="/srv/python", strategies=["ddp"])
     page = dashboard(browser)
     page.get_by_text("No runs yet").wait_for()
     assert violations(page) == []
@@ -114,10 +122,18 @@ def test_ml_engineer_starts_watches_and_cancels_runs(browser: Browser, sent: lis
 
 
 def ask_for_a_reward_model_with_no_data(page: Any) -> Any:
-    """No judgments to learn from: the server's refusal sits by the data. Returns the form."""
+    """A strategy no worker allows is refused by the form; with the default, no judgments to
+    learn from: the server's refusal sits by the data. Returns the form."""
     page.get_by_role("link", name="Start a run").first.click()
     form = page.get_by_role("form", name="Start a run")
     form.get_by_role("radio", name="Reward model", exact=True).check()
+    strategy = form.get_by_label("Multi-process strategy")
+    assert strategy.input_value() == "ddp"
+    strategy.select_option("deepspeed-zero2")
+    form.get_by_role("button", name="Start run").click()
+    form.get_by_text("No training worker allows the deepspeed-zero2 strategy").wait_for()
+    assert violations(page) == []
+    strategy.select_option("ddp")
     form.get_by_role("button", name="Start run").click()
     form.get_by_text("No preferences match this dataset's filters").wait_for()
     assert TrainingRun.objects.count() == 0

@@ -1,7 +1,8 @@
-"""A run's strategy through the real worker path: DeepSpeed ZeRO-2 on two CPU processes (gloo;
-optimiser state and gradients sharded) trains reward and DPO runs to the one-process DDP
-result; a strategy the worker does not allow, or one accelerate did not set up, fails the run
-with a clear error instead of training some other way; PPO offers no strategy."""
+"""A run's strategy through the real worker path: DeepSpeed ZeRO-2 and ZeRO-3 on two CPU
+processes (gloo; optimiser state and gradients sharded, and under ZeRO-3 the weights too) train
+reward and DPO runs to the one-process DDP result; a strategy the worker does not allow, or one
+accelerate did not set up, fails the run with a clear error instead of training some other way;
+PPO offers no strategy."""
 
 from __future__ import annotations
 
@@ -35,24 +36,31 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db]
 def worker_settings(settings: Any, tmp_path: Path) -> Any:
     settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
     settings.TRAINING_POLL_S = 0.2
-    settings.TRAINING_STRATEGY = ["ddp", "deepspeed-zero2"]
+    settings.TRAINING_STRATEGY = ["ddp", "deepspeed-zero2", "deepspeed-zero3"]
     return settings
 
 
-@pytest.mark.parametrize("kind", ["reward", "dpo"])
-def test_zero2_on_two_processes_trains_to_the_one_process_ddp_result(
-    kind: str, tiny_model: Path, worker_settings: Any
+@pytest.mark.parametrize(
+    ("kind", "strategy"),
+    [
+        ("reward", "deepspeed-zero2"),
+        ("dpo", "deepspeed-zero2"),
+        ("reward", "deepspeed-zero3"),
+        ("dpo", "deepspeed-zero3"),
+    ],
+)
+def test_deepspeed_on_two_processes_trains_to_the_one_process_ddp_result(
+    kind: str, strategy: str, tiny_model: Path, worker_settings: Any
 ) -> None:
+    """ZeRO-3 shards the weights too: what is saved must be the gathered whole model."""
     campaign = campaign_with_pairs(20 if kind == "reward" else 16)
     common: dict[str, Any] = {"epochs": 1.0, "batch_size": 4, "max_length": 128}
     extra = {"learning_rate": 1e-3} if kind == "reward" else {"learning_rate": 1e-4}
     if kind == "dpo":
         extra["watch_prompts"] = 0
     ddp = run_on(1, worker_settings, pairs_request(kind, tiny_model, campaign, **common, **extra))
-    zero2_request = pairs_request(
-        kind, tiny_model, campaign, **common, **extra, strategy="deepspeed-zero2"
-    )
-    zero2 = run_on(2, worker_settings, zero2_request)
+    zero_request = pairs_request(kind, tiny_model, campaign, **common, **extra, strategy=strategy)
+    zero2 = run_on(2, worker_settings, zero_request)
 
     assert zero2.result["processes"] == 2
     assert zero2.result["train_loss"] == pytest.approx(ddp.result["train_loss"], rel=LOSS_REL)
@@ -118,3 +126,16 @@ def test_the_run_records_its_strategy(tiny_model: Path, worker_settings: Any) ->
     request = pairs_request("reward", tiny_model, campaign_with_pairs(4), strategy="ddp")
     run = create_run(request=request, actor=None)
     assert TrainingRun.objects.get(pk=run.pk).config["strategy"] == "ddp"
+
+
+def test_cross_validation_under_zero3_is_refused_with_the_reason(
+    tiny_model: Path, worker_settings: Any
+) -> None:
+    request = pairs_request(
+        "reward", tiny_model, campaign_with_pairs(8), cv_folds=2, strategy="deepspeed-zero3"
+    )
+    run = create_run(request=request, actor=None)
+    assert execute_run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.error.startswith("cv_folds cannot run under deepspeed-zero3 (every process scores")
+    assert not ModelVersion.objects.filter(produced_by=run).exists()

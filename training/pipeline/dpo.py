@@ -21,7 +21,7 @@ from training.pipeline.options import DPOTrainingConfig
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 from training.pipeline.round_watch import guarded_watch, watch_dpo_round
-from training.pipeline.strategies import require_strategy
+from training.pipeline.strategies import require_strategy, whole_model
 
 
 def _rows(pairs: Sequence[PreferencePair]) -> list[dict[str, Any]]:
@@ -139,7 +139,7 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
     require_strategy(config.strategy, trainer.accelerator)
     started = time.perf_counter()
     result = trainer.train()
-    model: Any = trainer.model
+    model: Any = whole_model(trainer, config.strategy)
     if config.lora:
         model = model.merge_and_unload()
     if not is_main_process():

@@ -79,9 +79,10 @@ def _bf16() -> Any:
 def _strategy() -> Any:
     return hyperparameter(
         "ddp",
-        "How several processes share the model: ddp (each holds all of it) or deepspeed-zero2 "
-        "(optimiser state and gradients sharded over them: less memory each). The worker must "
-        "allow it (its TRAINING_STRATEGY).",
+        "How several processes share the model: ddp (each holds all of it), deepspeed-zero2 "
+        "(optimiser state and gradients sharded over them: less memory each) or "
+        "deepspeed-zero3 (the weights sharded too: least memory). The worker must allow it "
+        "(its TRAINING_STRATEGY).",
         choices=STRATEGIES,
     )
 

@@ -42,7 +42,7 @@ from training.pipeline.model_loading import load_reward_model, load_tokenizer, m
 from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, StepPlan, write_metrics
-from training.pipeline.strategies import require_strategy
+from training.pipeline.strategies import SHARDED_WEIGHTS, require_strategy, whole_model
 
 
 def bradley_terry_loss(
@@ -365,7 +365,7 @@ def _fit(
         "optimizer_steps": trainer.state.global_step,
         **probe,
     }
-    return trainer.model, figures
+    return whole_model(trainer, config.strategy), figures
 
 
 def _cross_validate(
@@ -412,6 +412,11 @@ def train_reward_model(
         raise PipelineError(f"head_init must be 'random' or 'probe', not {config.head_init!r}")
     validate_pairs(pairs)
     folds = cv_folds_wanted(config.cv_folds)
+    if folds and config.strategy in SHARDED_WEIGHTS:
+        raise PipelineError(
+            f"cv_folds cannot run under {config.strategy} (every process scores each fold's "
+            "model alone): use ddp or deepspeed-zero2, or no cross-validation"
+        )
     fold_of = fold_by_prompt(pairs, folds, config.seed) if folds else []
     train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
     if not train_pairs:

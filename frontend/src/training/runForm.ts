@@ -277,6 +277,7 @@ const HYPER_NAMES: Record<string, string> = {
   beta: "β (DPO temperature)",
   watch_prompts: "Prompts for the reward-hacking watch",
   bf16: "bfloat16",
+  strategy: "Multi-process strategy",
 };
 
 export function hyperLabel(name: string): string {
