@@ -358,6 +358,8 @@ RAY_AUTH_TOKEN = os.environ.get("RAY_AUTH_TOKEN", "")
 RAY_TRAINING_NODES = max(1, int(os.environ.get("RAY_TRAINING_NODES", "1")))
 RAY_NODE_CPUS = float(os.environ.get("RAY_NODE_CPUS", "1"))
 RAY_NODE_GPUS = float(os.environ.get("RAY_NODE_GPUS", "0"))
+# How long a job waits for the cluster to have room for its nodes before it fails.
+RAY_PLACEMENT_WAIT_S = float(os.environ.get("RAY_PLACEMENT_WAIT_S", "600"))
 # How long a worker keeps following a job while the cluster does not answer.
 RAY_UNREACHABLE_GRACE_S = float(os.environ.get("RAY_UNREACHABLE_GRACE_S", "120"))
 # How often a worker reads the pipeline's progress and beats the heartbeat.

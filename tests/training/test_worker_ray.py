@@ -260,3 +260,31 @@ def test_a_run_cancelled_while_no_worker_follows_it_has_its_job_stopped_by_the_r
     stopped = lambda: jobs_of(on_ray, run) == {submitted: "STOPPED"}  # noqa: E731
     wait_for(stopped, 60, "the reconciler to stop the job", worker)
     wait_for(lambda: not processes_mentioning(run.artifact_dir), 30, "the job to end", worker)
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_job_waiting_for_resources_says_so_and_can_be_cancelled(
+    on_ray: RayHead, queue: str, artifacts: Path, tmp_path: Path, tiny_model: Path
+) -> None:
+    """The run asks for more CPUs than the cluster has: the job waits for room, the run's log
+    says so, and cancelling it stops the job (a job stopped while still pending would not
+    stop: the job's own driver asks for no resources, so it always starts)."""
+    env = worker_environment(
+        artifacts, TRAINING_BACKEND="ray", RAY_ADDRESS=on_ray.address, RAY_NODE_CPUS="64"
+    )
+    worker = Worker(queue, env, tmp_path / "worker.log")
+    try:
+        run = start_reward_run(tiny_model, epochs=1.0)
+
+        def waiting() -> bool:
+            run.refresh_from_db()
+            return "Ray: waiting for room on the cluster for 1 x {'CPU': 64.0}" in run.log_tail
+
+        wait_for(waiting, 120, "the waiting job's message", worker)
+        assert engineer().post(f"{RUNS}{run.pk}/cancel/").status_code in (200, 202)
+        wait_until_finished(run, worker)
+        assert run.status == "cancelled"
+        assert jobs_of(on_ray, run) == {job_id(run.pk, run.created_at, 1): "STOPPED"}
+    finally:
+        worker.stop()

@@ -1,8 +1,10 @@
-"""Inside a Ray job: one stage over several nodes (`python -m training.pipeline.ray_nodes`).
+"""Inside a Ray job: one stage on the cluster's nodes (`python -m training.pipeline.ray_nodes`).
 
 A placement group reserves one bundle per node (its CPUs and GPUs), spread over the cluster's
 nodes; a Ray task on each bundle starts torchrun for its node (`--nnodes`, `--node_rank`,
-static rendezvous at node 0's address), and torchrun its processes. The stage is the same
+static rendezvous at node 0's address), and torchrun its processes. One node with one process
+runs the stage itself in its task, without torchrun. While the cluster has no room, the run's
+log says so. The stage is the same
 program as on one machine: torch.distributed does the rest, so nothing here knows about
 training. Every torchrun asks to die with its Ray task, and the tasks die with this driver, so
 stopping the job stops every process on every node.
@@ -75,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ray.init()  # the cluster this job runs on
     bundle = {"CPU": options.cpus, **({"GPU": options.gpus} if options.gpus else {})}
     group = placement_group([bundle] * options.nodes, strategy="SPREAD")
-    ready, _ = ray.wait([group.ready()], timeout=options.wait_s)
+    ready, _ = ray.wait([group.ready()], timeout=5)
+    if not ready:
+        with open(options.log, "a", encoding="utf-8") as log:
+            log.write(f"Ray: waiting for room on the cluster for {options.nodes} x {bundle}\n")
+        ready, _ = ray.wait([group.ready()], timeout=options.wait_s)
     if not ready:
         print(
             f"error: the cluster has no room for {options.nodes} nodes of {bundle} "
@@ -94,12 +100,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     node = ray.remote(max_retries=0)(run_node)
     pending = []
     for rank in range(options.nodes):
-        command = [
-            *(sys.executable, "-m", "torch.distributed.run", f"--nnodes={options.nodes}"),
-            *(f"--node_rank={rank}", f"--nproc_per_node={options.processes}"),
-            *(f"--master_addr={host}", f"--master_port={port}"),
-            *("-m", "training.pipeline", *stage),
-        ]
+        command = [sys.executable, "-m", "training.pipeline", *stage]
+        if options.nodes * options.processes > 1:
+            command[1:1] = [
+                *("-m", "torch.distributed.run", f"--nnodes={options.nodes}"),
+                *(f"--node_rank={rank}", f"--nproc_per_node={options.processes}"),
+                *(f"--master_addr={host}", f"--master_port={port}"),
+            ]
         task = node.options(scheduling_strategy=on(rank), **resources)
         pending.append(task.remote(command, options.log, threads))
     codes = ray.get(pending)

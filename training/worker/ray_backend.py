@@ -63,15 +63,18 @@ def find_job(jobs: RayJobs, run: TrainingRun) -> JobInfo | None:
 
 
 def job_command(stage: str, args: list[str], log_path: Path) -> list[str]:
-    """One process runs the stage as the job itself; several (RAY_TRAINING_NODES nodes times
-    TRAINING_PROCESSES) go through the node launcher, which places one torchrun per node."""
-    python = pipeline_python()
+    """The job runs the node launcher, which asks the cluster for the stage's resources (a
+    placement group: one bundle per node, RAY_NODE_CPUS and RAY_NODE_GPUS each) and runs the
+    stage there: one process, or one torchrun per node for RAY_TRAINING_NODES nodes times
+    TRAINING_PROCESSES. The job's own driver asks for nothing, so it starts at once, says in
+    the run's log when the cluster has no room yet, and a cancel can stop it while it waits."""
     nodes, processes = settings.RAY_TRAINING_NODES, settings.TRAINING_PROCESSES
-    if stage not in MULTI_PROCESS_STAGES or nodes * processes == 1:
-        return [python, "-m", "training.pipeline", stage, *args]
-    launcher = [python, "-m", "training.pipeline.ray_nodes", f"--nodes={nodes}"]
+    if stage not in MULTI_PROCESS_STAGES:
+        nodes, processes = 1, 1
+    launcher = [pipeline_python(), "-m", "training.pipeline.ray_nodes", f"--nodes={nodes}"]
     launcher += [f"--processes={processes}", f"--cpus={settings.RAY_NODE_CPUS}"]
     launcher += [f"--gpus={settings.RAY_NODE_GPUS}", f"--log={log_path}"]
+    launcher += [f"--wait-s={settings.RAY_PLACEMENT_WAIT_S}"]
     return [*launcher, "--", stage, *args]
 
 
@@ -91,12 +94,10 @@ def _submit(
     jobs: RayJobs, run: TrainingRun, stage: str, args: list[str], log: Path, env: dict[str, str]
 ) -> str:
     submission = job_id(run.pk, run.created_at, run.attempts)
-    command = job_command(stage, args, log)
-    launcher = command[2] == "training.pipeline.ray_nodes"
     threads = max(1, int(settings.RAY_NODE_CPUS))
     jobs.submit(
         submission,
-        _entrypoint(command, log),
+        _entrypoint(job_command(stage, args, log), log),
         env_vars={
             "PYTHONUNBUFFERED": "1",
             "OMP_NUM_THREADS": str(threads),
@@ -106,8 +107,8 @@ def _submit(
         },
         metadata={"run_id": str(run.pk), "attempt": str(run.attempts), "kind": run.kind},
         # The launcher only waits for its nodes, which ask for the resources themselves.
-        num_cpus=0 if launcher else settings.RAY_NODE_CPUS,
-        num_gpus=0 if launcher else settings.RAY_NODE_GPUS,
+        num_cpus=0,
+        num_gpus=0,
     )
     _note(log, f"Ray job {submission} submitted to {jobs.address} at {timezone.now().isoformat()}")
     return submission
@@ -137,6 +138,14 @@ def _ended(info: JobInfo, log_path: Path) -> StageOutcome:
         return StageOutcome(info.exit_code, error=failure_message(info.exit_code, tail))
     message = info.message.strip()[-2000:]
     return StageOutcome(None, error=f"The Ray job {info.submission_id} failed: {message}")
+
+
+def _tail(log_path: Path, info: JobInfo | None) -> str:
+    """The log's tail; while the job waits for the cluster, Ray's word on why (no resources)."""
+    tail = log_tail(log_path)
+    if info is not None and info.status == "PENDING" and info.message:
+        tail += f"Ray: job {info.submission_id} is pending. {info.message}\n"
+    return tail
 
 
 def run_stage_on_ray(
@@ -194,7 +203,7 @@ def _follow(
             return StageOutcome(None, error=gone)
         if info is not None and not info.alive:
             break
-        stopped = on_poll(PollReport(reader.read_new(), log_tail(log_path)))
+        stopped = on_poll(PollReport(reader.read_new(), _tail(log_path, info)))
         if not stopped and time.monotonic() > deadline:
             stopped = "time limit"
         if stopped:
