@@ -1,8 +1,7 @@
 """Training workflows: start and cancel runs, keep retraining schedules, fire them, register
 model versions, and build the chain a schedule starts (reward model -> PPO or DPO ->
 generation). Every training write goes through here, each with its audit event in the same
-transaction; the worker only claims, reports on and finishes runs (training.worker).
-"""
+transaction; the worker only claims, reports on and finishes runs (training.worker)."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -36,6 +36,7 @@ from training.models import (
 )
 from training.registry import DEFAULT_BASE
 from training.registry import register_base_version as register_base_version
+from training.worker.ray_backend import stop_run_jobs
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +73,7 @@ def _check_version(
 
 
 def _prompt_campaign(request: RunRequest) -> Campaign | None:
-    """Where PPO and evaluation take prompts from: the campaign asked for, else the one the
-    models came from."""
+    """Where PPO and evaluation take prompts: the campaign asked for, else the models'."""
     if request.campaign is not None:
         return request.campaign
     for version in (request.parent_version, request.compare_version, request.reward_version):
@@ -251,6 +251,8 @@ def cancel_run(*, run: TrainingRun, actor: User | None = None) -> TrainingRun:
             running = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
             if not running.update(cancel_requested=True):
                 raise Conflict(f"Run {run.pk} has already finished.", code="run_finished")
+        elif run.attempts:  # a re-queued run's last job may still run on the Ray cluster
+            transaction.on_commit(partial(stop_run_jobs, run.pk, run.created_at, run.attempts))
         run.refresh_from_db()
         record_audit_event(
             actor=actor, action="training_run.cancel", target=run, details={"was": was}

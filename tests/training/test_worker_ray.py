@@ -288,3 +288,39 @@ def test_a_job_waiting_for_resources_says_so_and_can_be_cancelled(
         assert jobs_of(on_ray, run) == {job_id(run.pk, run.created_at, 1): "STOPPED"}
     finally:
         worker.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_requeued_run_cancelled_in_the_queue_has_its_old_job_stopped(
+    start_ray_worker: Callable[[], Worker], tiny_model: Path, on_ray: RayHead, settings: Any
+) -> None:
+    worker = start_ray_worker()
+    run = start_reward_run(tiny_model, epochs=30.0)
+    wait_for_steps(run, 2, worker)
+    worker.kill9()
+    settings.TRAINING_HEARTBEAT_STALE_S = 1
+    time.sleep(1.5)
+    assert reconcile_stale_runs(now=timezone.now()) == 1  # queued again; no worker takes it
+    reply = engineer().post(f"{RUNS}{run.pk}/cancel/")
+    assert reply.status_code in (200, 202), reply.json()
+    run.refresh_from_db()
+    assert run.status == "cancelled"
+    stopped = lambda: jobs_of(on_ray, run) == {job_id(run.pk, run.created_at, 1): "STOPPED"}  # noqa: E731
+    wait_for(stopped, 60, "the old job to be stopped", worker)
+
+
+@pytest.mark.django_db
+def test_a_failing_job_is_the_runs_one_line_error(
+    on_ray: RayHead, settings: Any, tiny_model: Path, artifacts: Path
+) -> None:
+    """The stage's input error (exit 2) reaches the run as on the local backend."""
+    request = pairs_request(
+        "reward", tiny_model, campaign_with_pairs(8), batch_size=2, max_length=16
+    )
+    run = create_run(request=request, actor=None)
+    assert execute_run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert run.error.startswith("pair 1 is "), run.error
+    assert run.error.endswith("more than the context of 16: shorten it or raise --max-length")
+    assert jobs_of(on_ray, run) == {job_id(run.pk, run.created_at, 1): "FAILED"}

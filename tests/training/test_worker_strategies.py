@@ -139,3 +139,13 @@ def test_cross_validation_under_zero3_is_refused_with_the_reason(
     run.refresh_from_db()
     assert run.error.startswith("cv_folds cannot run under deepspeed-zero3 (every process scores")
     assert not ModelVersion.objects.filter(produced_by=run).exists()
+
+
+def test_zero2_on_one_process_runs_under_torchrun(tiny_model: Path, worker_settings: Any) -> None:
+    """DeepSpeed needs the process group torchrun sets up, even for one process."""
+    request = pairs_request(
+        "reward", tiny_model, campaign_with_pairs(8), batch_size=2, strategy="deepspeed-zero2"
+    )
+    run = run_on(1, worker_settings, request)
+    assert run.result["processes"] == 1
+    assert ModelVersion.objects.filter(produced_by=run).count() == 1

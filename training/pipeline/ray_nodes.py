@@ -34,6 +34,9 @@ def _arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--gpus", type=float, default=0.0, help="per node")
     parser.add_argument("--log", required=True, help="each node's output is appended here")
     parser.add_argument("--wait-s", type=float, default=PLACEMENT_WAIT_S)
+    parser.add_argument(
+        "--torchrun", action="store_true", help="under torchrun even for one process (DeepSpeed)"
+    )
     argv = list(argv)
     split = argv.index("--") if "--" in argv else len(argv)
     options, stage = parser.parse_args(argv[:split]), argv[split + 1 :]
@@ -101,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pending = []
     for rank in range(options.nodes):
         command = [sys.executable, "-m", "training.pipeline", *stage]
-        if options.nodes * options.processes > 1:
+        if options.torchrun or options.nodes * options.processes > 1:
             command[1:1] = [
                 *("-m", "torch.distributed.run", f"--nnodes={options.nodes}"),
                 *(f"--node_rank={rank}", f"--nproc_per_node={options.processes}"),
@@ -111,7 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         pending.append(task.remote(command, options.log, threads))
     codes = ray.get(pending)
     failed = [code for code in codes if code != 0]
-    return failed[0] if failed else 0
+    if not failed:
+        return 0
+    # A stage killed by signal N (-N here) exits as a shell would say it: 128 + N.
+    return 128 - failed[0] if failed[0] < 0 else failed[0]
 
 
 if __name__ == "__main__":

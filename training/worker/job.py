@@ -84,4 +84,5 @@ def _run(run: TrainingRun, arguments: list[str], folder: Path, stream: RunStream
     return run_stage(
         stage, arguments, out=folder, log_path=log_path, on_poll=stream,
         poll_s=poll_s, time_limit_s=limit_s, env={**os.environ, **launch} if launch else None,
+        launcher=bool(launch),  # DeepSpeed wants torchrun's process group, even for one
     )  # fmt: skip

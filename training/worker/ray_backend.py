@@ -14,13 +14,15 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils import timezone
 
-from training.models import TrainingRun
+from training.models import RunStatus, TrainingRun
 from training.worker.ray_jobs import JobInfo, RayJobs, RayRefused, RayUnreachable
 from training.worker.runner import (
     MULTI_PROCESS_STAGES,
@@ -36,6 +38,7 @@ from training.worker.runner import (
 logger = logging.getLogger(__name__)
 
 STOP_WAIT_S = 60.0
+T = TypeVar("T")
 
 
 def job_id(run_id: int, created_at: datetime, attempt: int) -> str:
@@ -62,7 +65,9 @@ def find_job(jobs: RayJobs, run: TrainingRun) -> JobInfo | None:
     return None
 
 
-def job_command(stage: str, args: list[str], log_path: Path) -> list[str]:
+def job_command(
+    stage: str, args: list[str], log_path: Path, *, torchrun: bool = False
+) -> list[str]:
     """The job runs the node launcher, which asks the cluster for the stage's resources (a
     placement group: one bundle per node, RAY_NODE_CPUS and RAY_NODE_GPUS each) and runs the
     stage there: one process, or one torchrun per node for RAY_TRAINING_NODES nodes times
@@ -71,11 +76,13 @@ def job_command(stage: str, args: list[str], log_path: Path) -> list[str]:
     nodes, processes = settings.RAY_TRAINING_NODES, settings.TRAINING_PROCESSES
     if stage not in MULTI_PROCESS_STAGES:
         nodes, processes = 1, 1
-    launcher = [pipeline_python(), "-m", "training.pipeline.ray_nodes", f"--nodes={nodes}"]
-    launcher += [f"--processes={processes}", f"--cpus={settings.RAY_NODE_CPUS}"]
-    launcher += [f"--gpus={settings.RAY_NODE_GPUS}", f"--log={log_path}"]
-    launcher += [f"--wait-s={settings.RAY_PLACEMENT_WAIT_S}"]
-    return [*launcher, "--", stage, *args]
+    command = [pipeline_python(), "-m", "training.pipeline.ray_nodes", f"--nodes={nodes}"]
+    command += [f"--processes={processes}", f"--cpus={settings.RAY_NODE_CPUS}"]
+    command += [f"--gpus={settings.RAY_NODE_GPUS}", f"--log={log_path}"]
+    command += [f"--wait-s={settings.RAY_PLACEMENT_WAIT_S}"]
+    if torchrun and stage in MULTI_PROCESS_STAGES:  # DeepSpeed: torchrun even for one process
+        command.append("--torchrun")
+    return [*command, "--", stage, *args]
 
 
 def _entrypoint(command: list[str], log_path: Path) -> str:
@@ -97,7 +104,7 @@ def _submit(
     threads = max(1, int(settings.RAY_NODE_CPUS))
     jobs.submit(
         submission,
-        _entrypoint(job_command(stage, args, log), log),
+        _entrypoint(job_command(stage, args, log, torchrun=bool(env)), log),
         env_vars={
             "PYTHONUNBUFFERED": "1",
             "OMP_NUM_THREADS": str(threads),
@@ -133,9 +140,11 @@ def _ended(info: JobInfo, log_path: Path) -> StageOutcome:
         return StageOutcome(0)
     if info.status == "STOPPED":
         return StageOutcome(None, error=f"The Ray job {info.submission_id} was stopped on Ray.")
-    tail = log_tail(log_path)
-    if info.exit_code is not None and tail.strip():
-        return StageOutcome(info.exit_code, error=failure_message(info.exit_code, tail))
+    tail, code = log_tail(log_path), info.exit_code
+    if code is not None and code > 128:  # the launcher's 128 + N: the stage died of signal N
+        code = 128 - code
+    if code is not None and tail.strip():
+        return StageOutcome(code, error=failure_message(code, tail))
     message = info.message.strip()[-2000:]
     return StageOutcome(None, error=f"The Ray job {info.submission_id} failed: {message}")
 
@@ -146,6 +155,46 @@ def _tail(log_path: Path, info: JobInfo | None) -> str:
     if info is not None and info.status == "PENDING" and info.message:
         tail += f"Ray: job {info.submission_id} is pending. {info.message}\n"
     return tail
+
+
+def _patiently(call: Callable[[], T]) -> T:
+    """`call`, retried while the cluster does not answer, for up to RAY_UNREACHABLE_GRACE_S
+    (a head that blinks must not fail a run whose job may be running fine)."""
+    deadline = time.monotonic() + settings.RAY_UNREACHABLE_GRACE_S
+    while True:
+        try:
+            return call()
+        except RayUnreachable:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(2.0)
+
+
+def _still_ours(run: TrainingRun) -> bool:
+    """A heartbeat, on the condition that the row is still this worker's: a claim that took
+    long enough for the reconciler to hand the run to another worker must not submit too."""
+    mine = TrainingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, worker=run.worker)
+    return bool(mine.update(heartbeat_at=timezone.now()))
+
+
+def _start(jobs: RayJobs, run: TrainingRun, stage: str, args: list[str], log: Path,
+           env: dict[str, str]) -> str | None:  # fmt: skip
+    """The submission id of the job this attempt follows; None when the row is no longer
+    ours. A submission whose answer was lost is looked up before anything else is decided."""
+    found = _patiently(lambda: find_job(jobs, run))
+    if found is not None:
+        _note(log, f"following Ray job {found.submission_id} ({found.status.lower()})")
+        return found.submission_id
+    if not _still_ours(run):
+        return None
+    try:
+        return _submit(jobs, run, stage, args, log, env)
+    except RayUnreachable:
+        submission = job_id(run.pk, run.created_at, run.attempts)
+        if _patiently(lambda: jobs.info(submission)) is None:
+            raise
+        _note(log, f"Ray job {submission} submitted (its answer was lost)")
+        return submission
 
 
 def run_stage_on_ray(
@@ -160,19 +209,21 @@ def run_stage_on_ray(
     time_limit_s: float | None = None,
     env: dict[str, str] | None = None,
 ) -> StageOutcome:
-    """Submit (or find again) the run's job and follow it to its end; stops it on cancel or
-    the time limit, leaves it running when the row has been taken over by another worker."""
+    """Submit (or find again) the run's job and follow it to its end; stops it on cancel,
+    the time limit or an error here, leaves it running when the row has been taken over by
+    another worker (which follows the same job)."""
     try:
         jobs = ray_jobs()
-        found = find_job(jobs, run)
-        if found is not None:
-            submission = found.submission_id
-            _note(log_path, f"following Ray job {submission} ({found.status.lower()})")
-        else:
-            submission = _submit(jobs, run, stage, args, log_path, env or {})
+        submission = _start(jobs, run, stage, args, log_path, env or {})
     except (RayUnreachable, RayRefused) as error:
         return StageOutcome(None, error=str(error))
-    return _follow(jobs, submission, out, log_path, on_poll, poll_s, time_limit_s)
+    if submission is None:
+        return StageOutcome(None, stopped="lost")
+    try:
+        return _follow(jobs, submission, out, log_path, on_poll, poll_s, time_limit_s)
+    except Exception:  # a database error, say: the run fails, and so must its job
+        _stop(jobs, submission)
+        raise
 
 
 def _follow(
@@ -192,7 +243,7 @@ def _follow(
     while True:
         try:
             info, silent_since = jobs.info(submission), None
-        except RayUnreachable as error:
+        except (RayUnreachable, RayRefused) as error:  # a blink, or a dashboard under load
             silent_since = silent_since or time.monotonic()
             if time.monotonic() - silent_since > settings.RAY_UNREACHABLE_GRACE_S:
                 grace = settings.RAY_UNREACHABLE_GRACE_S

@@ -5,6 +5,7 @@ to stop the jobs of runs it cancels or gives up on."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -67,7 +68,7 @@ class RayJobs:
                 return None
             text = error.read().decode("utf-8", "replace").strip().splitlines()
             raise RayRefused(f"Ray answered {error.code}: {text[-1] if text else ''}") from error
-        except (urllib.error.URLError, OSError, ValueError) as error:
+        except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as error:
             reason = getattr(error, "reason", error)
             raise RayUnreachable(unreachable_message(self.address, reason)) from error
 

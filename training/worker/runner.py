@@ -189,15 +189,16 @@ def stage_environment(stage: str, env: dict[str, str] | None) -> dict[str, str] 
     return merged
 
 
-def pipeline_command(stage: str, args: Sequence[str]) -> list[str]:
+def pipeline_command(stage: str, args: Sequence[str], *, launcher: bool = False) -> list[str]:
     """The stage's command line; with TRAINING_PROCESSES above 1, a multi-process stage starts
     under torchrun on this machine (gloo on CPUs, NCCL on GPUs: accelerate picks), each process
-    taking its share of every batch."""
+    taking its share of every batch. `launcher`: under torchrun even on one process (DeepSpeed
+    needs the process group torchrun sets up)."""
     python = pipeline_python()
-    processes = settings.TRAINING_PROCESSES
-    if multi_process(stage):
-        launcher = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
-        return [python, *launcher, "-m", "training.pipeline", stage, *args]
+    if multi_process(stage) or (launcher and stage in MULTI_PROCESS_STAGES):
+        processes = settings.TRAINING_PROCESSES if multi_process(stage) else 1
+        torchrun = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}"]
+        return [python, *torchrun, "-m", "training.pipeline", stage, *args]
     return [python, "-m", "training.pipeline", stage, *args]
 
 
@@ -237,6 +238,7 @@ def run_stage(
     grace_s: float = 10.0,
     time_limit_s: float | None = None,
     env: dict[str, str] | None = None,
+    launcher: bool = False,
 ) -> StageOutcome:
     """Run the stage to its end (or until `on_poll` or the time limit stops it); stdout and
     stderr go to `log_path`, progress is read from `out/progress.jsonl`."""
@@ -247,7 +249,7 @@ def run_stage(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and module, no shell
-            pipeline_command(stage, args),
+            pipeline_command(stage, args, launcher=launcher),
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
