@@ -23,7 +23,7 @@ from tests.training.test_worker_processes import (
     run_on,
 )
 from training.hyperparameters import resolve_hyperparameters
-from training.models import ModelVersion, RunStatus, TrainingRun
+from training.models import ModelVersion, RunStatus
 from training.services import create_run
 from training.worker.job import execute_run
 
@@ -120,12 +120,6 @@ def test_ppo_offers_no_strategy_and_an_unknown_strategy_is_refused() -> None:
     with pytest.raises(InvalidInput) as unknown:
         resolve_hyperparameters(kind="reward", overrides={"strategy": "fsdp"})
     assert unknown.value.errors == {"hyperparameters": {"strategy": [ANY]}}
-
-
-def test_the_run_records_its_strategy(tiny_model: Path, worker_settings: Any) -> None:
-    request = pairs_request("reward", tiny_model, campaign_with_pairs(4), strategy="ddp")
-    run = create_run(request=request, actor=None)
-    assert TrainingRun.objects.get(pk=run.pk).config["strategy"] == "ddp"
 
 
 def test_cross_validation_under_zero3_is_refused_with_the_reason(
