@@ -20,7 +20,6 @@ from annotation.models import (
     CampaignStatus,
     Prompt,
     RankingTask,
-    RaterPool,
     RaterProfile,
     RaterStatus,
     TaskStatus,
@@ -43,14 +42,20 @@ def _lock_rater(rater: User) -> None:
         raise NotAllowed("Your account is paused; ask an admin.", code="rater_paused")
 
 
-def _own_live_lease(rater: User, now: datetime) -> Assignment | None:
+def _allowed_campaigns(rater: User) -> dict[int, Campaign]:
+    """The active campaigns the rater's pools allow, by id."""
+    campaigns = (
+        Campaign.objects.filter(pools__members=rater, status=CampaignStatus.ACTIVE)
+        .distinct()
+        .order_by("id")
+    )
+    return {campaign.pk: campaign for campaign in campaigns}
+
+
+def _own_live_lease(rater: User, now: datetime, allowed: list[int]) -> Assignment | None:
     return (
         live_leases(now)
-        .filter(
-            rater=rater,
-            task__campaign__status=CampaignStatus.ACTIVE,
-            task__campaign__pools__members=rater,  # withdrawn campaigns are not offered
-        )
+        .filter(rater=rater, task__campaign_id__in=allowed)  # withdrawn campaigns are not offered
         .select_related("task__campaign", "task__prompt")
         .order_by("leased_at")
         .first()
@@ -58,32 +63,24 @@ def _own_live_lease(rater: User, now: datetime) -> Assignment | None:
 
 
 def _tables() -> dict[str, str]:
-    return {
-        "task": RankingTask._meta.db_table,
-        "assignment": Assignment._meta.db_table,
-        "campaign": Campaign._meta.db_table,
-        "prompt": Prompt._meta.db_table,
-        "pool_campaigns": RaterPool.campaigns.through._meta.db_table,
-        "pool_members": RaterPool.members.through._meta.db_table,
-    }
+    return {"task": RankingTask._meta.db_table, "assignment": Assignment._meta.db_table}
 
 
-# The first open task, in a campaign the rater's pools allow, never seen by this rater, whose
-# submitted judgments plus live leases are below the overlap; locked, skipping locked rows.
-# Plain SQL: building this query with the ORM cost more than running it (profiled).
+# The first open task of one campaign, never seen by this rater, whose submitted judgments plus
+# live leases are below the overlap; locked, skipping locked rows. One campaign per query, so
+# the walk follows the open_task_by_campaign index in id order and stops at the first match
+# whatever the planner's statistics say (a query over all the rater's campaigns at once was
+# planned as a scan of every open task, and became seconds per claim inside one long
+# transaction whose rows the statistics had not seen). Plain SQL: building it with the ORM
+# cost more than running it (profiled).
 _CANDIDATE_SQL = """
-SELECT t.id, t.response_ids, t.submitted_count, t.required_judgments, t.prompt_id,
-       p.conversation, c.id, c.name, c.guidelines, c.judgment_mode, c.lease_ttl_s,
-       c.gold_rate, c.onboarding_gold, c.repeat_rate
+SELECT t.id, t.response_ids, t.submitted_count, t.required_judgments, t.prompt_id
 FROM {task} t
-JOIN {campaign} c ON c.id = t.campaign_id
-JOIN {prompt} p ON p.id = t.prompt_id
-WHERE c.status = 'active' AND t.status = 'open' AND NOT t.is_gold
+WHERE t.campaign_id = %s AND t.status = 'open' AND NOT t.is_gold
   AND t.submitted_count < t.required_judgments
-  AND t.campaign_id IN (
-    SELECT pc.campaign_id FROM {pool_campaigns} pc
-    JOIN {pool_members} pm ON pm.raterpool_id = pc.raterpool_id WHERE pm.user_id = %s)
-  AND NOT EXISTS (SELECT 1 FROM {assignment} mine WHERE mine.task_id = t.id AND mine.rater_id = %s)
+  AND NOT EXISTS (
+    SELECT 1 FROM {assignment} mine
+    WHERE mine.task_id = t.id AND mine.rater_id = %s AND NOT mine.is_repeat)
   AND t.submitted_count + (
     SELECT COUNT(*) FROM {assignment} live
     WHERE live.task_id = t.id AND live.status = 'leased' AND live.expires_at > %s
@@ -103,8 +100,9 @@ def _json(value: object) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _lock_candidate(rater: User, now: Any, skip_ids: list[int]) -> RankingTask | None:
-    """Lock the next candidate task; it comes with its campaign and prompt attached."""
+def _first_open_task(
+    campaign_id: int, rater: User, now: Any, skip_ids: list[int]
+) -> tuple[Any, ...] | None:
     skip = f"AND t.id NOT IN ({', '.join(['%s'] * len(skip_ids))})" if skip_ids else ""
     lock = (
         "FOR UPDATE OF t SKIP LOCKED"
@@ -113,44 +111,37 @@ def _lock_candidate(rater: User, now: Any, skip_ids: list[int]) -> RankingTask |
     )
     sql = _CANDIDATE_SQL.format(skip=skip, lock=lock, **_tables())
     with connection.cursor() as cursor:
-        cursor.execute(sql, [rater.pk, rater.pk, now, *skip_ids])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(sql, [campaign_id, rater.pk, now, *skip_ids])
+        row: tuple[Any, ...] | None = cursor.fetchone()
+    return row
+
+
+def _lock_candidate(
+    rater: User, allowed: dict[int, Campaign], now: Any, skip_ids: list[int]
+) -> RankingTask | None:
+    """Lock the next candidate task, the oldest over the rater's campaigns (each campaign's
+    first is locked while the claim lasts); it comes with its campaign and prompt attached."""
+    firsts = [
+        (row, campaign)
+        for campaign in allowed.values()
+        if (row := _first_open_task(campaign.pk, rater, now, skip_ids)) is not None
+    ]
+    if not firsts:
         return None
-    (
-        task_id,
-        response_ids,
-        submitted,
-        required,
-        prompt_id,
-        conversation,
-        campaign_id,
-        name,
-        guidelines,
-        mode,
-        lease_ttl_s,
-        gold_rate,
-        onboarding_gold,
-        repeat_rate,
-    ) = row
+    (task_id, response_ids, submitted, required, prompt_id), campaign = min(
+        firsts, key=lambda first: first[0][0]
+    )
     task = RankingTask(
         id=task_id,
+        campaign_id=campaign.pk,
+        prompt_id=prompt_id,
         response_ids=_json(response_ids),
         submitted_count=submitted,
         required_judgments=required,
         status=TaskStatus.OPEN,
     )
-    task.campaign = Campaign(
-        id=campaign_id,
-        name=name,
-        guidelines=guidelines,
-        judgment_mode=mode,
-        lease_ttl_s=lease_ttl_s,
-        gold_rate=gold_rate,
-        onboarding_gold=onboarding_gold,
-        repeat_rate=repeat_rate,
-    )
-    task.prompt = Prompt(id=prompt_id, conversation=_json(conversation), campaign_id=campaign_id)
+    task.campaign = campaign
+    task.prompt = Prompt.objects.only("id", "conversation", "campaign_id").get(pk=prompt_id)
     return task
 
 
@@ -253,13 +244,14 @@ def claim_next_assignment(*, rater: User) -> Assignment | None:
     with transaction.atomic():
         _lock_rater(rater)
         now = timezone.now()
-        own = _own_live_lease(rater, now)
+        allowed = _allowed_campaigns(rater)
+        own = _own_live_lease(rater, now, list(allowed))
         if own is not None:
             return own
         db_now = connection.ops.adapt_datetimefield_value(now)
         stepped_over: list[int] = []
         for _ in range(MAX_CLAIM_ATTEMPTS):
-            task = _lock_candidate(rater, db_now, stepped_over)
+            task = _lock_candidate(rater, allowed, db_now, stepped_over)
             if task is None:
                 return None
             if _has_free_slot(task, db_now):
