@@ -133,6 +133,7 @@ def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APICli
         ({"batch_size": 1.5}, "Must be a whole number."),
         ({"bf16": "yes"}, "Must be true or false."),
         ({"target_kl": 6.0}, "Unknown hyperparameter for this kind."),  # a PPO one
+        ({"lora": True}, "Unknown hyperparameter for this kind."),  # PPO and DPO have it
         ({"head_init": "zeros"}, "Must be one of: random, probe."),
     ]
     for bad, message in cases:

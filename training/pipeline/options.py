@@ -194,6 +194,13 @@ class PPOConfig:
     adaptive_kl: bool = pipeline_switch(
         True, "Adapt beta toward --target-kl; off: beta stays at --kl-coef."
     )
+    lora: bool = hyperparameter(
+        False,
+        "Train a LoRA adapter on one shared base: the reference is the base with the adapter "
+        "off, the value head reads the policy's trunk (far less memory; wants a learning rate "
+        "10-100x the full-weight one).",
+    )
+    lora_rank: int = internal(16)
     kl_horizon: int = internal(10_000)
     clip_range: float = internal(0.2)
     clip_range_value: float = internal(0.2)

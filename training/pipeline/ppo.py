@@ -48,6 +48,7 @@ from training.pipeline.model_loading import (
     same_tokenizer,
 )
 from training.pipeline.options import PPOConfig
+from training.pipeline.ppo_lora import TrunkValue, lora_models, save_lora_result
 from training.pipeline.ppo_maths import (
     AdaptiveKL,
     drawn_prompt_indices,
@@ -145,24 +146,29 @@ class PPOTrainer:
     def _load_models(self, reward_fn: RewardFn | None) -> None:
         config, device = self.config, self.accelerator.device
         resume = latest_checkpoint(config.out / "checkpoints")
-        policy_path = resume / "policy" if resume else config.policy
-        self.policy = load_causal_lm(policy_path)
-        self.reference = load_causal_lm(config.policy).to(device).eval().requires_grad_(False)
+        self.policy: Any
+        self.reference: Any  # a PreTrainedModel, or ppo_lora.AdapterOff
+        self.value: ValueModel | TrunkValue
+        if config.lora:  # one base in memory (ppo_lora.py)
+            self.policy, self.reference, self.value = lora_models(
+                config.policy, config.lora_rank, resume
+            )
+        else:
+            self.policy = load_causal_lm(resume / "policy" if resume else config.policy)
+            self.reference = load_causal_lm(config.policy).to(device).eval().requires_grad_(False)
+            self.value = self._value_model(resume)
         self.reward_fn = reward_fn or reward_model_fn(config.reward or "", device)
         # The second reward model scores every step's answers too (the over-optimisation
         # curve), loaded once and kept for the watch at the end.
         self.check_fn = (
             reward_model_fn(config.check_reward, device) if config.check_reward else None
         )
-        value_source = resume / "value" if resume else self._value_source()
-        self.value = ValueModel(load_reward_model(value_source, self.tokenizer))
-        if not resume and value_source == config.policy:
-            # A fresh head on the policy: start at zero so early advantages are the scores
-            # themselves, not a random head's noise.
-            nn.init.zeros_(self.value.head.weight)
         self.optimizer = torch.optim.AdamW(
             [
-                {"params": self.policy.parameters(), "lr": config.learning_rate},
+                {
+                    "params": [p for p in self.policy.parameters() if p.requires_grad],
+                    "lr": config.learning_rate,
+                },
                 {"params": self.value.parameters(), "lr": config.value_learning_rate},
             ],
             eps=1e-5,
@@ -172,6 +178,15 @@ class PPOTrainer:
         )
         if resume:
             self._restore(resume)
+
+    def _value_model(self, resume: Path | None) -> ValueModel:
+        value_source = resume / "value" if resume else self._value_source()
+        value = ValueModel(load_reward_model(value_source, self.tokenizer))
+        if not resume and value_source == self.config.policy:
+            # A fresh head on the policy: start at zero so early advantages are the scores
+            # themselves, not a random head's noise.
+            nn.init.zeros_(value.head.weight)
+        return value
 
     def _value_source(self) -> str:
         """The reward model when it reads the policy's tokens, else the policy itself."""
@@ -367,7 +382,10 @@ class PPOTrainer:
         self.accelerator.unwrap_model(self.policy).save_pretrained(folder / "policy")
         self.tokenizer.save_pretrained(folder / "policy")
         value = self.accelerator.unwrap_model(self.value)
-        value.classifier.save_pretrained(folder / "value")
+        if isinstance(value, TrunkValue):
+            value.save(folder / "value")
+        else:
+            value.classifier.save_pretrained(folder / "value")
         self.tokenizer.save_pretrained(folder / "value")
         optimizer_to_files(self.optimizer, folder)
 
@@ -439,10 +457,9 @@ class PPOTrainer:
     def finish(self) -> dict[str, Any]:
         out = self.config.out
         self._check_in_step()
-        if self.accelerator.is_main_process:
-            policy = self.accelerator.unwrap_model(self.policy)
+        policy = self.accelerator.unwrap_model(self.policy)
+        if self.accelerator.is_main_process and not self.config.lora:
             policy.save_pretrained(out / "policy")
-            self.tokenizer.save_pretrained(out / "policy")
         last = self.history[-1] if self.history else {}
         first = self.history[0] if self.history else {}
         summary = {
@@ -455,6 +472,10 @@ class PPOTrainer:
         }
         if self.accelerator.is_main_process:
             summary["watch"] = guarded_watch(self._watch)
+            if self.config.lora:  # after the watch, which reads the adapter on and off
+                save_lora_result(policy, out)
+                summary.update(lora_base=str(self.config.policy), adapter=str(out / "adapter"))
+            self.tokenizer.save_pretrained(out / "policy")
             write_metrics(out, summary)
         self.accelerator.wait_for_everyone()
         return summary
