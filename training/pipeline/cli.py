@@ -62,6 +62,14 @@ def _dpo(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     return train_dpo(config, read_pairs(args.data))
 
 
+def _critic_free(config: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from training.pipeline.critic_free import train_critic_free
+    from training.pipeline.data import read_prompts
+
+    summary = train_critic_free(config, read_prompts(args.prompts))
+    return {k: v for k, v in summary.items() if k != "history"}
+
+
 def _generate(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.data import read_prompts
     from training.pipeline.generation import generate_to_file
@@ -93,6 +101,8 @@ RUNNERS: dict[str, Runner] = {
     "reward": _reward,
     "ppo": _ppo,
     "dpo": _dpo,
+    "grpo": _critic_free,
+    "rloo": _critic_free,
     "generate": _generate,
     "evaluate-reward": _evaluate_reward,
     "evaluate-policy": _evaluate_policy,

@@ -211,6 +211,66 @@ class PPOConfig:
 
 
 @dataclass(kw_only=True)
+class CriticFreeConfig:
+    """A GRPO or RLOO round (TRL's trainers): each prompt answered `group_size` times, each
+    answer's advantage its reward against the group's (no value model)."""
+
+    policy: str = model_input(
+        "Policy to start from (also the frozen reference).", default="smollm2"
+    )
+    reward: str | None = model_input("Reward model folder.", default=None, cli_required=True)
+    check_reward: str | None = _check_reward()
+    out: Path = model_input("Output folder; a run started again in it resumes.")  # noqa: RUF009
+    steps: int = hyperparameter(
+        10, "Optimiser steps (each samples one batch of prompts).", minimum=1, maximum=100000
+    )
+    batch_size: int = hyperparameter(4, "Prompts per step.", minimum=1, maximum=1024)
+    group_size: int = hyperparameter(
+        4,
+        "Answers sampled per prompt; each is scored against its group's others.",
+        minimum=2,
+        maximum=256,
+    )
+    max_new_tokens: int = hyperparameter(
+        48, "Longest sampled response, in tokens.", minimum=1, maximum=4096
+    )
+    learning_rate: float = hyperparameter(1e-6, "Learning rate.", minimum=1e-9, maximum=1e-2)
+    kl_coef: float = hyperparameter(
+        0.05, "KL penalty coefficient (beta) to the reference.", minimum=0.0, maximum=10.0
+    )
+    target_kl: float = hyperparameter(
+        6.0,
+        "KL budget per sequence, in nats, that the round's watch warns above (beta is fixed).",
+        minimum=0.01,
+        maximum=1000,
+    )
+    temperature: float = hyperparameter(1.0, "Sampling temperature.", minimum=0.01, maximum=10.0)
+    checkpoint_every: int = hyperparameter(
+        5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
+    )
+    lora: bool = hyperparameter(
+        False,
+        "Train a LoRA adapter; the reference is the base with the adapter off (far less "
+        "memory; wants a learning rate 10-100x the full-weight one).",
+    )
+    watch_prompts: int = _watch_prompts()
+    seed: int = _seed()
+    bf16: bool = _bf16()
+    lora_rank: int = internal(16)
+    method: str = internal("grpo")
+
+
+@dataclass(kw_only=True)
+class GRPORoundConfig(CriticFreeConfig):
+    method: str = internal("grpo")
+
+
+@dataclass(kw_only=True)
+class RLOORoundConfig(CriticFreeConfig):
+    method: str = internal("rloo")
+
+
+@dataclass(kw_only=True)
 class DPOTrainingConfig:
     base: str = model_input("Policy to start from (also the reference).", default="smollm2")
     check_reward: str | None = _check_reward()
@@ -279,7 +339,7 @@ class RewardAccuracyConfig:
 @dataclass(kw_only=True)
 class PPOWorkerSettings:
     prompts: int = worker_setting(
-        64, "How many of the campaign's prompts PPO samples from.", minimum=1, maximum=100000
+        64, "How many of the campaign's prompts the round samples from.", minimum=1, maximum=100000
     )
 
 
@@ -401,6 +461,22 @@ STAGES: tuple[Stage, ...] = (
         "ppo", "run a PPO round", PPOConfig, (_PROMPTS,), "ppo", worker_settings=PPOWorkerSettings
     ),
     Stage("dpo", "DPO on preference pairs (TRL)", DPOTrainingConfig, (_PAIRS,), "dpo"),
+    Stage(
+        "grpo",
+        "run a GRPO round (TRL)",
+        GRPORoundConfig,
+        (_PROMPTS,),
+        "grpo",
+        worker_settings=PPOWorkerSettings,
+    ),
+    Stage(
+        "rloo",
+        "run an RLOO round (TRL)",
+        RLOORoundConfig,
+        (_PROMPTS,),
+        "rloo",
+        worker_settings=PPOWorkerSettings,
+    ),
     Stage(
         "generate",
         "sample K responses per prompt",

@@ -21,7 +21,13 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from training.pipeline.data import Messages, PreferencePair, encode_prompt
 from training.pipeline.logprobs import sequence_logprobs
 from training.pipeline.model_loading import load_causal_lm, load_reward_model, load_tokenizer
-from training.pipeline.options import DPOTrainingConfig, GenerationConfig, PPOConfig
+from training.pipeline.options import (
+    CriticFreeConfig,
+    DPOTrainingConfig,
+    GenerationConfig,
+    PPOConfig,
+)
+from training.pipeline.ppo_lora import AdapterOff
 from training.pipeline.ppo_maths import drawn_prompt_indices, response_mask
 from training.pipeline.reward import score_texts
 from training.pipeline.watch import RoundSamples, round_watch, watch_prompt_indices
@@ -52,7 +58,7 @@ def _left_padded(
 
 @torch.no_grad()
 def answer(
-    model: PreTrainedModel,
+    model: PreTrainedModel | AdapterOff,
     tokenizer: PreTrainedTokenizerBase,
     prompts: Sequence[Messages],
     *,
@@ -93,7 +99,10 @@ def answer(
 
 @torch.no_grad()
 def kl_per_answer(
-    policy: PreTrainedModel, parent: PreTrainedModel, answers: Answers, temperature: float
+    policy: PreTrainedModel,
+    parent: PreTrainedModel | AdapterOff,
+    answers: Answers,
+    temperature: float,
 ) -> list[float]:
     """Σ (log π - log π_parent) over each of the policy's own answers' tokens."""
     kl: list[float] = []
@@ -131,7 +140,7 @@ def _scores(path: str | None, prompts: Sequence[Messages], *sides: Sequence[str]
 
 def paired_samples(
     policy: PreTrainedModel,
-    parent: PreTrainedModel,
+    parent: PreTrainedModel | AdapterOff,
     tokenizer: PreTrainedTokenizerBase,
     prompts: Sequence[Messages],
     *,
@@ -157,20 +166,23 @@ def paired_samples(
 def watch_ppo_round(
     *,
     policy: PreTrainedModel,
-    reference: PreTrainedModel,
+    reference: PreTrainedModel | AdapterOff,
     tokenizer: PreTrainedTokenizerBase,
     reward_fn: RewardFn,
     prompts: Sequence[Messages],
-    config: PPOConfig,
+    config: PPOConfig | CriticFreeConfig,
     history: Sequence[dict[str, float]],
     check_fn: RewardFn | None = None,
+    drawn: set[int] | None = None,
 ) -> dict[str, Any]:
-    """The round's watch: its reference is the parent; its reward function the proxy;
+    """A policy round's watch: its reference is the parent; its reward function the proxy;
     `check_fn`, the second reward model already loaded for the steps (else it is loaded
-    here when the run names one)."""
+    here when the run names one). `drawn`: the prompts some step drew (PPO's own draw when
+    not given), so the watch prefers the others."""
     if config.watch_prompts == 0:
         return round_watch(samples=None, kl_budget=config.target_kl, history=history)
-    drawn = drawn_prompts(config.steps, config.batch_size, len(prompts), config.seed)
+    if drawn is None:
+        drawn = drawn_prompts(config.steps, config.batch_size, len(prompts), config.seed)
     indices, held_out = watch_prompt_indices(len(prompts), drawn, config.watch_prompts)
     chosen = [prompts[index] for index in indices]
     ours, theirs, kl = paired_samples(

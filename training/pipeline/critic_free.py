@@ -1,0 +1,226 @@
+"""GRPO and RLOO rounds on TRL's trainers: no value model. Each prompt is answered
+`group_size` times; an answer's advantage is its reward against its group's (GRPO: minus the
+group mean, over the group's spread; RLOO: minus the mean of the others), with a KL penalty
+`kl_coef` to the frozen reference.
+
+The reward is the campaign's reward model, called on the decoded answers (it may have its
+own tokenizer, as in PPO); prompts go in as chat messages, so TRL applies the policy's chat
+template. TRL writes checkpoints under out/trainer (checkpoint-N, every `checkpoint_every`
+steps) and a run started again in the same folder resumes from the newest complete one, at
+its step, with its optimizer and generator state. With `lora`, TRL wraps the policy in a
+peft adapter and reads the reference with the adapter off; the result is merged as in PPO.
+
+The step's figures go to progress.jsonl under PPO's names (reward_mean, kl, response_length,
+...), so the dashboard draws the same curves for every policy round."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from datasets import Dataset
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments, set_seed
+from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
+
+from training.pipeline.data import Messages
+from training.pipeline.errors import PipelineError
+from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
+from training.pipeline.options import CriticFreeConfig
+from training.pipeline.ppo_lora import AdapterOff, lora_config, save_lora_result
+from training.pipeline.processes import is_main_process, per_process_batch, process_count
+from training.pipeline.progress import ProgressLog, write_metrics
+from training.pipeline.round_watch import (
+    RewardFn,
+    guarded_watch,
+    reward_model_fn,
+    watch_ppo_round,
+)
+
+TRAINERS: dict[str, tuple[type, type]] = {
+    "grpo": (GRPOConfig, GRPOTrainer),
+    "rloo": (RLOOConfig, RLOOTrainer),
+}
+
+# TRL's log names -> the names PPO's steps use (the rest keep TRL's, under train/).
+RENAMED = {
+    "reward": "reward_mean",
+    "reward_std": "reward_std",
+    "kl": "kl",
+    "completions/mean_length": "response_length",
+    "entropy": "entropy",
+    "loss": "policy_loss",
+    "step_time": "seconds",
+}
+
+
+def _device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda", int(torch.cuda.current_device()))
+    return torch.device("cpu")
+
+
+def trl_reward(score: RewardFn) -> Any:
+    """A reward model's scoring as TRL calls a reward function: prompts and completions
+    (chat messages) in, one float per completion out."""
+
+    def reward_model(
+        prompts: Sequence[Messages], completions: Sequence[Any], **_: Any
+    ) -> list[float]:
+        texts = [c[-1]["content"] if isinstance(c, list) else str(c) for c in completions]
+        return [float(value) for value in score(prompts, texts)]
+
+    return reward_model
+
+
+class StepLog(TrainerCallback):
+    """Each logged step into progress.jsonl, under PPO's names."""
+
+    def __init__(self, log: ProgressLog | None) -> None:
+        self.log = log
+
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not logs or "reward" not in logs:
+            return  # the end-of-training summary line
+        if self.log is not None:
+            self.log.write("train", state.global_step, state.max_steps, _renamed(logs))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def complete_checkpoint(trainer_dir: Path) -> Path | None:
+    """The newest checkpoint-N whose trainer state and generators were both written (TRL
+    writes them last; a folder a kill cut short lacks them and is passed over)."""
+    found = sorted(
+        (p for p in trainer_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+        key=lambda p: int(p.name.split("-")[-1]),
+    )
+    for folder in reversed(found):
+        if (folder / "trainer_state.json").is_file() and any(folder.glob("rng_state*.pth")):
+            return folder
+    return None
+
+
+def _arguments(config: CriticFreeConfig) -> Any:
+    config_class, _ = TRAINERS[config.method]
+    completions = config.batch_size * config.group_size
+    return config_class(
+        output_dir=str(config.out / "trainer"),
+        max_steps=config.steps,
+        per_device_train_batch_size=per_process_batch(completions, "batch_size x group_size"),
+        num_generations=config.group_size,
+        max_completion_length=config.max_new_tokens,
+        learning_rate=config.learning_rate,
+        lr_scheduler_type="constant",
+        beta=config.kl_coef,
+        temperature=config.temperature,
+        seed=config.seed,
+        bf16=config.bf16,
+        use_cpu=not torch.cuda.is_available(),
+        gradient_checkpointing=False,
+        report_to=[],
+        logging_steps=1,
+        save_strategy="steps",
+        save_steps=config.checkpoint_every,
+        save_total_limit=2,  # the newest, and the one before in case a kill cut it short
+        optim="adamw_torch",
+        disable_tqdm=True,
+        model_init_kwargs={"dtype": torch.bfloat16 if config.bf16 else torch.float32},
+    )
+
+
+def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> dict[str, Any]:
+    """Run the round (resuming when out/trainer has a complete checkpoint), save the policy
+    to out/policy, watch it against its parent and write metrics.json."""
+    if not prompts:
+        raise PipelineError(f"{config.method.upper()} needs at least one prompt")
+    if not config.reward:
+        raise PipelineError(f"{config.method.upper()} needs a reward model (--reward)")
+    location = resolve_model(config.policy)
+    tokenizer = load_tokenizer(location, padding_side="left")
+    _, trainer_class = TRAINERS[config.method]
+    steps = StepLog(ProgressLog(config.out) if is_main_process() else None)
+    set_seed(config.seed)  # a reward folder without a trained head gets the same one each time
+    score = reward_model_fn(config.reward, _device())
+    trainer = trainer_class(
+        model=location,
+        reward_funcs=trl_reward(score),
+        args=_arguments(config),
+        train_dataset=Dataset.from_list([{"prompt": list(p)} for p in prompts]),
+        processing_class=tokenizer,
+        peft_config=lora_config(config.lora_rank) if config.lora else None,
+        callbacks=[steps],
+    )
+    resume = complete_checkpoint(config.out / "trainer")
+    trainer.train(resume_from_checkpoint=str(resume) if resume else None)
+    if not is_main_process():
+        return {}  # the first process saves, watches and reports for all
+    return _finish(config, trainer, score, prompts, location, resume)
+
+
+def _finish(
+    config: CriticFreeConfig,
+    trainer: Any,
+    score: RewardFn,
+    prompts: Sequence[Messages],
+    location: str,
+    resumed_from: Path | None,
+) -> dict[str, Any]:
+    model = trainer.accelerator.unwrap_model(trainer.model).eval()
+    tokenizer = trainer.processing_class
+    reference = AdapterOff(model) if config.lora else load_causal_lm(location).eval()
+    state_history = _state_history(trainer)
+    first, last = (state_history[0], state_history[-1]) if state_history else ({}, {})
+    summary: dict[str, Any] = {
+        "method": config.method,
+        "steps": trainer.state.global_step,
+        "processes": process_count(),
+        "resumed_from": resumed_from.name if resumed_from else None,
+        "final": last,
+        "first": first,
+        "reward_gain": last.get("reward_mean", math.nan) - first.get("reward_mean", math.nan),
+        "history": state_history,
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
+    }
+    summary["watch"] = guarded_watch(
+        lambda: watch_ppo_round(
+            policy=model,
+            reference=reference,
+            tokenizer=tokenizer,
+            reward_fn=score,
+            prompts=prompts,
+            config=config,
+            history=summary["history"],
+            drawn=set(range(len(prompts))),  # TRL's sampler: no prompt is known unseen
+        )
+    )
+    if config.lora:
+        save_lora_result(model, config.out)
+        summary.update(lora_base=str(config.policy), adapter=str(config.out / "adapter"))
+    else:
+        model.save_pretrained(config.out / "policy", safe_serialization=True)
+    tokenizer.save_pretrained(config.out / "policy")
+    write_metrics(config.out, summary)
+    return summary
+
+
+def _state_history(trainer: Any) -> list[dict[str, float]]:
+    """Every step's figures under PPO's names, from the trainer's own log history (a resumed
+    run's includes the steps before the kill)."""
+    return [_renamed(entry) for entry in trainer.state.log_history if "reward" in entry]
+
+
+def _renamed(logs: dict[str, Any]) -> dict[str, float]:
+    return {RENAMED.get(k, k): float(v) for k, v in logs.items() if _number(v)}
