@@ -266,7 +266,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "RunStatusEnum": "training.models.RunStatus",
     "VersionKindEnum": "training.models.VersionKind",
     "DatasetModeEnum": "training.models.DatasetMode",
-    "PolicyKindEnum": [("ppo", "PPO"), ("dpo", "DPO")],
+    "PolicyKindEnum": [("ppo", "PPO"), ("grpo", "GRPO"), ("rloo", "RLOO"), ("dpo", "DPO")],
     # Two "flags" fields: named here, or spectacular prefixes both with their serializer's name.
     "FlagsEnum": "annotation.models.FLAG_CHOICES",
     "QualityFlagEnum": "annotation.quality.report.figures.RATER_FLAGS",

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.errors import InvalidInput
-from training.pipeline.options import RUN_KINDS, Option, run_kind_options
+from training.pipeline.declarations import Option
+from training.pipeline.options import RUN_KINDS, run_kind_options
 from training.registry import DEFAULT_BASE
 
 Value = int | float | bool | str

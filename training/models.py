@@ -22,6 +22,14 @@ class RunKind(models.TextChoices):
     DPO = "dpo", "DPO round"
     GENERATE = "generate", "Generation"
     EVALUATE = "evaluate", "Evaluation"
+    GRPO = "grpo", "GRPO round"
+    RLOO = "rloo", "RLOO round"
+
+
+# Policy rounds that sample answers and score them with a reward model; with DPO, every kind
+# that produces a policy (what a schedule's policy_kind may name).
+REWARD_DRIVEN_KINDS = (RunKind.PPO, RunKind.GRPO, RunKind.RLOO)
+POLICY_KINDS = (*REWARD_DRIVEN_KINDS, RunKind.DPO)
 
 
 class RunStatus(models.TextChoices):
@@ -101,7 +109,7 @@ class TrainingSchedule(models.Model):
     cron = models.CharField(max_length=100, blank=True)
     policy_kind = models.CharField(
         max_length=8,
-        choices=[(RunKind.PPO, "PPO"), (RunKind.DPO, "DPO")],
+        choices=[(kind.value, kind.name) for kind in POLICY_KINDS],
         default=RunKind.PPO,
     )
     # How many of the campaign's prompts the new policy answers, and how many answers each.
@@ -130,7 +138,7 @@ class TrainingSchedule(models.Model):
                 name="schedule_every_n_positive",
             ),
             models.CheckConstraint(
-                condition=Q(policy_kind__in=[RunKind.PPO, RunKind.DPO]),
+                condition=Q(policy_kind__in=[kind.value for kind in POLICY_KINDS]),
                 name="schedule_policy_kind_valid",
             ),
         ]

@@ -11,7 +11,15 @@ from django.db.models import Q
 from annotation.models import Campaign
 from annotation.selectors.campaigns import AgreementFigures, campaign_agreement
 from training.charts import CurvePoint
-from training.models import ModelVersion, RunKind, RunMetric, RunStatus, TrainingRun, VersionKind
+from training.models import (
+    POLICY_KINDS,
+    ModelVersion,
+    RunKind,
+    RunMetric,
+    RunStatus,
+    TrainingRun,
+    VersionKind,
+)
 
 # The pipeline's metrics.json names validation accuracy so (reward.py prefixes "validation_").
 VALIDATION_ACCURACY = "validation_accuracy"
@@ -199,7 +207,7 @@ class LengthPreference:
 
 def _policy_round(version: ModelVersion) -> PolicyRound | None:
     run = version.produced_by
-    if run is None or run.kind not in (RunKind.PPO, RunKind.DPO):
+    if run is None or run.kind not in POLICY_KINDS:
         return None
     reward = run.reward_version
     slope = numeric_metrics(reward.metrics) if reward is not None else {}

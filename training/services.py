@@ -27,6 +27,8 @@ from training.cron import cron_due, parse_cron
 from training.datasets import dataset_filter, normalize_dataset
 from training.hyperparameters import resolve_hyperparameters
 from training.models import (
+    POLICY_KINDS,
+    REWARD_DRIVEN_KINDS,
     ModelVersion,
     RunKind,
     RunStatus,
@@ -42,8 +44,9 @@ logger = logging.getLogger(__name__)
 
 # Kinds that train on preferences, so freeze a dataset snapshot.
 DATA_KINDS = (RunKind.REWARD, RunKind.DPO)
-_POLICY_KINDS = (VersionKind.POLICY, VersionKind.REFERENCE)
+_POLICY_VERSIONS = (VersionKind.POLICY, VersionKind.REFERENCE)
 _REWARD = (VersionKind.REWARD,)
+_PROMPT_KINDS = (*REWARD_DRIVEN_KINDS, RunKind.EVALUATE)  # they read a campaign's prompts
 
 
 @dataclass(frozen=True)
@@ -85,25 +88,25 @@ def _prompt_campaign(request: RunRequest) -> Campaign | None:
 def _required(request: RunRequest) -> dict[str, list[str]]:
     """Kind-specific requirements, as field errors."""
     errors: dict[str, list[str]] = {}
-    parent_kinds = (VersionKind.REWARD,) if request.kind == RunKind.REWARD else _POLICY_KINDS
+    parent_kinds = (VersionKind.REWARD,) if request.kind == RunKind.REWARD else _POLICY_VERSIONS
     _check_version(errors, "parent_version_id", request.parent_version, parent_kinds)
     _check_version(errors, "reward_version_id", request.reward_version, _REWARD)
     _check_version(errors, "check_reward_version_id", request.check_reward_version, _REWARD)
-    _check_version(errors, "compare_version_id", request.compare_version, _POLICY_KINDS)
+    _check_version(errors, "compare_version_id", request.compare_version, _POLICY_VERSIONS)
     needs = {
-        RunKind.PPO: ("reward_version_id",),
+        **dict.fromkeys(REWARD_DRIVEN_KINDS, ("reward_version_id",)),
         RunKind.EVALUATE: ("reward_version_id", "parent_version_id", "compare_version_id"),
     }.get(RunKind(request.kind), ())
     for name in needs:
         if getattr(request, name.removesuffix("_id")) is None:
             errors.setdefault(name, [f"{request.kind} runs need this."])
-    if request.check_reward_version and request.kind not in (RunKind.PPO, RunKind.DPO):
-        errors["check_reward_version_id"] = ["Only PPO and DPO rounds use a second reward model."]
+    if request.check_reward_version and request.kind not in POLICY_KINDS:
+        errors["check_reward_version_id"] = ["Only policy rounds use a second reward model."]
     elif request.check_reward_version and request.check_reward_version == request.reward_version:
         errors["check_reward_version_id"] = ["The second reward model must be another model."]
     if request.kind == RunKind.GENERATE and request.campaign is None:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
-    if request.kind in (RunKind.PPO, RunKind.EVALUATE) and _prompt_campaign(request) is None:
+    if request.kind in _PROMPT_KINDS and _prompt_campaign(request) is None:
         errors["campaign_id"] = ["Say which campaign's prompts to use."]
     return errors
 
@@ -116,7 +119,7 @@ def _build_run(*, request: RunRequest, actor: User | None, idempotency_key: str)
     if errors:
         raise InvalidInput("The run is missing something its kind needs.", errors=errors)
     campaign = (
-        _prompt_campaign(request) if request.kind in (RunKind.PPO, RunKind.EVALUATE) else None
+        _prompt_campaign(request) if request.kind in _PROMPT_KINDS else None
     ) or request.campaign
     dataset: dict[str, Any] = {}
     if request.kind in DATA_KINDS:
@@ -439,62 +442,3 @@ def fire_due_schedules(*, now: datetime) -> list[TrainingRun]:
             if run is not None:
                 fired.append(run)
     return fired
-
-
-# The chain ----------------------------------------------------------------------------------
-
-
-def _newest_policy(campaign: Campaign | None) -> ModelVersion | None:
-    if campaign is None:
-        return None
-    return ModelVersion.objects.filter(kind=VersionKind.POLICY, campaign=campaign).first()
-
-
-def _produced(finished: TrainingRun, kind: str) -> ModelVersion | None:
-    return finished.produced_versions.filter(kind=kind).order_by("-created_at", "-id").first()
-
-
-def _follow_up_request(finished: TrainingRun, kind: str, rest: tuple[str, ...]) -> RunRequest:
-    schedule = finished.schedule
-    overrides: dict[str, Any] = dict((schedule.hyperparameters if schedule else {}).get(kind, {}))
-    common: dict[str, Any] = {
-        "campaign": finished.campaign,
-        "schedule": schedule,
-        "follow_up": rest,
-    }
-    if kind in (RunKind.PPO, RunKind.DPO):
-        return RunRequest(
-            kind=kind,
-            parent_version=_newest_policy(finished.campaign),
-            reward_version=_produced(finished, VersionKind.REWARD) if kind == RunKind.PPO else None,
-            check_reward_version=schedule.check_reward_version if schedule else None,
-            dataset=finished.dataset,
-            hyperparameters=overrides,
-            **common,
-        )
-    if kind == RunKind.GENERATE:
-        if schedule is not None:
-            overrides = {
-                "prompts": schedule.generate_prompts,
-                "k": schedule.responses_per_prompt,
-                **overrides,
-            }
-        policy = _produced(finished, VersionKind.POLICY) or finished.parent_version
-        return RunRequest(kind=kind, parent_version=policy, hyperparameters=overrides, **common)
-    raise InvalidInput(f"A chain cannot continue with a {kind!r} run.", code="invalid_follow_up")
-
-
-def create_follow_up_run(*, finished: TrainingRun) -> TrainingRun | None:
-    """The next stage of a succeeded run's chain (reward -> PPO or DPO -> generation), using
-    the versions that run produced; None when the chain ends here. `finished` is the run as
-    its row records it (the worker reads it back after recording the success). Calling it
-    again for the same finished run returns the same run."""
-    if finished.status != RunStatus.SUCCEEDED or not finished.follow_up:
-        return None
-    key = f"follow-up-{finished.pk}"
-    existing = _run_with_key(key)
-    if existing is not None:
-        return existing
-    kind, *rest = finished.follow_up
-    request = _follow_up_request(finished, kind, tuple(rest))
-    return create_run(request=request, actor=finished.created_by, idempotency_key=key)

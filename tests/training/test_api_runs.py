@@ -329,7 +329,10 @@ def test_metrics_come_as_series_and_after_step_returns_only_newer_points(ml: API
 def test_options_offer_defaults_help_bases_campaigns_and_pools(ml: APIClient) -> None:
     campaign = make_campaign()
     options = ml.get("/api/v1/training/options/").json()
-    assert set(options["defaults"]) == {"reward", "ppo", "dpo", "generate", "evaluate"}
+    kinds = {"reward", "ppo", "grpo", "rloo", "dpo", "generate", "evaluate"}
+    assert set(options["defaults"]) == kinds
+    assert options["defaults"]["grpo"]["group_size"] == 4
+    assert set(options["help"]["rloo"]) == set(options["defaults"]["rloo"])
     assert options["defaults"]["ppo"]["target_kl"] == 6.0
     assert options["defaults"]["ppo"]["steps"] == 10
     assert options["defaults"]["reward"]["max_length"] == 512

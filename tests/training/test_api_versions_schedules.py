@@ -17,10 +17,10 @@ from common.roles import Role
 from tests.factories import make_campaign, make_user
 from tests.training.test_api_runs import judged_campaign, version
 from tests.training.test_selectors_dataset import judge, pairwise_campaign
+from training.follow_ups import create_follow_up_run
 from training.models import ModelVersion, RunKind, RunStatus, TrainingRun, TrainingSchedule
 from training.selectors import ceiling_verdict
 from training.services import (
-    create_follow_up_run,
     create_schedule,
     fire_due_schedules,
     register_base_version,

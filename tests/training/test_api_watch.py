@@ -313,7 +313,7 @@ def test_a_second_reward_model_must_be_a_reward_model_on_a_policy_round(ml: APIC
 
     assert wrong_run.status_code == 400
     assert wrong_run.json()["errors"]["check_reward_version_id"] == [
-        "Only PPO and DPO rounds use a second reward model."
+        "Only policy rounds use a second reward model."
     ]
     # A reward model checked against itself always agrees: that would hide what the watch is for.
     assert same_model.status_code == 400

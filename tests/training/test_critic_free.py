@@ -17,7 +17,7 @@ import torch
 from safetensors.torch import load_file
 
 from tests.training.test_ppo import ROOT, run_to_the_end, write_prompts
-from training.pipeline.critic_free import complete_checkpoint
+from training.pipeline.resume_points import trainer_checkpoint
 
 ENV = {**os.environ, "TQDM_DISABLE": "1"}
 
@@ -65,7 +65,7 @@ def _kill_after_checkpoint_two(command: list[str], out: Path) -> None:
         start_new_session=True,
     )
     deadline = time.monotonic() + 240
-    while (complete_checkpoint(out / "trainer") or Path("none")).name != "checkpoint-2":
+    while (trainer_checkpoint(out / "trainer") or Path("none")).name != "checkpoint-2":
         assert time.monotonic() < deadline
         assert process.poll() is None
         time.sleep(0.05)

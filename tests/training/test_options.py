@@ -17,7 +17,8 @@ from common.roles import Role
 from training.hyperparameters import PARAMS, resolve_hyperparameters
 from training.models import RunKind
 from training.pipeline.cli import build_parser
-from training.pipeline.options import RUN_KINDS, STAGES, Stage, cli_options, options_of
+from training.pipeline.declarations import Stage, options_of
+from training.pipeline.options import RUN_KINDS, STAGES, cli_options
 
 OPTIONS = "/api/v1/training/options/"
 

@@ -22,8 +22,8 @@ from tests.factories import make_campaign, make_task, make_user
 from tests.training.celery_worker import Worker, wait_for, worker_environment
 from training import dispatch
 from training.models import ModelVersion, RunMetric, TrainingRun
+from training.pipeline.resume_points import resume_point
 from training.worker.reconcile import reconcile_stale_runs
-from training.worker.streaming import newest_checkpoint
 
 RUNS = "/api/v1/training/runs/"
 pytestmark = [
@@ -227,7 +227,7 @@ def test_kill_9_of_the_worker_during_ppo_resumes_from_the_checkpoint(
     first.kill9()
     # The stage dies with its worker (PR_SET_PDEATHSIG), so nothing trains behind our back.
     wait_for(lambda: not pipeline_processes(folder), 10, "the orphaned pipeline to die", first)
-    checkpoint = newest_checkpoint(folder)
+    checkpoint = resume_point(folder)
     assert checkpoint is not None
     resumed_from = int(checkpoint.name.removeprefix("step-"))
     run.refresh_from_db()

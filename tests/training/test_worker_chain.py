@@ -39,6 +39,8 @@ def test_every_kinds_default_hyperparameters_are_valid_pipeline_options() -> Non
     required = {
         "reward": ["--data", "d", "--out", "o"],
         "ppo": ["--reward", "r", "--prompts", "p", "--out", "o"],
+        "grpo": ["--reward", "r", "--prompts", "p", "--out", "o"],
+        "rloo": ["--reward", "r", "--prompts", "p", "--out", "o"],
         "dpo": ["--data", "d", "--out", "o"],
         "generate": ["--prompts", "p", "--out", "o"],
         "evaluate": ["--policy", "a", "--parent", "b", "--reward", "r", "--prompts", "p"],

@@ -13,6 +13,7 @@ from annotation.selectors.safety import UNSAFE_TREATMENTS
 from training.api.watch_serializers import WatchSerializer, WatchWarningSerializer
 from training.hyperparameters import PARAMS
 from training.models import (
+    POLICY_KINDS,
     DatasetMode,
     ModelVersion,
     RunKind,
@@ -421,7 +422,7 @@ class ScheduleUpdateSerializer(_Strict):
     every_n_judgments = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     cron = serializers.CharField(required=False, allow_blank=True, max_length=100)
     policy_kind = serializers.ChoiceField(
-        choices=[(RunKind.PPO.value, "PPO"), (RunKind.DPO.value, "DPO")], required=False
+        choices=[(kind.value, kind.name) for kind in POLICY_KINDS], required=False
     )
     # The generation run's own `prompts` and `k`, with the ranges declared for them.
     generate_prompts = _declared_integer("generate", "prompts")

@@ -8,6 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from training.models import POLICY_KINDS
 from training.pipeline.watch import WARNING_CODES
 
 
@@ -75,7 +76,9 @@ class ChartRefSerializer(serializers.Serializer[Any]):
 class PolicyRoundSerializer(serializers.Serializer[Any]):
     version = ChartRefSerializer()
     run_id = serializers.IntegerField(source="run.pk")
-    kind = serializers.ChoiceField(choices=["ppo", "dpo"], source="run.kind")
+    kind = serializers.ChoiceField(
+        choices=[(kind.value, kind.name) for kind in POLICY_KINDS], source="run.kind"
+    )
     reward_version = ChartRefSerializer(allow_null=True)
     reward_slope = serializers.FloatField(
         allow_null=True,

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, save_file
 
-STATE_FILE = "state.json"
+from training.pipeline.resume_points import STATE_FILE, complete_checkpoints
 
 
 def optimizer_to_files(optimizer: torch.optim.Optimizer, folder: Path) -> None:
@@ -118,12 +118,6 @@ def write_checkpoint(
     for old in sorted(complete_checkpoints(root))[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final
-
-
-def complete_checkpoints(root: Path) -> list[Path]:
-    if not root.is_dir():
-        return []
-    return sorted(p for p in root.glob("step-*") if (p / STATE_FILE).is_file())
 
 
 def latest_checkpoint(root: Path) -> Path | None:

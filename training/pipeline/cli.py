@@ -33,8 +33,9 @@ from dataclasses import MISSING
 from pathlib import Path
 from typing import Any
 
+from training.pipeline.declarations import Option, Stage
 from training.pipeline.errors import PipelineError
-from training.pipeline.options import STAGES, Option, Stage, cli_options
+from training.pipeline.options import STAGES, cli_options
 
 # A stage's work given its config and the parsed command line (for the files it reads).
 Runner = Callable[[Any, argparse.Namespace], dict[str, Any]]

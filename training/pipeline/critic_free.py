@@ -11,7 +11,8 @@ its step, with its optimizer and generator state. With `lora`, TRL wraps the pol
 peft adapter and reads the reference with the adapter off; the result is merged as in PPO.
 
 The step's figures go to progress.jsonl under PPO's names (reward_mean, kl, response_length,
-...), so the dashboard draws the same curves for every policy round."""
+...), so the dashboard draws the same curves for every policy round; TRL's other log entries
+(per-length and clipping breakdowns) are left out."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from training.pipeline.options import CriticFreeConfig
 from training.pipeline.ppo_lora import AdapterOff, lora_config, save_lora_result
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressLog, write_metrics
+from training.pipeline.resume_points import trainer_checkpoint
 from training.pipeline.round_watch import (
     RewardFn,
     guarded_watch,
@@ -45,14 +47,17 @@ TRAINERS: dict[str, tuple[type, type]] = {
     "rloo": (RLOOConfig, RLOOTrainer),
 }
 
-# TRL's log names -> the names PPO's steps use (the rest keep TRL's, under train/).
-RENAMED = {
+# The TRL log entries a step's curves show, under the names PPO's steps use where there is one.
+KEPT = {
     "reward": "reward_mean",
     "reward_std": "reward_std",
     "kl": "kl",
     "completions/mean_length": "response_length",
+    "completions/clipped_ratio": "clipped_ratio",
+    "frac_reward_zero_std": "frac_reward_zero_std",
     "entropy": "entropy",
     "loss": "policy_loss",
+    "grad_norm": "grad_norm",
     "step_time": "seconds",
 }
 
@@ -98,19 +103,6 @@ class StepLog(TrainerCallback):
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def complete_checkpoint(trainer_dir: Path) -> Path | None:
-    """The newest checkpoint-N whose trainer state and generators were both written (TRL
-    writes them last; a folder a kill cut short lacks them and is passed over)."""
-    found = sorted(
-        (p for p in trainer_dir.glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
-        key=lambda p: int(p.name.split("-")[-1]),
-    )
-    for folder in reversed(found):
-        if (folder / "trainer_state.json").is_file() and any(folder.glob("rng_state*.pth")):
-            return folder
-    return None
 
 
 def _arguments(config: CriticFreeConfig) -> Any:
@@ -163,7 +155,7 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
         peft_config=lora_config(config.lora_rank) if config.lora else None,
         callbacks=[steps],
     )
-    resume = complete_checkpoint(config.out / "trainer")
+    resume = trainer_checkpoint(config.out / "trainer")
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     if not is_main_process():
         return {}  # the first process saves, watches and reports for all
@@ -223,4 +215,4 @@ def _state_history(trainer: Any) -> list[dict[str, float]]:
 
 
 def _renamed(logs: dict[str, Any]) -> dict[str, float]:
-    return {RENAMED.get(k, k): float(v) for k, v in logs.items() if _number(v)}
+    return {KEPT[k]: float(v) for k, v in logs.items() if k in KEPT and _number(v)}

@@ -13,8 +13,9 @@ from django.conf import settings
 
 from annotation.selectors import campaigns, snapshots
 from training.hyperparameters import defaults_for
-from training.models import ModelVersion, RunKind, TrainingRun
-from training.pipeline.options import RUN_KINDS, options_of
+from training.models import POLICY_KINDS, REWARD_DRIVEN_KINDS, ModelVersion, RunKind, TrainingRun
+from training.pipeline.declarations import options_of
+from training.pipeline.options import RUN_KINDS
 from training.worker.runner import MULTI_PROCESS_STAGES, training_world_size
 
 
@@ -92,7 +93,7 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
     kind = run.kind
     if kind in (RunKind.REWARD, RunKind.DPO):
         inputs = ["--data", str(folder / "data.jsonl"), "--base", start, "--out", str(folder)]
-    elif kind == RunKind.PPO:
+    elif kind in REWARD_DRIVEN_KINDS:
         reward = _require(run.reward_version, "a reward model version").artifact_path
         inputs = ["--policy", start, "--reward", reward, "--prompts", str(folder / "prompts.jsonl")]
         inputs += ["--out", str(folder)]
@@ -104,7 +105,7 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
         other = _comparison_model(run)
         inputs = ["--policy", start, "--parent", other, "--reward", reward]
         inputs += ["--prompts", str(folder / "prompts.jsonl"), "--out", str(folder)]
-    if kind in (RunKind.PPO, RunKind.DPO) and run.check_reward_version is not None:
+    if kind in POLICY_KINDS and run.check_reward_version is not None:
         inputs += ["--check-reward", run.check_reward_version.artifact_path]
     return [*inputs, *stage_options(kind, run.config)]
 

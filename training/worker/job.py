@@ -10,7 +10,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from training.models import RunKind, RunStatus, TrainingRun
+from training.models import REWARD_DRIVEN_KINDS, RunStatus, TrainingRun
+from training.pipeline.resume_points import resume_point
 from training.pipeline.strategies import launch_environment
 from training.worker.claim import claim_run, worker_identity
 from training.worker.inputs import (
@@ -24,7 +25,7 @@ from training.worker.inputs import (
 from training.worker.outcome import describe_error, finish_attempt, record_crash, record_outcome
 from training.worker.ray_backend import run_stage_on_ray
 from training.worker.runner import StageOutcome, run_stage
-from training.worker.streaming import RunStream, newest_checkpoint
+from training.worker.streaming import RunStream
 
 
 def run_folder(run_id: int) -> Path:
@@ -32,7 +33,7 @@ def run_folder(run_id: int) -> Path:
 
 
 def _start_log(run: TrainingRun, folder: Path, log_path: Path) -> None:
-    resume = newest_checkpoint(folder) if run.kind == RunKind.PPO else None
+    resume = resume_point(folder) if run.kind in REWARD_DRIVEN_KINDS else None
     lines = [f"=== attempt {run.attempts} on {run.worker} at {timezone.now().isoformat()} ==="]
     if resume is not None:
         lines.append(f"resuming from checkpoint {resume.name}")

@@ -14,10 +14,10 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from annotation.services.generated import GeneratedAnswers, add_generated_tasks
-from training.models import RunKind, RunStatus, TrainingRun, VersionKind
+from training.follow_ups import create_follow_up_run
+from training.models import POLICY_KINDS, RunKind, RunStatus, TrainingRun, VersionKind
 from training.pipeline.watch import version_metrics
 from training.registry import register_run_version
-from training.services import create_follow_up_run
 from training.worker.inputs import model_path
 from training.worker.runner import StageOutcome, read_json
 
@@ -110,7 +110,7 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
         register_run_version(
             run, kind=VersionKind.REWARD, path=folder / "model", metrics=_scalars(metrics)
         )
-    elif run.kind in (RunKind.PPO, RunKind.DPO):
+    elif run.kind in POLICY_KINDS:
         flat = {
             **_scalars(metrics),
             **_scalars(metrics.get("final") or {}),

@@ -164,7 +164,7 @@ def pipeline_python() -> str:
 
 
 # The stages that split their batches over several processes (the rest run in one).
-MULTI_PROCESS_STAGES = ("reward", "dpo", "ppo")
+MULTI_PROCESS_STAGES = ("reward", "dpo", "ppo", "grpo", "rloo")
 
 
 def training_world_size() -> int:

@@ -11,15 +11,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from training.models import RunKind, RunMetric, RunStatus, TrainingRun
+from training.models import REWARD_DRIVEN_KINDS, RunMetric, RunStatus, TrainingRun
+from training.pipeline.resume_points import resume_point
 from training.worker.runner import PollReport, ProgressLine, metric_points
-
-
-def newest_checkpoint(folder: Path) -> Path | None:
-    """The newest complete PPO checkpoint (one with its state.json), as the pipeline reads it."""
-    root = folder / "checkpoints"
-    found = sorted(p for p in root.glob("step-*") if (p / "state.json").is_file())
-    return found[-1] if found else None
 
 
 @dataclass
@@ -45,7 +39,7 @@ class RunStream:
         RunMetric.objects.bulk_create(points, ignore_conflicts=True, batch_size=1000)
         fields: dict[str, Any] = {"heartbeat_at": timezone.now(), "log_tail": report.log_tail}
         fields.update(self._progress(report))
-        checkpoint = newest_checkpoint(self.folder) if self.kind == RunKind.PPO else None
+        checkpoint = resume_point(self.folder) if self.kind in REWARD_DRIVEN_KINDS else None
         if checkpoint is not None:
             fields["last_checkpoint"] = str(checkpoint)
         mine = TrainingRun.objects.filter(

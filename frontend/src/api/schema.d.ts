@@ -1296,6 +1296,12 @@ export interface components {
                 evaluate?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                grpo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
+                rloo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             help: {
                 [key: string]: {
@@ -1486,6 +1492,12 @@ export interface components {
                 evaluate?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                grpo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
+                rloo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description A second reward model for each PPO or DPO round's reward-hacking watch. */
             check_reward_version_id?: number | null;
@@ -1495,14 +1507,16 @@ export interface components {
         };
         /**
          * @description * `ppo` - PPO
+         *     * `grpo` - GRPO
+         *     * `rloo` - RLOO
          *     * `dpo` - DPO
          * @enum {string}
          */
-        PolicyKindEnum: "ppo" | "dpo";
+        PolicyKindEnum: "ppo" | "grpo" | "rloo" | "dpo";
         PolicyRound: {
             version: components["schemas"]["ChartRef"];
             run_id: number;
-            kind: components["schemas"]["PolicyRoundKindEnum"];
+            kind: components["schemas"]["PolicyKindEnum"];
             reward_version: components["schemas"]["ChartRef"] | null;
             /**
              * Format: double
@@ -1519,12 +1533,6 @@ export interface components {
             /** @description The codes of the round's watch warnings. */
             warnings: components["schemas"]["WatchWarningCodeEnum"][];
         };
-        /**
-         * @description * `ppo` - ppo
-         *     * `dpo` - dpo
-         * @enum {string}
-         */
-        PolicyRoundKindEnum: "ppo" | "dpo";
         Pool: {
             readonly id: number;
             name: string;
@@ -1895,9 +1903,11 @@ export interface components {
          *     * `dpo` - DPO round
          *     * `generate` - Generation
          *     * `evaluate` - Evaluation
+         *     * `grpo` - GRPO round
+         *     * `rloo` - RLOO round
          * @enum {string}
          */
-        RunKindEnum: "reward" | "ppo" | "dpo" | "generate" | "evaluate";
+        RunKindEnum: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -1934,6 +1944,12 @@ export interface components {
                 evaluate?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                grpo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
+                rloo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description The second reward model each round's watch scores with. */
             check_reward_version: components["schemas"]["VersionRef"] | null;
@@ -1965,6 +1981,12 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
                 evaluate?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
+                grpo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
+                rloo?: {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
@@ -6640,8 +6662,10 @@ export interface operations {
                  *     * `dpo` - DPO round
                  *     * `generate` - Generation
                  *     * `evaluate` - Evaluation
+                 *     * `grpo` - GRPO round
+                 *     * `rloo` - RLOO round
                  */
-                kind?: "reward" | "ppo" | "dpo" | "generate" | "evaluate";
+                kind?: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo";
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description The initial index from which to return the results. */

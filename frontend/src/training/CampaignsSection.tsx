@@ -219,6 +219,8 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
         <Field id={fid("policy_kind")} label="Policy round" errors={errors.policy_kind}>
           <select {...describedBy(fid("policy_kind"), errors.policy_kind)} className="input" value={draft.policy_kind} onChange={set("policy_kind")}>
             <option value="ppo">PPO (against the new reward model)</option>
+            <option value="grpo">GRPO (against the new reward model, no value model)</option>
+            <option value="rloo">RLOO (against the new reward model, no value model)</option>
             <option value="dpo">DPO (from the preference pairs)</option>
           </select>
         </Field>

@@ -62,6 +62,8 @@ export const KIND_NAMES: Record<RunKind, string> = {
   reward: "Reward model",
   ppo: "PPO round",
   dpo: "DPO round",
+  grpo: "GRPO round",
+  rloo: "RLOO round",
   generate: "Generation",
   evaluate: "Evaluation",
 };

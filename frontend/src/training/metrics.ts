@@ -42,6 +42,23 @@ export interface ChartSpec {
   description: string;
 }
 
+/** GRPO's and RLOO's curves: the same names as PPO's, with a fixed KL penalty. */
+function groupRoundCharts(method: string, baseline: string): ChartSpec[] {
+  return [
+    { title: "Reward", names: ["train/reward_mean"], yLabel: "Mean reward", description: `The reward model's mean score of the policy's answers; it should rise. Each answer is scored against ${baseline}.` },
+    { title: "KL from the reference", names: ["train/kl"], yLabel: "KL", description: `How far the policy has moved from its starting point; ${method} penalises it with a fixed β (kl_coef).` },
+    { title: "Entropy", names: ["train/entropy"], yLabel: "Entropy", description: "How varied the policy's next-token choices are; a collapse toward zero means it repeats itself." },
+    { title: "Response length", names: ["train/response_length"], yLabel: "Tokens", description: "The mean length of the policy's answers, in tokens." },
+    {
+      title: "Groups with no signal",
+      names: ["train/frac_reward_zero_std"],
+      yLabel: "Share",
+      isRate: true,
+      description: "The share of prompts whose answers all scored the same: they teach nothing this step.",
+    },
+  ];
+}
+
 const CHARTS: Record<RunKind, ChartSpec[]> = {
   reward: [
     { title: "Loss", names: ["train/loss"], yLabel: "Loss", description: "The reward model's training loss per step; it should fall." },
@@ -70,6 +87,8 @@ const CHARTS: Record<RunKind, ChartSpec[]> = {
     },
     { title: "Reward margin", names: ["train/rewards/margins"], yLabel: "Margin", description: "The implied reward of chosen minus rejected answers." },
   ],
+  grpo: groupRoundCharts("GRPO", "its group's mean, over the group's spread"),
+  rloo: groupRoundCharts("RLOO", "the mean of the other answers to its prompt"),
   generate: [],
   evaluate: [],
 };

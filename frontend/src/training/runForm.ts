@@ -50,16 +50,21 @@ export interface RunDraft {
 export const KINDS: { value: RunKind; text: string; hint: string }[] = [
   { value: "reward", text: "Reward model", hint: "Learn to score answers from the raters' preferences." },
   { value: "ppo", text: "PPO round", hint: "Improve a policy against a reward model, within a KL budget." },
+  { value: "grpo", text: "GRPO round", hint: "Improve a policy against a reward model: several answers per prompt, each scored against its group (no value model)." },
+  { value: "rloo", text: "RLOO round", hint: "Improve a policy against a reward model: several answers per prompt, each scored against the others' mean (no value model)." },
   { value: "dpo", text: "DPO round", hint: "Improve a policy straight from the preference pairs." },
   { value: "generate", text: "Generation", hint: "Answer a campaign's prompts with a policy: new tasks for raters." },
   { value: "evaluate", text: "Evaluation", hint: "Compare two policies on the same prompts, scored by a reward model." },
 ];
 
 /** The policy rounds whose reward-hacking watch may name a second reward model. */
-export const WATCHED_KINDS: readonly RunKind[] = ["ppo", "dpo"];
+export const WATCHED_KINDS: readonly RunKind[] = ["ppo", "grpo", "rloo", "dpo"];
+
+/** The policy rounds that sample answers and score them with a reward model. */
+export const REWARD_DRIVEN_KINDS: readonly RunKind[] = ["ppo", "grpo", "rloo"];
 
 /** Which parts of the form each kind uses. A campaign is where a generation run puts its
- * tasks; for PPO and evaluation it is where the prompts come from, and may be left to the
+ * tasks; for PPO, GRPO, RLOO and evaluation it is where the prompts come from, and may be left to the
  * campaign the chosen models came from. Only reward and DPO runs train on a dataset. */
 export const NEEDS: Record<
   RunKind,
@@ -67,6 +72,8 @@ export const NEEDS: Record<
 > = {
   reward: { start: true, reward: false, compare: false, campaign: false, dataset: true },
   ppo: { start: true, reward: true, compare: false, campaign: "prompts", dataset: false },
+  grpo: { start: true, reward: true, compare: false, campaign: "prompts", dataset: false },
+  rloo: { start: true, reward: true, compare: false, campaign: "prompts", dataset: false },
   dpo: { start: true, reward: false, compare: false, campaign: false, dataset: true },
   generate: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
   evaluate: { start: false, reward: true, compare: true, campaign: "prompts", dataset: false },
@@ -170,7 +177,7 @@ export function validateRun(
       add("parent_version_id", draft.kind === "evaluate" ? "Choose the first policy." : "Choose a model version.");
   }
   if (needs.reward && isBlank(draft.reward_version_id))
-    add("reward_version_id", draft.kind === "ppo" ? "PPO needs a reward model to optimise against." : "Choose the reward model that scores them.");
+    add("reward_version_id", REWARD_DRIVEN_KINDS.includes(draft.kind) ? `${draft.kind.toUpperCase()} needs a reward model to optimise against.` : "Choose the reward model that scores them.");
   if (needs.compare) {
     if (isBlank(draft.compare_version_id)) add("compare_version_id", "Choose the second policy.");
     else if (draft.compare_version_id === draft.parent_version_id) add("compare_version_id", "Choose a different policy from the first.");
@@ -291,7 +298,7 @@ export function hyperOrder(names: readonly string[]): string[] {
   return [...names].sort((a, b) => Number(b === "target_kl") - Number(a === "target_kl"));
 }
 
-const MULTI_PROCESS_KINDS: ReadonlySet<string> = new Set(["reward", "dpo", "ppo"]);
+const MULTI_PROCESS_KINDS: ReadonlySet<string> = new Set(["reward", "dpo", "ppo", "grpo", "rloo"]);
 
 /** A worker that runs reward, DPO and PPO on several processes gives each an equal share of
  * every batch: a batch size (or PPO's minibatch size) that splits over no worker that can train
