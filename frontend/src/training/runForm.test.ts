@@ -94,6 +94,18 @@ describe("validateRun", () => {
     });
   });
 
+  it("asks GRPO and RLOO for a reward model and prompts, as PPO", () => {
+    for (const kind of ["grpo", "rloo"] as const) {
+      const round = draft({}, kind);
+      expect(validateRun(round, OPTIONS)).toEqual({
+        reward_version_id: [`${kind.toUpperCase()} needs a reward model to optimise against.`],
+        campaign_id: ["Choose the campaign whose prompts to use: none of the chosen models came from one."],
+      });
+      const versions = [{ id: 9, campaign: { id: 3, name: "Demo" } }];
+      expect(validateRun(draft({ reward_version_id: "9" }, kind), OPTIONS, versions)).toEqual({});
+    }
+  });
+
   it("lets PPO take its prompts from the campaign its models came from", () => {
     const ppo = draft({ reward_version_id: "9" }, "ppo");
     const versions = [{ id: 9, campaign: { id: 3, name: "Demo" } }];
