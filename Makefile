@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-quality bench-frontend bench-processes bench-ray demo-loop gpu-check clean frontend frontend-types
+	bench-quality bench-frontend bench-processes bench-ray bench-rounds demo-loop gpu-check clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench-api  next->submit load benchmark on Postgres under gunicorn"
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
 	@echo "make bench-processes  reward, DPO, PPO on 1 vs 2 CPU processes (torchrun): s/step, agreement, memory"
+	@echo "make bench-rounds  PPO, GRPO, RLOO with full weights vs LoRA on SmolLM2: s/step, peak memory"
 	@echo "make bench-ray  a tiny reward run on the local backend vs as a Ray job: run created -> first progress line"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
 	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (20-35 minutes); a JSON line"
@@ -89,6 +90,9 @@ bench-train: $(TRAIN_STAMP)
 
 bench-processes: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_processes
+
+bench-rounds: $(TRAIN_STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_rounds
 
 bench-ray: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_ray
