@@ -116,6 +116,7 @@ def test_an_unreachable_or_missing_ray_address_fails_the_run_with_a_clear_error(
     settings: Any, tiny_model: Path, artifacts: Path
 ) -> None:
     settings.TRAINING_BACKEND = "ray"
+    settings.RAY_UNREACHABLE_GRACE_S = 4  # retried for this long first (120 s by default)
     campaign = campaign_with_pairs(4)
     request = pairs_request("reward", tiny_model, campaign, batch_size=2, epochs=1.0)
     for address, expected in [
