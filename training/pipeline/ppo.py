@@ -146,6 +146,14 @@ class PPOTrainer:
     def _load_models(self, reward_fn: RewardFn | None) -> None:
         config, device = self.config, self.accelerator.device
         resume = latest_checkpoint(config.out / "checkpoints")
+        # The reward models first: a folder without a trained head gets a random one, the
+        # same in a resumed run only if nothing before it drew from the generator differently.
+        self.reward_fn = reward_fn or reward_model_fn(config.reward or "", device)
+        # The second reward model scores every step's answers too (the over-optimisation
+        # curve), loaded once and kept for the watch at the end.
+        self.check_fn = (
+            reward_model_fn(config.check_reward, device) if config.check_reward else None
+        )
         self.policy: Any
         self.reference: Any  # a PreTrainedModel, or ppo_lora.AdapterOff
         self.value: ValueModel | TrunkValue
@@ -157,12 +165,6 @@ class PPOTrainer:
             self.policy = load_causal_lm(resume / "policy" if resume else config.policy)
             self.reference = load_causal_lm(config.policy).to(device).eval().requires_grad_(False)
             self.value = self._value_model(resume)
-        self.reward_fn = reward_fn or reward_model_fn(config.reward or "", device)
-        # The second reward model scores every step's answers too (the over-optimisation
-        # curve), loaded once and kept for the watch at the end.
-        self.check_fn = (
-            reward_model_fn(config.check_reward, device) if config.check_reward else None
-        )
         self.optimizer = torch.optim.AdamW(
             [
                 {
