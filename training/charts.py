@@ -1,8 +1,9 @@
 """The reward-against-KL chart (the over-optimisation curve of Gao et al., 2022) as a standalone
 SVG, for the docs and for reports: the dashboard draws the same data live (RewardKlChart).
-Each PPO step is a point: its KL from the parent (x, nats per answer), its mean proxy reward
-(left axis) and, when the round had a second (gold) reward model, that model's mean reward
-(right axis, its own scale: the two models' units differ, so shapes are compared, not values)."""
+Each step of a policy round (PPO, GRPO, RLOO) is a point: its KL from the parent (x, nats per
+answer), its mean proxy reward (left axis) and, when the round had a second (gold) reward
+model, that model's mean reward (right axis, its own scale: the two models' units differ, so
+shapes are compared, not values)."""
 
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ def _axes(proxy: _Frame, gold: _Frame | None, budget: float | None) -> list[str]
 def reward_kl_svg(points: Sequence[CurvePoint], *, title: str, budget: float | None) -> str:
     """The chart as an SVG document; at least one point is needed."""
     if not points:
-        raise ValueError("No PPO steps to draw.")
+        raise ValueError("No steps to draw.")
     kls = [p.kl for p in points]
     x_range = _span([*kls, *([budget] if budget is not None and budget <= max(kls) * 2 else [])])
     proxy = _Frame(x_range, _span([p.proxy for p in points]))
@@ -107,7 +108,7 @@ def reward_kl_svg(points: Sequence[CurvePoint], *, title: str, budget: float | N
         *_axes(proxy, gold, budget),
         _series(proxy, [(p.kl, p.proxy) for p in points], PROXY_COLOUR, "proxy reward"),
         f'<text x="{WIDTH / 2}" y="{HEIGHT - 10}" text-anchor="middle">'
-        "KL from the parent (nats per answer), one point per PPO step</text>",
+        "KL from the parent (nats per answer), one point per step</text>",
         f'<text x="{LEFT}" y="{TOP - 6}" fill="{PROXY_COLOUR}">proxy reward (trained)</text>',
     ]
     if gold is not None:

@@ -61,7 +61,8 @@ def _follow_up_request(finished: TrainingRun, kind: str, rest: tuple[str, ...]) 
 
 
 def create_follow_up_run(*, finished: TrainingRun) -> TrainingRun | None:
-    """The next stage of a succeeded run's chain (reward -> PPO or DPO -> generation), using
+    """The next stage of a succeeded run's chain (reward -> PPO, GRPO, RLOO or DPO ->
+    generation), using
     the versions that run produced; None when the chain ends here. `finished` is the run as
     its row records it (the worker reads it back after recording the success). Calling it
     again for the same finished run returns the same run."""

@@ -101,36 +101,50 @@ def _json(value: object) -> Any:
 
 
 def _first_open_task(
-    campaign_id: int, rater: User, now: Any, skip_ids: list[int]
+    campaign_id: int, rater: User, now: Any, skip_ids: list[int], *, lock: bool
 ) -> tuple[Any, ...] | None:
+    """The campaign's first candidate row; with `lock`, the first one nobody else holds,
+    locked until the claim commits."""
     skip = f"AND t.id NOT IN ({', '.join(['%s'] * len(skip_ids))})" if skip_ids else ""
-    lock = (
-        "FOR UPDATE OF t SKIP LOCKED"
-        if connection.features.has_select_for_update_skip_locked
-        else ""
+    locking = lock and connection.features.has_select_for_update_skip_locked
+    sql = _CANDIDATE_SQL.format(
+        skip=skip, lock="FOR UPDATE OF t SKIP LOCKED" if locking else "", **_tables()
     )
-    sql = _CANDIDATE_SQL.format(skip=skip, lock=lock, **_tables())
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign_id, rater.pk, now, *skip_ids])
         row: tuple[Any, ...] | None = cursor.fetchone()
     return row
 
 
+def _by_oldest_candidate(
+    rater: User, allowed: dict[int, Campaign], now: Any, skip_ids: list[int]
+) -> list[Campaign]:
+    """The rater's campaigns that have a candidate, the one with the oldest first (looked at
+    without locking: only the row finally taken is locked, so no other rater is kept from a
+    task this claim passes over). One campaign needs no look."""
+    if len(allowed) == 1:
+        return list(allowed.values())
+    firsts = [
+        (row[0], campaign)
+        for campaign in allowed.values()
+        if (row := _first_open_task(campaign.pk, rater, now, skip_ids, lock=False)) is not None
+    ]
+    return [campaign for _, campaign in sorted(firsts, key=lambda first: first[0])]
+
+
 def _lock_candidate(
     rater: User, allowed: dict[int, Campaign], now: Any, skip_ids: list[int]
 ) -> RankingTask | None:
-    """Lock the next candidate task, the oldest over the rater's campaigns (each campaign's
-    first is locked while the claim lasts); it comes with its campaign and prompt attached."""
-    firsts = [
-        (row, campaign)
-        for campaign in allowed.values()
-        if (row := _first_open_task(campaign.pk, rater, now, skip_ids)) is not None
-    ]
-    if not firsts:
+    """Lock the next candidate task: in the campaign whose oldest candidate is the oldest, the
+    first one no concurrent claim holds (else the next campaign's); it comes with its campaign
+    and prompt attached."""
+    for campaign in _by_oldest_candidate(rater, allowed, now, skip_ids):
+        row = _first_open_task(campaign.pk, rater, now, skip_ids, lock=True)
+        if row is not None:
+            break
+    else:
         return None
-    (task_id, response_ids, submitted, required, prompt_id), campaign = min(
-        firsts, key=lambda first: first[0][0]
-    )
+    task_id, response_ids, submitted, required, prompt_id = row
     task = RankingTask(
         id=task_id,
         campaign_id=campaign.pk,

@@ -14,14 +14,16 @@ from rest_framework.test import APIClient
 from annotation.models import (
     Assignment,
     AssignmentStatus,
+    CampaignStatus,
     Judgment,
     JudgmentMode,
     Preference,
     RankingTask,
     TaskStatus,
 )
+from annotation.services.assignments import claim_next_assignment, skip_assignment
 from common.roles import Role
-from tests.factories import make_task, make_user, setup_campaign
+from tests.factories import make_campaign, make_pool, make_task, make_user, setup_campaign
 
 pytestmark = pytest.mark.django_db
 NEXT = "/api/v1/assignments/next/"
@@ -283,6 +285,24 @@ def test_skipping_a_submitted_task_is_a_conflict(rater: Any) -> None:
 def test_no_work_left_is_a_204(rater: Any) -> None:
     setup_campaign([rater.user], tasks=0)
     assert rater.post(NEXT).status_code == 204
+
+
+def test_over_several_campaigns_the_oldest_task_comes_first(rater: Any) -> None:
+    """One index walk per campaign, the oldest candidate over them wins; a withdrawn (paused)
+    campaign is not offered."""
+    first, second, withdrawn = make_campaign(), make_campaign(), make_campaign()
+    tasks = [make_task(campaign) for _ in range(2) for campaign in (first, second, withdrawn)]
+    make_pool(members=[rater.user], campaigns=[first, second, withdrawn])
+    withdrawn.status = CampaignStatus.PAUSED
+    withdrawn.save(update_fields=["status"])
+    offered = []
+    for _ in range(4):
+        assignment = claim_next_assignment(rater=rater.user)
+        assert assignment is not None
+        offered.append(assignment.task_id)
+        skip_assignment(rater=rater.user, assignment_id=assignment.pk)
+    assert offered == [t.pk for t in tasks if t.campaign_id != withdrawn.pk]
+    assert claim_next_assignment(rater=rater.user) is None
 
 
 def test_rater_outside_every_pool_gets_no_work(rater: Any) -> None:

@@ -119,14 +119,25 @@ def test_an_rloo_round_writes_a_policy_with_its_curves_and_watch(
     assert metrics["steps"] == 2
     for name in ("reward_mean", "kl", "response_length", "policy_loss"):
         assert all(name in step for step in metrics["history"])
+    for step in metrics["history"]:  # per answer, as PPO's: TRL's per-token KL x the length
+        assert step["kl"] == pytest.approx(step["kl_per_token"] * step["response_length"])
     assert metrics["watch"]["kl_source"] == "samples"
     assert (out / "policy" / "model.safetensors").is_file()
     assert (out / "adapter" / "adapter_config.json").is_file()
     assert _steps(out) == [1, 2]
 
 
-def test_a_round_without_prompts_is_a_clear_error(tiny_model: Path, tmp_path: Path) -> None:
-    (tmp_path / "prompts.jsonl").write_text("")
+@pytest.mark.parametrize(
+    ("prompts", "words"),
+    [(0, "holds no prompts"), (1, "GRPO takes batch_size 2 prompts a step, but there are only 1")],
+)
+def test_a_round_with_too_few_prompts_is_a_clear_error(
+    prompts: int, words: str, tiny_model: Path, tmp_path: Path
+) -> None:
+    """No prompts, or fewer than one step's batch (TRL's sampler would drop the partial batch
+    and the round would "succeed" having trained nothing)."""
+    rows = [json.dumps({"prompt": "Say hello."}) for _ in range(prompts)]
+    (tmp_path / "prompts.jsonl").write_text("".join(row + "\n" for row in rows))
     finished = subprocess.run(
         round_command("grpo", tiny_model, tmp_path / "out", 2),
         cwd=ROOT,
@@ -136,5 +147,25 @@ def test_a_round_without_prompts_is_a_clear_error(tiny_model: Path, tmp_path: Pa
         timeout=120,
     )
     assert finished.returncode == 2
-    assert finished.stderr.strip().splitlines()[-1].startswith("error: ")
-    assert "prompt" in finished.stderr.strip().splitlines()[-1]
+    last = finished.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: ")
+    assert words in last
+    assert not (tmp_path / "out" / "policy").exists()
+
+
+def test_the_newest_checkpoint_with_every_process_generators_is_the_resume_point(
+    tmp_path: Path,
+) -> None:
+    trainer = tmp_path / "trainer"
+    for step, ranks in ((2, (0, 1)), (4, (0, 1)), (6, (0,))):  # 6: rank 1 was cut short
+        folder = trainer / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        (folder / "trainer_state.json").write_text("{}")
+        for rank in ranks:
+            (folder / f"rng_state_{rank}.pth").write_bytes(b"")
+    (trainer / "checkpoint-8").mkdir()  # no trainer state yet
+
+    assert trainer_checkpoint(trainer, 2) == trainer / "checkpoint-4"
+    assert trainer_checkpoint(trainer) == trainer / "checkpoint-6"
+    # Written by two processes, resumed on three: the newest with a trainer state serves.
+    assert trainer_checkpoint(trainer, 3) == trainer / "checkpoint-6"

@@ -59,7 +59,7 @@ def test_without_a_second_model_only_the_proxy_is_drawn() -> None:
     assert set(series(svg)) == {"proxy reward"}
     assert "gold reward" not in svg
     assert "KL budget" not in svg
-    with pytest.raises(ValueError, match="No PPO steps"):
+    with pytest.raises(ValueError, match="No steps"):
         reward_kl_svg([], title="none", budget=None)
 
 
@@ -86,7 +86,7 @@ def test_the_command_draws_a_stored_round_and_refuses_what_it_cannot_draw(
     empty = TrainingRun.objects.create(kind="ppo")
     for run_id, message in (
         (reward.pk, "is a reward run"),
-        (empty.pk, "no PPO steps"),
+        (empty.pk, "no steps"),
         (10**9, "No run"),
     ):
         with pytest.raises(CommandError, match=message):

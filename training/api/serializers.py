@@ -204,7 +204,8 @@ class RunCreateSerializer(_Strict):
         queryset=ModelVersion.objects.all(),
         required=False,
         allow_null=True,
-        help_text="PPO and DPO: a second reward model for the reward-hacking watch.",
+        help_text="Policy rounds (PPO, GRPO, RLOO, DPO): a second reward model for the "
+        "reward-hacking watch.",
     )
     campaign_id = serializers.PrimaryKeyRelatedField(
         queryset=Campaign.objects.all(), required=False, allow_null=True
@@ -245,7 +246,8 @@ class TrainingWorkerSerializer(serializers.ModelSerializer[TrainingWorker]):
     can_train = serializers.BooleanField(read_only=True)
     missing = serializers.ListField(child=serializers.CharField(), read_only=True)
     processes = serializers.IntegerField(
-        read_only=True, help_text="Processes per reward, DPO or PPO run (its TRAINING_PROCESSES)."
+        read_only=True,
+        help_text="Processes per reward, DPO, PPO, GRPO or RLOO run (its TRAINING_PROCESSES).",
     )
     strategies = serializers.ListField(
         child=serializers.CharField(),
@@ -434,7 +436,7 @@ class ScheduleUpdateSerializer(_Strict):
         source="check_reward_version",
         required=False,
         allow_null=True,
-        help_text="A second reward model for each PPO or DPO round's reward-hacking watch.",
+        help_text="A second reward model for each policy round's reward-hacking watch.",
     )
 
 

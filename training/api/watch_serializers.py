@@ -45,13 +45,13 @@ class WatchSerializer(serializers.Serializer[Any]):
     check_win_rate_se = _figure("Its standard error.")
     reward_kl = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField()),
-        help_text="[KL, mean reward] at each PPO step.",
+        help_text="[KL, mean reward] at each step of a PPO, GRPO or RLOO round.",
     )
     check_reward_kl = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField()),
         default=list,
-        help_text="[KL, the second reward model's mean reward] at each PPO step; empty when "
-        "the run names no second reward model.",
+        help_text="[KL, the second reward model's mean reward] at each step of a PPO, GRPO or "
+        "RLOO round; empty when the run names no second reward model.",
     )
     warnings = WatchWarningSerializer(many=True)
     seconds = serializers.FloatField(

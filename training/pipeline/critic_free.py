@@ -17,6 +17,7 @@ The step's figures go to progress.jsonl under PPO's names (reward_mean, kl, resp
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -63,8 +64,9 @@ KEPT = {
 
 
 def _device() -> torch.device:
+    """This process's device: under torchrun, its own GPU (LOCAL_RANK), set before TRL does."""
     if torch.cuda.is_available():
-        return torch.device("cuda", int(torch.cuda.current_device()))
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return torch.device("cpu")
 
 
@@ -107,11 +109,12 @@ def _number(value: Any) -> bool:
 
 def _arguments(config: CriticFreeConfig) -> Any:
     config_class, _ = TRAINERS[config.method]
-    completions = config.batch_size * config.group_size
+    # Each process answers its equal share of the step's prompts, group_size times each.
+    prompts_here = per_process_batch(config.batch_size)
     return config_class(
         output_dir=str(config.out / "trainer"),
         max_steps=config.steps,
-        per_device_train_batch_size=per_process_batch(completions, "batch_size x group_size"),
+        per_device_train_batch_size=prompts_here * config.group_size,
         num_generations=config.group_size,
         max_completion_length=config.max_new_tokens,
         learning_rate=config.learning_rate,
@@ -119,7 +122,7 @@ def _arguments(config: CriticFreeConfig) -> Any:
         beta=config.kl_coef,
         temperature=config.temperature,
         seed=config.seed,
-        bf16=config.bf16,
+        bf16=config.bf16,  # autocast over fp32 weights (an AdamW step of 1e-6 survives)
         use_cpu=not torch.cuda.is_available(),
         gradient_checkpointing=False,
         report_to=[],
@@ -129,7 +132,7 @@ def _arguments(config: CriticFreeConfig) -> Any:
         save_total_limit=2,  # the newest, and the one before in case a kill cut it short
         optim="adamw_torch",
         disable_tqdm=True,
-        model_init_kwargs={"dtype": torch.bfloat16 if config.bf16 else torch.float32},
+        model_init_kwargs={"dtype": torch.float32},
     )
 
 
@@ -140,6 +143,11 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
         raise PipelineError(f"{config.method.upper()} needs at least one prompt")
     if not config.reward:
         raise PipelineError(f"{config.method.upper()} needs a reward model (--reward)")
+    if len(prompts) < config.batch_size:  # TRL's sampler would drop the only, partial batch
+        raise PipelineError(
+            f"{config.method.upper()} takes batch_size {config.batch_size} prompts a step, but "
+            f"there are only {len(prompts)}: lower batch_size or add prompts"
+        )
     location = resolve_model(config.policy)
     tokenizer = load_tokenizer(location, padding_side="left")
     _, trainer_class = TRAINERS[config.method]
@@ -155,7 +163,7 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
         peft_config=lora_config(config.lora_rank) if config.lora else None,
         callbacks=[steps],
     )
-    resume = trainer_checkpoint(config.out / "trainer")
+    resume = trainer_checkpoint(config.out / "trainer", process_count())
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     if not is_main_process():
         return {}  # the first process saves, watches and reports for all
@@ -172,7 +180,8 @@ def _finish(
 ) -> dict[str, Any]:
     model = trainer.accelerator.unwrap_model(trainer.model).eval()
     tokenizer = trainer.processing_class
-    reference = AdapterOff(model) if config.lora else load_causal_lm(location).eval()
+    device = next(model.parameters()).device
+    reference = AdapterOff(model) if config.lora else load_causal_lm(location).to(device).eval()
     state_history = _state_history(trainer)
     first, last = (state_history[0], state_history[-1]) if state_history else ({}, {})
     summary: dict[str, Any] = {
@@ -215,4 +224,12 @@ def _state_history(trainer: Any) -> list[dict[str, float]]:
 
 
 def _renamed(logs: dict[str, Any]) -> dict[str, float]:
-    return {KEPT[k]: float(v) for k, v in logs.items() if k in KEPT and _number(v)}
+    """TRL's entries under PPO's names. TRL logs the KL per token (the mean over every answer
+    token of the step); PPO's `kl`, its budget and the watch count it per answer, so it is
+    scaled by the mean answer length here (exact for the step's mean), and kept per token as
+    `kl_per_token`."""
+    kept = {KEPT[k]: float(v) for k, v in logs.items() if k in KEPT and _number(v)}
+    if "kl" in kept:
+        kept["kl_per_token"] = kept["kl"]
+        kept["kl"] = kept["kl"] * kept.get("response_length", 1.0)
+    return kept

@@ -25,16 +25,31 @@ def _step(folder: Path) -> int:
     return int(folder.name.removeprefix("checkpoint-"))
 
 
-def trainer_checkpoint(trainer_dir: Path) -> Path | None:
-    """The newest complete checkpoint-N a TRL trainer wrote under `trainer_dir`."""
-    complete = [
+def _generators_of(folder: Path, processes: int | None) -> bool:
+    """Every process's generator state written (one file per process under several; one
+    rng_state.pth alone); any one when the count is not known."""
+    if processes is None:
+        return any(folder.glob("rng_state*.pth"))
+    if processes == 1:
+        return (folder / "rng_state.pth").is_file()
+    return all((folder / f"rng_state_{rank}.pth").is_file() for rank in range(processes))
+
+
+def trainer_checkpoint(trainer_dir: Path, processes: int | None = None) -> Path | None:
+    """The newest complete checkpoint-N a TRL trainer wrote under `trainer_dir`: its trainer
+    state and, for a run on `processes` processes, every process's generators. A checkpoint
+    written by another process count is still taken when none matches (the trainer then
+    seeds the missing generators afresh)."""
+    stated = [
         p
         for p in trainer_dir.glob("checkpoint-*")
-        if p.name.removeprefix("checkpoint-").isdigit()
-        and (p / "trainer_state.json").is_file()
-        and any(p.glob("rng_state*.pth"))
+        if p.name.removeprefix("checkpoint-").isdigit() and (p / "trainer_state.json").is_file()
     ]
-    return max(complete, key=_step, default=None)
+    for wanted in (processes, None) if processes is not None else (None,):
+        complete = [p for p in stated if _generators_of(p, wanted)]
+        if complete:
+            return max(complete, key=_step)
+    return None
 
 
 def resume_point(run_folder: Path) -> Path | None:

@@ -1499,7 +1499,7 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
-            /** @description A second reward model for each PPO or DPO round's reward-hacking watch. */
+            /** @description A second reward model for each policy round's reward-hacking watch. */
             check_reward_version_id?: number | null;
         };
         PauseInRequest: {
@@ -1888,7 +1888,7 @@ export interface components {
             parent_version_id?: number | null;
             reward_version_id?: number | null;
             compare_version_id?: number | null;
-            /** @description PPO and DPO: a second reward model for the reward-hacking watch. */
+            /** @description Policy rounds (PPO, GRPO, RLOO, DPO): a second reward model for the reward-hacking watch. */
             check_reward_version_id?: number | null;
             campaign_id?: number | null;
             dataset?: components["schemas"]["DatasetRequest"];
@@ -1990,7 +1990,7 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
-            /** @description A second reward model for each PPO or DPO round's reward-hacking watch. */
+            /** @description A second reward model for each policy round's reward-hacking watch. */
             check_reward_version_id?: number | null;
             campaign_id: number;
         };
@@ -2087,7 +2087,7 @@ export interface components {
             python: string;
             readonly missing: string[];
             readonly can_train: boolean;
-            /** @description Processes per reward, DPO or PPO run (its TRAINING_PROCESSES). */
+            /** @description Processes per reward, DPO, PPO, GRPO or RLOO run (its TRAINING_PROCESSES). */
             readonly processes: number;
             /** @description Strategies a reward or DPO run may ask for on it (its TRAINING_STRATEGY). */
             readonly strategies: string[];
@@ -2243,9 +2243,9 @@ export interface components {
              * @description Its standard error.
              */
             check_win_rate_se: number | null;
-            /** @description [KL, mean reward] at each PPO step. */
+            /** @description [KL, mean reward] at each step of a PPO, GRPO or RLOO round. */
             reward_kl: number[][];
-            /** @description [KL, the second reward model's mean reward] at each PPO step; empty when the run names no second reward model. */
+            /** @description [KL, the second reward model's mean reward] at each step of a PPO, GRPO or RLOO round; empty when the run names no second reward model. */
             check_reward_kl?: number[][];
             warnings: components["schemas"]["WatchWarning"][];
             /**

@@ -61,14 +61,14 @@ export function RewardKlChart({ watch }: { watch: Watch }) {
   const x = linearScale(kl.domain, [LEFT, right]);
   const proxyY = linearScale(proxy.domain, [bottom, TOP]);
   const checkY = linearScale(check.domain, [bottom, TOP]);
-  const caption = `Each PPO step's mean reward against its KL from the parent${withCheck ? "; the second reward model's on its own scale (right axis: the two models' units differ)" : ""}; the dashed line is the KL budget.`;
+  const caption = `Each step's mean reward against its KL from the parent${withCheck ? "; the second reward model's on its own scale (right axis: the two models' units differ)" : ""}; the dashed line is the KL budget.`;
 
   return (
     <figure className="chart reward-kl" data-testid="reward-kl">
       <figcaption className="chart-title">{REWARD_KL_TITLE}</figcaption>
       <div className="chart-box" ref={box}>
         {points.length === 0 ? (
-          <p className="chart-empty">No PPO steps logged yet.</p>
+          <p className="chart-empty">No steps logged yet.</p>
         ) : (
           <svg width={width} height={HEIGHT} role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-desc`}>
             <title id={`${id}-title`}>{REWARD_KL_TITLE}</title>

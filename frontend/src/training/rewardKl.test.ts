@@ -85,12 +85,12 @@ describe("the text alternative", () => {
 
   it("says where both curves went and the budget", () => {
     expect(rewardKlSummary(rewardKlPoints(watch()), 0.05)).toBe(
-      "3 PPO steps, KL from the parent (nats per answer) across, the KL budget of 0.05 nats dashed. The round's reward model's mean reward went from -1.5 to 1.75 while the KL went from 0 to 3.2. The second reward model's mean reward, on its own scale at the right, went from 1.5 to -1.75.",
+      "3 steps, KL from the parent (nats per answer) across, the KL budget of 0.05 nats dashed. The round's reward model's mean reward went from -1.5 to 1.75 while the KL went from 0 to 3.2. The second reward model's mean reward, on its own scale at the right, went from 1.5 to -1.75.",
     );
     expect(rewardKlSummary(rewardKlPoints(watch({ check_reward_kl: [], reward_kl: [[0.1, 2]] })), null)).toBe(
-      "1 PPO step, KL from the parent (nats per answer) across, no KL budget. The round's reward model's mean reward went from 2 to 2 while the KL went from 0.1 to 0.1.",
+      "1 step, KL from the parent (nats per answer) across, no KL budget. The round's reward model's mean reward went from 2 to 2 while the KL went from 0.1 to 0.1.",
     );
-    expect(rewardKlSummary([], null)).toBe("No PPO steps logged.");
+    expect(rewardKlSummary([], null)).toBe("No steps logged.");
   });
 });
 

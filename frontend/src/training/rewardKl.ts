@@ -1,5 +1,5 @@
 /** The pure side of the chart "Reward against KL" (docs/training.md, "Reward-hacking watch"):
- * a PPO round's steps as (KL, reward under its own reward model, reward under the second
+ * a policy round's steps (PPO, GRPO, RLOO) as (KL, reward under its own reward model, reward under the second
  * model when the run names one), the over-optimisation curve of Gao et al. (2022). */
 
 import type { ChartDataRow } from "../shared/ChartDataTable";
@@ -16,7 +16,7 @@ export interface RewardKlPoint {
   check: number | null;
 }
 
-/** One point per PPO step, in step order; the second model's rewards are matched by step
+/** One point per step, in step order; the second model's rewards are matched by step
  * (both lists hold one entry per step, from the same per-step metrics). */
 export function rewardKlPoints(watch: Pick<Watch, "reward_kl" | "check_reward_kl">): RewardKlPoint[] {
   const checks = watch.check_reward_kl ?? [];
@@ -70,11 +70,11 @@ export function rewardKlRows(points: RewardKlPoint[]): ChartDataRow[] {
 export function rewardKlSummary(points: RewardKlPoint[], budget: number | null): string {
   const first = points[0];
   const last = points[points.length - 1];
-  if (!first || !last) return "No PPO steps logged.";
+  if (!first || !last) return "No steps logged.";
   const budgetWords = budget === null ? "no KL budget" : `the KL budget of ${formatNumber(budget)} nats dashed`;
   const check =
     last.check === null || first.check === null
       ? ""
       : ` The second reward model's mean reward, on its own scale at the right, went from ${reading(first.check)} to ${reading(last.check)}.`;
-  return `${points.length} PPO step${points.length === 1 ? "" : "s"}, KL from the parent (nats per answer) across, ${budgetWords}. The round's reward model's mean reward went from ${reading(first.reward)} to ${reading(last.reward)} while the KL went from ${reading(first.kl)} to ${reading(last.kl)}.${check}`;
+  return `${points.length} step${points.length === 1 ? "" : "s"}, KL from the parent (nats per answer) across, ${budgetWords}. The round's reward model's mean reward went from ${reading(first.reward)} to ${reading(last.reward)} while the KL went from ${reading(first.kl)} to ${reading(last.kl)}.${check}`;
 }

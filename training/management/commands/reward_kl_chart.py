@@ -10,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from training.charts import reward_kl_svg
-from training.models import TrainingRun
+from training.models import REWARD_DRIVEN_KINDS, TrainingRun
 from training.selectors import reward_kl_points
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = "Write a PPO run's reward-against-KL chart (over-optimisation curve) as SVG."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("run", type=int, help="a PPO run's id")
+        parser.add_argument("run", type=int, help="a PPO, GRPO or RLOO run's id")
         parser.add_argument("--out", type=Path, required=True, help="the .svg file to write")
         parser.add_argument("--title", default="", help="default: the run's kind and id")
 
@@ -26,13 +26,15 @@ class Command(BaseCommand):
         run = TrainingRun.objects.filter(pk=options["run"]).first()
         if run is None:
             raise CommandError(f"No run {options['run']}.")
-        if run.kind != "ppo":
-            raise CommandError(f"Run {run.pk} is a {run.kind} run; the chart is a PPO round's.")
+        if run.kind not in REWARD_DRIVEN_KINDS:
+            raise CommandError(
+                f"Run {run.pk} is a {run.kind} run; the chart is a PPO, GRPO or RLOO round's."
+            )
         points = reward_kl_points(run=run)
         if not points:
-            raise CommandError(f"Run {run.pk} has logged no PPO steps yet.")
+            raise CommandError(f"Run {run.pk} has logged no steps yet.")
         budget = run.config.get("target_kl")
-        title = options["title"] or f"Reward against KL, PPO run {run.pk}"
+        title = options["title"] or f"Reward against KL, {run.kind.upper()} run {run.pk}"
         svg = reward_kl_svg(
             points, title=title, budget=float(budget) if budget is not None else None
         )
