@@ -26,7 +26,15 @@ PROMPTS, HELDOUT, K, EVAL_SAMPLES, PPO_STEPS = 16, 8, 4, 8, 8
 GOLD_WIN_RATE_AT_LEAST = 0.65
 
 
-def run_loop(base: Path, reward_base: Path, *, name: str, ppo_steps: int) -> dict[str, Any]:
+def run_loop(
+    base: Path,
+    reward_base: Path,
+    *,
+    name: str,
+    ppo_steps: int,
+    method: str = "ppo",
+    dpo_epochs: float = 1.0,
+) -> dict[str, Any]:
     """The demo loop on tiny models, with a recipe that learns conciseness in a few steps;
     returns its JSON summary."""
     out = io.StringIO()
@@ -49,6 +57,9 @@ def run_loop(base: Path, reward_base: Path, *, name: str, ppo_steps: int) -> dic
         "--ppo-minibatch=16",
         "--ppo-learning-rate=2.5e-4",
         f"--eval-samples={EVAL_SAMPLES}",
+        f"--method={method}",
+        "--dpo-learning-rate=1e-4",
+        f"--dpo-epochs={dpo_epochs}",
         stdout=out,
         stderr=io.StringIO(),
     )
@@ -104,3 +115,33 @@ def test_demo_loop_runs_every_stage_and_the_new_policy_beats_its_parent(
     assert summary["mean_words_policy"] < summary["mean_words_parent"]
     assert policy.metrics["gold_win_rate"] == summary["gold_win_rate"]
     assert policy.metrics["gold_stderr"] == summary["gold_stderr"]
+
+
+@pytest.mark.parametrize("method", ["grpo", "dpo"])
+def test_the_loop_runs_the_policy_round_it_is_given(
+    method: str, stopping_policy: Path, tiny_model: Path, tmp_path: Path, settings: Any
+) -> None:
+    """`--method`: the loop's policy round is a GRPO (or RLOO) round against the reward model,
+    or DPO on the raters' pairs; its JSON line names the method. Whether it beats its parent
+    is what the measured comparison reports (docs/training.md), not asserted here."""
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+
+    summary = run_loop(
+        stopping_policy, tiny_model, name="method loop", ppo_steps=2, method=method, dpo_epochs=0.1
+    )
+
+    kinds = list(TrainingRun.objects.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["generate", "reward", method, "generate", "evaluate"]
+    assert set(TrainingRun.objects.values_list("status", flat=True)) == {RunStatus.SUCCEEDED}
+    assert summary["method"] == method
+    assert method in summary["stage_wall_s"]
+    policy = ModelVersion.objects.get(kind="policy")
+    assert policy.produced_by is not None
+    assert policy.produced_by.kind == method
+    assert policy.parent is not None
+    assert policy.parent.name == f"base:{stopping_policy}"
+    assert policy.metrics["gold_comparisons"] == HELDOUT * EVAL_SAMPLES
+    assert 0.0 <= summary["gold_win_rate"] <= 1.0
+    steps = RunMetric.objects.filter(run__kind=method, name="train/kl").count()
+    assert steps == (2 if method == "grpo" else 0)  # DPO logs no KL curve

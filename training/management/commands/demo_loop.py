@@ -7,8 +7,9 @@
    with `--gold reward-model` a gold reward model's score with Bradley-Terry noise: a model the
    pipeline trains first on real human pairs (../shared/data, training/gold.py);
 4. a reward-model run on those judgments;
-5. a PPO round against that reward model with a KL budget (adaptive beta); with the gold
-   reward model, it scores every step's answers too (proxy and gold reward against KL);
+5. a policy round (`--method`): PPO against that reward model with a KL budget (adaptive
+   beta), or GRPO or RLOO against it, or DPO on the raters' pairs; with the gold reward model,
+   it scores every step's answers too (proxy and gold reward against KL);
 6. a generation run from the new policy: the next tasks for the raters;
 7. an evaluation run: the new policy against its parent on the held-out prompts under the
    reward model, with their answers side by side (the dashboard's comparison shows them);
@@ -70,6 +71,8 @@ def concise_gold(prompt: object, a: str, b: str) -> float:
 # raters follow, or the loop would be graded on something it was never shown: "concise" is the
 # rule above; "reward-model" a gold reward model trained on real human pairs (training/gold.py).
 GOLDS = ("concise", "reward-model")
+# The policy round the loop runs: against the reward model (PPO, GRPO, RLOO) or on the pairs.
+METHODS = ("ppo", "grpo", "rloo", "dpo")
 
 
 def validation_figures(reward: ModelVersion) -> dict[str, Any]:
@@ -79,7 +82,10 @@ def validation_figures(reward: ModelVersion) -> dict[str, Any]:
 
 
 class Command(BaseCommand):
-    help = "Run the whole loop on the embedded model: generate, judge, reward model, PPO, again."
+    help = (
+        "Run the whole loop on the embedded model: generate, judge, reward model, a policy "
+        "round (PPO, GRPO, RLOO or DPO), again."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", default="", help="campaign name (default: timestamped)")
@@ -121,7 +127,18 @@ class Command(BaseCommand):
         parser.add_argument("--rm-epochs", type=float, default=2.0)
         parser.add_argument("--rm-learning-rate", type=float, default=2e-5)
         parser.add_argument("--rm-batch", type=int, default=REWARD["batch_size"])
-        parser.add_argument("--ppo-steps", type=int, default=12)
+        parser.add_argument(
+            "--method", choices=METHODS, default="ppo", help="the policy round (default: ppo)"
+        )
+        parser.add_argument(
+            "--group-size",
+            type=int,
+            default=4,
+            help="GRPO/RLOO: answers per prompt (a step takes --ppo-batch answers)",
+        )
+        parser.add_argument("--dpo-epochs", type=float, default=1.0, help="DPO: passes over pairs")
+        parser.add_argument("--dpo-learning-rate", type=float, default=5e-6)
+        parser.add_argument("--ppo-steps", type=int, default=12, help="PPO/GRPO/RLOO steps")
         parser.add_argument("--ppo-batch", type=int, default=8)
         parser.add_argument("--ppo-minibatch", type=int, default=4, help="at most --ppo-batch")
         parser.add_argument("--ppo-learning-rate", type=float, default=5e-6)
@@ -145,13 +162,15 @@ class Command(BaseCommand):
         first = self._stage("generate", lambda: self._generate(campaign, base))
         self._stage("judge", lambda: self._judge(campaign))
         reward = self._stage("reward", lambda: self._reward(campaign))
-        policy = self._stage("ppo", lambda: self._ppo(campaign, base, reward))
+        method = options["method"]
+        policy = self._stage(method, lambda: self._policy_round(campaign, base, reward))
         self._stage("generate_next", lambda: self._generate(campaign, policy))
         evaluation = self._stage("evaluate", lambda: self._evaluate(heldout, policy, reward))
         gold = self._stage("gold_eval", lambda: self._gold_win_rate(heldout, policy))
         assert policy.produced_by is not None
         kl = RunMetric.objects.filter(run=policy.produced_by, name="train/kl").order_by("-step")
         summary = {
+            "method": method,
             "campaign_id": campaign.pk,
             "generation_run": first.pk,
             "reward_version": reward.name,
@@ -283,6 +302,47 @@ class Command(BaseCommand):
         )
         return ModelVersion.objects.get(produced_by=run)
 
+    def _policy_round(
+        self, campaign: Campaign, base: ModelVersion, reward: ModelVersion
+    ) -> ModelVersion:
+        method = self.options["method"]
+        if method == "ppo":
+            return self._ppo(campaign, base, reward)
+        common = {"seed": self.options["seed"]}
+        if method == "dpo":  # on the raters' pairs, from the same base
+            request = RunRequest(
+                kind="dpo",
+                parent_version=base,
+                check_reward_version=self.gold_version,
+                campaign=campaign,
+                dataset={"mode": "all", "campaign_ids": [campaign.pk]},
+                hyperparameters={
+                    "epochs": self.options["dpo_epochs"],
+                    "learning_rate": self.options["dpo_learning_rate"],
+                    **common,
+                },
+            )
+        else:  # GRPO or RLOO: the same answers per step as PPO's batch, in groups
+            group = self.options["group_size"]
+            request = RunRequest(
+                kind=method,
+                parent_version=base,
+                reward_version=reward,
+                check_reward_version=self.gold_version,
+                campaign=campaign,
+                hyperparameters={
+                    "steps": self.options["ppo_steps"],
+                    "batch_size": max(1, self.options["ppo_batch"] // group),
+                    "group_size": group,
+                    "max_new_tokens": self.options["max_new_tokens"],
+                    "learning_rate": self.options["ppo_learning_rate"],
+                    "target_kl": self.options["target_kl"],
+                    "prompts": self.options["prompts"],
+                    **common,
+                },
+            )
+        return ModelVersion.objects.get(produced_by=self._execute(request))
+
     def _ppo(self, campaign: Campaign, base: ModelVersion, reward: ModelVersion) -> ModelVersion:
         run = self._execute(
             RunRequest(
@@ -308,7 +368,7 @@ class Command(BaseCommand):
     def _evaluate(
         self, heldout: Campaign, policy: ModelVersion, reward: ModelVersion
     ) -> TrainingRun:
-        assert policy.parent is not None  # the base version PPO started from
+        assert policy.parent is not None  # the base version the round started from
         return self._execute(
             RunRequest(
                 kind="evaluate",
