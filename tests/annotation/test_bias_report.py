@@ -1,9 +1,11 @@
 """The bias report against raters whose faults are known: simulated raters drive the rater API
-(30 raters, 250 judgments each, a few with an injected position bias, length bias or spam) and
+(30 raters, 500 judgments each, a few with an injected position bias, length bias or spam) and
 the report must flag exactly the injected ones at its stated test level (5 % family-wise per
 test, Holm across raters), and no more than 5 % of the clean ones.
 
-This is the slowest test of the suite (7,500 judgments through the whole HTTP stack)."""
+This is the slowest test of the suite (15,000 judgments through the whole HTTP stack; with
+250 a rater the spammers' outlier flag fell short of its Holm-corrected level in one CI run of
+three: the display order is shuffled unseeded, so the figures vary a little from run to run)."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from annotation.selectors.quality import campaign_quality_report
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(1800)]
 
 RATERS = 30
-PER_RATER = 250
+PER_RATER = 500
 
 
 def _simulate(summary: Path) -> tuple[dict[str, Any], QualityReport, int]:
