@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,43 +15,17 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from tests.training.test_ppo import ROOT, run_to_the_end, write_prompts
+from tests.training.test_ppo import ROOT, round_command, run_to_the_end, write_prompts
 from training.pipeline.resume_points import trainer_checkpoint
 
 ENV = {**os.environ, "TQDM_DISABLE": "1"}
 
 
-def round_command(method: str, model: Path, out: Path, steps: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "training.pipeline",
-        method,
-        "--policy",
-        str(model),
-        "--reward",
-        str(model),
-        "--prompts",
-        str(out.parent / "prompts.jsonl"),
-        "--out",
-        str(out),
-        "--steps",
-        str(steps),
-        "--batch-size",
-        "2",
-        "--group-size",
-        "2",
-        "--max-new-tokens",
-        "6",
-        "--learning-rate",
-        "1e-3",
-        "--checkpoint-every",
-        "2",
-        "--watch-prompts",
-        "4",
-        "--seed",
-        "3",
-    ]
+def critic_free_command(method: str, model: Path, out: Path, steps: int) -> list[str]:
+    flags = ["--batch-size", "2", "--group-size", "2", "--max-new-tokens", "6"]
+    flags += ["--learning-rate", "1e-3", "--checkpoint-every", "2"]
+    flags += ["--watch-prompts", "4", "--seed", "3"]
+    return round_command(method, model, out, steps, flags)
 
 
 def _kill_after_checkpoint_two(command: list[str], out: Path) -> None:
@@ -84,11 +57,11 @@ def test_a_grpo_round_killed_after_a_checkpoint_resumes_from_its_step(
 ) -> None:
     write_prompts(tmp_path)
     straight, killed = tmp_path / "straight", tmp_path / "killed"
-    run_to_the_end(round_command("grpo", tiny_model, straight, 4), ENV)
+    run_to_the_end(critic_free_command("grpo", tiny_model, straight, 4), ENV)
 
-    _kill_after_checkpoint_two(round_command("grpo", tiny_model, killed, 4), killed)
+    _kill_after_checkpoint_two(critic_free_command("grpo", tiny_model, killed, 4), killed)
     logged_before_kill = _steps(killed)
-    run_to_the_end(round_command("grpo", tiny_model, killed, 4), ENV)
+    run_to_the_end(critic_free_command("grpo", tiny_model, killed, 4), ENV)
 
     # The second attempt started at step 3: what it logged continues the first attempt's.
     assert _steps(killed)[len(logged_before_kill) :] == [3, 4]
@@ -112,7 +85,7 @@ def test_an_rloo_round_writes_a_policy_with_its_curves_and_watch(
 ) -> None:
     write_prompts(tmp_path)
     out = tmp_path / "rloo"
-    run_to_the_end([*round_command("rloo", tiny_model, out, 2), "--lora"], ENV)
+    run_to_the_end([*critic_free_command("rloo", tiny_model, out, 2), "--lora"], ENV)
 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["method"] == "rloo"
@@ -139,7 +112,7 @@ def test_a_round_with_too_few_prompts_is_a_clear_error(
     rows = [json.dumps({"prompt": "Say hello."}) for _ in range(prompts)]
     (tmp_path / "prompts.jsonl").write_text("".join(row + "\n" for row in rows))
     finished = subprocess.run(
-        round_command("grpo", tiny_model, tmp_path / "out", 2),
+        critic_free_command("grpo", tiny_model, tmp_path / "out", 2),
         cwd=ROOT,
         env=ENV,
         capture_output=True,

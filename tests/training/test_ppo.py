@@ -124,41 +124,24 @@ def test_ppo_raises_the_rule_reward_within_the_kl_budget(
         assert all(name in h for h in history)
 
 
-def ppo_command(model: Path, out: Path, steps: int, processes: int = 1) -> list[str]:
-    """The CLI as a worker runs it; with several processes under torchrun (accelerate's own
-    launcher needs MPI for several CPU processes)."""
+def round_command(
+    stage: str, model: Path, out: Path, steps: int, flags: list[str], processes: int = 1
+) -> list[str]:
+    """A policy round's CLI as a worker runs it (the tiny model as policy and reward), with the
+    stage's own `flags`; with several processes under torchrun (accelerate's own launcher needs
+    MPI for several CPU processes)."""
     torchrun = [str(Path(sys.executable).parent / "torchrun"), "--standalone"]
     launcher = [*torchrun, f"--nproc_per_node={processes}"] if processes > 1 else [sys.executable]
-    return [
-        *launcher,
-        "-m",
-        "training.pipeline",
-        "ppo",
-        "--policy",
-        str(model),
-        "--reward",
-        str(model),
-        "--prompts",
-        str(out.parent / "prompts.jsonl"),
-        "--out",
-        str(out),
-        "--steps",
-        str(steps),
-        "--batch-size",
-        "4",
-        "--minibatch-size",
-        "2",
-        "--max-new-tokens",
-        "8",
-        "--learning-rate",
-        "1e-3",
-        "--value-learning-rate",
-        "1e-3",
-        "--checkpoint-every",
-        "2",
-        "--seed",
-        "3",
-    ]
+    files = ["--policy", str(model), "--reward", str(model)]
+    files += ["--prompts", str(out.parent / "prompts.jsonl"), "--out", str(out)]
+    return [*launcher, "-m", "training.pipeline", stage, *files, "--steps", str(steps), *flags]
+
+
+def ppo_command(model: Path, out: Path, steps: int, processes: int = 1) -> list[str]:
+    flags = ["--batch-size", "4", "--minibatch-size", "2", "--max-new-tokens", "8"]
+    flags += ["--learning-rate", "1e-3", "--value-learning-rate", "1e-3"]
+    flags += ["--checkpoint-every", "2", "--seed", "3"]
+    return round_command("ppo", model, out, steps, flags, processes)
 
 
 def write_prompts(folder: Path) -> None:

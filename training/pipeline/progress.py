@@ -73,10 +73,14 @@ class StepPlan:
 
 class ProgressCallback(TrainerCallback):
     """Mirrors a Trainer's logs into a ProgressLog; with a plan, its steps are the run's (see
-    StepPlan); `prefix` names its events apart from another training's (`cv_train`)."""
+    StepPlan); `prefix` names its events apart from another training's (`cv_train`). A
+    subclass may rename or drop a log entry in `step_metrics` (None: not a step's line)."""
 
     def __init__(self, log: ProgressLog, plan: StepPlan | None = None, prefix: str = "") -> None:
         self.log, self.plan, self.prefix = log, plan, prefix
+
+    def step_metrics(self, logs: dict[str, Any]) -> dict[str, Any] | None:
+        return logs
 
     def on_train_end(
         self,
@@ -96,11 +100,14 @@ class ProgressCallback(TrainerCallback):
         logs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        event = "eval" if logs and any(k.startswith("eval_") for k in logs) else "train"
+        metrics = self.step_metrics(logs or {})
+        if metrics is None:
+            return
+        event = "eval" if any(k.startswith("eval_") for k in metrics) else "train"
         step, total = state.global_step, state.max_steps
         if self.plan is not None:
             step, total = self.plan.position(step, total)
-        self.log.write(self.prefix + event, step, total, logs)
+        self.log.write(self.prefix + event, step, total, metrics)
 
 
 def write_metrics(out: Path, metrics: dict[str, Any]) -> Path:
