@@ -52,7 +52,7 @@ def register_run_version(
             name=f"{run.kind}-run-{run.pk}",
             defaults={
                 "kind": kind,
-                "base": _version_base(run),
+                "base": lineage_base(run),
                 "artifact_path": str(path),
                 "parent": run.parent_version,
                 "produced_by": run,
@@ -66,5 +66,6 @@ def register_run_version(
     return version
 
 
-def _version_base(run: TrainingRun) -> str:
+def lineage_base(run: TrainingRun) -> str:
+    """The base model the run's lineage started from (what its version records as `base`)."""
     return run.parent_version.base if run.parent_version else (run.base or DEFAULT_BASE)

@@ -179,8 +179,9 @@ REWARD_LENGTH_SLOPE = "validation_length_slope"
 
 @dataclass(frozen=True)
 class PolicyRound:
-    """One PPO or DPO round along a policy lineage: its reward model's length slope and how
-    far its answers' length drifted from the parent's (the watch's figures)."""
+    """One policy round along a lineage: its reward model's length slope, how far its
+    answers' length drifted from the parent's, and its KL from the parent and from the
+    lineage's base (the watch's figures; kl_from says which one its budget counted)."""
 
     version: ModelVersion
     run: TrainingRun
@@ -189,6 +190,15 @@ class PolicyRound:
     reward_slope_se: float | None
     length_ratio: float | None
     warnings: list[str]
+    kl_to_parent: float | None
+    kl_to_base: float | None
+    kl_budget: float | None
+    kl_from: str
+
+
+def _number(metrics: dict[str, Any], name: str) -> float | None:
+    value = metrics.get(name)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)
@@ -211,16 +221,20 @@ def _policy_round(version: ModelVersion) -> PolicyRound | None:
         return None
     reward = run.reward_version
     slope = numeric_metrics(reward.metrics) if reward is not None else {}
-    ratio = version.metrics.get("watch_length_ratio")
-    warnings = version.metrics.get("watch_warnings") or []
+    metrics = version.metrics
+    warnings = metrics.get("watch_warnings") or []
     return PolicyRound(
         version=version,
         run=run,
         reward_version=reward,
         reward_slope=slope.get(REWARD_LENGTH_SLOPE),
         reward_slope_se=slope.get(f"{REWARD_LENGTH_SLOPE}_se"),
-        length_ratio=float(ratio) if isinstance(ratio, int | float) else None,
+        length_ratio=_number(metrics, "watch_length_ratio"),
         warnings=[str(w.get("code")) for w in warnings if isinstance(w, dict)],
+        kl_to_parent=_number(metrics, "watch_kl"),
+        kl_to_base=_number(metrics, "watch_kl_to_base"),
+        kl_budget=_number(metrics, "watch_kl_budget"),
+        kl_from=str(metrics.get("watch_kl_from") or "parent"),
     )
 
 

@@ -222,6 +222,35 @@ def test_a_round_without_a_second_reward_model_has_no_check_rewards(
     assert not RunMetric.objects.filter(run_id=run["id"], name="train/check_reward_mean").exists()
 
 
+def test_a_second_round_may_count_its_kl_from_the_base_and_the_chart_shows_the_drift(
+    ml: APIClient, models: dict[str, Path], artifacts: None
+) -> None:
+    campaign = campaign_with_questions()
+    versions = register(models, campaign)
+    steps = {"steps": 2, "batch_size": 4, "minibatch_size": 4, "learning_rate": 3e-3}
+    first = run_round(ml, versions, campaign, with_check=False, kl_coef=0.0, **steps)
+    (moved,) = first["produced_versions"]
+    later = {**versions, "policy": ModelVersion.objects.get(pk=moved["id"])}
+
+    second = run_round(ml, later, campaign, with_check=False, kl_from="base", **steps)
+
+    def first_step_kl(run: dict[str, Any]) -> float:
+        return RunMetric.objects.get(run_id=run["id"], name="train/kl", step=1).value
+
+    assert first_step_kl(first) == pytest.approx(0.0, abs=1e-4)  # from its own start
+    assert first_step_kl(second) > 0.1  # from the base, which the first round left
+    assert second["watch"]["kl_from"] == "base"
+    (produced,) = second["produced_versions"]
+    chart = ml.get(f"{VERSIONS}{produced['id']}/length-preference/").json()
+    one, two = chart["rounds"]
+    assert [one["run_id"], two["run_id"]] == [first["id"], second["id"]]
+    assert [one["kl_from"], two["kl_from"]] == ["parent", "base"]
+    assert one["kl_to_base"] == one["kl_to_parent"] > 0  # the first round's parent is the base
+    assert two["kl_to_base"] == second["watch"]["kl_to_base"] > 0
+    assert two["kl_to_parent"] == second["watch"]["kl"]
+    assert two["kl_budget"] == 6.0
+
+
 def judge_leaning_long(rater: Any, rng: random.Random) -> None:
     """The rater's next task, the longer answer ranked first seven times in ten."""
     assignment = claim_next_assignment(rater=rater)

@@ -116,6 +116,15 @@ def test_kl_warns_above_its_factor_times_the_budget_and_only_with_a_budget() -> 
     assert codes({"kl": 900.0, "kl_budget": None}) == []  # DPO has no budget
 
 
+def test_a_budget_counted_from_the_base_is_held_against_the_kl_from_the_base() -> None:
+    budget = 6.0
+    drifted = {"kl": 1.0, "kl_to_base": 9.5, "kl_budget": budget}
+    assert codes(drifted) == []  # counted from the parent: one small step
+    assert codes({**drifted, "kl_from": "base"}) == ["kl_over_budget"]
+    (warning,) = round_warnings({**drifted, "kl_from": "base"})
+    assert warning["detail"].startswith("The KL from the base ended at 9.50 nats")
+
+
 def test_the_second_reward_model_warns_when_the_proxy_rose_and_it_prefers_the_parent() -> None:
     def check(gain: float, rate: float, se: float) -> list[str]:
         return codes({"reward_gain": gain, "check_win_rate": rate, "check_win_rate_se": se})
@@ -178,6 +187,21 @@ def test_without_samples_the_watch_keeps_the_last_steps_kl_and_no_length() -> No
     assert watch["check_reward_kl"] == []  # no second reward model
     assert "length_ratio" not in watch
     assert [w["code"] for w in watch["warnings"]] == ["kl_over_budget"]
+
+
+def test_the_kl_from_the_base_is_the_parents_when_the_parent_is_the_base() -> None:
+    first = RoundSamples(["a"], ["b"], [1], [1], kl=[2.0])
+    later = RoundSamples(["a", "b"], ["b", "c"], [1, 1], [1, 1], kl=[2.0, 4.0], base_kl=[7, 9])
+
+    assert round_watch(samples=first, kl_budget=6.0)["kl_to_base"] == 2.0
+    watch = round_watch(samples=later, kl_budget=6.0, kl_from="base")
+    assert (watch["kl"], watch["kl_to_base"], watch["kl_from"]) == (3.0, 8.0, "base")
+    assert [w["code"] for w in watch["warnings"]] == []  # 8 is below 1.5 x 6
+    # Without samples the last step's KL is from the reference, which kl_from names.
+    history = [{"kl": 7.0, "reward_mean": 0.5}]
+    from_base = round_watch(samples=None, kl_budget=4.0, history=history, kl_from="base")
+    assert (from_base["kl_to_base"], "kl" in from_base) == (7.0, False)
+    assert [w["code"] for w in from_base["warnings"]] == ["kl_over_budget"]
 
 
 def test_every_answer_of_the_parent_empty_gives_no_ratio_but_still_a_warning() -> None:

@@ -183,7 +183,7 @@ def test_stage_arguments_use_the_versions_artifacts(tmp_path: Path) -> None:
 
     assert stage_arguments(ppo, tmp_path) == [
         *("--policy", "/m/pi", "--reward", "/m/rm", "--prompts", str(tmp_path / "prompts.jsonl")),
-        *("--out", str(tmp_path), "--steps", "3"),
+        *("--out", str(tmp_path), "--lineage-base", "smollm2", "--steps", "3"),
     ]
     assert stage_arguments(reward_run, tmp_path) == [
         *("--data", str(tmp_path / "data.jsonl"), "--base", "/m/tiny", "--out", str(tmp_path)),

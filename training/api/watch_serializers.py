@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from training.models import POLICY_KINDS
+from training.pipeline.options import KL_FROM
 from training.pipeline.watch import WARNING_CODES
 
 
@@ -36,6 +37,15 @@ class WatchSerializer(serializers.Serializer[Any]):
     kl = _figure("KL from the parent, nats per answer, at the end of the round.")
     kl_source = serializers.ChoiceField(choices=["samples", "last step"], allow_null=True)
     kl_budget = _figure("The round's KL budget (PPO's target_kl); null for DPO.")
+    kl_to_base = _figure(
+        "KL from the lineage's base model (the parent's when the parent is the base), nats per "
+        "answer: the drift over all rounds so far."
+    )
+    kl_from = serializers.ChoiceField(
+        choices=list(KL_FROM),
+        default="parent",
+        help_text="What the round's KL term and budget counted from.",
+    )
     reward_gain = _figure(
         "The proxy reward's rise (PPO: new minus parent on the prompts; DPO: "
         "the implicit reward margin, last step minus first)."
@@ -92,6 +102,22 @@ class PolicyRoundSerializer(serializers.Serializer[Any]):
     warnings = serializers.ListField(
         child=serializers.ChoiceField(choices=list(WARNING_CODES)),
         help_text="The codes of the round's watch warnings.",
+    )
+    kl_to_parent = serializers.FloatField(
+        allow_null=True,
+        help_text="The new policy's KL from its parent on its own answers, nats per answer.",
+    )
+    kl_to_base = serializers.FloatField(
+        allow_null=True,
+        help_text="The new policy's KL from the lineage's base model (cumulative drift), nats "
+        "per answer; null for a round that measured none.",
+    )
+    kl_budget = serializers.FloatField(
+        allow_null=True, help_text="The round's KL budget (PPO, GRPO, RLOO), nats per answer."
+    )
+    kl_from = serializers.ChoiceField(
+        choices=list(KL_FROM),
+        help_text="What the round's KL term and budget counted from: its parent or the base.",
     )
 
 

@@ -25,16 +25,18 @@ from typing import Any
 
 import torch
 from datasets import Dataset
-from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments, set_seed
+from transformers import set_seed
 from trl import GRPOConfig, GRPOTrainer, RLOOConfig, RLOOTrainer
+from trl.trainer.utils import add_fused_lm_head, disable_dropout_in_model
 
 from training.pipeline.data import Messages
 from training.pipeline.errors import PipelineError
+from training.pipeline.kl_reference import base_source, counts_from_base, frozen
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, resolve_model
 from training.pipeline.options import CriticFreeConfig
 from training.pipeline.ppo_lora import AdapterOff, lora_config, save_lora_result
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
-from training.pipeline.progress import ProgressLog, write_metrics
+from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 from training.pipeline.resume_points import trainer_checkpoint
 from training.pipeline.round_watch import (
     RewardFn,
@@ -83,24 +85,13 @@ def trl_reward(score: RewardFn) -> Any:
     return reward_model
 
 
-class StepLog(TrainerCallback):
+class StepLog(ProgressCallback):
     """Each logged step into progress.jsonl, under PPO's names."""
 
-    def __init__(self, log: ProgressLog | None) -> None:
-        self.log = log
-
-    def on_log(
-        self,
-        args: TrainingArguments,
-        state: TrainerState,
-        control: TrainerControl,
-        logs: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        if not logs or "reward" not in logs:
-            return  # the end-of-training summary line
-        if self.log is not None:
-            self.log.write("train", state.global_step, state.max_steps, _renamed(logs))
+    def step_metrics(self, logs: dict[str, Any]) -> dict[str, Any] | None:
+        if "reward" not in logs:
+            return None  # the end-of-training summary line
+        return _renamed(logs)
 
 
 def _number(value: Any) -> bool:
@@ -151,7 +142,7 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
     location = resolve_model(config.policy)
     tokenizer = load_tokenizer(location, padding_side="left")
     _, trainer_class = TRAINERS[config.method]
-    steps = StepLog(ProgressLog(config.out) if is_main_process() else None)
+    steps = StepLog(ProgressLog(config.out))  # only the first process writes
     set_seed(config.seed)  # a reward folder without a trained head gets the same one each time
     score = reward_model_fn(config.reward, _device())
     trainer = trainer_class(
@@ -163,11 +154,26 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
         peft_config=lora_config(config.lora_rank) if config.lora else None,
         callbacks=[steps],
     )
+    if counts_from_base(config) and config.kl_coef > 0:
+        _count_kl_from(trainer, str(config.lineage_base))
     resume = trainer_checkpoint(config.out / "trainer", process_count())
     trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     if not is_main_process():
         return {}  # the first process saves, watches and reports for all
     return _finish(config, trainer, score, prompts, location, resume)
+
+
+def _count_kl_from(trainer: Any, source: str) -> None:
+    """Make `source` (the lineage's base) the trainer's KL reference, prepared as TRL prepares
+    the one it loads itself: dropout off, TRL's chunked log-probability head at the round's
+    temperature, wrapped for evaluation on this process's device. (TRL loads its reference
+    from the policy, or reads the policy with the LoRA adapter off, and takes no other.)"""
+    reference = load_causal_lm(source).eval().requires_grad_(False)
+    if trainer.args.disable_dropout:
+        disable_dropout_in_model(reference)
+    cast = bool(getattr(trainer.args, "cast_lm_head_to_fp32", False))  # GRPO has it, RLOO not
+    add_fused_lm_head(reference, temperature=trainer.temperature, cast_lm_head_to_fp32=cast)
+    trainer.ref_model = trainer.accelerator.prepare_model(reference, evaluation_mode=True)
 
 
 def _finish(
@@ -181,7 +187,11 @@ def _finish(
     model = trainer.accelerator.unwrap_model(trainer.model).eval()
     tokenizer = trainer.processing_class
     device = next(model.parameters()).device
-    reference = AdapterOff(model) if config.lora else load_causal_lm(location).to(device).eval()
+    # The watch's parent and the lineage's base, loaded afresh: TRL's own reference has its
+    # log-probability head swapped for TRL's.
+    parent = AdapterOff(model) if config.lora else frozen(location, device)
+    lineage_base = base_source(config.policy, config.lineage_base)
+    base = frozen(lineage_base, device) if lineage_base is not None else None
     state_history = _state_history(trainer)
     first, last = (state_history[0], state_history[-1]) if state_history else ({}, {})
     summary: dict[str, Any] = {
@@ -198,7 +208,8 @@ def _finish(
     summary["watch"] = guarded_watch(
         lambda: watch_ppo_round(
             policy=model,
-            reference=reference,
+            reference=parent,
+            base=base,
             tokenizer=tokenizer,
             reward_fn=score,
             prompts=prompts,

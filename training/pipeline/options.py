@@ -35,6 +35,7 @@ from training.pipeline.declarations import (
 from training.pipeline.strategies import STRATEGIES
 
 HEAD_INITS = ("random", "probe")
+KL_FROM = ("parent", "base")  # what a policy round's KL counts from (kl_reference.py)
 MAX_CV_FOLDS = 10
 
 
@@ -76,6 +77,48 @@ def _watch_prompts() -> Any:
         "reward-hacking watch (length drift, KL, a second reward model); 0: none.",
         minimum=0,
         maximum=1024,
+    )
+
+
+def _round_steps(what: str) -> Any:
+    return hyperparameter(
+        10, f"{what} steps (each samples one batch of prompts).", minimum=1, maximum=100000
+    )
+
+
+def _prompts_per_step() -> Any:
+    return hyperparameter(4, "Prompts per step.", minimum=1, maximum=1024)
+
+
+def _answer_tokens() -> Any:
+    return hyperparameter(48, "Longest sampled response, in tokens.", minimum=1, maximum=4096)
+
+
+def _sampling_temperature() -> Any:
+    return hyperparameter(1.0, "Sampling temperature.", minimum=0.01, maximum=10.0)
+
+
+def _checkpoint_every() -> Any:
+    return hyperparameter(
+        5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
+    )
+
+
+def _lineage_base() -> Any:
+    return model_input(
+        "The base model the round's lineage started from: the watch measures the new "
+        "policy's KL to it (drift over rounds), and with kl_from base the KL term counts from "
+        "it. Default: the starting policy is the base.",
+        default=None,
+    )
+
+
+def _kl_from() -> Any:
+    return hyperparameter(
+        "parent",
+        "What the KL term and its budget count from: parent (this round's starting policy) or "
+        "base (the lineage's base model, so one budget holds over all rounds).",
+        choices=KL_FROM,
     )
 
 
@@ -126,20 +169,18 @@ class RewardTrainingConfig:
 @dataclass(kw_only=True)
 class PPOConfig:
     policy: str = model_input(
-        "Policy to start from (also the frozen reference).", default="smollm2"
+        "Policy to start from (also the KL reference under kl_from parent).",
+        default="smollm2",
     )
     reward: str | None = model_input("Reward model folder.", default=None, cli_required=True)
     check_reward: str | None = _check_reward()
+    lineage_base: str | None = _lineage_base()
     out: Path = model_input("Output folder; a run started again in it resumes.")  # noqa: RUF009
-    steps: int = hyperparameter(
-        10, "PPO steps (each samples one batch of prompts).", minimum=1, maximum=100000
-    )
-    batch_size: int = hyperparameter(4, "Prompts per step.", minimum=1, maximum=1024)
+    steps: int = _round_steps("PPO")
+    batch_size: int = _prompts_per_step()
     minibatch_size: int = hyperparameter(4, "Samples per gradient step.", minimum=1, maximum=1024)
     ppo_epochs: int = hyperparameter(2, "Passes over each batch.", minimum=1, maximum=64)
-    max_new_tokens: int = hyperparameter(
-        48, "Longest sampled response, in tokens.", minimum=1, maximum=4096
-    )
+    max_new_tokens: int = _answer_tokens()
     learning_rate: float = hyperparameter(1e-6, "Policy learning rate.", minimum=1e-9, maximum=1e-2)
     value_learning_rate: float = hyperparameter(
         1e-5, "Value head learning rate.", minimum=1e-9, maximum=1e-2
@@ -147,17 +188,16 @@ class PPOConfig:
     kl_coef: float = hyperparameter(
         0.05, "Initial KL penalty coefficient (beta).", minimum=0.0, maximum=10.0
     )
+    kl_from: str = _kl_from()
     target_kl: float = hyperparameter(
         6.0,
         "KL budget per sequence, in nats: beta adapts to keep KL near it.",
         minimum=0.01,
         maximum=1000,
     )
-    temperature: float = hyperparameter(1.0, "Sampling temperature.", minimum=0.01, maximum=10.0)
+    temperature: float = _sampling_temperature()
     whiten_rewards: bool = hyperparameter(False, "Normalise rewards within each batch.")
-    checkpoint_every: int = hyperparameter(
-        5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
-    )
+    checkpoint_every: int = _checkpoint_every()
     watch_prompts: int = _watch_prompts()
     seed: int = _seed()
     bf16: bool = _bf16()
@@ -186,38 +226,35 @@ class CriticFreeConfig:
     answer's advantage its reward against the group's (no value model)."""
 
     policy: str = model_input(
-        "Policy to start from (also the frozen reference).", default="smollm2"
+        "Policy to start from (also the KL reference under kl_from parent).",
+        default="smollm2",
     )
     reward: str | None = model_input("Reward model folder.", default=None, cli_required=True)
     check_reward: str | None = _check_reward()
+    lineage_base: str | None = _lineage_base()
     out: Path = model_input("Output folder; a run started again in it resumes.")  # noqa: RUF009
-    steps: int = hyperparameter(
-        10, "Optimiser steps (each samples one batch of prompts).", minimum=1, maximum=100000
-    )
-    batch_size: int = hyperparameter(4, "Prompts per step.", minimum=1, maximum=1024)
+    steps: int = _round_steps("Optimiser")
+    batch_size: int = _prompts_per_step()
     group_size: int = hyperparameter(
         4,
         "Answers sampled per prompt; each is scored against its group's others.",
         minimum=2,
         maximum=256,
     )
-    max_new_tokens: int = hyperparameter(
-        48, "Longest sampled response, in tokens.", minimum=1, maximum=4096
-    )
+    max_new_tokens: int = _answer_tokens()
     learning_rate: float = hyperparameter(1e-6, "Learning rate.", minimum=1e-9, maximum=1e-2)
     kl_coef: float = hyperparameter(
         0.05, "KL penalty coefficient (beta) to the reference.", minimum=0.0, maximum=10.0
     )
+    kl_from: str = _kl_from()
     target_kl: float = hyperparameter(
         6.0,
         "KL budget per sequence, in nats, that the round's watch warns above (beta is fixed).",
         minimum=0.01,
         maximum=1000,
     )
-    temperature: float = hyperparameter(1.0, "Sampling temperature.", minimum=0.01, maximum=10.0)
-    checkpoint_every: int = hyperparameter(
-        5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
-    )
+    temperature: float = _sampling_temperature()
+    checkpoint_every: int = _checkpoint_every()
     lora: bool = hyperparameter(
         False,
         "Train a LoRA adapter; the reference is the base with the adapter off (far less "
@@ -244,6 +281,7 @@ class RLOORoundConfig(CriticFreeConfig):
 class DPOTrainingConfig:
     base: str = model_input("Policy to start from (also the reference).", default="smollm2")
     check_reward: str | None = _check_reward()
+    lineage_base: str | None = _lineage_base()
     out: Path = _out()  # noqa: RUF009 (a dataclasses.field, as every helper here returns)
     epochs: float = hyperparameter(
         1.0, "Passes over the training pairs.", minimum=0.01, maximum=100

@@ -27,7 +27,6 @@ from accelerate import Accelerator
 from accelerate.utils import gather_object
 from torch import nn
 from tqdm.auto import tqdm
-from transformers import PreTrainedModel
 
 from training.pipeline.checkpoint import (
     latest_checkpoint,
@@ -40,6 +39,7 @@ from training.pipeline.checkpoint import (
 )
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
+from training.pipeline.kl_reference import reference_model, watch_models
 from training.pipeline.logprobs import sequence_logprobs
 from training.pipeline.model_loading import (
     load_causal_lm,
@@ -48,7 +48,7 @@ from training.pipeline.model_loading import (
     same_tokenizer,
 )
 from training.pipeline.options import PPOConfig
-from training.pipeline.ppo_lora import TrunkValue, lora_models, save_lora_result
+from training.pipeline.ppo_lora import AdapterOff, TrunkValue, lora_models, save_lora_result
 from training.pipeline.ppo_maths import (
     AdaptiveKL,
     drawn_prompt_indices,
@@ -63,35 +63,9 @@ from training.pipeline.ppo_maths import (
 )
 from training.pipeline.progress import ProgressLog, write_metrics
 from training.pipeline.round_watch import guarded_watch, reward_model_fn, watch_ppo_round
+from training.pipeline.value_model import ValueModel
 
 RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
-
-
-# ---- models --------------------------------------------------------------------------------
-
-
-class ValueModel(nn.Module):
-    """A sequence-classification model's backbone and head, read at every position."""
-
-    def __init__(self, classifier: PreTrainedModel) -> None:
-        super().__init__()
-        self.classifier = classifier
-        head = getattr(classifier, "score", None) or getattr(classifier, "classifier", None)
-        if head is None:
-            raise PipelineError(f"{type(classifier).__name__} has no score head to use for values")
-        self.head = head
-
-    def forward(
-        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
-    ) -> torch.Tensor:
-        backbone = getattr(self.classifier, self.classifier.base_model_prefix)
-        hidden = backbone(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=positions,
-            use_cache=False,
-        ).last_hidden_state
-        return self.head(hidden).squeeze(-1).float()
 
 
 # ---- the trainer ---------------------------------------------------------------------------
@@ -157,13 +131,15 @@ class PPOTrainer:
         self.policy: Any
         self.reference: Any  # a PreTrainedModel, or ppo_lora.AdapterOff
         self.value: ValueModel | TrunkValue
+        self.adapter_off: AdapterOff | None = None
         if config.lora:  # one base in memory (ppo_lora.py)
-            self.policy, self.reference, self.value = lora_models(
+            self.policy, self.adapter_off, self.value = lora_models(
                 config.policy, config.lora_rank, resume
             )
         else:
             self.policy = load_causal_lm(resume / "policy" if resume else config.policy)
-            self.reference = load_causal_lm(config.policy).to(device).eval().requires_grad_(False)
+        self.reference = reference_model(config, device, self.adapter_off)  # kl_reference.py
+        if not config.lora:
             self.value = self._value_model(resume)
         self.optimizer = torch.optim.AdamW(
             [
@@ -484,9 +460,13 @@ class PPOTrainer:
 
     def _watch(self) -> dict[str, Any]:
         """The reward-hacking watch (round_watch.py): the new policy against its parent."""
+        parent, base = watch_models(
+            self.config, self.reference, self.accelerator.device, self.adapter_off
+        )
         return watch_ppo_round(
             policy=self.accelerator.unwrap_model(self.policy),
-            reference=self.reference,
+            reference=parent,
+            base=base,
             tokenizer=self.tokenizer,
             reward_fn=self.reward_fn,
             prompts=self.prompts,

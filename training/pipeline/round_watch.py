@@ -19,8 +19,9 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.pipeline.data import Messages, PreferencePair, encode_prompt
+from training.pipeline.kl_reference import base_source, frozen
 from training.pipeline.logprobs import sequence_logprobs
-from training.pipeline.model_loading import load_causal_lm, load_reward_model, load_tokenizer
+from training.pipeline.model_loading import load_reward_model, load_tokenizer
 from training.pipeline.options import (
     CriticFreeConfig,
     DPOTrainingConfig,
@@ -148,7 +149,8 @@ def paired_samples(
     temperature: float,
     seed: int,
 ) -> tuple[Answers, Answers, list[float]]:
-    """Both policies' answers to the same prompts, and the policy's KL on its own."""
+    """Both policies' answers to the same prompts, and the policy's KL from the parent on its
+    own."""
     ours, theirs = (
         answer(
             model,
@@ -174,13 +176,16 @@ def watch_ppo_round(
     history: Sequence[dict[str, float]],
     check_fn: RewardFn | None = None,
     drawn: set[int] | None = None,
+    base: PreTrainedModel | None = None,
 ) -> dict[str, Any]:
-    """A policy round's watch: its reference is the parent; its reward function the proxy;
-    `check_fn`, the second reward model already loaded for the steps (else it is loaded
-    here when the run names one). `drawn`: the prompts some step drew (PPO's own draw when
-    not given), so the watch prefers the others."""
+    """A policy round's watch: its reference is the parent (the round's starting policy);
+    `base`, the lineage's base when it is another model (kl_reference.py); its reward
+    function the proxy; `check_fn`, the second reward model already loaded for the steps
+    (else it is loaded here when the run names one). `drawn`: the prompts some step drew
+    (PPO's own draw when not given), so the watch prefers the others."""
+    budget: dict[str, Any] = {"kl_budget": config.target_kl, "kl_from": config.kl_from}
     if config.watch_prompts == 0:
-        return round_watch(samples=None, kl_budget=config.target_kl, history=history)
+        return round_watch(samples=None, history=history, **budget)
     if drawn is None:
         drawn = drawn_prompts(config.steps, config.batch_size, len(prompts), config.seed)
     indices, held_out = watch_prompt_indices(len(prompts), drawn, config.watch_prompts)
@@ -209,8 +214,9 @@ def watch_ppo_round(
         parent_reward=reward_fn(chosen, theirs.texts).tolist(),
         check=check,
         parent_check=parent_check,
+        base_kl=kl_per_answer(policy, base, ours, config.temperature) if base else None,
     )
-    return round_watch(samples=samples, kl_budget=config.target_kl, history=history)
+    return round_watch(samples=samples, history=history, **budget)
 
 
 def watch_dpo_round(
@@ -231,8 +237,8 @@ def watch_dpo_round(
     for pair in pairs:
         distinct.setdefault(pair.prompt_key, pair.prompt)
     chosen = list(distinct.values())[: config.watch_prompts]
-    parent: Any = load_causal_lm(base)
-    parent.to(next(policy.parameters()).device)
+    device = next(policy.parameters()).device
+    parent = frozen(str(base), device)
     ours, theirs, kl = paired_samples(
         policy,
         parent,
@@ -242,7 +248,14 @@ def watch_dpo_round(
         temperature=1.0,
         seed=config.seed,
     )
+    del parent
     check, parent_check = _scores(config.check_reward, chosen, ours.texts, theirs.texts)
+    lineage_base = base_source(str(base), config.lineage_base)
+    base_kl = (
+        kl_per_answer(policy, frozen(lineage_base, device), ours, temperature=1.0)
+        if lineage_base is not None
+        else None
+    )
     samples = RoundSamples(
         texts=ours.texts,
         parent_texts=theirs.texts,
@@ -251,6 +264,7 @@ def watch_dpo_round(
         kl=kl,
         check=check,
         parent_check=parent_check,
+        base_kl=base_kl,
     )
     return round_watch(samples=samples, kl_budget=None, reward_gain=reward_gain)
 

@@ -49,6 +49,7 @@ class RoundSamples:
     parent_reward: Sequence[float] | None = None
     check: Sequence[float] | None = None
     parent_check: Sequence[float] | None = None
+    base_kl: Sequence[float] | None = None  # from the lineage's base, when not the parent
 
 
 def mean(values: Sequence[float]) -> float:
@@ -99,6 +100,7 @@ def sample_figures(samples: RoundSamples) -> dict[str, float]:
         "held_out_prompts": float(samples.held_out),
         **length_figures(samples),
         "kl": mean(samples.kl),
+        "kl_to_base": mean(samples.base_kl if samples.base_kl is not None else samples.kl),
     }
     if samples.reward is not None and samples.parent_reward is not None:
         figures["reward_gain"] = mean(samples.reward) - mean(samples.parent_reward)
@@ -145,13 +147,15 @@ def _length_warning(figures: Mapping[str, Any]) -> dict[str, str] | None:
 
 
 def _kl_warning(figures: Mapping[str, Any]) -> dict[str, str] | None:
-    kl, budget = figures.get("kl"), figures.get("kl_budget")
+    from_base = figures.get("kl_from") == "base"
+    kl, budget = figures.get("kl_to_base" if from_base else "kl"), figures.get("kl_budget")
     if kl is None or budget is None or not kl > KL_OVER_BUDGET_FACTOR * budget:
         return None
     return {
         "code": "kl_over_budget",
-        "detail": f"The KL from the parent ended at {kl:.2f} nats per answer, {kl / budget:.1f}× "
-        f"the budget of {budget:g} (the watch warns above {KL_OVER_BUDGET_FACTOR}×).",
+        "detail": f"The KL from the {'base' if from_base else 'parent'} ended at {kl:.2f} nats "
+        f"per answer, {kl / budget:.1f}× the budget of {budget:g} (the watch warns above "
+        f"{KL_OVER_BUDGET_FACTOR}×).",
     }
 
 
@@ -180,16 +184,20 @@ def round_watch(
     kl_budget: float | None,
     history: Sequence[Mapping[str, float]] = (),
     reward_gain: float | None = None,
+    kl_from: str = "parent",
 ) -> dict[str, Any]:
     """The round's `watch`: the figures from the paired samples (absent without them: the KL
-    is then the last step's), the budget, the (KL, reward) points, and the warnings.
-    `reward_gain` stands in for the proxy's gain when the round has no reward model (DPO's
-    implicit reward margin, last logged minus first)."""
+    is then the last step's), the budget and what it counts from (`kl_from`: the parent or
+    the lineage's base), the (KL, reward) points, and the warnings. `reward_gain` stands in
+    for the proxy's gain when the round has no reward model (DPO's implicit reward margin,
+    last logged minus first)."""
     figures: dict[str, Any] = sample_figures(samples) if samples is not None else {}
     if samples is None and history:
-        figures["kl"] = float(history[-1].get("kl", math.nan))
+        last = float(history[-1].get("kl", math.nan))  # the steps count from the reference
+        figures["kl_to_base" if kl_from == "base" else "kl"] = last
     figures["kl_source"] = "samples" if samples is not None else "last step"
     figures["kl_budget"] = kl_budget
+    figures["kl_from"] = kl_from
     if reward_gain is not None and "reward_gain" not in figures:
         figures["reward_gain"] = reward_gain
     figures["reward_kl"] = reward_against_kl(history)

@@ -16,6 +16,7 @@ from training.hyperparameters import defaults_for
 from training.models import POLICY_KINDS, REWARD_DRIVEN_KINDS, ModelVersion, RunKind, TrainingRun
 from training.pipeline.declarations import options_of
 from training.pipeline.options import RUN_KINDS
+from training.registry import lineage_base
 from training.worker.runner import MULTI_PROCESS_STAGES, training_world_size
 
 
@@ -105,6 +106,8 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
         other = _comparison_model(run)
         inputs = ["--policy", start, "--parent", other, "--reward", reward]
         inputs += ["--prompts", str(folder / "prompts.jsonl"), "--out", str(folder)]
+    if kind in POLICY_KINDS:  # the watch measures drift from the base (kl_from may count from it)
+        inputs += ["--lineage-base", lineage_base(run)]
     if kind in POLICY_KINDS and run.check_reward_version is not None:
         inputs += ["--check-reward", run.check_reward_version.artifact_path]
     return [*inputs, *stage_options(kind, run.config)]

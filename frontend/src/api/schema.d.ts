@@ -1201,6 +1201,12 @@ export interface components {
          */
         JudgmentModeEnum: "rank" | "pairwise";
         /**
+         * @description * `parent` - parent
+         *     * `base` - base
+         * @enum {string}
+         */
+        KlFromEnum: "parent" | "base";
+        /**
          * @description * `samples` - samples
          *     * `last step` - last step
          * @enum {string}
@@ -1532,6 +1538,28 @@ export interface components {
             length_ratio: number | null;
             /** @description The codes of the round's watch warnings. */
             warnings: components["schemas"]["WatchWarningCodeEnum"][];
+            /**
+             * Format: double
+             * @description The new policy's KL from its parent on its own answers, nats per answer.
+             */
+            kl_to_parent: number | null;
+            /**
+             * Format: double
+             * @description The new policy's KL from the lineage's base model (cumulative drift), nats per answer; null for a round that measured none.
+             */
+            kl_to_base: number | null;
+            /**
+             * Format: double
+             * @description The round's KL budget (PPO, GRPO, RLOO), nats per answer.
+             */
+            kl_budget: number | null;
+            /**
+             * @description What the round's KL term and budget counted from: its parent or the base.
+             *
+             *     * `parent` - parent
+             *     * `base` - base
+             */
+            kl_from: components["schemas"]["KlFromEnum"];
         };
         Pool: {
             readonly id: number;
@@ -2223,6 +2251,19 @@ export interface components {
              * @description The round's KL budget (PPO's target_kl); null for DPO.
              */
             kl_budget: number | null;
+            /**
+             * Format: double
+             * @description KL from the lineage's base model (the parent's when the parent is the base), nats per answer: the drift over all rounds so far.
+             */
+            kl_to_base: number | null;
+            /**
+             * @description What the round's KL term and budget counted from.
+             *
+             *     * `parent` - parent
+             *     * `base` - base
+             * @default parent
+             */
+            kl_from: components["schemas"]["KlFromEnum"];
             /**
              * Format: double
              * @description The proxy reward's rise (PPO: new minus parent on the prompts; DPO: the implicit reward margin, last step minus first).

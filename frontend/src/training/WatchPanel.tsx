@@ -1,5 +1,6 @@
 import { ErrorNotice, Loading, useLoad } from "../shared/ui";
 import { trainingApi } from "./api";
+import { KlDriftChart } from "./KlDriftChart";
 import { LengthPreferenceChart } from "./LengthPreferenceChart";
 import { RewardKlChart } from "./RewardKlChart";
 import type { Watch, WatchWarning } from "./types";
@@ -54,5 +55,10 @@ export function LengthPreferencePanel({ versionId }: { versionId: number }) {
   const chart = useLoad(() => trainingApi.lengthPreference(versionId), versionId);
   if (chart.error) return <ErrorNotice error={chart.error} onRetry={chart.reload} />;
   if (!chart.data) return <Loading what="the length preference chart" />;
-  return <LengthPreferenceChart chart={chart.data} />;
+  return (
+    <>
+      <LengthPreferenceChart chart={chart.data} />
+      <KlDriftChart rounds={chart.data.rounds} />
+    </>
+  );
 }

@@ -18,6 +18,8 @@ function watch(changes: Partial<Watch> = {}): Watch {
     kl: 24.786,
     kl_source: "samples",
     kl_budget: 0.05,
+    kl_to_base: null,
+    kl_from: "parent",
     reward_gain: 3.845,
     proxy_win_rate: 0.75,
     check_win_rate: 0.25,

@@ -273,6 +273,7 @@ const HYPER_NAMES: Record<string, string> = {
   value_learning_rate: "Value head learning rate",
   head_init: "Head initialisation",
   target_kl: "KL budget (target KL)",
+  kl_from: "KL counted from",
   kl_coef: "Initial KL coefficient (β)",
   max_new_tokens: "Max new tokens",
   max_length: "Max length (tokens)",

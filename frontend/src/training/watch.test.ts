@@ -19,6 +19,8 @@ function watch(changes: Partial<Watch> = {}): Watch {
     kl: 24.786,
     kl_source: "samples",
     kl_budget: 0.05,
+    kl_to_base: 24.786,
+    kl_from: "parent",
     reward_gain: 3.845,
     proxy_win_rate: 0.75,
     check_win_rate: 0.25,
@@ -40,6 +42,10 @@ function round(id: number, changes: Partial<PolicyRound> = {}): PolicyRound {
     reward_slope_se: 0.1,
     length_ratio: 1.1,
     warnings: [],
+    kl_to_parent: 1.5,
+    kl_to_base: 1.5,
+    kl_budget: 6,
+    kl_from: "parent",
     ...changes,
   };
 }
@@ -77,12 +83,24 @@ describe("watchFacts", () => {
       kl: 2,
       kl_source: "last step",
       kl_budget: null,
+      kl_to_base: null,
       reward_gain: null,
       check_win_rate: null,
       check_win_rate_se: null,
       seconds: null,
     });
     expect(watchFacts(bare)).toEqual([["KL from the parent", "2 nats per answer, at the last step (no budget)"]]);
+  });
+
+  it("adds the drift from the base when the parent is not the base, with the budget where it counted", () => {
+    expect(watchFacts(watch({ kl: 2, kl_to_base: 7.5, kl_budget: 6 })).slice(2, 4)).toEqual([
+      ["KL from the parent", "2 nats per answer, on the watched answers (budget 6)"],
+      ["KL from the base", "7.5 nats per answer, the drift over every round so far"],
+    ]);
+    expect(watchFacts(watch({ kl: 2, kl_to_base: 7.5, kl_budget: 6, kl_from: "base" })).slice(2, 4)).toEqual([
+      ["KL from the parent", "2 nats per answer, on the watched answers"],
+      ["KL from the base", "7.5 nats per answer, the drift over every round so far (budget 6, counted from the base)"],
+    ]);
   });
 });
 

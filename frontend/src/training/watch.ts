@@ -28,10 +28,14 @@ export function watchFacts(watch: Watch): [string, string][] {
     const ratio = watch.length_ratio === null ? "" : ` (${fixed(watch.length_ratio)}×)`;
     facts.push(["Answer length", `${fixed(watch.length_chars, 0)} characters against the parent's ${fixed(watch.parent_length_chars, 0)}${ratio}`]);
   }
+  const fromBase = watch.kl_from === "base";
+  const budget = watch.kl_budget === null ? "no budget" : `budget ${formatNumber(watch.kl_budget)}`;
+  const where = watch.kl_source === "last step" ? "at the last step" : "on the watched answers";
   if (watch.kl !== null) {
-    const budget = watch.kl_budget === null ? "no budget" : `budget ${formatNumber(watch.kl_budget)}`;
-    const where = watch.kl_source === "last step" ? "at the last step" : "on the watched answers";
-    facts.push(["KL from the parent", `${fixed(watch.kl)} nats per answer, ${where} (${budget})`]);
+    facts.push(["KL from the parent", `${fixed(watch.kl)} nats per answer, ${where}${fromBase ? "" : ` (${budget})`}`]);
+  }
+  if (watch.kl_to_base !== null && watch.kl_to_base !== undefined && (fromBase || watch.kl_to_base !== watch.kl)) {
+    facts.push(["KL from the base", `${fixed(watch.kl_to_base)} nats per answer, the drift over every round so far${fromBase ? ` (${budget}, counted from the base)` : ""}`]);
   }
   if (watch.reward_gain !== null) facts.push(["Reward gain over the round", `${watch.reward_gain >= 0 ? "+" : ""}${fixed(watch.reward_gain, 3)}`]);
   if (watch.check_win_rate !== null) {

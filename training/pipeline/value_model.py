@@ -1,0 +1,35 @@
+"""PPO's value model with full weights: a sequence-classification model (the reward model
+when it reads the policy's tokens, else the policy with a fresh head) read at every position.
+(With LoRA the value head sits on the policy's own trunk instead: ppo_lora.TrunkValue.)"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+from training.pipeline.errors import PipelineError
+
+
+class ValueModel(nn.Module):
+    """A sequence-classification model's backbone and head, read at every position."""
+
+    def __init__(self, classifier: PreTrainedModel) -> None:
+        super().__init__()
+        self.classifier = classifier
+        head = getattr(classifier, "score", None) or getattr(classifier, "classifier", None)
+        if head is None:
+            raise PipelineError(f"{type(classifier).__name__} has no score head to use for values")
+        self.head = head
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
+    ) -> torch.Tensor:
+        backbone = getattr(self.classifier, self.classifier.base_model_prefix)
+        hidden = backbone(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            position_ids=positions,
+            use_cache=False,
+        ).last_hidden_state
+        return self.head(hidden).squeeze(-1).float()
