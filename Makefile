@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-quality bench-frontend bench-processes bench-ray bench-rounds demo-loop gpu-check clean frontend frontend-types
+	bench-quality bench-frontend bench-processes bench-ray bench-rounds bench-methods demo-loop gpu-check clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-train / bench-train-quick  reward model on HH, RM throughput vs TRL, PPO speed"
 	@echo "make bench-processes  reward, DPO, PPO on 1 vs 2 CPU processes (torchrun): s/step, agreement, memory"
 	@echo "make bench-rounds  PPO, GRPO, RLOO with full weights vs LoRA on SmolLM2: s/step, peak memory"
+	@echo "make bench-methods  PPO, GRPO, RLOO, DPO from one base and reward model at equal wall clock (~50 min)"
 	@echo "make bench-ray  a tiny reward run on the local backend vs as a Ray job: run created -> first progress line"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
 	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (20-35 minutes); a JSON line"
@@ -109,6 +110,11 @@ demo-loop: $(TRAIN_STAMP)
 	mkdir -p $${RLHF_VAR_DIR:-var}/celery/queue $${RLHF_VAR_DIR:-var}/celery/processed
 	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $${RLHF_VAR_DIR:-var}/secret_key 2>/dev/null || echo demo-loop-only)} \
 		bash -c '$(BIN)/python manage.py migrate --no-input -v 0 && $(BIN)/python manage.py demo_loop $(DEMO_ARGS)'
+
+bench-methods: $(TRAIN_STAMP)
+	mkdir -p $${RLHF_VAR_DIR:-var}/celery/queue $${RLHF_VAR_DIR:-var}/celery/processed
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-$$(cat $${RLHF_VAR_DIR:-var}/secret_key 2>/dev/null || echo demo-loop-only)} \
+		bash -c '$(BIN)/python manage.py migrate --no-input -v 0 && $(BIN)/python manage.py compare_methods $(BENCH_ARGS)'
 
 gpu-check: $(TRAIN_STAMP)
 	$(BIN)/python -m training.pipeline gpu-check $(GPU_CHECK_ARGS)

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from annotation.models import RankingTask, Response
 from training.models import ModelVersion, RunMetric, RunStatus, TrainingRun
@@ -34,12 +35,14 @@ def run_loop(
     ppo_steps: int,
     method: str = "ppo",
     dpo_epochs: float = 1.0,
+    command: str = "demo_loop",
+    extra: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The demo loop on tiny models, with a recipe that learns conciseness in a few steps;
-    returns its JSON summary."""
+    """The demo loop (or `command`, which takes its options) on tiny models, with a recipe
+    that learns conciseness in a few steps; returns its JSON summary."""
     out = io.StringIO()
     call_command(
-        "demo_loop",
+        command,
         f"--name={name}",
         f"--base={base}",
         f"--reward-base={reward_base}",
@@ -60,6 +63,7 @@ def run_loop(
         f"--method={method}",
         "--dpo-learning-rate=1e-4",
         f"--dpo-epochs={dpo_epochs}",
+        *extra,
         stdout=out,
         stderr=io.StringIO(),
     )
@@ -145,3 +149,45 @@ def test_the_loop_runs_the_policy_round_it_is_given(
     assert 0.0 <= summary["gold_win_rate"] <= 1.0
     steps = RunMetric.objects.filter(run__kind=method, name="train/kl").count()
     assert steps == (2 if method == "grpo" else 0)  # DPO logs no KL curve
+
+
+def test_the_methods_compared_share_the_reward_model_and_the_time_budget(
+    stopping_policy: Path, tiny_model: Path, tmp_path: Path, settings: Any
+) -> None:
+    """`compare_methods` (make bench-methods): stages 1-4 once, then each method's round from
+    the same base for the same wall clock (asked for far more steps than fit), each with its
+    gold win rate, KL from the base, answer length and time."""
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+
+    summary = run_loop(
+        stopping_policy,
+        tiny_model,
+        name="compared",
+        ppo_steps=1000,
+        dpo_epochs=50,
+        command="compare_methods",
+        extra=("--methods=grpo,dpo", "--round-seconds=2"),
+    )
+
+    kinds = list(TrainingRun.objects.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["generate", "reward", "grpo", "dpo"]
+    assert set(TrainingRun.objects.values_list("status", flat=True)) == {RunStatus.SUCCEEDED}
+    reward = ModelVersion.objects.get(kind="reward")
+    assert TrainingRun.objects.get(kind="grpo").reward_version == reward
+    for version in ModelVersion.objects.filter(kind="policy"):
+        assert version.parent is not None
+        assert version.parent.name == f"base:{stopping_policy}"
+    assert list(summary["methods"]) == ["grpo", "dpo"]
+    for method, figures in summary["methods"].items():
+        assert 1 <= figures["steps"] < 1000, method  # the budget stopped it
+        assert figures["gold_comparisons"] == HELDOUT * EVAL_SAMPLES
+        assert 0.0 <= figures["gold_win_rate"] <= 1.0
+        assert figures["kl_to_base"] is not None  # the watch, its parent being the base
+        assert figures["mean_words_parent"] == summary["methods"]["grpo"]["mean_words_parent"]
+    assert summary["methods"]["dpo"]["kl_last_step"] is None  # DPO logs no KL curve
+
+
+def test_the_methods_compared_must_be_known() -> None:
+    with pytest.raises(CommandError, match="--methods takes some of ppo, grpo, rloo, dpo"):
+        call_command("compare_methods", "--methods=ppo,sft", stdout=io.StringIO())

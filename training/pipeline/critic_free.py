@@ -44,6 +44,7 @@ from training.pipeline.round_watch import (
     reward_model_fn,
     watch_ppo_round,
 )
+from training.pipeline.time_budget import TimeBudgetCallback
 
 TRAINERS: dict[str, tuple[type, type]] = {
     "grpo": (GRPOConfig, GRPOTrainer),
@@ -152,7 +153,7 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
         train_dataset=Dataset.from_list([{"prompt": list(p)} for p in prompts]),
         processing_class=tokenizer,
         peft_config=lora_config(config.lora_rank) if config.lora else None,
-        callbacks=[steps],
+        callbacks=[steps, TimeBudgetCallback(config.max_seconds)],
     )
     if counts_from_base(config) and config.kl_coef > 0:
         _count_kl_from(trainer, str(config.lineage_base))

@@ -22,6 +22,7 @@ from training.pipeline.processes import is_main_process, per_process_batch, proc
 from training.pipeline.progress import ProgressCallback, ProgressLog, write_metrics
 from training.pipeline.round_watch import guarded_watch, watch_dpo_round
 from training.pipeline.strategies import require_strategy, whole_model
+from training.pipeline.time_budget import TimeBudgetCallback
 
 
 def _rows(pairs: Sequence[PreferencePair]) -> list[dict[str, Any]]:
@@ -132,7 +133,7 @@ def train_dpo(config: DPOTrainingConfig, pairs: Sequence[PreferencePair]) -> dic
         train_dataset=Dataset.from_list(_rows(pairs)),
         processing_class=tokenizer,
         peft_config=_peft_config(config),
-        callbacks=[ProgressCallback(log)],
+        callbacks=[ProgressCallback(log), TimeBudgetCallback(config.max_seconds)],
     )
     if len(trainer.train_dataset) == 0:  # type: ignore[arg-type]
         raise PipelineError("Every pair was longer than --max-length; nothing to train on")

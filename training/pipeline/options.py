@@ -104,6 +104,16 @@ def _checkpoint_every() -> Any:
     )
 
 
+def _max_seconds() -> Any:
+    return hyperparameter(
+        0,
+        "Wall-clock budget: stop after the first step that ends this many seconds into the "
+        "training, then save and watch as usual (0: no limit; to compare methods at equal time).",
+        minimum=0,
+        maximum=10**7,
+    )
+
+
 def _lineage_base() -> Any:
     return model_input(
         "The base model the round's lineage started from: the watch measures the new "
@@ -198,6 +208,7 @@ class PPOConfig:
     temperature: float = _sampling_temperature()
     whiten_rewards: bool = hyperparameter(False, "Normalise rewards within each batch.")
     checkpoint_every: int = _checkpoint_every()
+    max_seconds: int = _max_seconds()
     watch_prompts: int = _watch_prompts()
     seed: int = _seed()
     bf16: bool = _bf16()
@@ -255,6 +266,7 @@ class CriticFreeConfig:
     )
     temperature: float = _sampling_temperature()
     checkpoint_every: int = _checkpoint_every()
+    max_seconds: int = _max_seconds()
     lora: bool = hyperparameter(
         False,
         "Train a LoRA adapter; the reference is the base with the adapter off (far less "
@@ -298,6 +310,7 @@ class DPOTrainingConfig:
         512, "Longest prompt plus response, in tokens.", minimum=16, maximum=32768
     )
     lora: bool = hyperparameter(False, "Train LoRA adapters instead of all weights (less memory).")
+    max_seconds: int = _max_seconds()
     watch_prompts: int = _watch_prompts()
     strategy: str = _strategy()
     seed: int = _seed()

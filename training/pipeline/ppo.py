@@ -62,7 +62,13 @@ from training.pipeline.ppo_maths import (
     value_loss,
 )
 from training.pipeline.progress import ProgressLog, write_metrics
-from training.pipeline.round_watch import guarded_watch, reward_model_fn, watch_ppo_round
+from training.pipeline.round_watch import (
+    drawn_prompts,
+    guarded_watch,
+    reward_model_fn,
+    watch_ppo_round,
+)
+from training.pipeline.time_budget import TimeBudget
 from training.pipeline.value_model import ValueModel
 
 RewardFn = Callable[[Sequence[Messages], Sequence[str]], torch.Tensor]
@@ -409,6 +415,7 @@ class PPOTrainer:
             unit="step",
             disable=not self.accelerator.is_main_process,
         )
+        budget = TimeBudget(config.max_seconds)
         while self.step < config.steps:
             metrics = self.train_step()
             self.history.append(metrics)
@@ -416,8 +423,11 @@ class PPOTrainer:
                 self.log.write("train", self.step, config.steps, metrics)
             bar.update(1)
             bar.set_postfix(reward=f"{metrics['reward_mean']:.3f}", kl=f"{metrics['kl']:.3f}")
-            if self.step % config.checkpoint_every == 0 or self.step == config.steps:
+            last = self.step == config.steps or budget.over()
+            if self.step % config.checkpoint_every == 0 or last:
                 self.save_checkpoint()
+            if last:
+                break
         bar.close()
         return self.finish()
 
@@ -460,6 +470,7 @@ class PPOTrainer:
 
     def _watch(self) -> dict[str, Any]:
         """The reward-hacking watch (round_watch.py): the new policy against its parent."""
+        config = self.config
         parent, base = watch_models(
             self.config, self.reference, self.accelerator.device, self.adapter_off
         )
@@ -473,4 +484,6 @@ class PPOTrainer:
             config=self.config,
             history=self.history,
             check_fn=self.check_fn,
+            # the prompts the steps taken drew (fewer than `steps` under a time budget)
+            drawn=drawn_prompts(self.step, config.batch_size, len(self.prompts), config.seed),
         )

@@ -29,3 +29,18 @@ def per_process_batch(batch_size: int, name: str = "batch_size") -> int:
     if batch_size % processes:
         raise PipelineError(f"{name} {batch_size} does not split evenly over {processes} processes")
     return batch_size // processes
+
+
+def any_process(flag: bool) -> bool:
+    """Whether `flag` holds on some process (every process gets the same answer, so they
+    stop together: one leaving the step loop alone would leave the others waiting)."""
+    import torch
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized()):
+        return flag
+    value = torch.tensor([1.0 if flag else 0.0])
+    if dist.get_backend() == "nccl":
+        value = value.cuda()
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item() > 0)

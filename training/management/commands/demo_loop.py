@@ -138,6 +138,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dpo-epochs", type=float, default=1.0, help="DPO: passes over pairs")
         parser.add_argument("--dpo-learning-rate", type=float, default=5e-6)
+        parser.add_argument(
+            "--round-seconds",
+            type=int,
+            default=0,
+            help="the policy round's wall-clock budget (max_seconds; 0: none)",
+        )
+        parser.add_argument(
+            "--checkpoint-every", type=int, default=PPO["checkpoint_every"], help="PPO/GRPO/RLOO"
+        )
         parser.add_argument("--ppo-steps", type=int, default=12, help="PPO/GRPO/RLOO steps")
         parser.add_argument("--ppo-batch", type=int, default=8)
         parser.add_argument("--ppo-minibatch", type=int, default=4, help="at most --ppo-batch")
@@ -149,19 +158,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=GENERATE["seed"])
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.options = options
-        self.walls: dict[str, float] = {}
         started = time.perf_counter()
-        self.gold_version: ModelVersion | None = None
-        self.gold_reused = False
-        if options["gold"] == "reward-model":  # trained first: a missing file stops at once
-            self.gold_version = self._stage("gold_model", self._gold_model)
-        name = options["name"] or f"Demo loop {timezone.now():%Y-%m-%d %H:%M:%S}"
-        campaign, heldout = self._stage("setup", lambda: self._campaigns(name))
-        base = register_base_version(base=options["base"])
-        first = self._stage("generate", lambda: self._generate(campaign, base))
-        self._stage("judge", lambda: self._judge(campaign))
-        reward = self._stage("reward", lambda: self._reward(campaign))
+        campaign, heldout, base, first, reward = self.shared_stages(options)
         method = options["method"]
         policy = self._stage(method, lambda: self._policy_round(campaign, base, reward))
         self._stage("generate_next", lambda: self._generate(campaign, policy))
@@ -188,6 +186,26 @@ class Command(BaseCommand):
             "wall_s": round(time.perf_counter() - started, 1),
         }
         self.stdout.write(json.dumps(summary))
+
+    def shared_stages(
+        self, options: dict[str, Any]
+    ) -> tuple[Campaign, Campaign, ModelVersion, TrainingRun, ModelVersion]:
+        """Stages 1-4 (and the gold model first, with `--gold reward-model`): the campaigns, the
+        base version, the first generation run and the reward model."""
+        self.options = options
+        self.walls: dict[str, float] = {}
+        self.parent_replies: list[str] = []
+        self.gold_version: ModelVersion | None = None
+        self.gold_reused = False
+        if options["gold"] == "reward-model":  # trained first: a missing file stops at once
+            self.gold_version = self._stage("gold_model", self._gold_model)
+        name = options["name"] or f"Demo loop {timezone.now():%Y-%m-%d %H:%M:%S}"
+        campaign, heldout = self._stage("setup", lambda: self._campaigns(name))
+        base = register_base_version(base=options["base"])
+        first = self._stage("generate", lambda: self._generate(campaign, base))
+        self._stage("judge", lambda: self._judge(campaign))
+        reward = self._stage("reward", lambda: self._reward(campaign))
+        return campaign, heldout, base, first, reward
 
     def _stage(self, label: str, work: Any) -> Any:
         self.stderr.write(f"demo-loop: {label} ...")
@@ -308,7 +326,7 @@ class Command(BaseCommand):
         method = self.options["method"]
         if method == "ppo":
             return self._ppo(campaign, base, reward)
-        common = {"seed": self.options["seed"]}
+        common = {"seed": self.options["seed"], "max_seconds": self.options["round_seconds"]}
         if method == "dpo":  # on the raters' pairs, from the same base
             request = RunRequest(
                 kind="dpo",
@@ -334,6 +352,7 @@ class Command(BaseCommand):
                     "steps": self.options["ppo_steps"],
                     "batch_size": max(1, self.options["ppo_batch"] // group),
                     "group_size": group,
+                    "checkpoint_every": self.options["checkpoint_every"],
                     "max_new_tokens": self.options["max_new_tokens"],
                     "learning_rate": self.options["ppo_learning_rate"],
                     "target_kl": self.options["target_kl"],
@@ -355,11 +374,13 @@ class Command(BaseCommand):
                     "steps": self.options["ppo_steps"],
                     "batch_size": self.options["ppo_batch"],
                     "minibatch_size": min(self.options["ppo_minibatch"], self.options["ppo_batch"]),
+                    "checkpoint_every": self.options["checkpoint_every"],
                     "max_new_tokens": self.options["max_new_tokens"],
                     "learning_rate": self.options["ppo_learning_rate"],
                     "target_kl": self.options["target_kl"],
                     "prompts": self.options["prompts"],
                     "seed": self.options["seed"],
+                    "max_seconds": self.options["round_seconds"],
                 },
             )
         )
@@ -395,6 +416,9 @@ class Command(BaseCommand):
         prompts = [p.conversation for p in campaign_prompts(campaign_id=heldout.pk, limit=10**6)]
         replies: dict[str, list[str]] = {}
         for label, path in (("policy", policy.artifact_path), ("parent", self.options["base"])):
+            if label == "parent" and self.parent_replies:  # the same seed: the same answers
+                replies[label] = self.parent_replies
+                continue
             config = GenerationConfig(
                 policy=path,
                 k=self.options["eval_samples"],
@@ -403,6 +427,7 @@ class Command(BaseCommand):
             )
             tokenizer, model = load_tokenizer(path), load_causal_lm(path)
             replies[label] = [s.text for s in sample(model, tokenizer, prompts, config)]
+        self.parent_replies = replies["parent"]
         paired = [p for p in prompts for _ in range(self.options["eval_samples"])]
         gold: GoldPreference = concise_gold
         scored: dict[str, float] = {}
