@@ -133,7 +133,8 @@ def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APICli
         ({"batch_size": 1.5}, "Must be a whole number."),
         ({"bf16": "yes"}, "Must be true or false."),
         ({"target_kl": 6.0}, "Unknown hyperparameter for this kind."),  # a PPO one
-        ({"lora": True}, "Unknown hyperparameter for this kind."),  # PPO and DPO have it
+        ({"kl_from": "base"}, "Unknown hyperparameter for this kind."),  # a policy round's
+        ({"lora": "yes"}, "Must be true or false."),
         ({"head_init": "zeros"}, "Must be one of: random, probe."),
     ]
     for bad, message in cases:
@@ -145,6 +146,27 @@ def test_hyperparameters_merge_over_defaults_and_bad_ones_are_refused(ml: APICli
         assert body["code"] == "invalid_hyperparameters"
         assert body["errors"] == {"hyperparameters": {next(iter(bad)): [message]}}
     assert TrainingRun.objects.count() == 1
+
+
+def test_lora_is_refused_on_a_kind_that_trains_nothing(ml: APIClient) -> None:
+    campaign = judged_campaign()
+    policy, other, reward = (version(k, campaign) for k in ("policy", "policy", "reward"))
+    versions = {
+        "generate": {},
+        "evaluate": {
+            "parent_version_id": policy.pk,
+            "compare_version_id": other.pk,
+            "reward_version_id": reward.pk,
+        },
+    }
+    for kind, models in versions.items():
+        body = {"kind": kind, "campaign_id": campaign.pk, **models}
+        response = ml.post(RUNS, {**body, "hyperparameters": {"lora": True}}, format="json")
+        assert response.status_code == 400, kind
+        assert response.json()["errors"].get("hyperparameters") == {
+            "lora": ["Unknown hyperparameter for this kind."]
+        }, response.json()
+    assert not TrainingRun.objects.exists()
 
 
 def test_a_run_with_no_matching_preferences_is_refused(ml: APIClient) -> None:

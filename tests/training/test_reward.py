@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 import torch
+from safetensors.torch import load_file
 
 from training.pipeline.data import PreferencePair, ranking_pairs, split_by_prompt
+from training.pipeline.errors import PipelineError
 from training.pipeline.reward import (
     BucketedRewardTrainer,
     RewardTrainingConfig,
@@ -222,3 +224,41 @@ def test_calibration_error_is_zero_when_probabilities_match_frequencies() -> Non
     assert expected_calibration_error(
         torch.tensor([0.9, 0.9]), torch.tensor([0, 0])
     ) == pytest.approx(0.9)
+
+
+def test_a_lora_reward_model_learns_the_rule_and_is_saved_merged(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    """`lora`: an adapter on every linear layer and the whole score head train; the saved
+    model is an ordinary sequence classifier (merged), whose trunk moved from the base."""
+    config = RewardTrainingConfig(
+        base=str(tiny_model),
+        out=tmp_path,
+        epochs=4,
+        learning_rate=1e-2,
+        batch_size=8,
+        validation_fraction=0.25,
+        lora=True,
+        lora_rank=8,
+        seed=0,
+    )
+
+    metrics = train_reward_model(config, keyword_pairs(240, seed=2))
+
+    assert metrics["validation_accuracy"] >= 0.9
+    saved = load_file(tmp_path / "model" / "model.safetensors")
+    base = load_file(tiny_model / "model.safetensors")
+    assert not any("lora" in name for name in saved)  # merged, not an adapter
+    assert "score.weight" in saved
+    name = "model.layers.0.self_attn.q_proj.weight"
+    assert saved[name].shape == base[name].shape
+    assert not torch.allclose(saved[name], base[name])  # the adapter's update, merged in
+    assert torch.equal(saved["model.embed_tokens.weight"], base["model.embed_tokens.weight"])
+
+
+def test_lora_is_refused_where_the_weights_are_sharded(tiny_model: Path, tmp_path: Path) -> None:
+    config = RewardTrainingConfig(
+        base=str(tiny_model), out=tmp_path, lora=True, strategy="deepspeed-zero3"
+    )
+    with pytest.raises(PipelineError, match="lora cannot run under deepspeed-zero3"):
+        train_reward_model(config, keyword_pairs(16, seed=2))

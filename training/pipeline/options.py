@@ -165,6 +165,11 @@ class RewardTrainingConfig:
         minimum=0,
         maximum=MAX_CV_FOLDS,
     )
+    lora: bool = hyperparameter(
+        False,
+        "Train a LoRA adapter and the score head instead of all weights (less memory; wants a "
+        "learning rate about 10x the full-weight one); the saved model is merged.",
+    )
     strategy: str = _strategy()
     seed: int = _seed()
     bf16: bool = _bf16()
@@ -173,6 +178,7 @@ class RewardTrainingConfig:
     )
     weight_decay: float = internal(0.0)
     warmup_ratio: float = internal(0.05)
+    lora_rank: int = internal(16)
     extra: dict[str, Any] = internal(default_factory=dict)  # noqa: RUF009
 
 

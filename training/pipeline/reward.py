@@ -325,6 +325,22 @@ def _fresh_model(config: RewardTrainingConfig, tokenizer: PreTrainedTokenizerBas
     return load_reward_model(config.base, tokenizer)
 
 
+def lora_reward_model(model: PreTrainedModel, rank: int) -> Any:
+    """`model` with a trainable LoRA adapter on every linear layer but the score head, which
+    trains whole (peft keeps a sequence classifier's head as a module to save)."""
+    from peft import LoraConfig, get_peft_model
+
+    adapter = LoraConfig(
+        r=rank,
+        lora_alpha=2 * rank,
+        lora_dropout=0.0,
+        target_modules="all-linear",
+        task_type="SEQ_CLS",
+    )
+    model.enable_input_require_grads()  # gradient checkpointing: recomputed inputs need grads
+    return get_peft_model(model, adapter)
+
+
 def _release_memory() -> None:
     """Frees a finished training's model now (a Trainer holds reference cycles)."""
     gc.collect()
@@ -344,6 +360,8 @@ def _fit(
     probe = {}
     if config.head_init == "probe":
         probe = initialise_head_by_probe(model, rows, config.bf16)
+    if config.lora:  # after the probe: the fitted head is where the adapter's training starts
+        model = lora_reward_model(model, config.lora_rank)
     steps = _planned_steps(config, len(rows))
     trainer_class = BucketedRewardTrainer if config.bucket_by_length else RewardTrainer
     trainer = trainer_class(
@@ -365,7 +383,8 @@ def _fit(
         "optimizer_steps": trainer.state.global_step,
         **probe,
     }
-    return whole_model(trainer, config.strategy), figures
+    trained = whole_model(trainer, config.strategy)
+    return (trained.merge_and_unload() if config.lora else trained), figures
 
 
 def _cross_validate(
@@ -417,6 +436,8 @@ def train_reward_model(
             f"cv_folds cannot run under {config.strategy} (every process scores each fold's "
             "model alone): use ddp or deepspeed-zero2, or no cross-validation"
         )
+    if config.lora and config.strategy in SHARDED_WEIGHTS:
+        raise PipelineError(f"lora cannot run under {config.strategy}: use ddp or deepspeed-zero2")
     fold_of = fold_by_prompt(pairs, folds, config.seed) if folds else []
     train_pairs, validation_pairs = split_by_prompt(pairs, config.validation_fraction, config.seed)
     if not train_pairs:
