@@ -13,12 +13,12 @@ from safetensors.torch import load_file
 
 from training.pipeline.data import PreferencePair, ranking_pairs, split_by_prompt
 from training.pipeline.errors import PipelineError
+from training.pipeline.probe import fit_linear_head, initialise_head_by_probe
 from training.pipeline.reward import (
     BucketedRewardTrainer,
     RewardTrainingConfig,
     bradley_terry_loss,
     expected_calibration_error,
-    fit_linear_head,
     train_reward_model,
 )
 
@@ -174,7 +174,6 @@ def test_a_probe_with_no_signal_leaves_the_random_head(tiny_model: Path) -> None
     """When the frozen features cannot tell the sides apart (here: identical texts), the probe
     is no better than chance and the head stays as it was."""
     from training.pipeline.model_loading import load_reward_model, load_tokenizer
-    from training.pipeline.reward import initialise_head_by_probe
 
     tokenizer = load_tokenizer(tiny_model, padding_side="right")
     model = load_reward_model(tiny_model, tokenizer)

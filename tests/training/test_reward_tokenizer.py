@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_a_round_scores_with_a_reward_model_of_another_tokenizer(
     method: str, tiny_model: Path, foreign_reward: Path, tmp_path: Path
 ) -> None:
     assert not same_tokenizer(tiny_model, foreign_reward)
-    common = {
+    common: dict[str, Any] = {
         "policy": str(tiny_model),
         "reward": str(foreign_reward),
         "out": tmp_path,

@@ -145,7 +145,7 @@ def train_critic_free(config: CriticFreeConfig, prompts: Sequence[Messages]) -> 
     _, trainer_class = TRAINERS[config.method]
     steps = StepLog(ProgressLog(config.out))  # only the first process writes
     set_seed(config.seed)  # a reward folder without a trained head gets the same one each time
-    score = reward_model_fn(config.reward, _device())
+    score = reward_model_fn(config.reward, _device(), config.uncertainty_penalty)
     trainer = trainer_class(
         model=location,
         reward_funcs=trl_reward(score),

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForCausalLM,
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -131,12 +132,26 @@ def load_causal_lm(name_or_path: str | Path, dtype: torch.dtype = torch.float32)
     return _load(AutoModelForCausalLM, name_or_path, dtype=dtype)
 
 
+def reward_heads(name_or_path: str | Path) -> int:
+    """How many score heads a saved reward model has (an ensemble's: several); 1 for any
+    other model, whose config's `num_labels` is only transformers' default."""
+    config = AutoConfig.from_pretrained(resolve_model(name_or_path))
+    architectures = getattr(config, "architectures", None) or []
+    classifier = any(name.endswith("ForSequenceClassification") for name in architectures)
+    return int(config.num_labels) if classifier else 1
+
+
 def load_reward_model(
-    name_or_path: str | Path, tokenizer: PreTrainedTokenizerBase, dtype: torch.dtype = torch.float32
+    name_or_path: str | Path,
+    tokenizer: PreTrainedTokenizerBase,
+    dtype: torch.dtype = torch.float32,
+    heads: int | None = None,
 ) -> PreTrainedModel:
-    """A sequence-classification model with one output: the reward. From a causal LM the
-    head is new (random); from a saved reward model it is the trained one."""
-    model = _load(AutoModelForSequenceClassification, name_or_path, num_labels=1, dtype=dtype)
+    """A sequence-classification model whose outputs are rewards: one, or an ensemble's
+    `heads` (ensemble.py); a saved reward model keeps its own count. From a causal LM the
+    heads are new (random); from a saved reward model they are the trained ones."""
+    labels = heads if heads is not None else reward_heads(name_or_path)
+    model = _load(AutoModelForSequenceClassification, name_or_path, num_labels=labels, dtype=dtype)
     model.config.pad_token_id = tokenizer.pad_token_id
     return model
 

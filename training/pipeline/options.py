@@ -37,6 +37,7 @@ from training.pipeline.strategies import STRATEGIES
 HEAD_INITS = ("random", "probe")
 KL_FROM = ("parent", "base")  # what a policy round's KL counts from (kl_reference.py)
 MAX_CV_FOLDS = 10
+MAX_ENSEMBLE_HEADS = 16
 
 
 def _seed() -> Any:
@@ -101,6 +102,16 @@ def _sampling_temperature() -> Any:
 def _checkpoint_every() -> Any:
     return hyperparameter(
         5, "Steps between checkpoints (resume points).", minimum=1, maximum=100000
+    )
+
+
+def _uncertainty_penalty() -> Any:
+    return hyperparameter(
+        0.0,
+        "With an ensemble reward model: the reward is the heads' mean minus this many of their "
+        "standard deviations, a conservative score against over-optimisation (0: the mean).",
+        minimum=0.0,
+        maximum=10.0,
     )
 
 
@@ -170,6 +181,13 @@ class RewardTrainingConfig:
         "Train a LoRA adapter and the score head instead of all weights (less memory; wants a "
         "learning rate about 10x the full-weight one); the saved model is merged.",
     )
+    ensemble: int = hyperparameter(
+        1,
+        "Score heads on one shared trunk, each trained on its own bootstrap resample of the "
+        "pairs: a pair's reward is their mean, their spread its uncertainty (1: one head).",
+        minimum=1,
+        maximum=MAX_ENSEMBLE_HEADS,
+    )
     strategy: str = _strategy()
     seed: int = _seed()
     bf16: bool = _bf16()
@@ -205,6 +223,7 @@ class PPOConfig:
         0.05, "Initial KL penalty coefficient (beta).", minimum=0.0, maximum=10.0
     )
     kl_from: str = _kl_from()
+    uncertainty_penalty: float = _uncertainty_penalty()
     target_kl: float = hyperparameter(
         6.0,
         "KL budget per sequence, in nats: beta adapts to keep KL near it.",
@@ -264,6 +283,7 @@ class CriticFreeConfig:
         0.05, "KL penalty coefficient (beta) to the reference.", minimum=0.0, maximum=10.0
     )
     kl_from: str = _kl_from()
+    uncertainty_penalty: float = _uncertainty_penalty()
     target_kl: float = hyperparameter(
         6.0,
         "KL budget per sequence, in nats, that the round's watch warns above (beta is fixed).",

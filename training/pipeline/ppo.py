@@ -128,7 +128,9 @@ class PPOTrainer:
         resume = latest_checkpoint(config.out / "checkpoints")
         # The reward models first: a folder without a trained head gets a random one, the
         # same in a resumed run only if nothing before it drew from the generator differently.
-        self.reward_fn = reward_fn or reward_model_fn(config.reward or "", device)
+        self.reward_fn = reward_fn or reward_model_fn(
+            config.reward or "", device, config.uncertainty_penalty
+        )
         # The second reward model scores every step's answers too (the over-optimisation
         # curve), loaded once and kept for the watch at the end.
         self.check_fn = (

@@ -8,7 +8,7 @@ import gc
 import itertools
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,19 @@ from training.pipeline.data import (
     split_by_prompt,
     validate_pairs,
 )
+from training.pipeline.ensemble import (
+    EnsembleCollator,
+    EnsembleLoss,
+    bootstrap_counts,
+    conservative,
+    ensemble_figures,
+)
 from training.pipeline.errors import PipelineError
 from training.pipeline.figures import honest_figures
 from training.pipeline.length_slope import reward_length_slope
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, model_max_length
 from training.pipeline.options import HEAD_INITS, RewardTrainingConfig
+from training.pipeline.probe import initialise_head_by_probe, padded_batches
 from training.pipeline.processes import is_main_process, per_process_batch, process_count
 from training.pipeline.progress import ProgressCallback, ProgressLog, StepPlan, write_metrics
 from training.pipeline.strategies import SHARDED_WEIGHTS, require_strategy, whole_model
@@ -90,21 +98,6 @@ def preference_metrics(
     }
 
 
-def _padded_batches(
-    sequences: Sequence[list[int]], pad_id: int, batch_size: int, device: torch.device
-) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
-    """(indices, ids, attention mask) per batch of similar lengths, right-padded."""
-    lengths = [len(s) for s in sequences]
-    for batch in length_buckets(lengths, batch_size, seed=0):
-        width = max(lengths[i] for i in batch)
-        ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
-        for row, index in enumerate(batch):
-            ids[row, : lengths[index]] = torch.tensor(sequences[index])
-            mask[row, : lengths[index]] = 1
-        yield batch, ids.to(device), mask.to(device)
-
-
 @torch.no_grad()
 def score(
     model: PreTrainedModel,
@@ -112,103 +105,25 @@ def score(
     sequences: Sequence[list[int]],
     batch_size: int = 16,
 ) -> torch.Tensor:
-    """Rewards of token sequences, batched by length with right padding."""
-    model.eval()
-    device = next(model.parameters()).device
-    rewards = torch.empty(len(sequences))
-    for batch, ids, mask in _padded_batches(sequences, tokenizer.pad_token_id, batch_size, device):
-        logits = model(input_ids=ids, attention_mask=mask).logits
-        rewards[batch] = logits.squeeze(-1).float().cpu()
-    return rewards
+    """Rewards of token sequences (an ensemble's: its heads' mean), batched by length with
+    right padding."""
+    return score_heads(model, tokenizer, sequences, batch_size).mean(dim=-1)
 
 
 @torch.no_grad()
-def last_token_features(
-    model: PreTrainedModel, sequences: Sequence[list[int]], bf16: bool, batch_size: int = 16
+def score_heads(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    sequences: Sequence[list[int]],
+    batch_size: int = 16,
 ) -> torch.Tensor:
-    """The backbone's final hidden state at each sequence's last token: what the score head
-    of a sequence-classification model reads."""
+    """(N, heads): every score head's reward (one column for a single reward model)."""
     model.eval()
     device = next(model.parameters()).device
-    backbone = getattr(model, model.base_model_prefix)
-    features = torch.empty(len(sequences), model.config.hidden_size)
-    pad = int(model.config.pad_token_id)
-    for batch, ids, mask in _padded_batches(sequences, pad, batch_size, device):
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            hidden = backbone(input_ids=ids, attention_mask=mask).last_hidden_state
-        # The rightmost token that is not padding, as the sequence-classification model picks.
-        positions = torch.arange(ids.shape[1], device=device)
-        last = ((ids != pad).long() * positions).argmax(dim=1)
-        features[batch] = hidden[torch.arange(len(batch), device=device), last].float().cpu()
-    return features
-
-
-def fit_linear_head(
-    differences: torch.Tensor,
-    penalties: Sequence[float] = (1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),
-    folds: int = 5,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """Bradley-Terry logistic regression on feature differences (chosen - rejected), L2
-    penalty chosen by k-fold cross-validation accuracy on standardised features. Returns the
-    weights for raw features and the fit's figures."""
-    scale = differences.double().std(dim=0).clamp(min=1e-6)
-    data = differences.double() / scale
-    fold_of = torch.arange(len(data)) % folds
-
-    def fit(rows: torch.Tensor, penalty: float) -> torch.Tensor:
-        weights = torch.zeros(data.shape[1], dtype=torch.float64, requires_grad=True)
-        optimizer = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
-
-        def closure() -> torch.Tensor:
-            optimizer.zero_grad()
-            loss = F.softplus(-rows @ weights).mean() + penalty * weights.square().sum()
-            loss.backward()
-            return loss
-
-        optimizer.step(closure)
-        return weights.detach()
-
-    def accuracy(weights: torch.Tensor, rows: torch.Tensor) -> float:
-        return float((rows @ weights > 0).double().mean())
-
-    scores = {
-        penalty: sum(
-            accuracy(fit(data[fold_of != k], penalty), data[fold_of == k]) for k in range(folds)
-        )
-        / folds
-        for penalty in penalties
-    }
-    # Among equally accurate penalties the strongest: smaller weights, less over-confident.
-    best = max(scores, key=lambda penalty: (scores[penalty], penalty))
-    weights = fit(data, best)
-    figures = {
-        "probe_cv_accuracy": scores[best],
-        "probe_penalty": best,
-        "probe_train_accuracy": accuracy(weights, data),
-    }
-    return (weights / scale).float(), figures
-
-
-def initialise_head_by_probe(
-    model: PreTrainedModel, rows: Sequence[dict[str, Any]], bf16: bool
-) -> dict[str, float]:
-    """Linear probing before fine-tuning (LP-FT, Kumar et al. 2022): fit the score head on the
-    frozen backbone's features first, so fine-tuning starts from a head that already ranks
-    pairs instead of a random one whose gradients distort the features."""
-    head = getattr(model, "score", None)
-    if head is None or getattr(head, "bias", None) is not None or head.weight.shape[0] != 1:
-        raise PipelineError("--head-init probe needs a one-output score head without bias")
-    started = time.perf_counter()
-    sequences = [r["chosen_ids"] for r in rows] + [r["rejected_ids"] for r in rows]
-    features = last_token_features(model, sequences, bf16)
-    weights, figures = fit_linear_head(features[: len(rows)] - features[len(rows) :])
-    # A probe no better than chance in cross-validation would only hand fine-tuning an
-    # over-confident head: keep the random one then.
-    used = figures["probe_cv_accuracy"] > 0.5
-    if used:
-        with torch.no_grad():
-            head.weight.copy_(weights.reshape(1, -1).to(head.weight.dtype))
-    return {**figures, "probe_used": float(used), "probe_seconds": time.perf_counter() - started}
+    rewards = torch.empty(len(sequences), model.config.num_labels or 1)
+    for batch, ids, mask in padded_batches(sequences, tokenizer.pad_token_id, batch_size, device):
+        rewards[batch] = model(input_ids=ids, attention_mask=mask).logits.float().cpu()
+    return rewards
 
 
 def score_texts(
@@ -217,10 +132,23 @@ def score_texts(
     prompts: Sequence[list[dict[str, str]]],
     replies: Sequence[str],
     batch_size: int = 16,
+    penalty: float = 0.0,
 ) -> torch.Tensor:
-    """Rewards of replies to prompts, encoded with the reward model's own chat template."""
+    """Rewards of replies to prompts, encoded with the reward model's own chat template; an
+    ensemble's are its heads' mean minus `penalty` standard deviations (ensemble.py)."""
+    return conservative(text_heads(model, tokenizer, prompts, replies, batch_size), penalty)
+
+
+def text_heads(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[list[dict[str, str]]],
+    replies: Sequence[str],
+    batch_size: int = 16,
+) -> torch.Tensor:
+    """(N, heads): every head's reward of each reply."""
     sequences = [encode_exchange(tokenizer, p, r) for p, r in zip(prompts, replies, strict=True)]
-    return score(model, tokenizer, sequences, batch_size)
+    return score_heads(model, tokenizer, sequences, batch_size)
 
 
 def evaluate_pairs(
@@ -229,22 +157,23 @@ def evaluate_pairs(
     pairs: Sequence[PreferencePair],
     batch_size: int = 16,
 ) -> dict[str, float]:
-    chosen = score_texts(
-        model, tokenizer, [p.prompt for p in pairs], [p.chosen for p in pairs], batch_size
-    )
-    rejected = score_texts(
-        model, tokenizer, [p.prompt for p in pairs], [p.rejected for p in pairs], batch_size
-    )
+    prompts = [p.prompt for p in pairs]
+    chosen_heads = text_heads(model, tokenizer, prompts, [p.chosen for p in pairs], batch_size)
+    rejected_heads = text_heads(model, tokenizer, prompts, [p.rejected for p in pairs], batch_size)
+    chosen, rejected = chosen_heads.mean(dim=-1), rejected_heads.mean(dim=-1)
     margins = torch.tensor([p.margin for p in pairs])
     scored = (chosen.tolist(), rejected.tolist())
     lengths = ([len(p.chosen) for p in pairs], [len(p.rejected) for p in pairs])
-    prompts = [p.prompt_key for p in pairs]
+    keys = [p.prompt_key for p in pairs]
+    ensemble = chosen_heads.shape[1] > 1
     return {
         **preference_metrics(chosen, rejected, margins),
         # accuracy again, ties counted as half, with its interval and baselines
-        **honest_figures(*scored, *lengths, prompts),
+        **honest_figures(*scored, *lengths, keys),
         # its lean to the longer answer, in the quality report's units (length_slope.py)
-        **reward_length_slope(*scored, *lengths, prompts),
+        **reward_length_slope(*scored, *lengths, keys),
+        # an ensemble's heads: their own accuracy, their spread, and whether it tells apart
+        **(ensemble_figures(chosen_heads, rejected_heads) if ensemble else {}),
     }
 
 
@@ -322,7 +251,7 @@ def _fresh_model(config: RewardTrainingConfig, tokenizer: PreTrainedTokenizerBas
     head the seed draws."""
     torch.manual_seed(config.seed)
     # bf16 means autocast over fp32 master weights (RewardConfig.bf16), not bf16 weights.
-    return load_reward_model(config.base, tokenizer)
+    return load_reward_model(config.base, tokenizer, heads=config.ensemble)
 
 
 def lora_reward_model(model: PreTrainedModel, rank: int) -> Any:
@@ -358,18 +287,27 @@ def _fit(
     """The probe (when asked) and the fine-tuning of `model` on `rows`: the trained model and
     the training's figures."""
     probe = {}
+    counts = None
+    if config.ensemble > 1:  # each head's own bootstrap resample of the pairs (ensemble.py)
+        counts = bootstrap_counts(len(rows), config.ensemble, config.seed)
+        rows = [{**row, "bootstrap": c} for row, c in zip(rows, counts.tolist(), strict=True)]
     if config.head_init == "probe":
-        probe = initialise_head_by_probe(model, rows, config.bf16)
+        probe = initialise_head_by_probe(model, rows, config.bf16, counts)
     if config.lora:  # after the probe: the fitted head is where the adapter's training starts
         model = lora_reward_model(model, config.lora_rank)
     steps = _planned_steps(config, len(rows))
-    trainer_class = BucketedRewardTrainer if config.bucket_by_length else RewardTrainer
+    trainer_class: type = BucketedRewardTrainer if config.bucket_by_length else RewardTrainer
+    ensemble: dict[str, Any] = {}
+    if counts is not None:
+        trainer_class = type(f"Ensemble{trainer_class.__name__}", (EnsembleLoss, trainer_class), {})
+        ensemble["data_collator"] = EnsembleCollator(pad_token_id=int(tokenizer.pad_token_id))
     trainer = trainer_class(
         model=model,
         args=_trainer_args(config, steps),
         train_dataset=Dataset.from_list(rows),
         processing_class=tokenizer,
         callbacks=[progress],
+        **ensemble,
     )
     started = time.perf_counter()
     require_strategy(config.strategy, trainer.accelerator)

@@ -114,10 +114,13 @@ def kl_per_answer(
     return kl
 
 
-def reward_model_fn(path: str, device: torch.device | None = None) -> RewardFn:
+def reward_model_fn(
+    path: str, device: torch.device | None = None, uncertainty_penalty: float = 0.0
+) -> RewardFn:
     """The reward model at `path`, loaded once, frozen, as a function of prompts and replies.
     Replies are text: it encodes them with its own tokenizer and chat template, so it need
-    not share the policy's."""
+    not share the policy's. An ensemble's reward is its heads' mean minus
+    `uncertainty_penalty` standard deviations (ensemble.py)."""
     tokenizer = load_tokenizer(path, padding_side="right")
     model: Any = load_reward_model(path, tokenizer)
     if device is not None:
@@ -125,7 +128,7 @@ def reward_model_fn(path: str, device: torch.device | None = None) -> RewardFn:
     model.eval().requires_grad_(False)
 
     def reward(prompts: Sequence[Messages], replies: Sequence[str]) -> torch.Tensor:
-        return score_texts(model, tokenizer, prompts, list(replies))
+        return score_texts(model, tokenizer, prompts, list(replies), penalty=uncertainty_penalty)
 
     return reward
 

@@ -20,6 +20,14 @@ class ValueModel(nn.Module):
         head = getattr(classifier, "score", None) or getattr(classifier, "classifier", None)
         if head is None:
             raise PipelineError(f"{type(classifier).__name__} has no score head to use for values")
+        if head.out_features > 1:  # an ensemble reward model: one value head, their mean
+            mean = nn.Linear(head.in_features, 1, bias=False)
+            with torch.no_grad():
+                mean.weight.copy_(head.weight.mean(dim=0, keepdim=True))
+            # in the classifier, so a checkpoint saves (and a resume loads) the one head
+            setattr(classifier, "score" if hasattr(classifier, "score") else "classifier", mean)
+            classifier.config.num_labels = 1
+            head = mean
         self.head = head
 
     def forward(
