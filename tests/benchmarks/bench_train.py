@@ -65,6 +65,7 @@ def reward_config(
     epochs: float = 1.0,
     learning_rate: float = 2e-5,
     head_init: str = "random",
+    ensemble: int = 1,
 ) -> RewardTrainingConfig:
     """The reward-model settings every stage of this benchmark shares. Activations are
     checkpointed: without it a bucket of 8 pairs near 1,000 tokens each peaked at 17.6 GiB."""
@@ -79,6 +80,7 @@ def reward_config(
         bf16=bf16,
         gradient_checkpointing=True,
         head_init=head_init,
+        ensemble=ensemble,
     )
 
 
@@ -90,9 +92,10 @@ def reward_accuracy(
     epochs: float = 1.0,
     learning_rate: float = 2e-5,
     head_init: str = "probe",
+    ensemble: int = 1,
 ) -> dict[str, Any]:
     started = time.perf_counter()
-    config = reward_config(out, bf16, epochs, learning_rate, head_init)
+    config = reward_config(out, bf16, epochs, learning_rate, head_init, ensemble)
     metrics = train_reward_model(config, train)
     tokenizer = load_tokenizer(out / "model", padding_side="right")
     model = load_reward_model(out / "model", tokenizer)
@@ -100,6 +103,7 @@ def reward_accuracy(
     return {
         **{key: held_out[key] for key in HONEST if key in held_out},
         "calibration_error": held_out["calibration_error"],
+        "ensemble": {k: v for k, v in held_out.items() if k.startswith("ensemble_")},
         "train_pairs_per_s": metrics["pairs_per_second"],
         "probe": {k: v for k, v in metrics.items() if k.startswith("probe_")},
         "wall_s": time.perf_counter() - started,
@@ -203,6 +207,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--only-reward", action="store_true", help="only the held-out accuracy (for sweeps)"
     )
+    parser.add_argument(
+        "--ensemble", type=int, default=1, help="reward-model score heads (ensemble.py)"
+    )
     return parser.parse_args()
 
 
@@ -241,6 +248,7 @@ def reward_only_figures(args: argparse.Namespace, reward: dict[str, Any]) -> dic
         "calibration_error": round(reward["calibration_error"], 4),
         "head_init": args.head_init,
         **reward["probe"],
+        **reward["ensemble"],
         "wall_s": round(reward["wall_s"]),
         "peak_mib": round(peak_mib()),
     }
@@ -291,7 +299,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         reward = reward_accuracy(
-            train, test, root / "rm", bf16, args.epochs, args.learning_rate, args.head_init
+            train,
+            test,
+            root / "rm",
+            bf16,
+            args.epochs,
+            args.learning_rate,
+            args.head_init,
+            args.ensemble,
         )
         if args.only_reward:
             print(json.dumps(reward_only_figures(args, reward)))
