@@ -196,11 +196,6 @@ class PolicyRound:
     kl_from: str
 
 
-def _number(metrics: dict[str, Any], name: str) -> float | None:
-    value = metrics.get(name)
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
 @dataclass(frozen=True)
 class LengthPreference:
     """The chart "Length preference: raters, reward model, policy drift": the raters' slope
@@ -221,20 +216,20 @@ def _policy_round(version: ModelVersion) -> PolicyRound | None:
         return None
     reward = run.reward_version
     slope = numeric_metrics(reward.metrics) if reward is not None else {}
-    metrics = version.metrics
-    warnings = metrics.get("watch_warnings") or []
+    metrics = numeric_metrics(version.metrics)
+    warnings = version.metrics.get("watch_warnings") or []
     return PolicyRound(
         version=version,
         run=run,
         reward_version=reward,
         reward_slope=slope.get(REWARD_LENGTH_SLOPE),
         reward_slope_se=slope.get(f"{REWARD_LENGTH_SLOPE}_se"),
-        length_ratio=_number(metrics, "watch_length_ratio"),
+        length_ratio=metrics.get("watch_length_ratio"),
         warnings=[str(w.get("code")) for w in warnings if isinstance(w, dict)],
-        kl_to_parent=_number(metrics, "watch_kl"),
-        kl_to_base=_number(metrics, "watch_kl_to_base"),
-        kl_budget=_number(metrics, "watch_kl_budget"),
-        kl_from=str(metrics.get("watch_kl_from") or "parent"),
+        kl_to_parent=metrics.get("watch_kl"),
+        kl_to_base=metrics.get("watch_kl_to_base"),
+        kl_budget=metrics.get("watch_kl_budget"),
+        kl_from=str(version.metrics.get("watch_kl_from") or "parent"),
     )
 
 

@@ -15,9 +15,11 @@ import torch
 from tests.training.test_reward import keyword_pairs
 from training.pipeline.critic_free import train_critic_free
 from training.pipeline.ensemble import bootstrap_counts, conservative, ensemble_figures
+from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, reward_heads
 from training.pipeline.options import GRPORoundConfig, PPOConfig, RewardTrainingConfig
 from training.pipeline.ppo import PPOTrainer
+from training.pipeline.probe import fit_linear_head
 from training.pipeline.reward import text_heads, train_reward_model
 from training.pipeline.round_watch import reward_model_fn
 
@@ -98,6 +100,23 @@ def test_a_policy_round_may_take_the_conservative_reward(ensemble: Path) -> None
     spread = text_heads(load_reward_model(model_dir, tokenizer), tokenizer, PROMPTS, replies)
     assert torch.allclose(careful, mean - 2.0 * spread.std(dim=-1), atol=1e-5)
     assert (careful < mean).all()
+
+
+def test_a_penalty_on_a_single_reward_model_is_a_clear_error(tiny_model: Path) -> None:
+    with pytest.raises(PipelineError, match="uncertainty_penalty needs an ensemble reward model"):
+        reward_model_fn(str(tiny_model), uncertainty_penalty=1.0)
+
+
+def test_a_pair_a_resample_leaves_out_does_not_move_the_probe() -> None:
+    generator = torch.Generator().manual_seed(0)
+    differences = torch.randn(60, 5, generator=generator) + 0.3
+    outlier = torch.full((1, 5), -40.0)
+    counts = torch.cat([torch.ones(60), torch.zeros(1)])
+
+    weighted, _ = fit_linear_head(torch.cat([differences, outlier]), (0.1,), counts=counts)
+    without, _ = fit_linear_head(differences, (0.1,))
+
+    assert torch.allclose(weighted, without, atol=1e-4)
 
 
 def test_ppo_and_grpo_train_against_an_ensemble(

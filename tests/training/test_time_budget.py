@@ -53,6 +53,30 @@ def test_ppo_stops_when_its_time_is_spent_and_saves_the_last_step(
     assert summary["watch"]["prompts"] == 2
 
 
+def test_a_ppo_round_resumed_after_its_budget_was_spent_trains_no_further(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    config = PPOConfig(
+        policy=str(tiny_model),
+        out=tmp_path,
+        steps=MANY,
+        batch_size=2,
+        minibatch_size=2,
+        max_new_tokens=4,
+        checkpoint_every=MANY,
+        max_seconds=1,
+        watch_prompts=0,
+    )
+    first = PPOTrainer(config, PROMPTS, reward_fn=starts_with_vowel).train()
+
+    # As if killed during the watch: started again in the same folder, it resumes from the
+    # checkpoint of its last step, whose logged step times already spent the budget.
+    again = PPOTrainer(config, PROMPTS, reward_fn=starts_with_vowel).train()
+
+    assert again["steps"] == first["steps"]
+    assert progress_steps(tmp_path) == list(range(1, first["steps"] + 1))
+
+
 def test_grpo_stops_when_its_time_is_spent(tiny_model: Path, tmp_path: Path) -> None:
     config = GRPORoundConfig(
         policy=str(tiny_model),

@@ -11,6 +11,7 @@ import pytest
 
 from training.pipeline.length_slope import reward_length_slope
 from training.pipeline.ppo_maths import drawn_prompt_indices
+from training.pipeline.round_watch import Answers, base_kl
 from training.pipeline.watch import (
     KL_OVER_BUDGET_FACTOR,
     LENGTH_DRIFT_FACTOR,
@@ -202,6 +203,31 @@ def test_the_kl_from_the_base_is_the_parents_when_the_parent_is_the_base() -> No
     from_base = round_watch(samples=None, kl_budget=4.0, history=history, kl_from="base")
     assert (from_base["kl_to_base"], "kl" in from_base) == (7.0, False)
     assert [w["code"] for w in from_base["warnings"]] == ["kl_over_budget"]
+
+
+def test_a_base_that_could_not_be_read_leaves_its_kl_unknown_and_says_why() -> None:
+    samples = RoundSamples(
+        ["a"], ["b"], [1], [1], kl=[2.0], base_is_parent=False, base_error="OSError: gone"
+    )
+
+    watch = round_watch(samples=samples, kl_budget=6.0, kl_from="base")
+
+    assert watch["kl"] == 2.0
+    assert watch["kl_to_base"] is None  # not the parent's: unknown
+    assert watch["kl_to_base_error"] == "OSError: gone"
+    assert watch["warnings"] == []
+
+
+def test_the_base_kl_is_measured_or_its_failure_reported() -> None:
+    def unreadable() -> None:
+        raise OSError("no such model")
+
+    answers = Answers(texts=[], tokens=[], sequences=[])
+    assert base_kl(None, None, answers, 1.0) == {}  # type: ignore[arg-type]
+    assert base_kl(None, unreadable, answers, 1.0) == {  # type: ignore[arg-type]
+        "base_is_parent": False,
+        "base_error": "OSError: no such model",
+    }
 
 
 def test_every_answer_of_the_parent_empty_gives_no_ratio_but_still_a_warning() -> None:

@@ -46,6 +46,11 @@ class WatchSerializer(serializers.Serializer[Any]):
         default="parent",
         help_text="What the round's KL term and budget counted from.",
     )
+    kl_to_base_error = serializers.CharField(
+        allow_null=True,
+        default=None,
+        help_text="Why the KL from the base could not be measured (the rest of the watch was).",
+    )
     reward_gain = _figure(
         "The proxy reward's rise (PPO: new minus parent on the prompts; DPO: "
         "the implicit reward margin, last step minus first)."

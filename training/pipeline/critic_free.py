@@ -174,7 +174,10 @@ def _count_kl_from(trainer: Any, source: str) -> None:
         disable_dropout_in_model(reference)
     cast = bool(getattr(trainer.args, "cast_lm_head_to_fp32", False))  # GRPO has it, RLOO not
     add_fused_lm_head(reference, temperature=trainer.temperature, cast_lm_head_to_fp32=cast)
+    replaced = trainer.ref_model
     trainer.ref_model = trainer.accelerator.prepare_model(reference, evaluation_mode=True)
+    # accelerate keeps every prepared model in its list: drop TRL's own, or it stays loaded.
+    trainer.accelerator._models = [m for m in trainer.accelerator._models if m is not replaced]
 
 
 def _finish(
@@ -188,11 +191,6 @@ def _finish(
     model = trainer.accelerator.unwrap_model(trainer.model).eval()
     tokenizer = trainer.processing_class
     device = next(model.parameters()).device
-    # The watch's parent and the lineage's base, loaded afresh: TRL's own reference has its
-    # log-probability head swapped for TRL's.
-    parent = AdapterOff(model) if config.lora else frozen(location, device)
-    lineage_base = base_source(config.policy, config.lineage_base)
-    base = frozen(lineage_base, device) if lineage_base is not None else None
     state_history = _state_history(trainer)
     first, last = (state_history[0], state_history[-1]) if state_history else ({}, {})
     summary: dict[str, Any] = {
@@ -206,11 +204,19 @@ def _finish(
         "history": state_history,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
     }
-    summary["watch"] = guarded_watch(
-        lambda: watch_ppo_round(
+    if not config.lora:  # saved before the watch: a watch that fails cannot lose it
+        model.save_pretrained(config.out / "policy", safe_serialization=True)
+    tokenizer.save_pretrained(config.out / "policy")
+
+    def watch() -> dict[str, Any]:
+        # The parent and the lineage's base loaded afresh (TRL's reference has its
+        # log-probability head swapped for TRL's), inside the watch, whose failure is reported.
+        parent = AdapterOff(model) if config.lora else frozen(location, device)
+        source = base_source(config.policy, config.lineage_base)
+        return watch_ppo_round(
             policy=model,
             reference=parent,
-            base=base,
+            base=(lambda: frozen(str(source), device)) if source else None,
             tokenizer=tokenizer,
             reward_fn=score,
             prompts=prompts,
@@ -218,13 +224,11 @@ def _finish(
             history=summary["history"],
             drawn=set(range(len(prompts))),  # TRL's sampler: no prompt is known unseen
         )
-    )
-    if config.lora:
+
+    summary["watch"] = guarded_watch(watch)
+    if config.lora:  # after the watch, which reads the adapter on and off
         save_lora_result(model, config.out)
         summary.update(lora_base=str(config.policy), adapter=str(config.out / "adapter"))
-    else:
-        model.save_pretrained(config.out / "policy", safe_serialization=True)
-    tokenizer.save_pretrained(config.out / "policy")
     write_metrics(config.out, summary)
     return summary
 

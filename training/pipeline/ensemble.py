@@ -126,8 +126,3 @@ def ensemble_figures(
         "ensemble_confident_half_accuracy": accuracy(mean[order[:half]]),
         "ensemble_uncertain_half_accuracy": accuracy(mean[order[half:]]),
     }
-
-
-def resampled(rows: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
-    """`rows` repeated by their bootstrap counts (one head's resample)."""
-    return rows.repeat_interleave(counts.long(), dim=0)

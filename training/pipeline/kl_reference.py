@@ -13,6 +13,8 @@ base is its starting policy, merged from the rounds before)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import torch
@@ -27,7 +29,8 @@ class RoundOptions(Protocol):
 
 
 def same_model(first: str, second: str) -> bool:
-    return resolve_model(first) == resolve_model(second)
+    """Whether two names load the same model (a folder however it is written)."""
+    return os.path.realpath(resolve_model(first)) == os.path.realpath(resolve_model(second))
 
 
 def base_source(policy: str, lineage_base: str | None) -> str | None:
@@ -58,9 +61,10 @@ def reference_model(config: RoundOptions, device: torch.device, adapter_off: Any
 
 def watch_models(
     config: RoundOptions, reference: Any, device: torch.device, adapter_off: Any = None
-) -> tuple[Any, Any]:
-    """The watch's parent (the round's starting policy) and the lineage base (None when the
-    parent is the base), reusing the KL reference where it is one of them."""
+) -> tuple[Any, Callable[[], Any] | None]:
+    """The watch's parent (the round's starting policy) and what loads the lineage's base
+    (None when the parent is the base), reusing the KL reference where it is one of them;
+    the base is loaded only when the watch reads it, so a failure costs only its figure."""
     from_base = counts_from_base(config)
     if adapter_off is not None:
         parent = adapter_off
@@ -69,4 +73,4 @@ def watch_models(
     source = base_source(config.policy, config.lineage_base)
     if source is None:
         return parent, None
-    return parent, reference if from_base else frozen(source, device)
+    return parent, (lambda: reference) if from_base else (lambda: frozen(source, device))

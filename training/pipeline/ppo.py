@@ -417,8 +417,9 @@ class PPOTrainer:
             unit="step",
             disable=not self.accelerator.is_main_process,
         )
-        budget = TimeBudget(config.max_seconds)
-        while self.step < config.steps:
+        spent = sum(step.get("seconds", 0.0) for step in self.history)  # before a resume
+        budget = TimeBudget(config.max_seconds, spent)
+        while self.step < config.steps and not (self.history and budget.over()):
             metrics = self.train_step()
             self.history.append(metrics)
             if self.log is not None:

@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from transformers import PreTrainedModel
 
 from training.pipeline.data import length_buckets
-from training.pipeline.ensemble import resampled
 from training.pipeline.errors import PipelineError
 
 
@@ -58,21 +57,31 @@ def fit_linear_head(
     differences: torch.Tensor,
     penalties: Sequence[float] = (1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0),
     folds: int = 5,
+    counts: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Bradley-Terry logistic regression on feature differences (chosen - rejected), L2
     penalty chosen by k-fold cross-validation accuracy on standardised features. Returns the
-    weights for raw features and the fit's figures."""
-    scale = differences.double().std(dim=0).clamp(min=1e-6)
-    data = differences.double() / scale
+    weights for raw features and the fit's figures. `counts` weighs each pair (a bootstrap
+    resample's): folds are dealt over the pairs, so no pair is on both sides of one."""
+    raw = differences.double()
+    weight = torch.ones(len(raw), dtype=torch.float64) if counts is None else counts.double()
+    # The standard deviation with the counts as frequency weights (plain std with none).
+    total = weight.sum()
+    centre = (weight[:, None] * raw).sum(dim=0) / total
+    variance = (weight[:, None] * (raw - centre) ** 2).sum(dim=0) / (total - 1).clamp(min=1)
+    scale = variance.sqrt().clamp(min=1e-6)
+    data = raw / scale
     fold_of = torch.arange(len(data)) % folds
 
     def fit(rows: torch.Tensor, penalty: float) -> torch.Tensor:
         weights = torch.zeros(data.shape[1], dtype=torch.float64, requires_grad=True)
         optimizer = torch.optim.LBFGS([weights], max_iter=200, line_search_fn="strong_wolfe")
+        share = weight[rows] / weight[rows].sum().clamp(min=1e-12)
 
         def closure() -> torch.Tensor:
             optimizer.zero_grad()
-            loss = F.softplus(-rows @ weights).mean() + penalty * weights.square().sum()
+            loss = (F.softplus(-data[rows] @ weights) * share).sum()
+            loss = loss + penalty * weights.square().sum()
             loss.backward()
             return loss
 
@@ -80,22 +89,22 @@ def fit_linear_head(
         return weights.detach()
 
     def accuracy(weights: torch.Tensor, rows: torch.Tensor) -> float:
-        return float((rows @ weights > 0).double().mean())
+        right = (data[rows] @ weights > 0).double() * weight[rows]
+        return float(right.sum() / weight[rows].sum().clamp(min=1e-12))
 
+    everything = torch.ones(len(data), dtype=torch.bool)
     scores = {
-        penalty: sum(
-            accuracy(fit(data[fold_of != k], penalty), data[fold_of == k]) for k in range(folds)
-        )
+        penalty: sum(accuracy(fit(fold_of != k, penalty), fold_of == k) for k in range(folds))
         / folds
         for penalty in penalties
     }
     # Among equally accurate penalties the strongest: smaller weights, less over-confident.
     best = max(scores, key=lambda penalty: (scores[penalty], penalty))
-    weights = fit(data, best)
+    weights = fit(everything, best)
     figures = {
         "probe_cv_accuracy": scores[best],
         "probe_penalty": best,
-        "probe_train_accuracy": accuracy(weights, data),
+        "probe_train_accuracy": accuracy(weights, everything),
     }
     return (weights / scale).float(), figures
 
@@ -121,8 +130,7 @@ def initialise_head_by_probe(
     differences = features[: len(rows)] - features[len(rows) :]
     fitted = []
     for k in range(heads):
-        resample = differences if counts is None else resampled(differences, counts[:, k])
-        fitted.append(fit_linear_head(resample))
+        fitted.append(fit_linear_head(differences, counts=None if counts is None else counts[:, k]))
     figures = {name: sum(f[name] for _, f in fitted) / heads for name in fitted[0][1]}
     # A probe no better than chance in cross-validation would only hand fine-tuning an
     # over-confident head: keep the random one then.

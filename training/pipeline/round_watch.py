@@ -19,6 +19,7 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.pipeline.data import Messages, PreferencePair, encode_prompt
+from training.pipeline.errors import PipelineError
 from training.pipeline.kl_reference import base_source, frozen
 from training.pipeline.logprobs import sequence_logprobs
 from training.pipeline.model_loading import load_reward_model, load_tokenizer
@@ -123,6 +124,11 @@ def reward_model_fn(
     `uncertainty_penalty` standard deviations (ensemble.py)."""
     tokenizer = load_tokenizer(path, padding_side="right")
     model: Any = load_reward_model(path, tokenizer)
+    if uncertainty_penalty > 0 and model.config.num_labels < 2:
+        raise PipelineError(
+            f"uncertainty_penalty needs an ensemble reward model (one trained with ensemble "
+            f"above 1); {path} has one head, so it would change nothing"
+        )
     if device is not None:
         model.to(device)
     model.eval().requires_grad_(False)
@@ -179,10 +185,10 @@ def watch_ppo_round(
     history: Sequence[dict[str, float]],
     check_fn: RewardFn | None = None,
     drawn: set[int] | None = None,
-    base: PreTrainedModel | None = None,
+    base: Callable[[], Any] | None = None,
 ) -> dict[str, Any]:
     """A policy round's watch: its reference is the parent (the round's starting policy);
-    `base`, the lineage's base when it is another model (kl_reference.py); its reward
+    `base` loads the lineage's base when it is another model (kl_reference.py); its reward
     function the proxy; `check_fn`, the second reward model already loaded for the steps
     (else it is loaded here when the run names one). `drawn`: the prompts some step drew
     (PPO's own draw when not given), so the watch prefers the others."""
@@ -217,7 +223,7 @@ def watch_ppo_round(
         parent_reward=reward_fn(chosen, theirs.texts).tolist(),
         check=check,
         parent_check=parent_check,
-        base_kl=kl_per_answer(policy, base, ours, config.temperature) if base else None,
+        **base_kl(policy, base, ours, config.temperature),
     )
     return round_watch(samples=samples, history=history, **budget)
 
@@ -254,11 +260,7 @@ def watch_dpo_round(
     del parent
     check, parent_check = _scores(config.check_reward, chosen, ours.texts, theirs.texts)
     lineage_base = base_source(str(base), config.lineage_base)
-    base_kl = (
-        kl_per_answer(policy, frozen(lineage_base, device), ours, temperature=1.0)
-        if lineage_base is not None
-        else None
-    )
+    load_base = (lambda: frozen(str(lineage_base), device)) if lineage_base else None
     samples = RoundSamples(
         texts=ours.texts,
         parent_texts=theirs.texts,
@@ -267,9 +269,26 @@ def watch_dpo_round(
         kl=kl,
         check=check,
         parent_check=parent_check,
-        base_kl=base_kl,
+        **base_kl(policy, load_base, ours, temperature=1.0),
     )
     return round_watch(samples=samples, kl_budget=None, reward_gain=reward_gain)
+
+
+def base_kl(
+    policy: PreTrainedModel,
+    load_base: Callable[[], Any] | None,
+    answers: Answers,
+    temperature: float,
+) -> dict[str, Any]:
+    """RoundSamples' fields for the KL from the lineage's base on the policy's answers: none
+    when the parent is the base; when the base cannot be loaded or read, why (the rest of the
+    watch stands)."""
+    if load_base is None:
+        return {}
+    try:
+        return {"base_kl": kl_per_answer(policy, load_base(), answers, temperature)}
+    except Exception as error:  # reported with the watch's figures, never raised
+        return {"base_is_parent": False, "base_error": f"{type(error).__name__}: {error}"}
 
 
 def drawn_prompts(steps: int, batch_size: int, count: int, seed: int) -> set[int]:

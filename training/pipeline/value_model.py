@@ -20,7 +20,7 @@ class ValueModel(nn.Module):
         head = getattr(classifier, "score", None) or getattr(classifier, "classifier", None)
         if head is None:
             raise PipelineError(f"{type(classifier).__name__} has no score head to use for values")
-        if head.out_features > 1:  # an ensemble reward model: one value head, their mean
+        if getattr(head, "out_features", 1) > 1:  # an ensemble reward model: their mean
             mean = nn.Linear(head.in_features, 1, bias=False)
             with torch.no_grad():
                 mean.weight.copy_(head.weight.mean(dim=0, keepdim=True))

@@ -50,6 +50,8 @@ class RoundSamples:
     check: Sequence[float] | None = None
     parent_check: Sequence[float] | None = None
     base_kl: Sequence[float] | None = None  # from the lineage's base, when not the parent
+    base_is_parent: bool = True  # False with no base_kl: the base could not be measured
+    base_error: str | None = None
 
 
 def mean(values: Sequence[float]) -> float:
@@ -92,16 +94,18 @@ def length_figures(samples: RoundSamples) -> dict[str, float]:
     }
 
 
-def sample_figures(samples: RoundSamples) -> dict[str, float]:
+def sample_figures(samples: RoundSamples) -> dict[str, Any]:
     """Everything the paired samples say: lengths, KL, proxy reward gain, second-model win
     rate (the last two only when the scores are there)."""
-    figures = {
+    figures: dict[str, Any] = {
         "prompts": float(len(samples.texts)),
         "held_out_prompts": float(samples.held_out),
         **length_figures(samples),
         "kl": mean(samples.kl),
-        "kl_to_base": mean(samples.base_kl if samples.base_kl is not None else samples.kl),
+        "kl_to_base": _kl_to_base(samples),
     }
+    if samples.base_error is not None:
+        figures["kl_to_base_error"] = samples.base_error
     if samples.reward is not None and samples.parent_reward is not None:
         figures["reward_gain"] = mean(samples.reward) - mean(samples.parent_reward)
         figures["proxy_win_rate"] = win_rate(samples.reward, samples.parent_reward)[0]
@@ -109,6 +113,12 @@ def sample_figures(samples: RoundSamples) -> dict[str, float]:
         rate, stderr = win_rate(samples.check, samples.parent_check)
         figures["check_win_rate"], figures["check_win_rate_se"] = rate, stderr
     return figures
+
+
+def _kl_to_base(samples: RoundSamples) -> float:
+    if samples.base_kl is not None:
+        return mean(samples.base_kl)
+    return mean(samples.kl) if samples.base_is_parent else math.nan
 
 
 def watch_prompt_indices(count: int, drawn: set[int], limit: int) -> tuple[list[int], int]:

@@ -2264,6 +2264,8 @@ export interface components {
              * @default parent
              */
             kl_from: components["schemas"]["KlFromEnum"];
+            /** @description Why the KL from the base could not be measured (the rest of the watch was). */
+            kl_to_base_error?: string | null;
             /**
              * Format: double
              * @description The proxy reward's rise (PPO: new minus parent on the prompts; DPO: the implicit reward margin, last step minus first).

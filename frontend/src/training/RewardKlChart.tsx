@@ -5,7 +5,7 @@ import { formatNumber, linePath, linearScale, type Scale, type Ticks } from "../
 import { useWidth } from "../charts/useWidth";
 import { ChartDataTable } from "../shared/ChartDataTable";
 import type { Watch } from "./types";
-import { REWARD_KL_TITLE, hasCheck, klTicks, rewardKlPoints, rewardKlRows, rewardKlSummary, rewardTicks, type RewardKlPoint } from "./rewardKl";
+import { REWARD_KL_TITLE, hasCheck, klFromWords, klTicks, rewardKlPoints, rewardKlRows, rewardKlSummary, rewardTicks, type RewardKlPoint } from "./rewardKl";
 
 const LEFT = 56;
 const RIGHT_PLAIN = 16;
@@ -46,7 +46,7 @@ function RewardAxis({ ticks, y, x, anchor, label }: { ticks: Ticks; y: Scale; x:
 }
 
 /** A PPO round's over-optimisation curve: each step's mean reward under its own reward model
- * against its KL from the parent, and, when the run names a second reward model, that model's
+ * against its KL from the parent (or the base, under kl_from base), and, when the run names a second reward model, that model's
  * mean reward on its own scale at the right; the KL budget dashed. */
 export function RewardKlChart({ watch }: { watch: Watch }) {
   const id = useId();
@@ -61,7 +61,7 @@ export function RewardKlChart({ watch }: { watch: Watch }) {
   const x = linearScale(kl.domain, [LEFT, right]);
   const proxyY = linearScale(proxy.domain, [bottom, TOP]);
   const checkY = linearScale(check.domain, [bottom, TOP]);
-  const caption = `Each step's mean reward against its KL from the parent${withCheck ? "; the second reward model's on its own scale (right axis: the two models' units differ)" : ""}; the dashed line is the KL budget.`;
+  const caption = `Each step's mean reward against its ${klFromWords(watch.kl_from)}${withCheck ? "; the second reward model's on its own scale (right axis: the two models' units differ)" : ""}; the dashed line is the KL budget.`;
 
   return (
     <figure className="chart reward-kl" data-testid="reward-kl">
@@ -72,7 +72,7 @@ export function RewardKlChart({ watch }: { watch: Watch }) {
         ) : (
           <svg width={width} height={HEIGHT} role="img" aria-labelledby={`${id}-title`} aria-describedby={`${id}-desc`}>
             <title id={`${id}-title`}>{REWARD_KL_TITLE}</title>
-            <desc id={`${id}-desc`}>{rewardKlSummary(points, watch.kl_budget)}</desc>
+            <desc id={`${id}-desc`}>{rewardKlSummary(points, watch.kl_budget, watch.kl_from)}</desc>
             <g className="chart-grid">
               {proxy.ticks.map((t) => (
                 <line key={t} x1={LEFT} x2={right} y1={proxyY(t)} y2={proxyY(t)} />
@@ -83,7 +83,7 @@ export function RewardKlChart({ watch }: { watch: Watch }) {
                 </text>
               ))}
               <text className="axis-label" x={(LEFT + right) / 2} y={HEIGHT - 6} textAnchor="middle">
-                KL from the parent (nats per answer)
+                {klFromWords(watch.kl_from)} (nats per answer)
               </text>
             </g>
             <RewardAxis ticks={proxy} y={proxyY} x={LEFT} anchor="end" label="Reward model" />

@@ -223,7 +223,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
         )}
         {draft.kind === "ppo" && "target_kl" in draft.hyperparameters && (
           <div className="kl-budget">
-            <HyperField name="target_kl" label="KL budget (target KL per answer)" value={draft.hyperparameters.target_kl} help={help.target_kl ?? "How far the policy may drift from its parent; β adapts to keep the KL near it."} errors={errors["hyperparameters.target_kl"]} defaultValue={defaults.target_kl} choices={null} onChange={setHyper} />
+            <HyperField name="target_kl" label="KL budget (target KL per answer)" value={draft.hyperparameters.target_kl} help={help.target_kl ?? "How far the policy may drift (from its parent, or from the base under kl_from base); β adapts to keep the KL near it."} errors={errors["hyperparameters.target_kl"]} defaultValue={defaults.target_kl} choices={null} onChange={setHyper} />
             {"kl_from" in draft.hyperparameters && (
               <HyperField name="kl_from" label={hyperLabel("kl_from")} value={draft.hyperparameters.kl_from} help={help.kl_from} errors={errors["hyperparameters.kl_from"]} defaultValue={defaults.kl_from} choices={limitOf(options, draft.kind, "kl_from")?.choices ?? null} onChange={setHyper} />
             )}

@@ -93,6 +93,7 @@ describe("the text alternative", () => {
       "1 step, KL from the parent (nats per answer) across, no KL budget. The round's reward model's mean reward went from 2 to 2 while the KL went from 0.1 to 0.1.",
     );
     expect(rewardKlSummary([], null)).toBe("No steps logged.");
+    expect(rewardKlSummary(rewardKlPoints(watch()), 0.05, "base")).toContain("3 steps, KL from the base (nats per answer) across");
   });
 });
 

@@ -67,7 +67,12 @@ export function rewardKlRows(points: RewardKlPoint[]): ChartDataRow[] {
 }
 
 /** The chart's text alternative: what is drawn, the budget, and where the curves ended. */
-export function rewardKlSummary(points: RewardKlPoint[], budget: number | null): string {
+/** Where a round's step KL counted from: its parent, or the lineage's base (`kl_from`). */
+export function klFromWords(klFrom: string | undefined): string {
+  return klFrom === "base" ? "KL from the base" : "KL from the parent";
+}
+
+export function rewardKlSummary(points: RewardKlPoint[], budget: number | null, klFrom?: string): string {
   const first = points[0];
   const last = points[points.length - 1];
   if (!first || !last) return "No steps logged.";
@@ -76,5 +81,5 @@ export function rewardKlSummary(points: RewardKlPoint[], budget: number | null):
     last.check === null || first.check === null
       ? ""
       : ` The second reward model's mean reward, on its own scale at the right, went from ${reading(first.check)} to ${reading(last.check)}.`;
-  return `${points.length} step${points.length === 1 ? "" : "s"}, KL from the parent (nats per answer) across, ${budgetWords}. The round's reward model's mean reward went from ${reading(first.reward)} to ${reading(last.reward)} while the KL went from ${reading(first.kl)} to ${reading(last.kl)}.${check}`;
+  return `${points.length} step${points.length === 1 ? "" : "s"}, ${klFromWords(klFrom)} (nats per answer) across, ${budgetWords}. The round's reward model's mean reward went from ${reading(first.reward)} to ${reading(last.reward)} while the KL went from ${reading(first.kl)} to ${reading(last.kl)}.${check}`;
 }

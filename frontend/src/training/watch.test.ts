@@ -101,6 +101,7 @@ describe("watchFacts", () => {
       ["KL from the parent", "2 nats per answer, on the watched answers"],
       ["KL from the base", "7.5 nats per answer, the drift over every round so far (budget 6, counted from the base)"],
     ]);
+    expect(watchFacts(watch({ kl_to_base: null, kl_to_base_error: "OSError: no such model" }))[3]).toEqual(["KL from the base", "not measured: OSError: no such model"]);
   });
 });
 

@@ -34,7 +34,8 @@ export function watchFacts(watch: Watch): [string, string][] {
   if (watch.kl !== null) {
     facts.push(["KL from the parent", `${fixed(watch.kl)} nats per answer, ${where}${fromBase ? "" : ` (${budget})`}`]);
   }
-  if (watch.kl_to_base !== null && watch.kl_to_base !== undefined && (fromBase || watch.kl_to_base !== watch.kl)) {
+  if (watch.kl_to_base_error) facts.push(["KL from the base", `not measured: ${watch.kl_to_base_error}`]);
+  else if (watch.kl_to_base !== null && watch.kl_to_base !== undefined && (fromBase || watch.kl_to_base !== watch.kl)) {
     facts.push(["KL from the base", `${fixed(watch.kl_to_base)} nats per answer, the drift over every round so far${fromBase ? ` (${budget}, counted from the base)` : ""}`]);
   }
   if (watch.reward_gain !== null) facts.push(["Reward gain over the round", `${watch.reward_gain >= 0 ? "+" : ""}${fixed(watch.reward_gain, 3)}`]);
