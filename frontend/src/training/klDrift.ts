@@ -18,10 +18,11 @@ export function budgetWords(round: PolicyRound): string {
   return `${formatNumber(round.kl_budget)} nats from the ${round.kl_from === "base" ? "base" : "parent"}`;
 }
 
-/** A y axis from 0 covering every KL and every budget drawn. */
+/** A y axis from 0 covering every KL and every budget drawn, with a tenth to spare (a budget
+ * is never drawn on the top edge, under the axis label). */
 export function klAxis(rounds: PolicyRound[]): Ticks {
   const values = rounds.flatMap((r) => [r.kl_to_base, r.kl_to_parent, r.kl_budget]).filter((v): v is number => v !== null && Number.isFinite(v));
-  return niceTicks(0, Math.max(1, ...values), 4);
+  return niceTicks(0, Math.max(1, ...values) * 1.1, 4);
 }
 
 /** One sentence for screen readers and the figure's description. */
