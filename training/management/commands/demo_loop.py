@@ -81,6 +81,37 @@ def validation_figures(reward: ModelVersion) -> dict[str, Any]:
     return {key: reward.metrics.get(f"validation_{key}") for key in wanted}
 
 
+def add_policy_round_arguments(parser: CommandParser) -> None:
+    """The demo loop's options for its policy round (stage 5)."""
+    parser.add_argument(
+        "--method", choices=METHODS, default="ppo", help="the policy round (default: ppo)"
+    )
+    parser.add_argument(
+        "--group-size",
+        type=int,
+        default=4,
+        help="GRPO/RLOO: answers per prompt (a step takes --ppo-batch answers)",
+    )
+    parser.add_argument("--dpo-epochs", type=float, default=1.0, help="DPO: passes over pairs")
+    parser.add_argument("--dpo-learning-rate", type=float, default=5e-6)
+    parser.add_argument(
+        "--round-seconds",
+        type=int,
+        default=0,
+        help="the policy round's wall-clock budget (max_seconds; 0: none)",
+    )
+    parser.add_argument(
+        "--checkpoint-every", type=int, default=PPO["checkpoint_every"], help="PPO/GRPO/RLOO"
+    )
+    parser.add_argument("--ppo-steps", type=int, default=12, help="PPO/GRPO/RLOO steps")
+    parser.add_argument("--ppo-batch", type=int, default=8)
+    parser.add_argument("--ppo-minibatch", type=int, default=4, help="at most --ppo-batch")
+    parser.add_argument("--ppo-learning-rate", type=float, default=5e-6)
+    parser.add_argument(
+        "--target-kl", type=float, default=PPO["target_kl"], help="KL budget (nats)"
+    )
+
+
 class Command(BaseCommand):
     help = (
         "Run the whole loop on the embedded model: generate, judge, reward model, a policy "
@@ -127,33 +158,7 @@ class Command(BaseCommand):
         parser.add_argument("--rm-epochs", type=float, default=2.0)
         parser.add_argument("--rm-learning-rate", type=float, default=2e-5)
         parser.add_argument("--rm-batch", type=int, default=REWARD["batch_size"])
-        parser.add_argument(
-            "--method", choices=METHODS, default="ppo", help="the policy round (default: ppo)"
-        )
-        parser.add_argument(
-            "--group-size",
-            type=int,
-            default=4,
-            help="GRPO/RLOO: answers per prompt (a step takes --ppo-batch answers)",
-        )
-        parser.add_argument("--dpo-epochs", type=float, default=1.0, help="DPO: passes over pairs")
-        parser.add_argument("--dpo-learning-rate", type=float, default=5e-6)
-        parser.add_argument(
-            "--round-seconds",
-            type=int,
-            default=0,
-            help="the policy round's wall-clock budget (max_seconds; 0: none)",
-        )
-        parser.add_argument(
-            "--checkpoint-every", type=int, default=PPO["checkpoint_every"], help="PPO/GRPO/RLOO"
-        )
-        parser.add_argument("--ppo-steps", type=int, default=12, help="PPO/GRPO/RLOO steps")
-        parser.add_argument("--ppo-batch", type=int, default=8)
-        parser.add_argument("--ppo-minibatch", type=int, default=4, help="at most --ppo-batch")
-        parser.add_argument("--ppo-learning-rate", type=float, default=5e-6)
-        parser.add_argument(
-            "--target-kl", type=float, default=PPO["target_kl"], help="KL budget (nats)"
-        )
+        add_policy_round_arguments(parser)
         parser.add_argument("--eval-samples", type=int, default=4, help="per held-out prompt")
         parser.add_argument("--seed", type=int, default=GENERATE["seed"])
 
