@@ -13,11 +13,12 @@ import pytest
 import torch
 
 from tests.training.test_reward import keyword_pairs
+from tests.training.tiny_rounds import tiny_round_config
 from training.pipeline.critic_free import train_critic_free
 from training.pipeline.ensemble import bootstrap_counts, conservative, ensemble_figures
 from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_reward_model, load_tokenizer, reward_heads
-from training.pipeline.options import GRPORoundConfig, PPOConfig, RewardTrainingConfig
+from training.pipeline.options import RewardTrainingConfig
 from training.pipeline.ppo import PPOTrainer
 from training.pipeline.probe import fit_linear_head
 from training.pipeline.reward import text_heads, train_reward_model
@@ -122,23 +123,19 @@ def test_a_pair_a_resample_leaves_out_does_not_move_the_probe() -> None:
 def test_ppo_and_grpo_train_against_an_ensemble(
     ensemble: Path, tiny_model: Path, tmp_path: Path
 ) -> None:
-    reward = str(ensemble / "model")
     common: dict[str, Any] = {
         "policy": str(tiny_model),
-        "reward": reward,
+        "reward": str(ensemble / "model"),
         "steps": 2,
-        "batch_size": 2,
+        "uncertainty_penalty": 1.0,
     }
-    common |= {"max_new_tokens": 4, "watch_prompts": 2, "uncertainty_penalty": 1.0}
 
-    ppo = PPOTrainer(PPOConfig(**common, out=tmp_path / "ppo", minibatch_size=2), PROMPTS)
+    ppo = PPOTrainer(tiny_round_config("ppo", **common, out=tmp_path / "ppo"), PROMPTS)
     # The value model starts from the reward model (same tokenizer) with the heads' mean as
     # its one head, and its checkpoint keeps one head.
     assert ppo.value.head.weight.shape[0] == 1
     assert ppo.train()["steps"] == 2
     (checkpoint,) = (tmp_path / "ppo" / "checkpoints").iterdir()
     assert reward_heads(checkpoint / "value") == 1
-    grpo = train_critic_free(
-        GRPORoundConfig(**common, out=tmp_path / "grpo", group_size=2), PROMPTS
-    )
+    grpo = train_critic_free(tiny_round_config("grpo", **common, out=tmp_path / "grpo"), PROMPTS)
     assert grpo["steps"] == 2

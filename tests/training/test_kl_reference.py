@@ -12,10 +12,11 @@ import pytest
 import torch
 
 from tests.training.test_ppo import starts_with_vowel
+from tests.training.tiny_rounds import tiny_round_config
 from training.pipeline.critic_free import train_critic_free
 from training.pipeline.kl_reference import base_source, counts_from_base
 from training.pipeline.model_loading import load_causal_lm
-from training.pipeline.options import GRPORoundConfig, PPOConfig
+from training.pipeline.options import PPOConfig
 from training.pipeline.ppo import PPOTrainer
 
 PROMPTS = [[{"role": "user", "content": f"Question {n}?"}] for n in range(4)]
@@ -37,16 +38,13 @@ def second_round(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def ppo_round(policy: Path, base: Path, out: Path, kl_from: str) -> PPOTrainer:
-    config = PPOConfig(
+    config = tiny_round_config(
+        "ppo",
         policy=str(policy),
         lineage_base=str(base),
         kl_from=kl_from,
         out=out,
         steps=1,
-        batch_size=2,
-        minibatch_size=2,
-        max_new_tokens=4,
-        watch_prompts=2,
         seed=1,
     )
     return PPOTrainer(config, PROMPTS, reward_fn=starts_with_vowel)
@@ -90,17 +88,14 @@ def test_ppo_counts_its_kl_from_the_model_kl_from_names(
 def test_grpo_counts_its_kl_from_the_model_kl_from_names(
     kl_from: str, tiny_model: Path, second_round: Path, tmp_path: Path
 ) -> None:
-    config = GRPORoundConfig(
+    config = tiny_round_config(
+        "grpo",
         policy=str(second_round),
         reward=str(tiny_model),
         lineage_base=str(tiny_model),
         kl_from=kl_from,
         out=tmp_path,
         steps=1,
-        batch_size=2,
-        group_size=2,
-        max_new_tokens=4,
-        watch_prompts=2,
         seed=1,
     )
 

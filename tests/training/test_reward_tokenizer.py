@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.training.tiny_rounds import tiny_round_config
 from training.pipeline.critic_free import train_critic_free
 from training.pipeline.model_loading import load_tokenizer, same_tokenizer, write_tiny_model
-from training.pipeline.options import GRPORoundConfig, PPOConfig, RLOORoundConfig
+from training.pipeline.options import PPOConfig
 from training.pipeline.ppo import PPOTrainer
 
 PROMPTS = [[{"role": "user", "content": f"Question {n}?"}] for n in range(4)]
@@ -34,20 +34,13 @@ def test_a_round_scores_with_a_reward_model_of_another_tokenizer(
     method: str, tiny_model: Path, foreign_reward: Path, tmp_path: Path
 ) -> None:
     assert not same_tokenizer(tiny_model, foreign_reward)
-    common: dict[str, Any] = {
-        "policy": str(tiny_model),
-        "reward": str(foreign_reward),
-        "out": tmp_path,
-        "steps": 2,
-        "batch_size": 2,
-        "max_new_tokens": 4,
-        "watch_prompts": 2,
-    }
-    if method == "ppo":
-        summary = PPOTrainer(PPOConfig(**common, minibatch_size=2), PROMPTS).train()
+    config = tiny_round_config(
+        method, policy=str(tiny_model), reward=str(foreign_reward), out=tmp_path, steps=2
+    )
+    if isinstance(config, PPOConfig):
+        summary = PPOTrainer(config, PROMPTS).train()
     else:
-        config_class = GRPORoundConfig if method == "grpo" else RLOORoundConfig
-        summary = train_critic_free(config_class(**common, group_size=2), PROMPTS)
+        summary = train_critic_free(config, PROMPTS)
 
     assert summary["steps"] == 2
     assert all("reward_mean" in step for step in summary["history"])

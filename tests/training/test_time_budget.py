@@ -9,14 +9,16 @@ from pathlib import Path
 
 from tests.training.test_dpo_generation_evaluation import pairs
 from tests.training.test_ppo import starts_with_vowel
+from tests.training.tiny_rounds import tiny_round_config
 from training.pipeline.critic_free import train_critic_free
 from training.pipeline.dpo import train_dpo
-from training.pipeline.options import DPOTrainingConfig, GRPORoundConfig, PPOConfig
+from training.pipeline.options import DPOTrainingConfig
 from training.pipeline.ppo import PPOTrainer
 from training.pipeline.time_budget import TimeBudget
 
 PROMPTS = [[{"role": "user", "content": f"Question {n}?"}] for n in range(4)]
 MANY = 10_000
+OVER_BUDGET = {"steps": MANY, "checkpoint_every": MANY, "max_seconds": 1}
 
 
 def progress_steps(out: Path) -> list[int]:
@@ -32,16 +34,8 @@ def test_no_budget_is_never_spent() -> None:
 def test_ppo_stops_when_its_time_is_spent_and_saves_the_last_step(
     tiny_model: Path, tmp_path: Path
 ) -> None:
-    config = PPOConfig(
-        policy=str(tiny_model),
-        out=tmp_path,
-        steps=MANY,
-        batch_size=2,
-        minibatch_size=2,
-        max_new_tokens=4,
-        checkpoint_every=MANY,
-        max_seconds=1,
-        watch_prompts=2,
+    config = tiny_round_config(
+        "ppo", policy=str(tiny_model), out=tmp_path, **OVER_BUDGET, watch_prompts=2
     )
 
     summary = PPOTrainer(config, PROMPTS, reward_fn=starts_with_vowel).train()
@@ -56,16 +50,8 @@ def test_ppo_stops_when_its_time_is_spent_and_saves_the_last_step(
 def test_a_ppo_round_resumed_after_its_budget_was_spent_trains_no_further(
     tiny_model: Path, tmp_path: Path
 ) -> None:
-    config = PPOConfig(
-        policy=str(tiny_model),
-        out=tmp_path,
-        steps=MANY,
-        batch_size=2,
-        minibatch_size=2,
-        max_new_tokens=4,
-        checkpoint_every=MANY,
-        max_seconds=1,
-        watch_prompts=0,
+    config = tiny_round_config(
+        "ppo", policy=str(tiny_model), out=tmp_path, **OVER_BUDGET, watch_prompts=0
     )
     first = PPOTrainer(config, PROMPTS, reward_fn=starts_with_vowel).train()
 
@@ -78,17 +64,8 @@ def test_a_ppo_round_resumed_after_its_budget_was_spent_trains_no_further(
 
 
 def test_grpo_stops_when_its_time_is_spent(tiny_model: Path, tmp_path: Path) -> None:
-    config = GRPORoundConfig(
-        policy=str(tiny_model),
-        reward=str(tiny_model),
-        out=tmp_path,
-        steps=MANY,
-        batch_size=2,
-        group_size=2,
-        max_new_tokens=4,
-        checkpoint_every=MANY,
-        max_seconds=1,
-        watch_prompts=2,
+    config = tiny_round_config(
+        "grpo", policy=str(tiny_model), reward=str(tiny_model), out=tmp_path, **OVER_BUDGET
     )
 
     summary = train_critic_free(config, PROMPTS)
