@@ -59,6 +59,11 @@ class CampaignStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+class RoutingMode(models.TextChoices):
+    EVERYTHING = "everything", "Every new task to raters"
+    UNCERTAINTY = "uncertainty", "Uncertain tasks to raters, the rest labelled by the reward model"
+
+
 class Campaign(models.Model):
     name = models.CharField(max_length=200, unique=True)
     guidelines = models.TextField(blank=True, help_text="Markdown shown to raters.")
@@ -88,6 +93,18 @@ class Campaign(models.Model):
     )
     status = models.CharField(
         max_length=16, choices=CampaignStatus.choices, default=CampaignStatus.ACTIVE
+    )
+    # Which of a generation round's tasks people see (annotation/routing.py).
+    routing = models.CharField(
+        max_length=16, choices=RoutingMode.choices, default=RoutingMode.EVERYTHING
+    )
+    routing_confidence = models.FloatField(
+        default=2.0,
+        help_text="A new task is confident, so labelled by the reward model, when each of its "
+        "pairs' mean margin is at least this many ensemble standard deviations from zero.",
+    )
+    human_tasks_per_prompt = models.PositiveSmallIntegerField(
+        default=0, help_text="Most new tasks per prompt a round sends to raters (0: no limit)."
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -124,6 +141,9 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(judgment_mode="pairwise") | Q(responses_per_task=2),
                 name="pairwise_campaign_has_two_responses",
+            ),
+            models.CheckConstraint(
+                condition=Q(routing_confidence__gte=0), name="campaign_routing_confidence_range"
             ),
         ]
 
@@ -381,6 +401,41 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"Preference {self.pk}"
+
+
+class LabelSource(models.TextChoices):
+    MODEL = "model", "Reward-model ensemble"
+    JUDGE = "judge", "Model judge"
+
+
+class ModelLabel(models.Model):
+    """A pair labelled by a model instead of people: never a judgment, never in agreement or
+    quality figures, and training data only where a run's dataset asks for it."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="model_labels")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
+    chosen = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    rejected = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16, choices=LabelSource.choices)
+    labeller = models.CharField(max_length=200, help_text="The model version's name.")
+    # A training ModelVersion's id, not a foreign key: annotation never imports training.
+    labeller_version_id = models.PositiveBigIntegerField(null=True, blank=True)
+    margin = models.FloatField(help_text="Mean reward margin over the heads, chosen - rejected.")
+    confidence = models.FloatField(help_text="|mean margin| / its standard deviation.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "chosen", "rejected"], name="one_model_label_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(chosen=models.F("rejected")), name="model_label_has_two_sides"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Model label {self.pk} ({self.source})"
 
 
 class AuditEvent(models.Model):

@@ -38,6 +38,7 @@ from training.models import (
 )
 from training.registry import DEFAULT_BASE
 from training.registry import register_base_version as register_base_version
+from training.routing import routing_reward
 from training.worker.ray_backend import stop_run_jobs
 
 logger = logging.getLogger(__name__)
@@ -127,11 +128,14 @@ def _build_run(*, request: RunRequest, actor: User | None, idempotency_key: str)
         if campaign is None and len(dataset["campaign_ids"]) == 1:
             campaign = Campaign.objects.get(pk=dataset["campaign_ids"][0])
     parent = request.parent_version
+    reward = request.reward_version
+    if request.kind == RunKind.GENERATE:
+        reward = routing_reward(campaign=campaign, asked=reward)
     return TrainingRun(
         kind=request.kind,
         base=request.base or (parent.base if parent else DEFAULT_BASE),
         parent_version=parent,
-        reward_version=request.reward_version,
+        reward_version=reward,
         compare_version=request.compare_version,
         check_reward_version=request.check_reward_version,
         campaign=campaign,

@@ -348,5 +348,5 @@ def test_generated_tasks_racing_an_edit_follow_the_edited_mode_k_and_overlap(
     )
 
     # then: pairs, each needing the new overlap
-    assert created == 2
+    assert created.tasks == 2
     assert _task_shapes(campaign) == [(2, 5), (2, 5)]

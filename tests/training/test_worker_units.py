@@ -467,7 +467,7 @@ def test_generated_answers_become_tasks_of_k_once_per_batch() -> None:
         campaign=campaign, answers=answers, generator="pi", generator_version_id=7, batch_key="b1"
     )
 
-    assert (created, again) == (1, 0)  # "three" alone would have nothing to be ranked against
+    assert (created.tasks, again.tasks) == (1, 0)  # "three" alone: nothing to rank it against
     task = RankingTask.objects.order_by("-id").first()
     assert task is not None
     assert task.required_judgments == 2

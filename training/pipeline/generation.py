@@ -15,10 +15,17 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
-from training.pipeline.model_loading import load_causal_lm, load_tokenizer, model_max_length
+from training.pipeline.model_loading import (
+    load_causal_lm,
+    load_reward_model,
+    load_tokenizer,
+    model_max_length,
+    reward_heads,
+)
 from training.pipeline.options import GenerationConfig
 from training.pipeline.ppo_maths import response_mask
 from training.pipeline.progress import ProgressLog
+from training.pipeline.reward import text_heads
 
 # on_batch(samples done, samples in all, completion tokens so far)
 BatchCallback = Callable[[int, int, int], None]
@@ -92,6 +99,25 @@ def sample(
     return samples
 
 
+def routing_heads(
+    reward: str | None, prompts: Sequence[Messages], samples: Sequence[Sample]
+) -> list[list[float]] | None:
+    """Each sample's reward under every head of the routing reward model (None without one);
+    a model of one head is an error: routing needs the heads' spread."""
+    if reward is None:
+        return None
+    if reward_heads(reward) < 2:
+        raise PipelineError(
+            f"the routing reward model {reward} has one score head: uncertainty routing needs "
+            "an ensemble (a reward run with ensemble 2 or more)"
+        )
+    tokenizer = load_tokenizer(reward, padding_side="right")
+    model = load_reward_model(reward, tokenizer)
+    conversations = [prompts[s.prompt_index] for s in samples]
+    scores = text_heads(model, tokenizer, conversations, [s.text for s in samples])
+    return [[round(float(v), 6) for v in row] for row in scores]
+
+
 def generate_to_file(
     config: GenerationConfig, prompts: Sequence[Messages], out: Path
 ) -> dict[str, Any]:
@@ -108,15 +134,18 @@ def generate_to_file(
 
     samples = sample(model, tokenizer, prompts, config, on_batch=report)
     seconds = time.perf_counter() - started
+    del model
+    heads = routing_heads(config.routing_reward, prompts, samples)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for index, prompt in enumerate(prompts):
-            mine = [s for s in samples if s.prompt_index == index]
+            mine = [(n, s) for n, s in enumerate(samples) if s.prompt_index == index]
             row = {
                 "prompt": prompt,
                 "responses": [
                     {"text": s.text, "tokens": s.completion_tokens, "finished": s.finished}
-                    for s in mine
+                    | ({"heads": heads[n]} if heads is not None else {})
+                    for n, s in mine
                 ],
             }
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")

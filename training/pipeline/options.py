@@ -357,6 +357,11 @@ class GenerationConfig:
     batch_size: int = hyperparameter(8, "Prompts per generation batch.", minimum=1, maximum=1024)
     seed: int = _seed()
     bf16: bool = _bf16()
+    routing_reward: str | None = model_input(
+        "Reward-model ensemble that scores every answer under each head, for the campaign's "
+        "uncertainty routing (the worker passes the campaign's newest). Default: none.",
+        default=None,
+    )
     top_p: float = internal(0.95)
 
 

@@ -101,6 +101,8 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
     elif kind == RunKind.GENERATE:
         inputs = ["--policy", start, "--prompts", str(folder / "prompts.jsonl")]
         inputs += ["--out", str(folder / "generated.jsonl")]
+        if run.reward_version is not None:  # the campaign routes by the ensemble's uncertainty
+            inputs += ["--routing-reward", run.reward_version.artifact_path]
     else:
         reward = _require(run.reward_version, "a reward model version").artifact_path
         other = _comparison_model(run)

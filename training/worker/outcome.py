@@ -13,11 +13,12 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from annotation.services.generated import GeneratedAnswers, add_generated_tasks
+from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
 from training.follow_ups import create_follow_up_run
 from training.models import POLICY_KINDS, RunKind, RunStatus, TrainingRun, VersionKind
 from training.pipeline.watch import version_metrics
 from training.registry import register_run_version
+from training.routing import routes_by_uncertainty
 from training.worker.inputs import model_path
 from training.worker.runner import StageOutcome, read_json
 
@@ -132,20 +133,42 @@ def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
         for line in (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     generated = (folder / "generated.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line)["responses"] for line in generated]
     answers = [
-        GeneratedAnswers(int(prompt_id), [r["text"] for r in json.loads(line)["responses"]])
-        for prompt_id, line in zip(prompt_ids, generated, strict=True)
+        GeneratedAnswers(
+            int(prompt_id),
+            [r["text"] for r in responses],
+            [r["heads"] for r in responses] if all("heads" in r for r in responses) else None,
+        )
+        for prompt_id, responses in zip(prompt_ids, rows, strict=True)
         if prompt_id is not None
     ]
     version = run.parent_version
     campaign = run.campaign
     assert campaign is not None  # prepare_inputs refused a generation run without one
-    tasks = add_generated_tasks(
+    router = run.reward_version
+    batch = add_generated_tasks(
         campaign=campaign,
         answers=answers,
         generator=version.name if version else model_path(None, run.base),
         generator_version_id=version.pk if version else None,
         batch_key=f"training-run-{run.pk}",
+        labeller=Labeller(router.name, router.pk) if router is not None else None,
     )
     responses = sum(len(a.texts) for a in answers)
-    return {"prompts": len(answers), "responses": responses, "tasks_created": tasks}
+    result: dict[str, Any] = {
+        "prompts": len(answers),
+        "responses": responses,
+        "tasks_created": batch.tasks,
+    }
+    if routes_by_uncertainty(campaign):
+        result |= {
+            "routing_reward": router.name if router is not None else None,
+            "model_labelled_tasks": batch.model_tasks,
+            "model_labels": batch.model_labels,
+        }
+        if router is None:
+            result["routing_note"] = (
+                "No ensemble reward model for this campaign yet: every task went to raters."
+            )
+    return result

@@ -1,0 +1,81 @@
+"""Pure: which of a generation round's new tasks go to people and which the reward model labels
+(a campaign's `routing` setting). No ORM.
+
+Every answer comes with its reward under each of the reward-model ensemble's heads. A pair's
+margin under one head is the difference of the two answers' rewards; its confidence is how
+many head standard deviations the mean margin lies from zero, |mean| / std (the rule
+training/pipeline/active.py measures in `make bench-active`). It is small when the heads
+disagree, and small when they agree the pair is a coin toss. A task is as confident as its
+least confident pair.
+
+Per prompt, the least confident tasks go to raters first, at most `human_tasks_per_prompt` of
+them (0: no limit); a task whose confidence reaches the campaign's `routing_confidence` never
+does. Every other task is labelled by the model: each of its pairs in the order of the heads'
+mean reward, stored as a model label, never as a judgment."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from statistics import fmean, stdev
+
+HeadScores = Sequence[float]  # one answer's reward under each head
+
+
+def pair_confidence(first: HeadScores, second: HeadScores) -> float:
+    """|mean margin| / its standard deviation over the heads (infinite when the heads agree
+    exactly on a margin other than zero; zero for a zero mean)."""
+    margins = [a - b for a, b in zip(first, second, strict=True)]
+    mean = fmean(margins)
+    if mean == 0:
+        return 0.0
+    spread = stdev(margins) if len(margins) > 1 else 0.0
+    return abs(mean) / spread if spread > 0 else math.inf
+
+
+def task_confidence(answers: Sequence[HeadScores]) -> float:
+    """The confidence of the task's least confident pair."""
+    return min(pair_confidence(a, b) for a, b in combinations(answers, 2))
+
+
+@dataclass(frozen=True)
+class ModelPair:
+    """One pair the model labels: indices into the task's answers, chosen first."""
+
+    chosen: int
+    rejected: int
+    margin: float  # mean reward margin over the heads, chosen - rejected (>= 0)
+    confidence: float
+
+
+def model_pairs(answers: Sequence[HeadScores]) -> list[ModelPair]:
+    """Every pair of the task, the answer of higher mean reward chosen."""
+    means = [fmean(scores) for scores in answers]
+    pairs = []
+    for a, b in combinations(range(len(answers)), 2):
+        chosen, rejected = (a, b) if means[a] >= means[b] else (b, a)
+        pairs.append(
+            ModelPair(
+                chosen,
+                rejected,
+                means[chosen] - means[rejected],
+                pair_confidence(answers[chosen], answers[rejected]),
+            )
+        )
+    return pairs
+
+
+def to_raters(
+    tasks_by_prompt: dict[int, list[tuple[int, float]]], threshold: float, per_prompt: int
+) -> set[int]:
+    """Which tasks people judge: `tasks_by_prompt` maps a prompt to its (task index,
+    confidence) pairs; per prompt the least confident below `threshold` go first, at most
+    `per_prompt` of them (0: no limit)."""
+    chosen: set[int] = set()
+    for tasks in tasks_by_prompt.values():
+        uncertain = sorted((c, i) for i, c in tasks if c < threshold)
+        limit = len(uncertain) if per_prompt == 0 else per_prompt
+        chosen.update(i for _, i in uncertain[:limit])
+    return chosen

@@ -1,0 +1,122 @@
+"""Uncertainty routing: which of a generation round's tasks people judge and which the reward
+model labels (annotation/routing.py, annotation/services/generated.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from annotation.models import Judgment, ModelLabel, Preference, Prompt, RankingTask, Response
+from annotation.routing import model_pairs, pair_confidence, task_confidence, to_raters
+from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
+from tests.factories import make_campaign
+
+
+def test_pair_confidence_is_the_mean_margin_in_head_standard_deviations() -> None:
+    # margins 1, 2, 3: mean 2, sample std 1
+    assert pair_confidence([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]) == pytest.approx(2.0)
+    assert pair_confidence([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]) == pytest.approx(2.0)  # either side
+    assert pair_confidence([1.0, -1.0], [0.0, 0.0]) == 0.0  # heads cancel out
+    assert math.isinf(pair_confidence([1.0, 1.0], [0.0, 0.0]))  # exact agreement
+
+
+def test_a_task_is_as_confident_as_its_least_confident_pair() -> None:
+    answers = [[5.0, 5.1, 4.9], [0.0, 0.1, -0.1], [0.3, -0.1, 0.1]]
+    weakest = pair_confidence(answers[1], answers[2])
+    assert task_confidence(answers) == pytest.approx(weakest)
+    pairs = model_pairs(answers)
+    assert [(p.chosen, p.rejected) for p in pairs] == [(0, 1), (0, 2), (2, 1)]
+    assert all(p.margin >= 0 for p in pairs)
+
+
+def test_to_raters_takes_the_least_confident_below_the_threshold_within_the_budget() -> None:
+    tasks = {1: [(0, 0.5), (1, 3.0), (2, 0.1), (3, 1.0)], 2: [(4, 5.0)]}
+    assert to_raters(tasks, threshold=2.0, per_prompt=0) == {0, 2, 3}
+    assert to_raters(tasks, threshold=2.0, per_prompt=2) == {2, 0}
+    assert to_raters(tasks, threshold=0.0, per_prompt=0) == set()  # nothing is below zero
+
+
+def _heads(mean: float, spread: float) -> list[float]:
+    return [mean - spread, mean, mean + spread]
+
+
+@pytest.mark.django_db
+def test_generated_pairs_split_between_raters_and_model_labels() -> None:
+    campaign = make_campaign(
+        judgment_mode="pairwise",
+        responses_per_task=2,
+        overlap=2,
+        routing="uncertainty",
+        routing_confidence=2.0,
+        human_tasks_per_prompt=1,
+    )
+    prompt = Prompt.objects.create(
+        campaign=campaign, conversation=[{"role": "user", "content": "q"}]
+    )
+    # Pairs (a, b), (c, d), (e, f): a vs b is a toss-up (confidence 0.2), c vs d clear (20),
+    # e vs f uncertain too (0.5) but over the budget of one human task per prompt.
+    texts = ["a", "b", "c", "d", "e", "f"]
+    heads = [
+        _heads(0.1, 0.5), _heads(0.0, 0.0),
+        _heads(2.0, 0.1), _heads(0.0, 0.0),
+        _heads(0.0, 0.0), _heads(0.5, 1.0),
+    ]  # fmt: skip
+    answers = [GeneratedAnswers(prompt.pk, texts, heads)]
+    labeller = Labeller("reward-v3", 42)
+
+    batch = add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator="policy-v2",
+        generator_version_id=None,
+        batch_key="round-1",
+        labeller=labeller,
+    )
+    again = add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator="policy-v2",
+        generator_version_id=None,
+        batch_key="round-1",
+        labeller=labeller,
+    )
+
+    assert (batch.tasks, batch.model_tasks, batch.model_labels) == (1, 2, 2)
+    assert again.tasks == again.model_labels == 0  # a repeat adds nothing
+    task = RankingTask.objects.get(campaign=campaign)
+    shown = set(Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True))
+    assert shown == {"a", "b"}  # the least confident pair goes to people
+    labels = {
+        (label.chosen.text, label.rejected.text): label
+        for label in ModelLabel.objects.select_related("chosen", "rejected")
+    }
+    assert set(labels) == {("c", "d"), ("f", "e")}  # higher mean reward chosen
+    assert labels[("c", "d")].confidence == pytest.approx(20.0)
+    assert labels[("f", "e")].margin == pytest.approx(0.5)
+    assert {
+        (label.source, label.labeller, label.labeller_version_id) for label in labels.values()
+    } == {("model", "reward-v3", 42)}
+    # never a human judgment
+    assert Judgment.objects.count() == Preference.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_campaign_that_does_not_route_sends_every_task_to_raters() -> None:
+    campaign = make_campaign(judgment_mode="pairwise", responses_per_task=2, overlap=1)
+    prompt = Prompt.objects.create(
+        campaign=campaign, conversation=[{"role": "user", "content": "q"}]
+    )
+    answers = [
+        GeneratedAnswers(prompt.pk, ["a", "b", "c", "d"], [_heads(9, 0.1)] * 2 + [_heads(0, 0)] * 2)
+    ]
+    batch = add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator="p",
+        generator_version_id=None,
+        batch_key="k",
+        labeller=Labeller("reward", None),
+    )
+    assert (batch.tasks, batch.model_labels) == (2, 0)
+    assert not ModelLabel.objects.exists()

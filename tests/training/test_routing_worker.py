@@ -1,0 +1,130 @@
+"""Uncertainty routing through the worker (the pipeline as a real subprocess, tiny models for
+SmolLM2): a generation round of a routing campaign scores every answer under the newest
+reward ensemble's heads; the least confident task per prompt goes to raters, the others are
+stored as model labels. And the clear errors around it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from annotation.models import Judgment, ModelLabel, RankingTask, Response
+from annotation.routing import task_confidence
+from annotation.services.importing import import_file
+from common.errors import InvalidInput
+from tests.factories import make_campaign
+from tests.training.test_worker_chain import tiny_smollm2
+from training.models import ModelVersion, TrainingRun
+from training.pipeline.errors import PipelineError
+from training.pipeline.generation import Sample, routing_heads
+from training.services import RunRequest, create_run
+from training.worker.job import execute_run
+
+__all__ = ["tiny_smollm2"]
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]
+
+
+def _generate(campaign: Any, **asked: Any) -> TrainingRun:
+    hyperparameters = {"k": 6, "prompts": 3, "max_new_tokens": 6, "temperature": 1.5}
+    return create_run(
+        request=RunRequest(
+            kind="generate", campaign=campaign, hyperparameters=hyperparameters, **asked
+        ),
+        actor=None,
+    )
+
+
+def _assert_raters_got_the_least_confident(
+    scored: list[dict[str, Any]], tasks: Any, labels: Any
+) -> None:
+    """Each prompt's task for raters is its least confident pair, by the scores the stage
+    wrote."""
+    heads_of = {r["text"].strip(): r["heads"] for row in scored for r in row["responses"]}
+    for task in tasks:
+        texts = Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True)
+        mine = task_confidence([heads_of[t] for t in texts])
+        for label in labels.filter(prompt=task.prompt).select_related("chosen", "rejected"):
+            pair = [heads_of[label.chosen.text], heads_of[label.rejected.text]]
+            assert mine <= task_confidence(pair) + 1e-9
+
+
+def test_a_routing_campaign_sends_the_least_confident_task_per_prompt_to_raters(
+    tiny_smollm2: None, tmp_path: Path, settings: Any
+) -> None:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+    campaign = make_campaign(
+        judgment_mode="pairwise",
+        responses_per_task=2,
+        overlap=1,
+        routing="uncertainty",
+        routing_confidence=1e6,  # every task counts as uncertain: the budget decides
+        human_tasks_per_prompt=1,
+    )
+    rows = [
+        {"prompt": f"Greet me ({i})", "chosen": f"Hello, friend {i}!", "rejected": "No."}
+        for i in range(8)
+    ]
+    data = "\n".join(json.dumps(row) for row in rows).encode()
+    assert import_file(actor=None, campaign=campaign, data=data, filename="p.jsonl").is_ok
+    imported = set(RankingTask.objects.values_list("pk", flat=True))
+
+    # No reward model yet: every task goes to raters, and the run says why.
+    first = _generate(campaign)
+    assert first.reward_version is None
+    assert execute_run(first.pk) == "succeeded"
+    first.refresh_from_db()
+    assert first.result["model_labels"] == 0
+    assert "No ensemble reward model" in first.result["routing_note"]
+    assert RankingTask.objects.exclude(pk__in=imported).count() == first.result["tasks_created"]
+    before = set(RankingTask.objects.values_list("pk", flat=True))
+
+    reward_run = create_run(
+        request=RunRequest(
+            kind="reward",
+            campaign=campaign,
+            dataset={"mode": "all"},
+            hyperparameters={"ensemble": 3, "epochs": 1.0, "batch_size": 4, "max_length": 128},
+        ),
+        actor=None,
+    )
+    assert execute_run(reward_run.pk) == "succeeded"
+    ensemble = ModelVersion.objects.get(kind="reward")
+
+    second = _generate(campaign)
+    assert second.reward_version == ensemble  # the campaign's newest ensemble, picked for it
+    assert execute_run(second.pk) == "succeeded"
+    second.refresh_from_db()
+
+    folder = Path(settings.TRAINING_ARTIFACTS_DIR) / "runs" / str(second.pk)
+    scored = [json.loads(line) for line in (folder / "generated.jsonl").open()]
+    assert all(len(r["heads"]) == 3 for row in scored for r in row["responses"])
+    new_tasks = RankingTask.objects.exclude(pk__in=before)
+    labels = ModelLabel.objects.filter(campaign=campaign)
+    assert second.result["tasks_created"] == new_tasks.count() == 3  # one per prompt
+    assert second.result["model_labels"] == labels.count() == second.result["model_labelled_tasks"]
+    assert labels.count() > 0
+    assert {(label.source, label.labeller) for label in labels} == {("model", ensemble.name)}
+    assert Judgment.objects.count() == len(rows)  # the imported ones: a label is no judgment
+
+    _assert_raters_got_the_least_confident(scored, new_tasks, labels)
+
+
+def test_routing_errors_are_clear(tiny_model: Path, tmp_path: Path) -> None:
+    single = ModelVersion.objects.create(name="rm-one-head", kind="reward", artifact_path="x")
+    plain = make_campaign(judgment_mode="pairwise", responses_per_task=2)
+    with pytest.raises(InvalidInput, match="routes by uncertainty"):
+        _generate(plain, reward_version=single)
+    routing = make_campaign(judgment_mode="pairwise", responses_per_task=2, routing="uncertainty")
+    with pytest.raises(InvalidInput) as refused:
+        _generate(routing, reward_version=single)
+    assert "ensemble" in str(refused.value.errors)
+    assert not TrainingRun.objects.exists()  # nothing half-written
+    # The stage itself refuses a one-head model (a causal LM here) before scoring anything.
+    sample = Sample(0, "hi", 3, 1, True)
+    with pytest.raises(PipelineError, match="one score head"):
+        routing_heads(str(tiny_model), [[{"role": "user", "content": "q"}]], [sample])
