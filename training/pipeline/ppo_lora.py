@@ -28,6 +28,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import PreTrainedModel
 
+from training.pipeline.value_model import backbone_hidden
+
 HEAD_FILE = "value_head.safetensors"
 
 
@@ -98,13 +100,7 @@ class TrunkValue(nn.Module):
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
     ) -> torch.Tensor:
         causal_lm = self.__dict__["_policy"].get_base_model()
-        backbone = getattr(causal_lm, causal_lm.base_model_prefix)
-        hidden = backbone(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=positions,
-            use_cache=False,
-        ).last_hidden_state
+        hidden = backbone_hidden(causal_lm, input_ids, attention_mask, positions)
         return self.head(hidden.to(self.head.weight.dtype)).squeeze(-1).float()
 
     def save(self, folder: Path) -> None:

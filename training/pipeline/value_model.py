@@ -11,6 +11,18 @@ from transformers import PreTrainedModel
 from training.pipeline.errors import PipelineError
 
 
+def backbone_hidden(
+    model: PreTrainedModel, ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor
+) -> torch.Tensor:
+    """The last hidden states of `model`'s backbone (its head left out) at every position,
+    with the positions given (left padding shifts them) and no KV cache."""
+    backbone = getattr(model, model.base_model_prefix)
+    hidden: torch.Tensor = backbone(
+        input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False
+    ).last_hidden_state
+    return hidden
+
+
 class ValueModel(nn.Module):
     """A sequence-classification model's backbone and head, read at every position."""
 
@@ -33,11 +45,5 @@ class ValueModel(nn.Module):
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
     ) -> torch.Tensor:
-        backbone = getattr(self.classifier, self.classifier.base_model_prefix)
-        hidden = backbone(
-            input_ids=input_ids,
-            attention_mask=attention_mask,
-            position_ids=positions,
-            use_cache=False,
-        ).last_hidden_state
+        hidden = backbone_hidden(self.classifier, input_ids, attention_mask, positions)
         return self.head(hidden).squeeze(-1).float()
