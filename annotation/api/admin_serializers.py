@@ -25,6 +25,11 @@ class CampaignSerializer(serializers.ModelSerializer):
     complete_count = serializers.IntegerField(read_only=True, default=0)
     judgment_count = serializers.IntegerField(read_only=True, default=0)
     gold_count = serializers.IntegerField(read_only=True, default=0)
+    model_label_count = serializers.IntegerField(
+        read_only=True,
+        default=0,
+        help_text="Pairs labelled by the reward model instead of raters (uncertainty routing).",
+    )
 
     class Meta:
         model = Campaign
@@ -43,11 +48,15 @@ class CampaignSerializer(serializers.ModelSerializer):
             "reading_floor_ms_per_char",
             "judgment_mode",
             "status",
+            "routing",
+            "routing_confidence",
+            "human_tasks_per_prompt",
             "created_at",
             "task_count",
             "complete_count",
             "judgment_count",
             "gold_count",
+            "model_label_count",
         ]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {
@@ -60,6 +69,8 @@ class CampaignSerializer(serializers.ModelSerializer):
             "pause_gold_accuracy_below": {"min_value": 0.0, "max_value": 1.0},
             "pause_gold_min_items": {"min_value": 1, "max_value": 1000},
             "reading_floor_ms_per_char": {"min_value": 0.0, "max_value": 1000.0},
+            "routing_confidence": {"min_value": 0.0, "max_value": 1000.0},
+            "human_tasks_per_prompt": {"min_value": 0, "max_value": 1000},
         }
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from annotation.models import Campaign, Judgment, Prompt, TaskStatus
+from annotation.models import Campaign, Judgment, ModelLabel, Prompt, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,23 @@ def count_campaign_judgments(*, campaign_id: int) -> int:
 
 
 def campaigns_with_progress() -> QuerySet[Campaign]:
-    """Every campaign, newest first, annotated with its task, complete, judgment and gold
-    counts."""
+    """Every campaign, newest first, annotated with its task, complete, judgment, gold and
+    model-label counts."""
     return Campaign.objects.annotate(
         task_count=Count("tasks", distinct=True),
         complete_count=Count("tasks", filter=Q(tasks__status=TaskStatus.COMPLETE), distinct=True),
         judgment_count=Count("tasks__judgments", distinct=True),
         gold_count=Count("tasks", filter=Q(tasks__is_gold=True), distinct=True),
+        # A sub-query, not one more join: a join would multiply the rows the counts above walk.
+        model_label_count=Coalesce(
+            Subquery(
+                ModelLabel.objects.filter(campaign=OuterRef("pk"))
+                .values("campaign")
+                .annotate(n=Count("id"))
+                .values("n")
+            ),
+            0,
+        ),
     ).order_by("-id")
 
 

@@ -4,10 +4,19 @@ model labels (annotation/routing.py, annotation/services/generated.py)."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
-from annotation.models import Judgment, ModelLabel, Preference, Prompt, RankingTask, Response
+from annotation.models import (
+    Campaign,
+    Judgment,
+    ModelLabel,
+    Preference,
+    Prompt,
+    RankingTask,
+    Response,
+)
 from annotation.routing import model_pairs, pair_confidence, task_confidence, to_raters
 from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
 from tests.factories import make_campaign
@@ -120,3 +129,41 @@ def test_a_campaign_that_does_not_route_sends_every_task_to_raters() -> None:
     )
     assert (batch.tasks, batch.model_labels) == (2, 0)
     assert not ModelLabel.objects.exists()
+
+
+@pytest.mark.django_db
+def test_routing_settings_through_the_admin_api_with_the_model_label_count(admin: Any) -> None:
+    created = admin.post(
+        "/api/v1/campaigns/",
+        {"name": "Routed", "judgment_mode": "pairwise", "responses_per_task": 2},
+        format="json",
+    ).json()
+    assert (created["routing"], created["routing_confidence"]) == ("everything", 2.0)
+    url = f"/api/v1/campaigns/{created['id']}/"
+    bad = admin.patch(url, {"routing_confidence": -1, "routing": "sometimes"}, format="json")
+    assert bad.status_code == 400
+    assert set(bad.json()["errors"]) == {"routing_confidence", "routing"}
+    changed = admin.patch(
+        url, {"routing": "uncertainty", "human_tasks_per_prompt": 1}, format="json"
+    ).json()
+    assert (changed["routing"], changed["human_tasks_per_prompt"]) == ("uncertainty", 1)
+
+    campaign = Campaign.objects.get(pk=created["id"])
+    prompt = Prompt.objects.create(
+        campaign=campaign, conversation=[{"role": "user", "content": "q"}]
+    )
+    answers = [
+        GeneratedAnswers(prompt.pk, ["a", "b", "c", "d"], [_heads(5, 0.1), _heads(0, 0.1)] * 2)
+    ]
+    batch = add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator="p",
+        generator_version_id=None,
+        batch_key="k",
+        labeller=Labeller("reward", None),
+    )
+    assert (batch.tasks, batch.model_labels) == (0, 2)  # both pairs are confident
+    listed = admin.get("/api/v1/campaigns/").json()["results"]
+    row = next(r for r in listed if r["id"] == campaign.pk)
+    assert (row["model_label_count"], row["task_count"]) == (2, 0)

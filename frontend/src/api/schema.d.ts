@@ -903,6 +903,14 @@ export interface components {
             reading_floor_ms_per_char?: number;
             judgment_mode?: components["schemas"]["JudgmentModeEnum"];
             status?: components["schemas"]["CampaignStatusEnum"];
+            routing?: components["schemas"]["RoutingEnum"];
+            /**
+             * Format: double
+             * @description A new task is confident, so labelled by the reward model, when each of its pairs' mean margin is at least this many ensemble standard deviations from zero.
+             */
+            routing_confidence?: number;
+            /** @description Most new tasks per prompt a round sends to raters (0: no limit). */
+            human_tasks_per_prompt?: number;
             /** Format: date-time */
             readonly created_at: string;
             /** @default 0 */
@@ -913,6 +921,11 @@ export interface components {
             readonly judgment_count: number;
             /** @default 0 */
             readonly gold_count: number;
+            /**
+             * @description Pairs labelled by the reward model instead of raters (uncertainty routing).
+             * @default 0
+             */
+            readonly model_label_count: number;
         };
         CampaignRef: {
             id: number;
@@ -948,6 +961,14 @@ export interface components {
             reading_floor_ms_per_char?: number;
             judgment_mode?: components["schemas"]["JudgmentModeEnum"];
             status?: components["schemas"]["CampaignStatusEnum"];
+            routing?: components["schemas"]["RoutingEnum"];
+            /**
+             * Format: double
+             * @description A new task is confident, so labelled by the reward model, when each of its pairs' mean margin is at least this many ensemble standard deviations from zero.
+             */
+            routing_confidence?: number;
+            /** @description Most new tasks per prompt a round sends to raters (0: no limit). */
+            human_tasks_per_prompt?: number;
         };
         /**
          * @description * `draft` - Draft
@@ -1468,6 +1489,14 @@ export interface components {
             reading_floor_ms_per_char?: number;
             judgment_mode?: components["schemas"]["JudgmentModeEnum"];
             status?: components["schemas"]["CampaignStatusEnum"];
+            routing?: components["schemas"]["RoutingEnum"];
+            /**
+             * Format: double
+             * @description A new task is confident, so labelled by the reward model, when each of its pairs' mean margin is at least this many ensemble standard deviations from zero.
+             */
+            routing_confidence?: number;
+            /** @description Most new tasks per prompt a round sends to raters (0: no limit). */
+            human_tasks_per_prompt?: number;
         };
         PatchedPoolRequest: {
             name?: string;
@@ -1861,6 +1890,12 @@ export interface components {
              */
             role: components["schemas"]["RoleEnum"];
         };
+        /**
+         * @description * `everything` - Every new task to raters
+         *     * `uncertainty` - Uncertain tasks to raters, the rest labelled by the reward model
+         * @enum {string}
+         */
+        RoutingEnum: "everything" | "uncertainty";
         RowError: {
             line: number;
             reason: string;

@@ -1,6 +1,6 @@
 import { useRef, useState, type FormEvent } from "react";
 import { Markdown } from "../markdown/Markdown";
-import type { JudgmentMode } from "./api";
+import type { JudgmentMode, Routing } from "./api";
 import {
   describeSeconds,
   describeShare,
@@ -33,6 +33,11 @@ type NumberKey = keyof typeof LIMITS;
 const MODES: { value: JudgmentMode; text: string }[] = [
   { value: "rank", text: "Rank K responses" },
   { value: "pairwise", text: "Pairwise (2 responses, graded strength)" },
+];
+
+const ROUTES: { value: Routing; text: string }[] = [
+  { value: "everything", text: "Every generated task to raters" },
+  { value: "uncertainty", text: "Uncertain tasks to raters, the rest labelled by the reward model" },
 ];
 
 export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave, onCancel, parts = ["basics"] }: Props) {
@@ -150,6 +155,39 @@ export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave
               </div>
             )}
           </Field>
+          <fieldset className="form-part">
+            <legend>Who judges generated tasks</legend>
+            <Field
+              id={id("routing")}
+              label="Routing"
+              errors={errors.routing}
+              hint="By uncertainty: after a generation round, the tasks the newest reward ensemble is least sure of go to raters; the others are stored as model labels, never as judgments, and left out of training unless a run's dataset asks for them."
+            >
+              <select
+                {...describedBy(id("routing"), errors.routing, `${id("routing")}-hint`)}
+                className="input"
+                value={draft.routing}
+                onChange={(event) => setDraft((current) => ({ ...current, routing: event.target.value as Routing }))}
+              >
+                {ROUTES.map((route) => (
+                  <option key={route.value} value={route.value}>
+                    {route.text}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            {draft.routing === "uncertainty" && (
+              <div className="field-row">
+                {numberField(
+                  "routing_confidence",
+                  "Confident at (standard deviations)",
+                  "A task whose every pair's mean reward margin is at least this many ensemble standard deviations from zero is labelled by the model.",
+                  "any",
+                )}
+                {numberField("human_tasks_per_prompt", "Human tasks per prompt", "Most tasks per prompt a round sends to raters, least confident first (0: no limit).", "1")}
+              </div>
+            )}
+          </fieldset>
         </>
       )}
       {quality && (

@@ -55,6 +55,7 @@ export function CampaignsSection() {
         },
       },
       { key: "judgments", header: "Judgments", value: (c) => c.judgment_count, numeric: true },
+      { key: "model_labels", header: "Model labels", value: (c) => c.model_label_count, numeric: true },
       {
         key: "actions",
         header: "Actions",

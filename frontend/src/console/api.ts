@@ -12,6 +12,7 @@ export type CampaignRequest = Schemas["CampaignRequest"];
 export type CampaignPatch = Schemas["PatchedCampaignRequest"];
 export type CampaignStatus = Schemas["CampaignStatusEnum"];
 export type JudgmentMode = Schemas["JudgmentModeEnum"];
+export type Routing = Schemas["RoutingEnum"];
 export type ImportReport = Schemas["ImportReport"];
 export type RowError = Schemas["RowError"];
 export type Pool = Schemas["Pool"];

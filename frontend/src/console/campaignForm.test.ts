@@ -28,6 +28,7 @@ const campaign: Campaign = {
   complete_count: 2,
   judgment_count: 9,
   gold_count: 0,
+  model_label_count: 0,
 };
 
 describe("createPayload", () => {
@@ -46,6 +47,18 @@ describe("createPayload", () => {
       pause_gold_accuracy_below: null,
       pause_gold_min_items: 10,
       reading_floor_ms_per_char: 15,
+      routing: "everything",
+      routing_confidence: 2,
+      human_tasks_per_prompt: 0,
+    });
+  });
+
+  it("sends the routing settings as typed and checks their limits", () => {
+    const draft = { ...EMPTY_DRAFT, name: "x", routing: "uncertainty" as const, routing_confidence: "1.5", human_tasks_per_prompt: "2" };
+    expect(createPayload(draft)).toMatchObject({ routing: "uncertainty", routing_confidence: 1.5, human_tasks_per_prompt: 2 });
+    expect(validateDraft({ ...draft, routing_confidence: "-1", human_tasks_per_prompt: "1.5" })).toEqual({
+      routing_confidence: ["Enter a number from 0 to 1000."],
+      human_tasks_per_prompt: ["Enter a whole number."],
     });
   });
 

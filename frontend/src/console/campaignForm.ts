@@ -1,7 +1,7 @@
 /** The campaign form: text fields as typed ↔ the API's payload, with the server's own limits
  * checked first so most mistakes are caught before a round trip (the server still decides). */
 
-import type { Campaign, CampaignPatch, CampaignRequest, JudgmentMode } from "./api";
+import type { Campaign, CampaignPatch, CampaignRequest, JudgmentMode, Routing } from "./api";
 import type { FieldErrors } from "../shared/errors";
 
 export interface CampaignDraft {
@@ -18,6 +18,9 @@ export interface CampaignDraft {
   pause_gold_accuracy_below: string;
   pause_gold_min_items: string;
   reading_floor_ms_per_char: string;
+  routing: Routing;
+  routing_confidence: string;
+  human_tasks_per_prompt: string;
 }
 
 /** The form's parts: the basics, and gold and quality control (the Gold section shows only
@@ -37,6 +40,9 @@ export const CAMPAIGN_FIELDS = [
   "pause_gold_accuracy_below",
   "pause_gold_min_items",
   "reading_floor_ms_per_char",
+  "routing",
+  "routing_confidence",
+  "human_tasks_per_prompt",
 ] as const;
 
 export const QUALITY_FIELDS = [
@@ -48,7 +54,18 @@ export const QUALITY_FIELDS = [
   "reading_floor_ms_per_char",
 ] as const;
 
-const BASIC_FIELDS = ["name", "guidelines", "judgment_mode", "responses_per_task", "overlap", "gold_rate", "lease_ttl_s"] as const;
+const BASIC_FIELDS = [
+  "name",
+  "guidelines",
+  "judgment_mode",
+  "responses_per_task",
+  "overlap",
+  "gold_rate",
+  "lease_ttl_s",
+  "routing",
+  "routing_confidence",
+  "human_tasks_per_prompt",
+] as const;
 
 /** The fields a form with these parts shows. */
 export function fieldsOf(parts: readonly FormPart[]): string[] {
@@ -68,6 +85,9 @@ const API_DEFAULTS: Partial<Record<(typeof CAMPAIGN_FIELDS)[number], unknown>> =
   pause_gold_accuracy_below: null,
   pause_gold_min_items: 10,
   reading_floor_ms_per_char: 15,
+  routing: "everything",
+  routing_confidence: 2,
+  human_tasks_per_prompt: 0,
 };
 
 /** The limits the server enforces (annotation/api/admin_serializers.py). */
@@ -81,6 +101,8 @@ export const LIMITS = {
   pause_gold_accuracy_below: { min: 0, max: 1 },
   pause_gold_min_items: { min: 1, max: 1000 },
   reading_floor_ms_per_char: { min: 0, max: 1000 },
+  routing_confidence: { min: 0, max: 1000 },
+  human_tasks_per_prompt: { min: 0, max: 1000 },
 } as const;
 
 export const EMPTY_DRAFT: CampaignDraft = {
@@ -96,6 +118,9 @@ export const EMPTY_DRAFT: CampaignDraft = {
   pause_gold_accuracy_below: "",
   pause_gold_min_items: "10",
   reading_floor_ms_per_char: "15",
+  routing: "everything",
+  routing_confidence: "2",
+  human_tasks_per_prompt: "0",
 };
 
 export function draftFrom(campaign: Campaign): CampaignDraft {
@@ -112,6 +137,9 @@ export function draftFrom(campaign: Campaign): CampaignDraft {
     pause_gold_accuracy_below: campaign.pause_gold_accuracy_below == null ? "" : String(campaign.pause_gold_accuracy_below),
     pause_gold_min_items: String(campaign.pause_gold_min_items ?? 10),
     reading_floor_ms_per_char: String(campaign.reading_floor_ms_per_char ?? 15),
+    routing: campaign.routing ?? "everything",
+    routing_confidence: String(campaign.routing_confidence ?? 2),
+    human_tasks_per_prompt: String(campaign.human_tasks_per_prompt ?? 0),
   };
 }
 
@@ -149,6 +177,8 @@ export function validateDraft(draft: CampaignDraft): FieldErrors {
   }
   add("pause_gold_min_items", numberIn(draft.pause_gold_min_items, LIMITS.pause_gold_min_items, true));
   add("reading_floor_ms_per_char", numberIn(draft.reading_floor_ms_per_char, LIMITS.reading_floor_ms_per_char, false));
+  add("routing_confidence", numberIn(draft.routing_confidence, LIMITS.routing_confidence, false));
+  add("human_tasks_per_prompt", numberIn(draft.human_tasks_per_prompt, LIMITS.human_tasks_per_prompt, true));
   if (!errors.responses_per_task && draft.judgment_mode === "pairwise" && Number(draft.responses_per_task) !== 2) {
     add("responses_per_task", "A pairwise campaign has exactly 2 responses per task.");
   }
@@ -170,6 +200,9 @@ export function createPayload(draft: CampaignDraft): CampaignRequest {
     pause_gold_accuracy_below: draft.pause_gold_accuracy_below.trim() === "" ? null : Number(draft.pause_gold_accuracy_below),
     pause_gold_min_items: Number(draft.pause_gold_min_items),
     reading_floor_ms_per_char: Number(draft.reading_floor_ms_per_char),
+    routing: draft.routing,
+    routing_confidence: Number(draft.routing_confidence),
+    human_tasks_per_prompt: Number(draft.human_tasks_per_prompt),
   };
 }
 
