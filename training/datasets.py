@@ -31,6 +31,8 @@ DATASET_DEFAULTS: dict[str, Any] = {
     # it is in are dropped, or the flag is ignored, or only such pairs are kept: the safety
     # set); annotation.selectors.safety says exactly how.
     "unsafe": "below",
+    # Pairs the reward model labelled under a campaign's uncertainty routing: never unless asked.
+    "model_labels": False,
 }
 
 
@@ -71,6 +73,7 @@ def _parse(merged: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, An
         "exclude_gold": _flag,
         "exclude_all_bad": _flag,
         "unsafe": _treatment,
+        "model_labels": _flag,
     }
     parsed = {}
     for name, parse in parsers.items():

@@ -191,6 +191,8 @@ class TrainingRun(models.Model):
     # The data snapshot, frozen at creation: filters as asked, the preference ids they matched.
     dataset = models.JSONField(default=dict, blank=True)
     snapshot_preference_ids = models.JSONField(default=list, blank=True)
+    # The model labels frozen with them, when the dataset asked for those (model_labels).
+    snapshot_model_label_ids = models.JSONField(default=list, blank=True)
     snapshot_hash = models.CharField(max_length=64, blank=True)
     snapshot_size = models.PositiveIntegerField(default=0)
     # Five identical triggers with one key make one run.

@@ -19,7 +19,12 @@ from django.utils import timezone
 
 from annotation.models import Campaign
 from annotation.selectors.campaigns import count_campaign_judgments
-from annotation.selectors.snapshots import freeze_snapshot, has_training_pairs
+from annotation.selectors.snapshots import (
+    freeze_model_labels,
+    freeze_snapshot,
+    has_training_pairs,
+    with_model_labels,
+)
 from annotation.services.audit import record_audit_event
 from common.errors import Conflict, InvalidInput, ServiceError
 from training import dispatch
@@ -179,14 +184,18 @@ def _freeze(run: TrainingRun) -> None:
         return
     mode, unsafe = run.dataset["mode"], run.dataset.get("unsafe", "ignore")
     snapshot = freeze_snapshot(dataset_filter(run.dataset), mode=mode)
-    if not has_training_pairs(snapshot.preference_ids, mode=mode, unsafe=unsafe):
+    labels = (
+        freeze_model_labels(run.dataset["campaign_ids"]) if run.dataset.get("model_labels") else ()
+    )
+    if not labels and not has_training_pairs(snapshot.preference_ids, mode=mode, unsafe=unsafe):
         raise InvalidInput(
             "No preferences match this dataset's filters; nothing to train on.",
             code="empty_dataset",
         )
     run.snapshot_preference_ids = list(snapshot.preference_ids)
-    run.snapshot_hash = snapshot.hash
-    run.snapshot_size = snapshot.size
+    run.snapshot_model_label_ids = list(labels)
+    run.snapshot_hash = with_model_labels(snapshot, labels)
+    run.snapshot_size = snapshot.size + len(labels)
 
 
 def create_or_replay_run(

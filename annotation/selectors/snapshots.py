@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import Literal
 
-from annotation.models import Preference
+from annotation.models import ModelLabel, Preference
 from annotation.selectors.consensus import BT_FLAG_COLUMNS, BTRow, consensus_rows_of
 from annotation.selectors.preferences import (
     ROW_COLUMNS,
@@ -51,6 +51,48 @@ def freeze_snapshot(filters: PreferenceFilter, *, mode: SnapshotMode) -> Snapsho
     matching = preferences_matching(replace(filters, include_ties=mode == "consensus"))
     ids = tuple(sorted(set(matching.values_list("id", flat=True))))
     return Snapshot(preference_ids=ids, hash=snapshot_hash(ids))
+
+
+def freeze_model_labels(campaign_ids: Sequence[int]) -> tuple[int, ...]:
+    """The ids of the campaigns' model labels now, sorted (annotation/routing.py)."""
+    labels = ModelLabel.objects.filter(campaign_id__in=campaign_ids)
+    return tuple(sorted(labels.values_list("id", flat=True)))
+
+
+def with_model_labels(snapshot: Snapshot, label_ids: Sequence[int]) -> str:
+    """The hash of a snapshot that holds model labels too (the plain hash when none)."""
+    if not label_ids:
+        return snapshot.hash
+    text = f"{snapshot.hash}|model:{snapshot_hash(label_ids)}"
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def iter_model_label_rows(label_ids: Sequence[int]) -> Iterator[PreferenceRow]:
+    """The frozen model labels that still exist, as pairs of source "model": no judgment, no
+    rater, no flags and no margin (a model's reward margin is not a rater's strength)."""
+    columns = ("id", "campaign_id", "prompt__conversation", "chosen__text", "rejected__text")
+    for chunk in _chunks(sorted(label_ids)):
+        labels = ModelLabel.objects.filter(pk__in=chunk).order_by("id")
+        for values in labels.values_list(
+            *columns, "source", "created_at", "chosen_id", "rejected_id"
+        ):
+            label_id, campaign_id, conversation, chosen, rejected, source, at, one, two = values
+            yield PreferenceRow(
+                preference_id=label_id,
+                judgment_id=0,
+                task_id=0,
+                campaign_id=campaign_id,
+                rater_id=0,
+                conversation=conversation,
+                chosen=chosen,
+                rejected=rejected,
+                margin=0.0,
+                is_tie=False,
+                source=source,
+                submitted_at=at,
+                chosen_id=one,
+                rejected_id=two,
+            )
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:

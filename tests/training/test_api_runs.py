@@ -70,6 +70,7 @@ def test_a_reward_run_starts_queued_with_defaults_and_a_frozen_snapshot(
         "exclude_gold": True,
         "exclude_all_bad": True,
         "unsafe": "below",
+        "model_labels": False,
     }
     assert body["snapshot"] == {"hash": snapshot_hash(ids), "size": 4}
     assert body["created_by"] == ml.user.username  # type: ignore[attr-defined]

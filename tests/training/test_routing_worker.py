@@ -13,6 +13,7 @@ import pytest
 
 from annotation.models import Judgment, ModelLabel, RankingTask, Response
 from annotation.routing import task_confidence
+from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
 from annotation.services.importing import import_file
 from common.errors import InvalidInput
 from tests.factories import make_campaign
@@ -21,6 +22,7 @@ from training.models import ModelVersion, TrainingRun
 from training.pipeline.errors import PipelineError
 from training.pipeline.generation import Sample, routing_heads
 from training.services import RunRequest, create_run
+from training.worker.inputs import prepare_inputs
 from training.worker.job import execute_run
 
 __all__ = ["tiny_smollm2"]
@@ -128,3 +130,36 @@ def test_routing_errors_are_clear(tiny_model: Path, tmp_path: Path) -> None:
     sample = Sample(0, "hi", 3, 1, True)
     with pytest.raises(PipelineError, match="one score head"):
         routing_heads(str(tiny_model), [[{"role": "user", "content": "q"}]], [sample])
+
+
+def test_model_labels_are_training_data_only_when_the_dataset_asks(tmp_path: Path) -> None:
+    campaign = make_campaign(judgment_mode="pairwise", responses_per_task=2, routing="uncertainty")
+    rows = [{"prompt": "Greet me", "chosen": "Hello!", "rejected": "No."}]
+    data = json.dumps(rows[0]).encode()
+    assert import_file(actor=None, campaign=campaign, data=data, filename="p.jsonl").is_ok
+    prompt = campaign.prompts.get()
+    confident = [[4.0, 4.1, 3.9], [0.0, 0.1, -0.1]]
+    add_generated_tasks(
+        campaign=campaign,
+        answers=[GeneratedAnswers(prompt.pk, ["Hi there!", "Go away."], confident)],
+        generator="policy",
+        generator_version_id=None,
+        batch_key="round",
+        labeller=Labeller("rm", None),
+    )
+    written = {}
+    for include in (False, True):
+        run = create_run(
+            request=RunRequest(
+                kind="reward", campaign=campaign, dataset={"mode": "all", "model_labels": include}
+            ),
+            actor=None,
+        )
+        prepare_inputs(run, tmp_path / str(include))
+        lines = (tmp_path / str(include) / "data.jsonl").read_text().splitlines()
+        written[include] = [(r["chosen"], r["source"]) for r in map(json.loads, lines)]
+        assert run.snapshot_size == len(lines)
+    assert written[False] == [("Hello!", "imported")]
+    assert written[True] == [("Hello!", "imported"), ("Hi there!", "model")]
+    hashes = set(TrainingRun.objects.values_list("snapshot_hash", flat=True))
+    assert len(hashes) == 2  # the labels are part of what the snapshot's hash names

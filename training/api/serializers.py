@@ -66,6 +66,11 @@ class DatasetSerializer(_Strict):
         help_text="Leave out judgments flagged 'all responses are bad' (default true): their "
         "ranking orders answers the rater rejected as a whole.",
     )
+    model_labels = serializers.BooleanField(
+        required=False,
+        help_text="Also train on the pairs the reward model labelled under the campaign's "
+        "uncertainty routing (default false: people's judgments only).",
+    )
     unsafe = serializers.ChoiceField(
         choices=UNSAFE_TREATMENTS,
         required=False,

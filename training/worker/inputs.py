@@ -3,6 +3,7 @@ and the command line of its pipeline stage."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -142,7 +143,9 @@ def _pair_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
     fitted over several judgments, has none): kept for the record, the stage ignores them."""
     mode = run.dataset.get("mode", "consensus")
     unsafe = run.dataset.get("unsafe", "ignore")  # datasets stored before the option: ignored
-    for row in snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode, unsafe=unsafe):
+    people = snapshots.iter_snapshot_rows(run.snapshot_preference_ids, mode=mode, unsafe=unsafe)
+    models = snapshots.iter_model_label_rows(run.snapshot_model_label_ids)
+    for row in itertools.chain(people, models):
         yield {
             "prompt": row.conversation,
             "chosen": row.chosen,
@@ -152,6 +155,7 @@ def _pair_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
             "chosen_flags": row.chosen_flags,
             "rejected_flags": row.rejected_flags,
             "rationale": row.rationale,
+            "source": row.source,
         }
 
 

@@ -1038,6 +1038,8 @@ export interface components {
             exclude_gold?: boolean;
             /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
             exclude_all_bad?: boolean;
+            /** @description Also train on the pairs the reward model labelled under the campaign's uncertainty routing (default false: people's judgments only). */
+            model_labels?: boolean;
             /**
              * @description What a response a rater flagged unsafe does to that judgment's pairs: 'below' (default) puts it below every safe response, 'drop' leaves its pairs out, 'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one unsafe response (a safety preference set).
              *
@@ -1066,6 +1068,8 @@ export interface components {
             exclude_gold: boolean;
             /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
             exclude_all_bad: boolean;
+            /** @description Also train on the pairs the reward model labelled under the campaign's uncertainty routing (default false: people's judgments only). */
+            model_labels: boolean;
             /**
              * @description What a response a rater flagged unsafe does to that judgment's pairs: 'below' (default) puts it below every safe response, 'drop' leaves its pairs out, 'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one unsafe response (a safety preference set).
              *
@@ -1097,6 +1101,8 @@ export interface components {
             exclude_gold?: boolean;
             /** @description Leave out judgments flagged 'all responses are bad' (default true): their ranking orders answers the rater rejected as a whole. */
             exclude_all_bad?: boolean;
+            /** @description Also train on the pairs the reward model labelled under the campaign's uncertainty routing (default false: people's judgments only). */
+            model_labels?: boolean;
             /**
              * @description What a response a rater flagged unsafe does to that judgment's pairs: 'below' (default) puts it below every safe response, 'drop' leaves its pairs out, 'ignore' keeps the ranking as it is, 'safety' keeps only the pairs of one safe and one unsafe response (a safety preference set).
              *

@@ -453,6 +453,10 @@ function DatasetFields(props: {
           <input type="checkbox" checked={draft.exclude_all_bad} onChange={(e) => onChange({ exclude_all_bad: e.target.checked })} />
           Leave out judgments flagged “all responses are bad”
         </label>
+        <label className="check">
+          <input type="checkbox" checked={draft.model_labels} onChange={(e) => onChange({ model_labels: e.target.checked })} />
+          Include the reward model’s labels (uncertainty routing)
+        </label>
       </div>
       <Field
         id={id("dataset.unsafe")}

@@ -71,6 +71,12 @@ describe("describeDataset", () => {
     );
   });
 
+  it("says when the reward model's labels are in the data", () => {
+    expect(describeDataset({ mode: "all", campaign_ids: [], model_labels: true })).toBe(
+      "All judgments, from every campaign, with the reward model’s labels.",
+    );
+  });
+
   it("says what an unsafe flag does when the dataset says", () => {
     expect(describeDataset({ mode: "all", campaign_ids: [], unsafe: "safety" })).toBe(
       "All judgments, from every campaign, only pairs of a safe and an unsafe answer (safety set).",

@@ -68,5 +68,6 @@ export function describeDataset(
   ].filter(Boolean);
   if (excluded.length) parts.push(`without ${excluded.join(" or ")}`);
   if (dataset.unsafe) parts.push(UNSAFE_TEXT[dataset.unsafe]);
+  if (dataset.model_labels) parts.push("with the reward model’s labels");
   return `${parts.join(", ")}.`;
 }

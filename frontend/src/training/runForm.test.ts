@@ -206,6 +206,7 @@ describe("runRequest", () => {
         exclude_gold: true,
         exclude_all_bad: true,
         unsafe: "below",
+        model_labels: false,
       },
       hyperparameters: { epochs: 2, gradient_checkpointing: true },
     });

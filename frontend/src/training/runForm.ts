@@ -19,6 +19,8 @@ export interface DatasetDraft {
   exclude_gold: boolean;
   exclude_all_bad: boolean;
   unsafe: UnsafeTreatment;
+  /** Also the pairs the reward model labelled under the campaign's uncertainty routing. */
+  model_labels: boolean;
 }
 
 /** What a response flagged unsafe does to its judgment's pairs (annotation.selectors.safety). */
@@ -109,6 +111,7 @@ export const EMPTY_DATASET: DatasetDraft = {
   exclude_gold: true,
   exclude_all_bad: true,
   unsafe: "below",
+  model_labels: false,
 };
 
 function hyperDraft(defaults: Hyperparameters | undefined): Record<string, string | boolean> {
@@ -225,6 +228,7 @@ export function datasetOf(draft: DatasetDraft): DatasetFilters {
     exclude_gold: draft.exclude_gold,
     exclude_all_bad: draft.exclude_all_bad,
     unsafe: draft.unsafe,
+    model_labels: draft.model_labels,
   };
 }
 
