@@ -131,6 +131,19 @@ def change_settings_and_status(page: Any, campaign: Campaign) -> None:
     assert (campaign.overlap, campaign.status) == (3, "paused")
     detail.get_by_role("button", name="Active").click()
     page.get_by_text("is now active").wait_for()
+    # Uncertainty routing: its two numbers appear only once it is chosen.
+    assert detail.get_by_label("Human tasks per prompt").count() == 0
+    detail.get_by_label("Routing").select_option("uncertainty")
+    detail.get_by_label("Confident at (standard deviations)").fill("1.5")
+    detail.get_by_label("Human tasks per prompt").fill("2")
+    detail.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Saved 3 settings").wait_for()
+    campaign.refresh_from_db()
+    assert (campaign.routing, campaign.routing_confidence, campaign.human_tasks_per_prompt) == (
+        "uncertainty",
+        1.5,
+        2,
+    )
 
 
 def make_a_pool_with_two_raters_and_the_campaign(page: Any) -> None:
