@@ -8,10 +8,11 @@ training/pipeline/active.py measures in `make bench-active`). It is small when t
 disagree, and small when they agree the pair is a coin toss. A task is as confident as its
 least confident pair.
 
-Per prompt, the least confident tasks go to raters first, at most `human_tasks_per_prompt` of
-them (0: no limit); a task whose confidence reaches the campaign's `routing_confidence` never
-does. Every other task is labelled by the model: each of its pairs in the order of the heads'
-mean reward, stored as a model label, never as a judgment."""
+Per prompt, the tasks below the campaign's `routing_confidence` go to raters, least confident
+first, at most `human_tasks_per_prompt` of them (0: no limit). A task at or above it is
+labelled by the model: each of its pairs in the order of the heads' mean reward, stored as a
+model label, never as a judgment. An uncertain task over the budget gets neither: its answers
+are kept as responses of the prompt, and the round counts it (`over_budget_tasks`)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,11 @@ def model_pairs(answers: Sequence[HeadScores]) -> list[ModelPair]:
             )
         )
     return pairs
+
+
+def confident(tasks_by_prompt: dict[int, list[tuple[int, float]]], threshold: float) -> set[int]:
+    """The tasks the model labels: those whose confidence reaches `threshold`."""
+    return {i for tasks in tasks_by_prompt.values() for i, c in tasks if c >= threshold}
 
 
 def to_raters(

@@ -43,9 +43,26 @@ def routing_reward(*, campaign: Campaign | None, asked: ModelVersion | None) -> 
         return asked
     if not routes_by_uncertainty(campaign):
         return None
-    newest = (
-        ModelVersion.objects.filter(kind=VersionKind.REWARD, campaign=campaign)
-        .select_related("produced_by")
-        .first()
-    )
+    newest = _newest_reward(campaign)
     return newest if newest is not None and version_heads(newest) >= 2 else None
+
+
+def _newest_reward(campaign: Campaign | None) -> ModelVersion | None:
+    versions = ModelVersion.objects.filter(kind=VersionKind.REWARD, campaign=campaign)
+    return versions.select_related("produced_by").first()
+
+
+def why_not_routed(campaign: Campaign) -> str:
+    """Why a generation run of a routing campaign had no reward model to route by."""
+    newest = _newest_reward(campaign)
+    if newest is None:
+        return "No reward model for this campaign yet: every task went to raters."
+    if version_heads(newest) < 2:
+        return (
+            f"The campaign's newest reward model, {newest.name}, has one score head: every "
+            "task went to raters. Train reward runs with ensemble 2 or more to route."
+        )
+    return (
+        "Routing was switched on after this run was created, so it had no reward model to "
+        "route by: every task went to raters."
+    )

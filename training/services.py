@@ -154,12 +154,14 @@ def _build_run(*, request: RunRequest, actor: User | None, idempotency_key: str)
 
 
 def _fingerprint(run: TrainingRun) -> tuple[Any, ...]:
-    """What makes two requests the same request (for idempotency-key replays)."""
+    """What makes two requests the same request (for idempotency-key replays). A generation
+    run's reward model is left out: the server picks the campaign's newest ensemble, which a
+    retry may find changed."""
     return (
         run.kind,
         run.base,
         run.parent_version_id,
-        run.reward_version_id,
+        run.reward_version_id if run.kind != RunKind.GENERATE else None,
         run.compare_version_id,
         run.check_reward_version_id,
         run.campaign_id,
@@ -183,10 +185,9 @@ def _freeze(run: TrainingRun) -> None:
     if run.kind not in DATA_KINDS:
         return
     mode, unsafe = run.dataset["mode"], run.dataset.get("unsafe", "ignore")
-    snapshot = freeze_snapshot(dataset_filter(run.dataset), mode=mode)
-    labels = (
-        freeze_model_labels(run.dataset["campaign_ids"]) if run.dataset.get("model_labels") else ()
-    )
+    filters = dataset_filter(run.dataset)
+    snapshot = freeze_snapshot(filters, mode=mode)
+    labels = freeze_model_labels(filters) if run.dataset.get("model_labels") else ()
     if not labels and not has_training_pairs(snapshot.preference_ids, mode=mode, unsafe=unsafe):
         raise InvalidInput(
             "No preferences match this dataset's filters; nothing to train on.",

@@ -53,9 +53,17 @@ def freeze_snapshot(filters: PreferenceFilter, *, mode: SnapshotMode) -> Snapsho
     return Snapshot(preference_ids=ids, hash=snapshot_hash(ids))
 
 
-def freeze_model_labels(campaign_ids: Sequence[int]) -> tuple[int, ...]:
-    """The ids of the campaigns' model labels now, sorted (annotation/routing.py)."""
-    labels = ModelLabel.objects.filter(campaign_id__in=campaign_ids)
+def freeze_model_labels(filters: PreferenceFilter) -> tuple[int, ...]:
+    """The ids of the model labels (annotation/routing.py) in the filter's campaigns (every
+    campaign when it names none) and time window, by when they were made, sorted. The
+    filters about raters and judgments do not apply: a model label has neither."""
+    labels = ModelLabel.objects.all()
+    if filters.campaign_ids:
+        labels = labels.filter(campaign_id__in=filters.campaign_ids)
+    if filters.since is not None:
+        labels = labels.filter(created_at__gte=filters.since)
+    if filters.until is not None:
+        labels = labels.filter(created_at__lt=filters.until)
     return tuple(sorted(labels.values_list("id", flat=True)))
 
 

@@ -19,7 +19,7 @@ from annotation.models import (
     Response,
     RoutingMode,
 )
-from annotation.routing import HeadScores, model_pairs, task_confidence, to_raters
+from annotation.routing import HeadScores, confident, model_pairs, task_confidence, to_raters
 
 CONFIDENCE_CAP = 1e9  # stored in place of an infinite confidence (heads agreeing exactly)
 
@@ -45,6 +45,7 @@ class GeneratedBatch:
     tasks: int  # opened for raters
     model_tasks: int = 0  # labelled by the model instead
     model_labels: int = 0  # the pairs those hold
+    over_budget: int = 0  # uncertain, but over the human budget per prompt: neither
 
 
 def _task_groups(
@@ -54,6 +55,8 @@ def _task_groups(
     of one is dropped (there is nothing to rank it against)."""
     scores = heads if heads is not None else [[] for _ in texts]
     distinct: dict[str, HeadScores] = {}
+    # A repeated answer keeps its first copy's scores (copies differing only in surrounding
+    # space were scored apart; their scores differ little).
     for text, score in zip(texts, scores, strict=True):
         if text.strip():
             distinct.setdefault(text.strip(), score)
@@ -62,27 +65,29 @@ def _task_groups(
     return [group for group in groups if len(group) >= 2]
 
 
-def _routed_to_raters(
+def _routes(
     campaign: Campaign, grouped: list[tuple[int, list[tuple[str, HeadScores]]]], scored: bool
-) -> set[int]:
-    """The indices of the groups people judge: all, unless the campaign routes by uncertainty
-    and the answers were scored."""
+) -> tuple[set[int], set[int]]:
+    """The indices of the groups people judge and of those the model labels: all to people,
+    unless the campaign routes by uncertainty and the answers were scored."""
     if campaign.routing != RoutingMode.UNCERTAINTY or not scored:
-        return set(range(len(grouped)))
+        return set(range(len(grouped))), set()
     by_prompt: dict[int, list[tuple[int, float]]] = {}
     for index, (prompt_id, group) in enumerate(grouped):
         confidence = task_confidence([score for _, score in group])
         by_prompt.setdefault(prompt_id, []).append((index, confidence))
-    return to_raters(by_prompt, campaign.routing_confidence, campaign.human_tasks_per_prompt)
+    threshold = campaign.routing_confidence
+    human = to_raters(by_prompt, threshold, campaign.human_tasks_per_prompt)
+    return human, confident(by_prompt, threshold)
 
 
 def _model_labels(
     grouped: list[tuple[int, list[tuple[str, HeadScores]]]],
     group_ids: list[list[int]],
-    human: set[int],
+    labelled: set[int],
     labeller: Labeller,
 ) -> list[ModelLabel]:
-    """Every pair of each group people do not see, in the order of the heads' mean reward."""
+    """Every pair of each group the model labels, in the order of the heads' mean reward."""
     return [
         ModelLabel(
             prompt_id=prompt_id,
@@ -95,7 +100,7 @@ def _model_labels(
             confidence=min(pair.confidence, CONFIDENCE_CAP),
         )
         for index, (prompt_id, group) in enumerate(grouped)
-        if index not in human
+        if index in labelled
         for pair in model_pairs([score for _, score in group])
     ]
 
@@ -158,7 +163,7 @@ def add_generated_tasks(
             for group in _task_groups(item.texts, max(size, 2), item.heads)
         ]
         scored = labeller is not None and all(item.heads is not None for item in answers)
-        human = _routed_to_raters(campaign, grouped, scored)
+        human, labelled = _routes(campaign, grouped, scored)
         group_ids = _store_responses(grouped, generator, generator_version_id, batch_key)
         tasks = RankingTask.objects.bulk_create(
             RankingTask(
@@ -170,8 +175,9 @@ def add_generated_tasks(
             for index, (prompt_id, group) in enumerate(grouped)
             if index in human
         )
-        labels = [] if labeller is None else _model_labels(grouped, group_ids, human, labeller)
+        labels = [] if labeller is None else _model_labels(grouped, group_ids, labelled, labeller)
         for label in labels:
             label.campaign = campaign
         ModelLabel.objects.bulk_create(labels)
-    return GeneratedBatch(len(tasks), len(grouped) - len(tasks), len(labels))
+    over_budget = len(grouped) - len(tasks) - len(labelled)
+    return GeneratedBatch(len(tasks), len(labelled), len(labels), over_budget)

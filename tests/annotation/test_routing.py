@@ -17,7 +17,7 @@ from annotation.models import (
     RankingTask,
     Response,
 )
-from annotation.routing import model_pairs, pair_confidence, task_confidence, to_raters
+from annotation.routing import confident, model_pairs, pair_confidence, task_confidence, to_raters
 from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
 from tests.factories import make_campaign
 
@@ -44,6 +44,7 @@ def test_to_raters_takes_the_least_confident_below_the_threshold_within_the_budg
     assert to_raters(tasks, threshold=2.0, per_prompt=0) == {0, 2, 3}
     assert to_raters(tasks, threshold=2.0, per_prompt=2) == {2, 0}
     assert to_raters(tasks, threshold=0.0, per_prompt=0) == set()  # nothing is below zero
+    assert confident(tasks, threshold=2.0) == {1, 4}
 
 
 def _heads(mean: float, spread: float) -> list[float]:
@@ -64,7 +65,8 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
         campaign=campaign, conversation=[{"role": "user", "content": "q"}]
     )
     # Pairs (a, b), (c, d), (e, f): a vs b is a toss-up (confidence 0.2), c vs d clear (20),
-    # e vs f uncertain too (0.5) but over the budget of one human task per prompt.
+    # e vs f uncertain too (0.5) but over the budget of one human task per prompt: neither
+    # people nor the model judge it.
     texts = ["a", "b", "c", "d", "e", "f"]
     heads = [
         _heads(0.1, 0.5), _heads(0.0, 0.0),
@@ -91,7 +93,7 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
         labeller=labeller,
     )
 
-    assert (batch.tasks, batch.model_tasks, batch.model_labels) == (1, 2, 2)
+    assert (batch.tasks, batch.model_tasks, batch.model_labels, batch.over_budget) == (1, 1, 1, 1)
     assert again.tasks == again.model_labels == 0  # a repeat adds nothing
     task = RankingTask.objects.get(campaign=campaign)
     shown = set(Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True))
@@ -100,14 +102,41 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
         (label.chosen.text, label.rejected.text): label
         for label in ModelLabel.objects.select_related("chosen", "rejected")
     }
-    assert set(labels) == {("c", "d"), ("f", "e")}  # higher mean reward chosen
+    assert set(labels) == {("c", "d")}  # the confident pair, higher mean reward chosen
     assert labels[("c", "d")].confidence == pytest.approx(20.0)
-    assert labels[("f", "e")].margin == pytest.approx(0.5)
+    assert labels[("c", "d")].margin == pytest.approx(2.0)
+    assert Response.objects.filter(prompt=prompt).count() == 6  # e and f are kept all the same
     assert {
         (label.source, label.labeller, label.labeller_version_id) for label in labels.values()
     } == {("model", "reward-v3", 42)}
     # never a human judgment
     assert Judgment.objects.count() == Preference.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_rank_campaign_routes_whole_rankings_by_their_least_confident_pair() -> None:
+    campaign = make_campaign(responses_per_task=3, overlap=1, routing="uncertainty")
+    prompt = Prompt.objects.create(
+        campaign=campaign, conversation=[{"role": "user", "content": "q"}]
+    )
+    sure = [_heads(3.0, 0.1), _heads(1.5, 0.1), _heads(0.0, 0.1)]  # every pair 15 s.d. apart
+    torn = [_heads(3.0, 0.1), _heads(1.5, 0.1), _heads(1.4, 0.5)]  # one pair a toss-up
+    answers = [GeneratedAnswers(prompt.pk, ["a", "b", "c", "d", "e", "f"], sure + torn)]
+    batch = add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator="p",
+        generator_version_id=None,
+        batch_key="k",
+        labeller=Labeller("reward", None),
+    )
+    assert (batch.tasks, batch.model_tasks, batch.model_labels) == (1, 1, 3)
+    task = RankingTask.objects.get(campaign=campaign)
+    assert sorted(
+        Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True)
+    ) == ["d", "e", "f"]
+    pairs = set(ModelLabel.objects.values_list("chosen__text", "rejected__text"))
+    assert pairs == {("a", "b"), ("a", "c"), ("b", "c")}
 
 
 @pytest.mark.django_db

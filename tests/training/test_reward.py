@@ -216,6 +216,18 @@ def test_split_keeps_each_prompt_on_one_side() -> None:
     assert len(train) + len(validation) == 25
 
 
+def test_pairs_a_model_labelled_always_train_and_are_never_validated_on() -> None:
+    people = keyword_pairs(20, 3)
+    labelled = [
+        PreferencePair(p.prompt, p.chosen + " (m)", p.rejected, from_model=True) for p in people
+    ]
+    train, validation = split_by_prompt(people + labelled, 0.5, seed=0)
+    assert validation  # half of the people's prompts
+    assert not any(p.from_model for p in validation)
+    assert sum(p.from_model for p in train) == len(labelled)
+    assert split_by_prompt(people, 0.5, seed=0)[1] == validation  # the people's split as before
+
+
 def test_calibration_error_is_zero_when_probabilities_match_frequencies() -> None:
     probabilities = torch.tensor([0.25] * 4 + [0.75] * 4)
     outcomes = torch.tensor([1, 0, 0, 0, 1, 1, 1, 0])

@@ -13,7 +13,12 @@ import pytest
 
 from annotation.models import Judgment, ModelLabel, RankingTask, Response
 from annotation.routing import task_confidence
-from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
+from annotation.services.generated import (
+    GeneratedAnswers,
+    Labeller,
+    _task_groups,
+    add_generated_tasks,
+)
 from annotation.services.importing import import_file
 from common.errors import InvalidInput
 from tests.factories import make_campaign
@@ -40,18 +45,51 @@ def _generate(campaign: Any, **asked: Any) -> TrainingRun:
     )
 
 
-def _assert_raters_got_the_least_confident(
-    scored: list[dict[str, Any]], tasks: Any, labels: Any
-) -> None:
-    """Each prompt's task for raters is its least confident pair, by the scores the stage
-    wrote."""
-    heads_of = {r["text"].strip(): r["heads"] for row in scored for r in row["responses"]}
+def _scored_groups(settings: Any, run: TrainingRun) -> dict[int, list[Any]]:
+    """Each prompt's task groups as the stage scored them (generated.jsonl, in prompts.jsonl's
+    order), with their answers' head scores."""
+    folder = Path(settings.TRAINING_ARTIFACTS_DIR) / "runs" / str(run.pk)
+    prompt_ids = [json.loads(line)["prompt_id"] for line in (folder / "prompts.jsonl").open()]
+    rows = [json.loads(line)["responses"] for line in (folder / "generated.jsonl").open()]
+    assert all(len(r["heads"]) == 3 for row in rows for r in row)
+    return {
+        prompt_id: _task_groups([r["text"] for r in row], 2, [r["heads"] for r in row])
+        for prompt_id, row in zip(prompt_ids, rows, strict=True)
+    }
+
+
+def _assert_raters_got_the_least_confident(groups: dict[int, list[Any]], tasks: Any) -> None:
+    """Each prompt's one task for raters is its least confident group."""
+    assert tasks.count() == len(groups)
     for task in tasks:
-        texts = Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True)
-        mine = task_confidence([heads_of[t] for t in texts])
-        for label in labels.filter(prompt=task.prompt).select_related("chosen", "rejected"):
-            pair = [heads_of[label.chosen.text], heads_of[label.rejected.text]]
-            assert mine <= task_confidence(pair) + 1e-9
+        texts = set(
+            Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True)
+        )
+        confidences = {
+            frozenset(t for t, _ in group): task_confidence([h for _, h in group])
+            for group in groups[task.prompt_id]
+        }
+        assert confidences[frozenset(texts)] == min(confidences.values())
+
+
+def _train_ensemble(campaign: Any) -> ModelVersion:
+    reward_run = create_run(
+        request=RunRequest(
+            kind="reward",
+            campaign=campaign,
+            dataset={"mode": "all"},
+            hyperparameters={"ensemble": 3, "epochs": 1.0, "batch_size": 4, "max_length": 128},
+        ),
+        actor=None,
+    )
+    assert execute_run(reward_run.pk) == "succeeded"
+    return ModelVersion.objects.get(kind="reward")
+
+
+def _run(run: TrainingRun) -> dict[str, Any]:
+    assert execute_run(run.pk) == "succeeded"
+    run.refresh_from_db()
+    return dict(run.result)
 
 
 def test_a_routing_campaign_sends_the_least_confident_task_per_prompt_to_raters(
@@ -68,52 +106,41 @@ def test_a_routing_campaign_sends_the_least_confident_task_per_prompt_to_raters(
         human_tasks_per_prompt=1,
     )
     rows = [
-        {"prompt": f"Greet me ({i})", "chosen": f"Hello, friend {i}!", "rejected": "No."}
+        {"prompt": f"Hi ({i})", "chosen": f"Hello, friend {i}!", "rejected": "No."}
         for i in range(8)
     ]
     data = "\n".join(json.dumps(row) for row in rows).encode()
     assert import_file(actor=None, campaign=campaign, data=data, filename="p.jsonl").is_ok
-    imported = set(RankingTask.objects.values_list("pk", flat=True))
 
     # No reward model yet: every task goes to raters, and the run says why.
     first = _generate(campaign)
     assert first.reward_version is None
-    assert execute_run(first.pk) == "succeeded"
-    first.refresh_from_db()
-    assert first.result["model_labels"] == 0
-    assert "No ensemble reward model" in first.result["routing_note"]
-    assert RankingTask.objects.exclude(pk__in=imported).count() == first.result["tasks_created"]
+    result = _run(first)
+    assert (result["model_labels"], result["over_budget_tasks"]) == (0, 0)
+    assert result["routing_note"].startswith("No reward model for this campaign yet")
     before = set(RankingTask.objects.values_list("pk", flat=True))
 
-    reward_run = create_run(
-        request=RunRequest(
-            kind="reward",
-            campaign=campaign,
-            dataset={"mode": "all"},
-            hyperparameters={"ensemble": 3, "epochs": 1.0, "batch_size": 4, "max_length": 128},
-        ),
-        actor=None,
-    )
-    assert execute_run(reward_run.pk) == "succeeded"
-    ensemble = ModelVersion.objects.get(kind="reward")
-
+    ensemble = _train_ensemble(campaign)
     second = _generate(campaign)
     assert second.reward_version == ensemble  # the campaign's newest ensemble, picked for it
-    assert execute_run(second.pk) == "succeeded"
-    second.refresh_from_db()
-
-    folder = Path(settings.TRAINING_ARTIFACTS_DIR) / "runs" / str(second.pk)
-    scored = [json.loads(line) for line in (folder / "generated.jsonl").open()]
-    assert all(len(r["heads"]) == 3 for row in scored for r in row["responses"])
+    result = _run(second)
+    groups = _scored_groups(settings, second)
     new_tasks = RankingTask.objects.exclude(pk__in=before)
+    assert result["tasks_created"] == new_tasks.count() == 3  # one per prompt: the budget
+    total = sum(len(g) for g in groups.values())
+    assert (result["model_labels"], result["over_budget_tasks"]) == (0, total - 3)
+    _assert_raters_got_the_least_confident(groups, new_tasks)
+
+    # At a threshold of 0 every task is confident: the model labels them all, people none.
+    campaign.routing_confidence = 0.0
+    campaign.save()
+    before = set(RankingTask.objects.values_list("pk", flat=True))
+    result = _run(_generate(campaign))
     labels = ModelLabel.objects.filter(campaign=campaign)
-    assert second.result["tasks_created"] == new_tasks.count() == 3  # one per prompt
-    assert second.result["model_labels"] == labels.count() == second.result["model_labelled_tasks"]
-    assert labels.count() > 0
+    assert RankingTask.objects.exclude(pk__in=before).count() == result["tasks_created"] == 0
+    assert result["model_labels"] == labels.count() == result["model_labelled_tasks"] > 0
     assert {(label.source, label.labeller) for label in labels} == {("model", ensemble.name)}
     assert Judgment.objects.count() == len(rows)  # the imported ones: a label is no judgment
-
-    _assert_raters_got_the_least_confident(scored, new_tasks, labels)
 
 
 def test_routing_errors_are_clear(tiny_model: Path, tmp_path: Path) -> None:

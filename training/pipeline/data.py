@@ -31,6 +31,9 @@ class PreferencePair:
     chosen: str
     rejected: str
     margin: float = 0.0
+    # Labelled by a model (uncertainty routing's model labels), not by people: trained on,
+    # never validated on, since validation would then measure agreement with that model.
+    from_model: bool = False
 
     @property
     def prompt_key(self) -> str:
@@ -98,6 +101,7 @@ def pairs_from_row(row: dict[str, Any], line: int) -> list[PreferencePair]:
         _reply(row.get("chosen"), line, "chosen"),
         _reply(row.get("rejected"), line, "rejected"),
         float(margin),
+        from_model=row.get("source") == "model",
     )
     return [pair]
 
@@ -133,12 +137,13 @@ def read_pairs(path: Path) -> list[PreferencePair]:
 def split_by_prompt(
     pairs: Sequence[PreferencePair], validation_fraction: float, seed: int
 ) -> tuple[list[PreferencePair], list[PreferencePair]]:
-    """Train / validation split where every prompt lands on one side only."""
-    keys = sorted({pair.prompt_key for pair in pairs})
+    """Train / validation split where every prompt lands on one side only; pairs a model
+    labelled always train (validation measures agreement with people)."""
+    keys = sorted({pair.prompt_key for pair in pairs if not pair.from_model})
     random.Random(seed).shuffle(keys)
     held_out = set(keys[: round(len(keys) * validation_fraction)])
-    train = [pair for pair in pairs if pair.prompt_key not in held_out]
-    validation = [pair for pair in pairs if pair.prompt_key in held_out]
+    train = [pair for pair in pairs if pair.from_model or pair.prompt_key not in held_out]
+    validation = [pair for pair in pairs if not pair.from_model and pair.prompt_key in held_out]
     return train, validation
 
 

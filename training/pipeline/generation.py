@@ -115,6 +115,8 @@ def routing_heads(
     model = load_reward_model(reward, tokenizer)
     conversations = [prompts[s.prompt_index] for s in samples]
     scores = text_heads(model, tokenizer, conversations, [s.text for s in samples])
+    if not bool(torch.isfinite(scores).all()):
+        raise PipelineError(f"the routing reward model {reward} gave a score that is not a number")
     return [[round(float(v), 6) for v in row] for row in scores]
 
 

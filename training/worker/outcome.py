@@ -18,7 +18,7 @@ from training.follow_ups import create_follow_up_run
 from training.models import POLICY_KINDS, RunKind, RunStatus, TrainingRun, VersionKind
 from training.pipeline.watch import version_metrics
 from training.registry import register_run_version
-from training.routing import routes_by_uncertainty
+from training.routing import routes_by_uncertainty, why_not_routed
 from training.worker.inputs import model_path
 from training.worker.runner import StageOutcome, read_json
 
@@ -166,9 +166,8 @@ def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
             "routing_reward": router.name if router is not None else None,
             "model_labelled_tasks": batch.model_tasks,
             "model_labels": batch.model_labels,
+            "over_budget_tasks": batch.over_budget,
         }
         if router is None:
-            result["routing_note"] = (
-                "No ensemble reward model for this campaign yet: every task went to raters."
-            )
+            result["routing_note"] = why_not_routed(campaign)
     return result
