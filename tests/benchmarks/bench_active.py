@@ -112,8 +112,66 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def standard_error(values: list[float]) -> float:
+    return stdev(values) / len(values) ** 0.5 if len(values) > 1 else float("nan")
+
+
 def spread(values: list[float]) -> str:
-    return f"{mean(values):.3f} ± {stdev(values) / len(values) ** 0.5:.3f}"
+    return f"{mean(values):.3f} ± {standard_error(values):.3f}"
+
+
+def per_seed_saving(curves: dict[str, list[Any]], budgets: list[int]) -> list[float]:
+    """Each seed's own saving (its two routes compared), for the figure's spread."""
+    return [
+        judgments_saved(
+            budgets, [p.accuracy for p in random_curve], [p.accuracy for p in routed_curve]
+        )
+        for random_curve, routed_curve in zip(curves["random"], curves["uncertainty"], strict=True)
+    ]
+
+
+def print_curve(curves: dict[str, list[Any]], budgets: list[int]) -> None:
+    """The table: each budget's held-out accuracy per route, against gold and human labels."""
+    print(
+        f"{'judgments':>9}  {'random (gold)':>15}  {'routed (gold)':>15}  "
+        f"{'random (human)':>15}  {'routed (human)':>15}"
+    )
+    for index, budget in enumerate(budgets):
+        cells = [
+            spread([getattr(curve[index], field) for curve in curves[route]])
+            for field in ("accuracy", "human_accuracy")
+            for route in ROUTES
+        ]
+        print(f"{budget:>9}  " + "  ".join(f"{cell:>15}" for cell in cells))
+
+
+def summary(curves: dict[str, list[Any]], budgets: list[int]) -> dict[str, Any]:
+    """The JSON line's figures: savings from the seed-averaged curves and per seed."""
+    means = {
+        field: {
+            route: [mean(getattr(c[i], field) for c in curves[route]) for i in range(len(budgets))]
+            for route in ROUTES
+        }
+        for field in ("accuracy", "human_accuracy")
+    }
+    gold, human = means["accuracy"], means["human_accuracy"]
+    seeds_saved = per_seed_saving(curves, budgets)
+    return {
+        "human_judgments_saved": round(
+            judgments_saved(budgets, gold["random"], gold["uncertainty"]), 3
+        ),
+        "human_judgments_saved_seed_mean_se": [
+            round(mean(seeds_saved), 3),
+            round(standard_error(seeds_saved), 3),
+        ],
+        "human_judgments_saved_per_seed": [round(v, 3) for v in seeds_saved],
+        "human_judgments_saved_on_human_labels": round(
+            judgments_saved(budgets, human["random"], human["uncertainty"]), 3
+        ),
+        "accuracy_at_budget": {route: round(gold[route][-1], 4) for route in ROUTES},
+        "human_accuracy_at_budget": {route: round(human[route][-1], 4) for route in ROUTES},
+        "budget": budgets[-1],
+    }
 
 
 def main() -> None:
@@ -124,7 +182,7 @@ def main() -> None:
     cut = len(train_pairs)
     train, test = (chosen[:cut], rejected[:cut]), (chosen[cut:], rejected[cut:])
     budgets = list(range(args.start, args.budget + 1, args.step))
-    curves: dict[str, list[list[Any]]] = {route: [] for route in ROUTES}
+    curves: dict[str, list[Any]] = {route: [] for route in ROUTES}
     for seed in range(args.seeds):
         setup, agreement = build_setup(train, test, args.bt_scale, seed)
         print(f"seed {seed}: the simulated raters follow the gold order on {agreement:.3f}")
@@ -135,46 +193,16 @@ def main() -> None:
         f"(80/20 by line, seed 1234; the importer refused {refused}); {args.heads} heads, "
         f"{args.seeds} seeds, rater noise s = {args.bt_scale}"
     )
-    print(
-        f"{'judgments':>9}  {'random (gold)':>15}  {'routed (gold)':>15}  "
-        f"{'random (human)':>15}  {'routed (human)':>15}"
-    )
-    means: dict[str, list[float]] = {route: [] for route in ROUTES}
-    for index, budget in enumerate(budgets):
-        cells = []
-        for field in ("accuracy", "human_accuracy"):
-            for route in ROUTES:
-                values = [getattr(curve[index], field) for curve in curves[route]]
-                cells.append(spread(values))
-                if field == "accuracy":
-                    means[route].append(mean(values))
-        print(f"{budget:>9}  " + "  ".join(f"{cell:>15}" for cell in cells))
-    human_means = {
-        route: [mean(c[i].human_accuracy for c in curves[route]) for i in range(len(budgets))]
-        for route in ROUTES
+    print_curve(curves, budgets)
+    figures = {
+        **summary(curves, budgets),
+        "heads": args.heads,
+        "seeds": args.seeds,
+        "bt_scale": args.bt_scale,
+        "wall_s": round(time.perf_counter() - started),
+        "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
-    print(
-        json.dumps(
-            {
-                "human_judgments_saved": round(
-                    judgments_saved(budgets, means["random"], means["uncertainty"]), 3
-                ),
-                "human_judgments_saved_on_human_labels": round(
-                    judgments_saved(budgets, human_means["random"], human_means["uncertainty"]), 3
-                ),
-                "accuracy_at_budget": {route: round(means[route][-1], 4) for route in ROUTES},
-                "human_accuracy_at_budget": {
-                    route: round(human_means[route][-1], 4) for route in ROUTES
-                },
-                "budget": budgets[-1],
-                "heads": args.heads,
-                "seeds": args.seeds,
-                "bt_scale": args.bt_scale,
-                "wall_s": round(time.perf_counter() - started),
-                "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            }
-        )
-    )
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

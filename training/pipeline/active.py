@@ -155,13 +155,13 @@ def judgments_saved(
     """The fraction of human judgments routing saves at equal accuracy. The target is the
     accuracy the random route reaches with its whole budget; the saving is 1 - (judgments the
     routed curve needs to reach it) / budget. When routing never reaches it, the saving is
-    negative: minus the share of the budget the random route still had left when it reached
-    routing's final accuracy."""
+    negative on the same basis: 1 - budget / (judgments the random route needed to reach
+    routing's final accuracy), so needing twice as many judgments is -1."""
     budget = judgments[-1]
     needed = judgments_to_reach(judgments, routed, random_route[-1])
     if math.isfinite(needed):
         return 1.0 - needed / budget
-    # Routing never reaches the random route's end: how early the random route reached
-    # routing's end, as a negative saving.
+    # Routing never reaches the random route's end: the random route reached routing's end
+    # with fewer judgments, so routing spent budget / that many times as much.
     random_needed = judgments_to_reach(judgments, random_route, routed[-1])
-    return -(1.0 - random_needed / budget)
+    return 1.0 - budget / random_needed
