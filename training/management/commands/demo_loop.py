@@ -329,8 +329,6 @@ class Command(BaseCommand):
         self, campaign: Campaign, base: ModelVersion, reward: ModelVersion
     ) -> ModelVersion:
         method = self.options["method"]
-        if method == "ppo":
-            return self._ppo(campaign, base, reward)
         common = {"seed": self.options["seed"], "max_seconds": self.options["round_seconds"]}
         if method == "dpo":  # on the raters' pairs, from the same base
             request = RunRequest(
@@ -345,51 +343,38 @@ class Command(BaseCommand):
                     **common,
                 },
             )
-        else:  # GRPO or RLOO: the same answers per step as PPO's batch, in groups
-            group = self.options["group_size"]
+        else:  # PPO, GRPO or RLOO: answers sampled and scored by the reward model
             request = RunRequest(
                 kind=method,
                 parent_version=base,
                 reward_version=reward,
-                check_reward_version=self.gold_version,
+                check_reward_version=self.gold_version,  # the gold beside the proxy, per step
                 campaign=campaign,
-                hyperparameters={
-                    "steps": self.options["ppo_steps"],
-                    "batch_size": max(1, self.options["ppo_batch"] // group),
-                    "group_size": group,
-                    "checkpoint_every": self.options["checkpoint_every"],
-                    "max_new_tokens": self.options["max_new_tokens"],
-                    "learning_rate": self.options["ppo_learning_rate"],
-                    "target_kl": self.options["target_kl"],
-                    "prompts": self.options["prompts"],
-                    **common,
-                },
+                hyperparameters={**self._sampling_hyperparameters(), **common},
             )
         return ModelVersion.objects.get(produced_by=self._execute(request))
 
-    def _ppo(self, campaign: Campaign, base: ModelVersion, reward: ModelVersion) -> ModelVersion:
-        run = self._execute(
-            RunRequest(
-                kind="ppo",
-                parent_version=base,
-                reward_version=reward,
-                check_reward_version=self.gold_version,  # the gold beside the proxy, per step
-                campaign=campaign,
-                hyperparameters={
-                    "steps": self.options["ppo_steps"],
-                    "batch_size": self.options["ppo_batch"],
-                    "minibatch_size": min(self.options["ppo_minibatch"], self.options["ppo_batch"]),
-                    "checkpoint_every": self.options["checkpoint_every"],
-                    "max_new_tokens": self.options["max_new_tokens"],
-                    "learning_rate": self.options["ppo_learning_rate"],
-                    "target_kl": self.options["target_kl"],
-                    "prompts": self.options["prompts"],
-                    "seed": self.options["seed"],
-                    "max_seconds": self.options["round_seconds"],
-                },
-            )
-        )
-        return ModelVersion.objects.get(produced_by=run)
+    def _sampling_hyperparameters(self) -> dict[str, Any]:
+        """A PPO, GRPO or RLOO round's steps, batches and sampling from the --ppo-* options;
+        GRPO and RLOO take as many answers a step as PPO's batch, in groups."""
+        options = self.options
+        if options["method"] == "ppo":
+            batch = {
+                "batch_size": options["ppo_batch"],
+                "minibatch_size": min(options["ppo_minibatch"], options["ppo_batch"]),
+            }
+        else:
+            group = options["group_size"]
+            batch = {"batch_size": max(1, options["ppo_batch"] // group), "group_size": group}
+        return {
+            "steps": options["ppo_steps"],
+            **batch,
+            "checkpoint_every": options["checkpoint_every"],
+            "max_new_tokens": options["max_new_tokens"],
+            "learning_rate": options["ppo_learning_rate"],
+            "target_kl": options["target_kl"],
+            "prompts": options["prompts"],
+        }
 
     def _evaluate(
         self, heldout: Campaign, policy: ModelVersion, reward: ModelVersion
