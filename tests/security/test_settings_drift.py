@@ -14,7 +14,7 @@ from django.db import connection, transaction
 
 from annotation.models import Campaign, Judgment, Prompt, RankingTask
 from annotation.services.campaigns import update_campaign
-from annotation.services.generated import GeneratedAnswers, add_generated_tasks
+from annotation.services.generated import GeneratedAnswers, GeneratedBatch, add_generated_tasks
 from tests.annotation.admin_api.helpers import (
     API,
     Client,
@@ -348,5 +348,6 @@ def test_generated_tasks_racing_an_edit_follow_the_edited_mode_k_and_overlap(
     )
 
     # then: pairs, each needing the new overlap
+    assert isinstance(created, GeneratedBatch)
     assert created.tasks == 2
     assert _task_shapes(campaign) == [(2, 5), (2, 5)]

@@ -10,6 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from training.pipeline.active import (  # noqa: E402
+    ROUTES,
     ActiveSetup,
     acquisition_curve,
     fit_ensemble,
@@ -68,7 +69,7 @@ def test_uncertainty_routing_reaches_the_random_routes_accuracy_with_fewer_judgm
                 p.accuracy
                 for p in acquisition_curve(setup, route, budgets, 4, seed, penalties=(0.01, 1.0))
             ]
-            for route in ("random", "uncertainty")
+            for route in ROUTES
         }
         assert curves["random"][0] == curves["uncertainty"][0]  # the same random start
         saved.append(judgments_saved(budgets, curves["random"], curves["uncertainty"]))
