@@ -48,10 +48,14 @@ def test_create_campaign(admin: Client) -> None:
         "pause_gold_accuracy_below": None,
         "pause_gold_min_items": 10,
         "reading_floor_ms_per_char": 15.0,
+        "routing": "everything",
+        "routing_confidence": 2.0,
+        "human_tasks_per_prompt": 0,
         "task_count": 0,
         "complete_count": 0,
         "judgment_count": 0,
         "gold_count": 0,
+        "model_label_count": 0,
     }
     assert campaign.created_by == admin.user
     assert audit_log(admin) == [
