@@ -18,7 +18,12 @@ from annotation.models import (
     Response,
 )
 from annotation.routing import confident, model_pairs, pair_confidence, task_confidence, to_raters
-from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
+from annotation.services.generated import (
+    GeneratedAnswers,
+    GeneratedBatch,
+    Labeller,
+    add_generated_tasks,
+)
 from tests.factories import make_campaign
 
 
@@ -45,6 +50,26 @@ def test_to_raters_takes_the_least_confident_below_the_threshold_within_the_budg
     assert to_raters(tasks, threshold=2.0, per_prompt=2) == {2, 0}
     assert to_raters(tasks, threshold=0.0, per_prompt=0) == set()  # nothing is below zero
     assert confident(tasks, threshold=2.0) == {1, 4}
+
+
+REWARD = Labeller("reward", None)
+
+
+def _add(
+    campaign: Campaign,
+    answers: list[GeneratedAnswers],
+    labeller: Labeller = REWARD,
+    batch_key: str = "k",
+    generator: str = "p",
+) -> GeneratedBatch:
+    return add_generated_tasks(
+        campaign=campaign,
+        answers=answers,
+        generator=generator,
+        generator_version_id=None,
+        batch_key=batch_key,
+        labeller=labeller,
+    )
 
 
 def _heads(mean: float, spread: float) -> list[float]:
@@ -76,22 +101,8 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
     answers = [GeneratedAnswers(prompt.pk, texts, heads)]
     labeller = Labeller("reward-v3", 42)
 
-    batch = add_generated_tasks(
-        campaign=campaign,
-        answers=answers,
-        generator="policy-v2",
-        generator_version_id=None,
-        batch_key="round-1",
-        labeller=labeller,
-    )
-    again = add_generated_tasks(
-        campaign=campaign,
-        answers=answers,
-        generator="policy-v2",
-        generator_version_id=None,
-        batch_key="round-1",
-        labeller=labeller,
-    )
+    batch = _add(campaign, answers, labeller=labeller, batch_key="round-1", generator="policy-v2")
+    again = _add(campaign, answers, labeller=labeller, batch_key="round-1", generator="policy-v2")
 
     assert (batch.tasks, batch.model_tasks, batch.model_labels, batch.over_budget) == (1, 1, 1, 1)
     assert again.tasks == again.model_labels == 0  # a repeat adds nothing
@@ -122,14 +133,7 @@ def test_a_rank_campaign_routes_whole_rankings_by_their_least_confident_pair() -
     sure = [_heads(3.0, 0.1), _heads(1.5, 0.1), _heads(0.0, 0.1)]  # every pair 15 s.d. apart
     torn = [_heads(3.0, 0.1), _heads(1.5, 0.1), _heads(1.4, 0.5)]  # one pair a toss-up
     answers = [GeneratedAnswers(prompt.pk, ["a", "b", "c", "d", "e", "f"], sure + torn)]
-    batch = add_generated_tasks(
-        campaign=campaign,
-        answers=answers,
-        generator="p",
-        generator_version_id=None,
-        batch_key="k",
-        labeller=Labeller("reward", None),
-    )
+    batch = _add(campaign, answers)
     assert (batch.tasks, batch.model_tasks, batch.model_labels) == (1, 1, 3)
     task = RankingTask.objects.get(campaign=campaign)
     assert sorted(
@@ -148,14 +152,7 @@ def test_a_campaign_that_does_not_route_sends_every_task_to_raters() -> None:
     answers = [
         GeneratedAnswers(prompt.pk, ["a", "b", "c", "d"], [_heads(9, 0.1)] * 2 + [_heads(0, 0)] * 2)
     ]
-    batch = add_generated_tasks(
-        campaign=campaign,
-        answers=answers,
-        generator="p",
-        generator_version_id=None,
-        batch_key="k",
-        labeller=Labeller("reward", None),
-    )
+    batch = _add(campaign, answers)
     assert (batch.tasks, batch.model_labels) == (2, 0)
     assert not ModelLabel.objects.exists()
 
@@ -184,14 +181,7 @@ def test_routing_settings_through_the_admin_api_with_the_model_label_count(admin
     answers = [
         GeneratedAnswers(prompt.pk, ["a", "b", "c", "d"], [_heads(5, 0.1), _heads(0, 0.1)] * 2)
     ]
-    batch = add_generated_tasks(
-        campaign=campaign,
-        answers=answers,
-        generator="p",
-        generator_version_id=None,
-        batch_key="k",
-        labeller=Labeller("reward", None),
-    )
+    batch = _add(campaign, answers)
     assert (batch.tasks, batch.model_labels) == (0, 2)  # both pairs are confident
     listed = admin.get("/api/v1/campaigns/").json()["results"]
     row = next(r for r in listed if r["id"] == campaign.pk)
