@@ -12,6 +12,11 @@ from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from annotation.machine_labels import (  # noqa: F401 (labels from models live there; re-exported)
+    JudgeVerdict,
+    LabelSource,
+    ModelLabel,
+)
 from common.roles import Role
 
 
@@ -401,41 +406,6 @@ class Preference(models.Model):
 
     def __str__(self) -> str:
         return f"Preference {self.pk}"
-
-
-class LabelSource(models.TextChoices):
-    MODEL = "model", "Reward-model ensemble"
-    JUDGE = "judge", "Model judge"
-
-
-class ModelLabel(models.Model):
-    """A pair labelled by a model instead of people: never a judgment, never in agreement or
-    quality figures, and training data only where a run's dataset asks for it."""
-
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="model_labels")
-    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="+")
-    chosen = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
-    rejected = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
-    source = models.CharField(max_length=16, choices=LabelSource.choices)
-    labeller = models.CharField(max_length=200, help_text="The model version's name.")
-    # A training ModelVersion's id, not a foreign key: annotation never imports training.
-    labeller_version_id = models.PositiveBigIntegerField(null=True, blank=True)
-    margin = models.FloatField(help_text="Mean reward margin over the heads, chosen - rejected.")
-    confidence = models.FloatField(help_text="|mean margin| / its standard deviation.")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["source", "chosen", "rejected"], name="one_model_label_per_pair"
-            ),
-            models.CheckConstraint(
-                condition=~Q(chosen=models.F("rejected")), name="model_label_has_two_sides"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Model label {self.pk} ({self.source})"
 
 
 class AuditEvent(models.Model):

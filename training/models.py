@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from training.pipeline.options import GenerationConfig, GenerationWorkerSettings
+from training.pipeline.options import GenerationConfig
+from training.pipeline.worker_settings import GenerationWorkerSettings
 
 
 class RunKind(models.TextChoices):
@@ -24,6 +25,7 @@ class RunKind(models.TextChoices):
     EVALUATE = "evaluate", "Evaluation"
     GRPO = "grpo", "GRPO round"
     RLOO = "rloo", "RLOO round"
+    JUDGE = "judge", "LLM judge"
 
 
 # Policy rounds that sample answers and score them with a reward model; with DPO, every kind

@@ -112,6 +112,8 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
         errors["check_reward_version_id"] = ["The second reward model must be another model."]
     if request.kind == RunKind.GENERATE and request.campaign is None:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
+    if request.kind == RunKind.JUDGE and request.campaign is None:
+        errors["campaign_id"] = ["A judge run needs the campaign whose pairs it judges."]
     if request.kind in _PROMPT_KINDS and _prompt_campaign(request) is None:
         errors["campaign_id"] = ["Say which campaign's prompts to use."]
     return errors

@@ -186,6 +186,28 @@ class QualityRaterRowSerializer(serializers.Serializer):
     flags = serializers.ListField(child=serializers.ChoiceField(choices=RATER_FLAGS))
 
 
+class QualityJudgeRowSerializer(serializers.Serializer):
+    """An LLM judge scored like a rater (every pair asked in both orders)."""
+
+    judge = serializers.CharField()
+    verdicts = serializers.IntegerField()
+    order_consistency = QualityEstimateSerializer(
+        help_text="Verdicts whose two orders pick the same answer."
+    )
+    consensus_agreement = QualityEstimateSerializer(
+        help_text="Order-consistent verdicts that agree with the raters' decided majority."
+    )
+    debiased_agreement = QualityEstimateSerializer(
+        help_text="Every verdict, by its log-odds averaged over both orders, against that majority."
+    )
+    position_bias = QualityEstimateSerializer(
+        help_text="Share of calls (two per verdict) that picked the answer shown first."
+    )
+    length_bias = QualityEstimateSerializer(
+        help_text="Order-consistent verdicts on pairs of unequal length that chose the longer."
+    )
+
+
 class QualityReportSerializer(serializers.Serializer):
     """The campaign's quality report."""
 
@@ -205,5 +227,6 @@ class QualityReportSerializer(serializers.Serializer):
     )
     rater_rows = QualityRaterRowSerializer(many=True)
     flagged_raters = serializers.ListField(child=serializers.IntegerField())
+    judges = QualityJudgeRowSerializer(many=True)
     campaign_id = serializers.IntegerField(allow_null=True)
     campaign_name = serializers.CharField()

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 CACHE_SECONDS = 3600
 # Part of the cache key: a report cached by code that built another shape is never read back.
-_CACHE_SHAPE = "typed-2"  # typed-2: Agreement.consensus_agreement
+_CACHE_SHAPE = "typed-3"  # typed-3: QualityReport.judges
 
 
 def campaign_quality_report(

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 from django.db import connection
+from django.db.models import Count, Max
 
 from annotation.models import (
     AuditEvent,
     Campaign,
+    JudgeVerdict,
     Judgment,
     JudgmentSource,
     Preference,
@@ -29,7 +31,7 @@ from annotation.models import (
     RaterProfile,
     Response,
 )
-from annotation.quality.report.inputs import CampaignData, PairArrays, RaterInfo
+from annotation.quality.report.inputs import CampaignData, PairArrays, RaterInfo, VerdictArrays
 from annotation.ranking import ranking_agreement
 
 # (name, SQL expression, Postgres type): the type names the send function and the width.
@@ -264,12 +266,43 @@ def load_campaign(campaign: Campaign) -> CampaignData:
         reading_floor_ms_per_char=campaign.reading_floor_ms_per_char,
         gold_threshold=campaign.pause_gold_accuracy_below,
         gold_min_items=campaign.pause_gold_min_items,
+        verdicts=load_verdicts(campaign.pk),
     )
 
 
-def data_version(campaign_id: int) -> tuple[int, int, int]:
-    """(judgments, newest judgment id, newest audit event id): changes whenever the report's
-    input changes (judgments, or an admin action such as a pause)."""
+def load_verdicts(campaign_id: int) -> VerdictArrays:
+    """The campaign's LLM-judge verdicts, with both answers' lengths."""
+    rows = list(
+        JudgeVerdict.objects.filter(campaign_id=campaign_id).values_list(
+            "judge",
+            "first_id",
+            "second_id",
+            "first_shown_first",
+            "first_shown_second",
+            "first__length_chars",
+            "second__length_chars",
+        )
+    )
+    if not rows:
+        return VerdictArrays.empty()
+    judge, first, second, shown_first, shown_second, first_length, second_length = zip(
+        *rows, strict=True
+    )
+    return VerdictArrays(
+        np.array(judge, dtype=object),
+        np.array(first, dtype=np.int64),
+        np.array(second, dtype=np.int64),
+        np.array(shown_first, dtype=float),
+        np.array(shown_second, dtype=float),
+        np.array(first_length, dtype=np.int64),
+        np.array(second_length, dtype=np.int64),
+    )
+
+
+def data_version(campaign_id: int) -> tuple[int, ...]:
+    """(judgments, newest judgment id, newest audit event id, verdicts, newest verdict time):
+    changes whenever the report's input changes (judgments, an admin action such as a pause,
+    an LLM judge's verdicts)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*), COALESCE(MAX(j.id), 0) FROM {Judgment._meta.db_table} j "  # noqa: S608
@@ -278,4 +311,8 @@ def data_version(campaign_id: int) -> tuple[int, int, int]:
         )
         count, newest = cursor.fetchone()
     latest_event = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
-    return int(count), int(newest), int(latest_event or 0)
+    verdicts = JudgeVerdict.objects.filter(campaign_id=campaign_id).aggregate(
+        n=Count("id"), newest=Max("created_at")
+    )
+    stamp = int(verdicts["newest"].timestamp() * 1e6) if verdicts["newest"] else 0
+    return int(count), int(newest), int(latest_event or 0), int(verdicts["n"]), stamp

@@ -44,6 +44,7 @@ def test_every_kinds_default_hyperparameters_are_valid_pipeline_options() -> Non
         "dpo": ["--data", "d", "--out", "o"],
         "generate": ["--prompts", "p", "--out", "o"],
         "evaluate": ["--policy", "a", "--parent", "b", "--reward", "r", "--prompts", "p"],
+        "judge": ["--data", "d", "--out", "o"],
     }
     parser = build_parser()
     for kind, inputs in required.items():

@@ -7,6 +7,7 @@
     python -m training.pipeline generate --policy DIR --prompts p.jsonl --k 4 --out gen.jsonl
     python -m training.pipeline evaluate-reward --reward DIR/model --data pairs.jsonl
     python -m training.pipeline evaluate-policy --policy A --parent B --reward R --prompts p.jsonl
+    python -m training.pipeline judge --judge smollm2 --data pairs.jsonl --out DIR
     python -m training.pipeline gpu-check           (each stage briefly on a GPU; exit 3: none)
 
 Each writes progress lines (progress.jsonl) and a JSON metrics file in its output folder.
@@ -92,6 +93,13 @@ def _evaluate_policy(config: Any, args: argparse.Namespace) -> dict[str, Any]:
     return win_rate(config, read_prompts(args.prompts))
 
 
+def _judge(config: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from training.pipeline.judge import judge_to_folder, read_judge_pairs
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    return judge_to_folder(config, read_judge_pairs(args.data), args.out)
+
+
 def _prepare(args: argparse.Namespace) -> dict[str, Any]:
     from training.pipeline.model_loading import resolve_model
 
@@ -107,6 +115,7 @@ RUNNERS: dict[str, Runner] = {
     "generate": _generate,
     "evaluate-reward": _evaluate_reward,
     "evaluate-policy": _evaluate_policy,
+    "judge": _judge,
 }
 
 
@@ -218,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if os.environ.get("RANK", "0") != "0":
         return 0  # under a multi-process launcher, the first process reports for all
     text = json.dumps(result, indent=2, default=str)
-    if args.out is not None and args.stage in ("evaluate-reward", "evaluate-policy"):
+    if args.out is not None and args.stage in ("evaluate-reward", "evaluate-policy", "judge"):
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "metrics.json").write_text(text + "\n")
     print(text)

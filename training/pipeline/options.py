@@ -30,9 +30,14 @@ from training.pipeline.declarations import (
     model_input,
     options_of,
     pipeline_switch,
-    worker_setting,
 )
 from training.pipeline.strategies import STRATEGIES
+from training.pipeline.worker_settings import (
+    EvaluationWorkerSettings,
+    GenerationWorkerSettings,
+    JudgeWorkerSettings,
+    PPOWorkerSettings,
+)
 
 HEAD_INITS = ("random", "probe")
 KL_FROM = ("parent", "base")  # what a policy round's KL counts from (kl_reference.py)
@@ -381,32 +386,24 @@ class EvaluationConfig:
 
 
 @dataclass(kw_only=True)
+class JudgeConfig:
+    judge: str = model_input("Causal LM that judges (any the worker can load).", default="smollm2")
+    max_answer_tokens: int = hyperparameter(
+        256, "Each answer is cut to this many tokens before judging.", minimum=8, maximum=8192
+    )
+    prelabel_margin: float = hyperparameter(
+        1.0,
+        "An order-consistent verdict becomes a pre-label when both orders' log-odds reach this.",
+        minimum=0.0,
+        maximum=100.0,
+    )
+    batch_size: int = hyperparameter(8, "Pairs per forward pass.", minimum=1, maximum=1024)
+    bf16: bool = _bf16()
+
+
+@dataclass(kw_only=True)
 class RewardAccuracyConfig:
     reward: str = model_input("Reward model folder.")
-
-
-# The worker's own settings per run kind: what it prepares before the stage starts.
-
-
-@dataclass(kw_only=True)
-class PPOWorkerSettings:
-    prompts: int = worker_setting(
-        64, "How many of the campaign's prompts the round samples from.", minimum=1, maximum=100000
-    )
-
-
-@dataclass(kw_only=True)
-class GenerationWorkerSettings:
-    prompts: int = worker_setting(
-        20, "How many of the campaign's prompts to answer.", minimum=1, maximum=100000
-    )
-
-
-@dataclass(kw_only=True)
-class EvaluationWorkerSettings:
-    prompts: int = worker_setting(
-        16, "How many of the campaign's prompts both policies answer.", minimum=1, maximum=10000
-    )
 
 
 # ---- the stages ------------------------------------------------------------------------------
@@ -465,6 +462,14 @@ STAGES: tuple[Stage, ...] = (
         (_PROMPTS, _METRICS_OUT),
         "evaluate",
         worker_settings=EvaluationWorkerSettings,
+    ),
+    Stage(
+        "judge",
+        "an LLM judge's verdicts on pairs, each asked in both orders",
+        JudgeConfig,
+        (_PAIRS, FileArgument("out", "Folder for verdicts.jsonl and metrics.json.")),
+        "judge",
+        worker_settings=JudgeWorkerSettings,
     ),
 )
 

@@ -1,5 +1,5 @@
-"""A run's inputs: data.jsonl (reward, DPO) or prompts.jsonl (the others) in the run folder,
-and the command line of its pipeline stage."""
+"""A run's inputs: data.jsonl (reward, DPO), pairs.jsonl (judge) or prompts.jsonl (the others)
+in the run folder, and the command line of its pipeline stage."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
-from annotation.selectors import campaigns, snapshots
+from annotation.selectors import campaigns, judging, snapshots
 from training.hyperparameters import defaults_for
 from training.models import POLICY_KINDS, REWARD_DRIVEN_KINDS, ModelVersion, RunKind, TrainingRun
 from training.pipeline.declarations import options_of
@@ -104,6 +104,8 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
         inputs += ["--out", str(folder / "generated.jsonl")]
         if run.reward_version is not None:  # the campaign routes by the ensemble's uncertainty
             inputs += ["--routing-reward", run.reward_version.artifact_path]
+    elif kind == RunKind.JUDGE:
+        inputs = ["--judge", start, "--data", str(folder / "pairs.jsonl"), "--out", str(folder)]
     else:
         reward = _require(run.reward_version, "a reward model version").artifact_path
         other = _comparison_model(run)
@@ -185,12 +187,29 @@ def _prompt_rows(run: TrainingRun) -> Iterator[dict[str, Any]]:
         yield {"prompt": conversation}
 
 
+def _write_judge_pairs(run: TrainingRun, folder: Path) -> None:
+    if run.campaign_id is None:
+        raise RunInputError("A judge run needs a campaign whose pairs it judges.")
+    limit = int(run.config.get("pairs", defaults_for(run.kind)["pairs"]))
+    pairs = judging.pairs_to_judge(campaign_id=run.campaign_id, limit=limit)
+    rows = (
+        {"prompt": p.conversation, "first": p.first, "second": p.second}
+        | {"prompt_id": p.prompt_id, "first_id": p.first_id, "second_id": p.second_id}
+        for p in pairs
+    )
+    if not _write_jsonl(folder / "pairs.jsonl", rows):
+        raise RunInputError("Nothing to judge: the campaign has no task with two responses yet.")
+
+
 def prepare_inputs(run: TrainingRun, folder: Path) -> None:
     """data.jsonl (reward, DPO) or prompts.jsonl (the others) from the frozen snapshot or the
     campaign; rewritten on every attempt, which gives the same file for the same run."""
     folder.mkdir(parents=True, exist_ok=True)
     if run.kind in (RunKind.REWARD, RunKind.DPO):
         _write_jsonl(folder / "data.jsonl", _pair_rows(run))
+        return
+    if run.kind == RunKind.JUDGE:
+        _write_judge_pairs(run, folder)
         return
     if run.kind == RunKind.GENERATE and run.campaign_id is None:
         raise RunInputError("A generation run needs a campaign to receive the new tasks.")

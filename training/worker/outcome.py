@@ -14,6 +14,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
+from annotation.services.judging import Judge, VerdictRow, record_judge_verdicts
 from training.follow_ups import create_follow_up_run
 from training.models import POLICY_KINDS, RunKind, RunStatus, TrainingRun, VersionKind
 from training.pipeline.watch import version_metrics
@@ -120,6 +121,8 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
         register_run_version(run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat)
     elif run.kind == RunKind.GENERATE:
         metrics = _import_generated(run, folder)
+    elif run.kind == RunKind.JUDGE:
+        metrics |= _import_verdicts(run, folder)
     return metrics
 
 
@@ -171,3 +174,33 @@ def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
         if router is None:
             result["routing_note"] = why_not_routed(campaign)
     return result
+
+
+def _import_verdicts(run: TrainingRun, folder: Path) -> dict[str, Any]:
+    """The judge's verdicts stored, its sure order-consistent ones as pre-labels."""
+    rows = [
+        json.loads(line)
+        for line in (folder / "verdicts.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    version = run.parent_version
+    campaign = run.campaign
+    assert campaign is not None  # prepare_inputs refused a judge run without one
+    batch = record_judge_verdicts(
+        campaign=campaign,
+        judge=Judge(
+            name=version.name if version else model_path(None, run.base),
+            version_id=version.pk if version else None,
+            run_id=run.pk,
+        ),
+        rows=[
+            VerdictRow(
+                int(row["first_id"]),
+                int(row["second_id"]),
+                float(row["first_shown_first"]),
+                float(row["first_shown_second"]),
+            )
+            for row in rows
+        ],
+        prelabel_margin=float(run.config["prelabel_margin"]),
+    )
+    return {"verdicts_stored": batch.verdicts, "prelabels": batch.prelabels}

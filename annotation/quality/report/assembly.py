@@ -12,6 +12,7 @@ from annotation.quality.report.figures import AppliedSettings, QualityReport
 from annotation.quality.report.groups import RaterGroups, demographic_comparisons, pool_masks
 from annotation.quality.report.indexes import CampaignIndex
 from annotation.quality.report.inputs import CampaignData, ReportSettings
+from annotation.quality.report.judges import judge_rows
 from annotation.quality.report.rater_rows import flagged_mask, rater_rows
 from annotation.quality.report.rater_tests import RaterTests, run_rater_tests
 
@@ -43,6 +44,7 @@ def build_report(data: CampaignData, settings: ReportSettings | None = None) -> 
             demographics=demographics,
             rater_rows=tuple(rows),
             flagged_raters=tuple(row.rater_id for row in rows if row.flags),
+            judges=judge_rows(data.pairs, data.verdicts),
         )
 
 

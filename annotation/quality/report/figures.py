@@ -161,6 +161,20 @@ class RaterRow:
 
 
 @dataclass(frozen=True)
+class JudgeRow:
+    """An LLM judge scored like a rater, against the raters' decided majority on the pairs it
+    judged (each pair asked in both orders)."""
+
+    judge: str
+    verdicts: int
+    order_consistency: Estimate  # verdicts whose two orders pick the same answer
+    consensus_agreement: Estimate  # consistent verdicts that agree with the raters' majority
+    debiased_agreement: Estimate  # every verdict, by its log-odds averaged over both orders
+    position_bias: Estimate  # the calls (two per verdict) that picked the answer shown first
+    length_bias: Estimate  # consistent verdicts on pairs of unequal length that chose the longer
+
+
+@dataclass(frozen=True)
 class QualityReport:
     generated_at: str  # ISO date-time
     judgments: int
@@ -175,5 +189,6 @@ class QualityReport:
     demographics: Mapping[str, Comparison]  # self-reported attribute -> its groups compared
     rater_rows: tuple[RaterRow, ...]
     flagged_raters: tuple[int, ...]
+    judges: tuple[JudgeRow, ...] = ()
     campaign_id: int | None = None  # set by the selector that reads it for a campaign
     campaign_name: str = ""

@@ -29,6 +29,24 @@ class PairArrays:
 
 
 @dataclass(frozen=True)
+class VerdictArrays:
+    """One row per LLM-judge verdict on a pair (`first` has the lower response id)."""
+
+    judge: np.ndarray  # the judge's name (object)
+    first: np.ndarray
+    second: np.ndarray
+    first_shown_first: np.ndarray  # log-odds that `first` is better, shown first
+    first_shown_second: np.ndarray  # the same, shown second
+    first_length: np.ndarray  # characters
+    second_length: np.ndarray
+
+    @classmethod
+    def empty(cls) -> VerdictArrays:
+        ints, floats = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return cls(np.zeros(0, dtype=object), ints, ints, floats, floats, ints, ints)
+
+
+@dataclass(frozen=True)
 class RaterInfo:
     ids: list[int]
     names: dict[int, str]
@@ -46,6 +64,7 @@ class CampaignData:
     reading_floor_ms_per_char: float = 15.0
     gold_threshold: float | None = None
     gold_min_items: int = 10
+    verdicts: VerdictArrays | None = None
 
 
 @dataclass(frozen=True)

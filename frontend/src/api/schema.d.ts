@@ -1335,6 +1335,9 @@ export interface components {
                 rloo?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                judge?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             help: {
                 [key: string]: {
@@ -1539,6 +1542,9 @@ export interface components {
                 rloo?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                judge?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description A second reward model for each policy round's reward-hacking watch. */
             check_reward_version_id?: number | null;
@@ -1697,6 +1703,21 @@ export interface components {
             flagged_raters: number;
             name: string;
         };
+        /** @description An LLM judge scored like a rater (every pair asked in both orders). */
+        QualityJudgeRow: {
+            judge: string;
+            verdicts: number;
+            /** @description Verdicts whose two orders pick the same answer. */
+            order_consistency: components["schemas"]["QualityEstimate"];
+            /** @description Order-consistent verdicts that agree with the raters' decided majority. */
+            consensus_agreement: components["schemas"]["QualityEstimate"];
+            /** @description Every verdict, by its log-odds averaged over both orders, against that majority. */
+            debiased_agreement: components["schemas"]["QualityEstimate"];
+            /** @description Share of calls (two per verdict) that picked the answer shown first. */
+            position_bias: components["schemas"]["QualityEstimate"];
+            /** @description Order-consistent verdicts on pairs of unequal length that chose the longer. */
+            length_bias: components["schemas"]["QualityEstimate"];
+        };
         /** @description One rater's test: a proportion, its p-value, the Holm-adjusted p-value and the flag. */
         QualityLengthTest: {
             /** Format: double */
@@ -1779,6 +1800,7 @@ export interface components {
             };
             rater_rows: components["schemas"]["QualityRaterRow"][];
             flagged_raters: number[];
+            judges: components["schemas"]["QualityJudgeRow"][];
             campaign_id: number | null;
             campaign_name: string;
         };
@@ -1974,9 +1996,10 @@ export interface components {
          *     * `evaluate` - Evaluation
          *     * `grpo` - GRPO round
          *     * `rloo` - RLOO round
+         *     * `judge` - LLM judge
          * @enum {string}
          */
-        RunKindEnum: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo";
+        RunKindEnum: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo" | "judge";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2019,6 +2042,9 @@ export interface components {
                 rloo?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                judge?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description The second reward model each round's watch scores with. */
             check_reward_version: components["schemas"]["VersionRef"] | null;
@@ -2056,6 +2082,9 @@ export interface components {
                     [key: string]: (number | string | boolean) | null;
                 };
                 rloo?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
+                judge?: {
                     [key: string]: (number | string | boolean) | null;
                 };
             };
@@ -6748,8 +6777,9 @@ export interface operations {
                  *     * `evaluate` - Evaluation
                  *     * `grpo` - GRPO round
                  *     * `rloo` - RLOO round
+                 *     * `judge` - LLM judge
                  */
-                kind?: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo";
+                kind?: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo" | "judge";
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description The initial index from which to return the results. */

@@ -2,6 +2,7 @@ import { useMemo, useState } from "react";
 import { IntervalChart } from "../charts/IntervalChart";
 import { consoleApi } from "./api";
 import { DataTable } from "../shared/DataTable";
+import { JudgeScores } from "./JudgeScores";
 import { PauseDialog, type PauseTarget } from "./PauseDialog";
 import {
   campaignFigures,
@@ -9,22 +10,17 @@ import {
   flaggedRows,
   flagReasons,
   formatCoefficient,
-  formatInterval,
   formatP,
   formatShare,
   pauseReason,
+  shareWithCi,
   testCharts,
   testItems,
 } from "./quality";
-import type { Comparison, Estimate, GroupFigures, QualityReport, RaterRow, ReportSettings } from "./qualityTypes";
+import type { Comparison, GroupFigures, QualityReport, RaterRow, ReportSettings } from "./qualityTypes";
 import type { Column } from "../shared/table";
 import { Done, ErrorNotice } from "../shared/ui";
 import { StatusBadge } from "./StatusBadge";
-
-function shareWithCi(estimate: Estimate): string {
-  const interval = formatInterval(estimate, formatShare);
-  return `${formatShare(estimate.value)}${interval ? ` (${interval})` : ""}`;
-}
 
 /** Bias at campaign level, per rater (charts), the flagged raters with pause buttons, and
  * pools and self-reported groups compared. */
@@ -34,6 +30,7 @@ export function BiasReport({ report, campaignName }: { report: QualityReport; ca
       <h2 id="bias-title">Bias report</h2>
       <HowToRead settings={report.settings} />
       <CampaignBias report={report} />
+      <JudgeScores report={report} />
       <FlaggedRaters report={report} campaignName={campaignName} />
       <RaterCharts report={report} />
       <GroupComparison title="Pools" noun="pool" comparison={report.pools} settings={report.settings} />

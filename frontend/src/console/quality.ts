@@ -446,3 +446,9 @@ export function comparisonP(p: number | null): string {
 export function rowsById(report: QualityReport | null): Map<number, RaterRow> {
   return new Map((report?.rater_rows ?? []).map((row) => [row.rater_id, row]));
 }
+
+/** A share with its 95% interval in brackets: "62% (55%–69%)". */
+export function shareWithCi(estimate: Estimate): string {
+  const interval = formatInterval(estimate, formatShare);
+  return `${formatShare(estimate.value)}${interval ? ` (${interval})` : ""}`;
+}

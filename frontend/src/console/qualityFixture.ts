@@ -388,6 +388,7 @@ export const REPORT: QualityReport = {
     11,
     12
   ],
+  "judges": [],
   "campaign_id": 1,
   "campaign_name": "Simulated campaign"
 };

@@ -28,3 +28,5 @@ export type Comparison = Schemas["QualityComparison"];
 export type FlagName = Schemas["QualityFlagEnum"];
 export type RaterRow = Schemas["QualityRaterRow"];
 export type QualityReport = Schemas["QualityReport"];
+/** An LLM judge scored like a rater (each pair asked in both orders). */
+export type JudgeRow = Schemas["QualityJudgeRow"];

@@ -180,7 +180,16 @@ export function RunForm({ options, versions, onStarted }: Props) {
               ))}
             </div>
             {draft.start === "base" ? (
-              <Field id={id("base")} label="Base model" errors={errors.base} hint="A name the pipeline knows, a Hugging Face id, or a local path.">
+              <Field
+                id={id("base")}
+                label={draft.kind === "judge" ? "Judge model" : "Base model"}
+                errors={errors.base}
+                hint={
+                  draft.kind === "judge"
+                    ? "Any causal LM the worker can load (the embedded smollm2 by default): a name the pipeline knows, a Hugging Face id, or a local path."
+                    : "A name the pipeline knows, a Hugging Face id, or a local path."
+                }
+              >
                 <input {...describedBy(id("base"), errors.base, `${id("base")}-hint`)} className="input" list={`${ID}-bases`} value={draft.base} onChange={set("base")} />
                 <datalist id={`${ID}-bases`}>
                   {options.bases.map((base) => (
@@ -189,7 +198,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
                 </datalist>
               </Field>
             ) : (
-              <VersionSelect field="parent_version_id" label={draft.kind === "reward" ? "Parent reward model" : "Parent policy"} value={draft.parent_version_id} versions={starts} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
+              <VersionSelect field="parent_version_id" label={draft.kind === "reward" ? "Parent reward model" : draft.kind === "judge" ? "Judge policy" : "Parent policy"} value={draft.parent_version_id} versions={starts} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
             )}
           </>
         )}

@@ -66,6 +66,7 @@ export const KIND_NAMES: Record<RunKind, string> = {
   rloo: "RLOO round",
   generate: "Generation",
   evaluate: "Evaluation",
+  judge: "LLM judge",
 };
 
 export const STATUS_NAMES: Record<RunStatus, string> = {

@@ -91,6 +91,7 @@ const CHARTS: Record<RunKind, ChartSpec[]> = {
   rloo: groupRoundCharts("RLOO", "the mean of the other answers to its prompt"),
   generate: [],
   evaluate: [],
+  judge: [],
 };
 
 /** The kind's own charts, then one chart for each other series the run reported. */

@@ -79,6 +79,7 @@ export const NEEDS: Record<
   dpo: { start: true, reward: false, compare: false, campaign: false, dataset: true },
   generate: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
   evaluate: { start: false, reward: true, compare: true, campaign: "prompts", dataset: false },
+  judge: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
 };
 
 /** The campaign a PPO or evaluation run would take prompts from when none is chosen: the
