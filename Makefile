@@ -9,7 +9,7 @@ TRAIN_STAMP := $(VENV)/.installed-train
 NODE_STAMP := frontend/node_modules/.installed
 
 .PHONY: help install install-train run test lint format bench-api bench-train bench-train-quick \
-	bench-quality bench-frontend bench-processes bench-ray bench-rounds bench-methods bench-active demo-loop gpu-check clean frontend frontend-types
+	bench-quality bench-frontend bench-processes bench-ray bench-rounds bench-methods bench-active bench-judge demo-loop gpu-check clean frontend frontend-types
 
 help:
 	@echo "make run        start web + worker + beat on embedded defaults (or DATABASE_URL/REDIS_URL)"
@@ -21,6 +21,7 @@ help:
 	@echo "make bench-rounds  PPO, GRPO, RLOO with full weights vs LoRA on SmolLM2: s/step, peak memory"
 	@echo "make bench-methods  PPO, GRPO, RLOO, DPO from one base and reward model at equal wall clock (~50 min)"
 	@echo "make bench-active  human judgments saved by routing pairs by the ensemble's uncertainty vs at random"
+	@echo "make bench-judge  the embedded model as an LLM judge on the simulator's pairs: consistency, agreement, biases"
 	@echo "make bench-ray  a tiny reward run on the local backend vs as a Ray job: run created -> first progress line"
 	@echo "make bench-quality  quality report over 1,000,000 bulk-generated judgments (Postgres)"
 	@echo "make demo-loop  the whole RLHF loop on SmolLM2 on this CPU (20-35 minutes); a JSON line"
@@ -101,6 +102,9 @@ bench-ray: $(TRAIN_STAMP)
 
 bench-active: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_active $(BENCH_ARGS)
+
+bench-judge: $(TRAIN_STAMP)
+	$(BIN)/python -m tests.benchmarks.bench_judge $(BENCH_ARGS)
 
 bench-train-quick: $(TRAIN_STAMP)
 	$(BIN)/python -m tests.benchmarks.bench_train --quick
