@@ -67,6 +67,7 @@ class CampaignStatus(models.TextChoices):
 class RoutingMode(models.TextChoices):
     EVERYTHING = "everything", "Every new task to raters"
     UNCERTAINTY = "uncertainty", "Uncertain tasks to raters, the rest labelled by the reward model"
+    JUDGE = "judge", "Tasks the LLM judge is unsure of to raters, the rest pre-labelled by it"
 
 
 class Campaign(models.Model):
@@ -105,8 +106,14 @@ class Campaign(models.Model):
     )
     routing_confidence = models.FloatField(
         default=2.0,
-        help_text="A new task is confident, so labelled by the reward model, when each of its "
-        "pairs' mean margin is at least this many ensemble standard deviations from zero.",
+        help_text="A new task is confident, so labelled by a model, when each of its pairs "
+        "reaches this: its mean margin in ensemble standard deviations from zero (uncertainty), "
+        "or the judge's log-odds in the less sure of its two orders (judge).",
+    )
+    judge_model = models.CharField(
+        max_length=200,
+        default="smollm2",
+        help_text="Under judge routing: the causal LM that judges each new pair in both orders.",
     )
     human_tasks_per_prompt = models.PositiveSmallIntegerField(
         default=0, help_text="Most new tasks per prompt a round sends to raters (0: no limit)."

@@ -12,7 +12,12 @@ Per prompt, the tasks below the campaign's `routing_confidence` go to raters, le
 first, at most `human_tasks_per_prompt` of them (0: no limit). A task at or above it is
 labelled by the model: each of its pairs in the order of the heads' mean reward, stored as a
 model label, never as a judgment. An uncertain task over the budget gets neither: its answers
-are kept as responses of the prompt, and the round counts it (`over_budget_tasks`)."""
+are kept as responses of the prompt, and the round counts it (`over_budget_tasks`).
+
+Under judge routing an LLM judge compared every two answers in both orders instead. A pair's
+confidence is then the judge's log-odds in the less sure order when both orders pick the same
+answer, and 0 when they disagree (its position bias decided it); the same threshold, budget
+and order apply, and the judge's pre-labels are stored with source `judge`."""
 
 from __future__ import annotations
 
@@ -85,3 +90,36 @@ def to_raters(
         limit = len(uncertain) if per_prompt == 0 else per_prompt
         chosen.update(i for _, i in uncertain[:limit])
     return chosen
+
+
+# -- judge routing: an LLM judge's verdicts in both orders instead of the heads' spread ----------
+
+# The judge on answers (a, b): its log-odds that a is better with a shown first, then second.
+OrderedVerdict = tuple[float, float]
+
+
+def swapped(verdict: OrderedVerdict) -> OrderedVerdict:
+    """The same verdict read for (b, a): b shown first is a shown second, and the odds flip."""
+    return -verdict[1], -verdict[0]
+
+
+def verdict_confidence(verdict: OrderedVerdict | None) -> float:
+    """The log-odds of the less sure order when both orders pick the same answer; minus
+    infinity when they disagree or the pair was not judged, so that no threshold, not even 0,
+    lets the judge label it."""
+    if verdict is None or verdict[0] * verdict[1] <= 0:
+        return -math.inf
+    return min(abs(verdict[0]), abs(verdict[1]))
+
+
+def judge_task_confidence(verdicts: Sequence[OrderedVerdict | None]) -> float:
+    """A task is as sure as the judge's least sure pair."""
+    return min(verdict_confidence(v) for v in verdicts)
+
+
+def judge_label(first: int, second: int, verdict: OrderedVerdict) -> ModelPair:
+    """The pair (indices `first`, `second`) in the order the judge picked, averaged over both
+    orders; its margin is that mean log-odds."""
+    mean = (verdict[0] + verdict[1]) / 2
+    chosen, rejected = (first, second) if mean >= 0 else (second, first)
+    return ModelPair(chosen, rejected, abs(mean), verdict_confidence(verdict))

@@ -51,6 +51,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "routing",
             "routing_confidence",
             "human_tasks_per_prompt",
+            "judge_model",
             "created_at",
             "task_count",
             "complete_count",

@@ -1,17 +1,20 @@
 """Responses a policy generated for a campaign's prompts become ranking tasks for its raters,
 which closes the loop: the next judgments are about the newest policy's answers. Under a
 campaign's uncertainty routing, the tasks the reward-model ensemble is sure of are labelled by
-it instead (annotation/routing.py)."""
+it instead; under judge routing, those an LLM judge is sure of in both orders are pre-labelled
+by it, and its every verdict is kept to score it (annotation/routing.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from django.db import transaction
 
 from annotation.models import (
     Campaign,
+    JudgeVerdict,
     JudgmentMode,
     LabelSource,
     ModelLabel,
@@ -19,7 +22,18 @@ from annotation.models import (
     Response,
     RoutingMode,
 )
-from annotation.routing import HeadScores, confident, model_pairs, task_confidence, to_raters
+from annotation.routing import (
+    HeadScores,
+    ModelPair,
+    OrderedVerdict,
+    confident,
+    judge_label,
+    judge_task_confidence,
+    model_pairs,
+    swapped,
+    task_confidence,
+    to_raters,
+)
 
 CONFIDENCE_CAP = 1e9  # stored in place of an infinite confidence (heads agreeing exactly)
 
@@ -30,11 +44,22 @@ class GeneratedAnswers:
     texts: list[str]
     # Each answer's reward under every head of the routing reward model (None: not scored).
     heads: list[list[float]] | None = None
+    # Judge routing: the judge's verdict on two answers, keyed by their texts (stripped) in
+    # the order it was asked (None: not judged).
+    verdicts: dict[tuple[str, str], OrderedVerdict] | None = None
+
+    def verdict(self, first: str, second: str) -> OrderedVerdict | None:
+        """The judge on (first, second), read from either order it was stored in."""
+        known = self.verdicts or {}
+        if (first, second) in known:
+            return known[(first, second)]
+        other = known.get((second, first))
+        return swapped(other) if other is not None else None
 
 
 @dataclass(frozen=True)
 class Labeller:
-    """The reward model that scored the answers."""
+    """The reward model that scored the answers, or the judge that compared them."""
 
     name: str
     version_id: int | None
@@ -65,35 +90,77 @@ def _task_groups(
     return [group for group in groups if len(group) >= 2]
 
 
+Group = tuple[int, list[tuple[str, HeadScores]]]  # a prompt's id and a task's answers
+
+
+def _routing(campaign: Campaign, answers: Sequence[GeneratedAnswers], labeller: object) -> str:
+    """How this batch is routed: the campaign's routing when the answers carry what it reads
+    (every answer scored by the ensemble, or every prompt's answers judged), else everything
+    to people."""
+    if labeller is None:
+        return RoutingMode.EVERYTHING
+    if campaign.routing == RoutingMode.UNCERTAINTY and all(a.heads is not None for a in answers):
+        return RoutingMode.UNCERTAINTY
+    if campaign.routing == RoutingMode.JUDGE and all(a.verdicts is not None for a in answers):
+        return RoutingMode.JUDGE
+    return RoutingMode.EVERYTHING
+
+
+def _confidence(
+    routing: str, source: GeneratedAnswers, group: list[tuple[str, HeadScores]]
+) -> float:
+    if routing == RoutingMode.JUDGE:
+        return judge_task_confidence(
+            [source.verdict(a, b) for (a, _), (b, _) in combinations(group, 2)]
+        )
+    return task_confidence([score for _, score in group])
+
+
+def _pairs(
+    routing: str, source: GeneratedAnswers, group: list[tuple[str, HeadScores]]
+) -> list[ModelPair]:
+    """The pairs a model labels in a group: in the heads' order, or in the judge's."""
+    if routing == RoutingMode.UNCERTAINTY:
+        return model_pairs([score for _, score in group])
+    texts = [text for text, _ in group]
+    return [
+        judge_label(a, b, verdict)
+        for a, b in combinations(range(len(texts)), 2)
+        if (verdict := source.verdict(texts[a], texts[b])) is not None
+    ]
+
+
 def _routes(
-    campaign: Campaign, grouped: list[tuple[int, list[tuple[str, HeadScores]]]], scored: bool
+    campaign: Campaign, grouped: list[Group], sources: list[GeneratedAnswers], routing: str
 ) -> tuple[set[int], set[int]]:
-    """The indices of the groups people judge and of those the model labels: all to people,
-    unless the campaign routes by uncertainty and the answers were scored."""
-    if campaign.routing != RoutingMode.UNCERTAINTY or not scored:
+    """The indices of the groups people judge and of those a model labels: all to people
+    unless the batch is routed."""
+    if routing == RoutingMode.EVERYTHING:
         return set(range(len(grouped))), set()
     by_prompt: dict[int, list[tuple[int, float]]] = {}
-    for index, (prompt_id, group) in enumerate(grouped):
-        confidence = task_confidence([score for _, score in group])
-        by_prompt.setdefault(prompt_id, []).append((index, confidence))
+    for index, ((prompt_id, group), source) in enumerate(zip(grouped, sources, strict=True)):
+        by_prompt.setdefault(prompt_id, []).append((index, _confidence(routing, source, group)))
     threshold = campaign.routing_confidence
     human = to_raters(by_prompt, threshold, campaign.human_tasks_per_prompt)
     return human, confident(by_prompt, threshold)
 
 
 def _model_labels(
-    grouped: list[tuple[int, list[tuple[str, HeadScores]]]],
+    grouped: list[Group],
+    sources: list[GeneratedAnswers],
     group_ids: list[list[int]],
     labelled: set[int],
     labeller: Labeller,
+    routing: str,
 ) -> list[ModelLabel]:
-    """Every pair of each group the model labels, in the order of the heads' mean reward."""
+    """Every pair of each group a model labels, chosen first."""
+    source = LabelSource.JUDGE if routing == RoutingMode.JUDGE else LabelSource.MODEL
     return [
         ModelLabel(
             prompt_id=prompt_id,
             chosen_id=group_ids[index][pair.chosen],
             rejected_id=group_ids[index][pair.rejected],
-            source=LabelSource.MODEL,
+            source=source,
             labeller=labeller.name[:200],
             labeller_version_id=labeller.version_id,
             margin=pair.margin,
@@ -101,8 +168,39 @@ def _model_labels(
         )
         for index, (prompt_id, group) in enumerate(grouped)
         if index in labelled
-        for pair in model_pairs([score for _, score in group])
+        for pair in _pairs(routing, sources[index], group)
     ]
+
+
+def _judge_verdicts(
+    grouped: list[Group],
+    sources: list[GeneratedAnswers],
+    group_ids: list[list[int]],
+    labeller: Labeller,
+) -> list[JudgeVerdict]:
+    """The judge's verdict on every pair of every group, stored to score it like a rater once
+    people judge the same pairs (the lower response id first)."""
+    rows = []
+    for index, (prompt_id, group) in enumerate(grouped):
+        ids = group_ids[index]
+        for a, b in combinations(range(len(group)), 2):
+            verdict = sources[index].verdict(group[a][0], group[b][0])
+            if verdict is None:
+                continue
+            if ids[a] > ids[b]:
+                a, b, verdict = b, a, swapped(verdict)
+            rows.append(
+                JudgeVerdict(
+                    prompt_id=prompt_id,
+                    first_id=ids[a],
+                    second_id=ids[b],
+                    judge=labeller.name[:200],
+                    judge_version_id=labeller.version_id,
+                    first_shown_first=verdict[0],
+                    first_shown_second=verdict[1],
+                )
+            )
+    return rows
 
 
 def _store_responses(
@@ -127,6 +225,23 @@ def _store_responses(
     return [[next(ids) for _ in group] for _, group in grouped]
 
 
+def _groups(
+    campaign: Campaign, answers: Sequence[GeneratedAnswers]
+) -> tuple[list[Group], list[GeneratedAnswers]]:
+    """The campaign's K-sized task groups of each prompt's answers, and where each came from
+    (prompts not in the campaign are skipped)."""
+    size = 2 if campaign.judgment_mode == JudgmentMode.PAIRWISE else campaign.responses_per_task
+    valid_prompts = set(campaign.prompts.values_list("id", flat=True))
+    grouped: list[Group] = []
+    sources: list[GeneratedAnswers] = []
+    for item in answers:
+        if item.prompt_id in valid_prompts:
+            for group in _task_groups(item.texts, max(size, 2), item.heads):
+                grouped.append((item.prompt_id, group))
+                sources.append(item)
+    return grouped, sources
+
+
 def add_generated_tasks(
     *,
     campaign: Campaign,
@@ -137,9 +252,9 @@ def add_generated_tasks(
     labeller: Labeller | None = None,
 ) -> GeneratedBatch:
     """Store the answers as responses of their (existing) prompts and open ranking tasks of at
-    most the campaign's K responses each; under uncertainty routing, with answers scored by
-    `labeller`, the groups it does not send to people get model labels instead. Runs once per
-    `batch_key`: a repeat adds nothing."""
+    most the campaign's K responses each; under uncertainty or judge routing, with answers
+    scored or judged by `labeller`, the groups it does not send to people get its labels
+    instead. Runs once per `batch_key`: a repeat adds nothing."""
     with transaction.atomic():
         # K, the mode and the overlap are read from the row as it is now, locked, not from the
         # caller's copy: an edit made since the run started applies, and one made while these
@@ -149,21 +264,14 @@ def add_generated_tasks(
         if locked is None:
             return GeneratedBatch(0)
         campaign = locked
-        size = 2 if campaign.judgment_mode == JudgmentMode.PAIRWISE else campaign.responses_per_task
         known = Response.objects.filter(
             prompt__campaign=campaign, metadata__generated_batch=batch_key
         )
         if known.exists():
             return GeneratedBatch(0)
-        valid_prompts = set(campaign.prompts.values_list("id", flat=True))
-        grouped = [
-            (item.prompt_id, group)
-            for item in answers
-            if item.prompt_id in valid_prompts
-            for group in _task_groups(item.texts, max(size, 2), item.heads)
-        ]
-        scored = labeller is not None and all(item.heads is not None for item in answers)
-        human, labelled = _routes(campaign, grouped, scored)
+        grouped, sources = _groups(campaign, answers)
+        routing = _routing(campaign, answers, labeller)
+        human, labelled = _routes(campaign, grouped, sources, routing)
         group_ids = _store_responses(grouped, generator, generator_version_id, batch_key)
         tasks = RankingTask.objects.bulk_create(
             RankingTask(
@@ -175,9 +283,16 @@ def add_generated_tasks(
             for index, (prompt_id, group) in enumerate(grouped)
             if index in human
         )
-        labels = [] if labeller is None else _model_labels(grouped, group_ids, labelled, labeller)
+        labels, verdicts = [], []
+        if labeller is not None and routing != RoutingMode.EVERYTHING:
+            labels = _model_labels(grouped, sources, group_ids, labelled, labeller, routing)
+        if labeller is not None and routing == RoutingMode.JUDGE:
+            verdicts = _judge_verdicts(grouped, sources, group_ids, labeller)
         for label in labels:
             label.campaign = campaign
+        for verdict in verdicts:
+            verdict.campaign = campaign
         ModelLabel.objects.bulk_create(labels)
+        JudgeVerdict.objects.bulk_create(verdicts)
     over_budget = len(grouped) - len(tasks) - len(labelled)
     return GeneratedBatch(len(tasks), len(labelled), len(labels), over_budget)

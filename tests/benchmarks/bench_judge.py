@@ -20,7 +20,6 @@ import argparse
 import json
 import random
 import time
-from typing import Any
 
 import numpy as np
 
@@ -69,10 +68,6 @@ def rater_votes(prompts: list[SyntheticPrompt], raters: int, seed: int) -> PairA
     )
 
 
-def _figure(estimate: Estimate) -> dict[str, Any]:
-    return estimate.as_dict()
-
-
 def _line(name: str, estimate: Estimate) -> str:
     if estimate.value is None:
         return f"{name:<46} undefined (n={estimate.n})"
@@ -80,6 +75,70 @@ def _line(name: str, estimate: Estimate) -> str:
         f"{name:<46} {estimate.value:.3f}  [{estimate.ci_low:.3f}, {estimate.ci_high:.3f}]"
         f"  n={estimate.n}"
     )
+
+
+def judged(args: argparse.Namespace, prompts: list[SyntheticPrompt]) -> tuple[VerdictArrays, float]:
+    """The judge's verdict on every synthetic pair (answer ids 2i, 2i+1), and its seconds."""
+    config = JudgeConfig(
+        judge=args.judge, batch_size=args.batch_size, prelabel_margin=args.prelabel_margin
+    )
+    tokenizer = load_tokenizer(args.judge)
+    model = load_causal_lm(args.judge)
+    pairs = [
+        JudgePair(
+            [{"role": "user", "content": p.prompt}], p.responses[0].text, p.responses[1].text, {}
+        )
+        for p in prompts
+    ]
+    started = time.perf_counter()
+    verdicts = judge_pairs(model, tokenizer, pairs, config)
+    n = len(prompts)
+    arrays = VerdictArrays(
+        judge=np.array([args.judge] * n, dtype=object),
+        first=np.arange(n) * 2,
+        second=np.arange(n) * 2 + 1,
+        first_shown_first=np.array([v.first_shown_first for v in verdicts]),
+        first_shown_second=np.array([v.first_shown_second for v in verdicts]),
+        first_length=np.array([len(p.responses[0].text) for p in prompts]),
+        second_length=np.array([len(p.responses[1].text) for p in prompts]),
+    )
+    return arrays, time.perf_counter() - started
+
+
+def figures(
+    votes: PairArrays, arrays: VerdictArrays, prompts: list[SyntheticPrompt], margin: float
+) -> dict[str, Estimate]:
+    """The quality report's judge row, then the judge against the hidden truth and what its
+    pre-labels at `margin` would be worth."""
+    (row,) = judge_rows(votes, arrays)
+    n = len(prompts)
+    truth = np.array(
+        [1 if p.responses[0].quality > p.responses[1].quality else -1 for p in prompts]
+    )
+    mean = (arrays.first_shown_first + arrays.first_shown_second) / 2
+    consistent = arrays.first_shown_first * arrays.first_shown_second > 0
+    sure = consistent & (
+        np.minimum(np.abs(arrays.first_shown_first), np.abs(arrays.first_shown_second)) >= margin
+    )
+    majority = human_majority(votes)
+    human = np.array([majority.get((2 * i, 2 * i + 1), 0) for i in range(n)])
+    right = np.sign(mean) == truth
+    return {
+        "order_consistency": row.order_consistency,
+        "consensus_agreement": row.consensus_agreement,
+        "debiased_agreement": row.debiased_agreement,
+        "position_bias": row.position_bias,
+        "length_bias": row.length_bias,
+        "truth_agreement_consistent": wilson_estimate(
+            int((right & consistent).sum()), int(consistent.sum())
+        ),
+        "debiased_truth_agreement": wilson_estimate(int((right & (mean != 0)).sum()), n),
+        "prelabel_share": wilson_estimate(int(sure.sum()), n),
+        "prelabel_truth_agreement": wilson_estimate(int((right & sure).sum()), int(sure.sum())),
+        "rater_majority_truth_agreement": wilson_estimate(
+            int((human == truth).sum()), int((human != 0).sum())
+        ),
+    }
 
 
 def main() -> None:
@@ -94,71 +153,16 @@ def main() -> None:
 
     prompts = synthetic_prompts(args.pairs, 2, random.Random(args.seed))
     votes = rater_votes(prompts, args.raters, args.seed)
-    config = JudgeConfig(
-        judge=args.judge, batch_size=args.batch_size, prelabel_margin=args.prelabel_margin
-    )
-    tokenizer = load_tokenizer(args.judge)
-    model = load_causal_lm(args.judge)
-    pairs = [
-        JudgePair(
-            [{"role": "user", "content": p.prompt}], p.responses[0].text, p.responses[1].text, {}
-        )
-        for p in prompts
-    ]
-    started = time.perf_counter()
-    verdicts = judge_pairs(model, tokenizer, pairs, config)
-    seconds = time.perf_counter() - started
-    n = len(prompts)
-    arrays = VerdictArrays(
-        judge=np.array([args.judge] * n, dtype=object),
-        first=np.arange(n) * 2,
-        second=np.arange(n) * 2 + 1,
-        first_shown_first=np.array([v.first_shown_first for v in verdicts]),
-        first_shown_second=np.array([v.first_shown_second for v in verdicts]),
-        first_length=np.array([len(p.responses[0].text) for p in prompts]),
-        second_length=np.array([len(p.responses[1].text) for p in prompts]),
-    )
-    (row,) = judge_rows(votes, arrays)
-
-    # Against the hidden truth, and what pre-labels at the margin would be worth.
-    truth = np.array(
-        [1 if p.responses[0].quality > p.responses[1].quality else -1 for p in prompts]
-    )
-    mean = (arrays.first_shown_first + arrays.first_shown_second) / 2
-    consistent = arrays.first_shown_first * arrays.first_shown_second > 0
-    sure = consistent & (
-        np.minimum(np.abs(arrays.first_shown_first), np.abs(arrays.first_shown_second))
-        >= args.prelabel_margin
-    )
-    majority = human_majority(votes)
-    human = np.array([majority.get((2 * i, 2 * i + 1), 0) for i in range(n)])
-    figures = {
-        "order_consistency": row.order_consistency,
-        "consensus_agreement": row.consensus_agreement,
-        "debiased_agreement": row.debiased_agreement,
-        "position_bias": row.position_bias,
-        "length_bias": row.length_bias,
-        "truth_agreement_consistent": wilson_estimate(
-            int(((np.sign(mean) == truth) & consistent).sum()), int(consistent.sum())
-        ),
-        "prelabel_share": wilson_estimate(int(sure.sum()), n),
-        "prelabel_truth_agreement": wilson_estimate(
-            int(((np.sign(mean) == truth) & sure).sum()), int(sure.sum())
-        ),
-        "rater_majority_truth_agreement": wilson_estimate(
-            int((human == truth).sum()), int((human != 0).sum())
-        ),
-    }
-    print(f"judge {args.judge}: {n} pairs, {args.raters} simulated raters, {seconds:.0f} s")
-    for name, estimate in figures.items():
-        print(_line(name, estimate))
-    summary = {name: _figure(estimate) for name, estimate in figures.items()}
+    arrays, seconds = judged(args, prompts)
+    results = figures(votes, arrays, prompts, args.prelabel_margin)
     print(
-        json.dumps(
-            {"judge": args.judge, "pairs": n, "raters": args.raters, "seconds": round(seconds, 1)}
-            | summary
-        )
+        f"judge {args.judge}: {len(prompts)} pairs, {args.raters} simulated raters, {seconds:.0f} s"
     )
+    for name, estimate in results.items():
+        print(_line(name, estimate))
+    header = {"judge": args.judge, "pairs": len(prompts), "raters": args.raters}
+    summary = {name: estimate.as_dict() for name, estimate in results.items()}
+    print(json.dumps(header | {"seconds": round(seconds, 1)} | summary))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from annotation.models import JudgeVerdict, LabelSource, ModelLabel
+from annotation.models import JudgeVerdict, LabelSource, ModelLabel, RankingTask, Response
+from annotation.services.importing import import_file
 from common.errors import InvalidInput
 from common.roles import Role
-from tests.factories import make_task, make_user, setup_campaign
+from tests.factories import make_campaign, make_task, make_user, setup_campaign
 from tests.training.test_selectors_dataset import judge
 from tests.training.test_worker_chain import tiny_smollm2
 from training.models import TrainingRun
@@ -128,3 +129,80 @@ def test_a_judge_run_needs_a_campaign_with_pairs(tmp_path: Path, settings: Any) 
     assert execute_run(run.pk) == "failed"
     run.refresh_from_db()
     assert "Nothing to judge" in run.error
+
+
+def _judge_routed_campaign(judge_model: str = "smollm2") -> Any:
+    campaign = make_campaign(
+        judgment_mode="pairwise",
+        responses_per_task=2,
+        overlap=1,
+        routing="judge",
+        routing_confidence=0.0,  # every order-consistent task is pre-labelled
+        judge_model=judge_model,
+    )
+    rows = [{"prompt": f"Hi ({i})"} for i in range(3)]
+    data = "\n".join(json.dumps(row) for row in rows).encode()
+    assert import_file(actor=None, campaign=campaign, data=data, filename="p.jsonl").is_ok
+    return campaign
+
+
+def _generate(campaign: Any) -> TrainingRun:
+    hyperparameters = {"k": 4, "prompts": 3, "max_new_tokens": 6, "temperature": 1.5}
+    return create_run(
+        request=RunRequest(kind="generate", campaign=campaign, hyperparameters=hyperparameters),
+        actor=None,
+    )
+
+
+def test_a_judge_routed_round_pre_labels_the_consistent_tasks_and_sends_the_rest_to_raters(
+    tiny_smollm2: None, tmp_path: Path, settings: Any
+) -> None:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+    campaign = _judge_routed_campaign()
+    run = _generate(campaign)
+    assert execute_run(run.pk) == "succeeded"
+    run.refresh_from_db()
+    folder = Path(settings.TRAINING_ARTIFACTS_DIR) / "runs" / str(run.pk)
+    rows = [json.loads(line) for line in (folder / "generated.jsonl").open()]
+    assert all(row["judge"] == "smollm2" for row in rows)
+    # Each stored pair's route follows the verdict the stage wrote for it.
+    verdicts = JudgeVerdict.objects.filter(campaign=campaign)
+    tasks = {frozenset(t.response_ids) for t in RankingTask.objects.filter(campaign=campaign)}
+    labels = ModelLabel.objects.filter(campaign=campaign, source=LabelSource.JUDGE)
+    labelled = {frozenset((label.chosen_id, label.rejected_id)) for label in labels}
+    assert verdicts.count() == len(tasks) + len(labelled) > 0
+    for verdict in verdicts:
+        pair = frozenset((verdict.first_id, verdict.second_id))
+        assert (pair in labelled) == verdict.consistent
+        assert (pair in tasks) == (not verdict.consistent)
+    assert run.result["routing_judge"] == "smollm2"
+    assert run.result["model_labelled_tasks"] == len(labelled)
+    assert run.result["tasks_created"] == len(tasks)
+    judged = {
+        (
+            row["responses"][v["first"]]["text"].strip(),
+            row["responses"][v["second"]]["text"].strip(),
+        )
+        for row in rows
+        for v in row["verdicts"]
+    }
+    stored_texts = {
+        (verdict.first.text, verdict.second.text)
+        for verdict in verdicts.select_related("first", "second")
+    }
+    assert all(pair in judged or pair[::-1] in judged for pair in stored_texts)
+
+
+def test_a_judge_that_cannot_load_fails_the_round_and_stores_no_answer(
+    tiny_smollm2: None, tmp_path: Path, settings: Any
+) -> None:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+    campaign = _judge_routed_campaign(judge_model=str(tmp_path / "no-such-judge"))
+    run = _generate(campaign)
+    assert execute_run(run.pk) == "failed"
+    run.refresh_from_db()
+    assert "no-such-judge does not exist" in run.error
+    assert not Response.objects.filter(metadata__generated_batch=f"training-run-{run.pk}").exists()
+    assert not JudgeVerdict.objects.exists()

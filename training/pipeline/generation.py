@@ -15,6 +15,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from training.pipeline.data import Messages, encode_prompt
 from training.pipeline.errors import PipelineError
+from training.pipeline.judge import judge_answers
 from training.pipeline.model_loading import (
     load_causal_lm,
     load_reward_model,
@@ -138,6 +139,8 @@ def generate_to_file(
     seconds = time.perf_counter() - started
     del model
     heads = routing_heads(config.routing_reward, prompts, samples)
+    texts = [[s.text for s in samples if s.prompt_index == i] for i in range(len(prompts))]
+    verdicts = judge_answers(config.judge, prompts, texts)
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as handle:
         for index, prompt in enumerate(prompts):
@@ -150,6 +153,8 @@ def generate_to_file(
                     for n, s in mine
                 ],
             }
+            if verdicts is not None:
+                row |= {"judge": config.judge, "verdicts": verdicts[index]}
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     tokens = sum(s.completion_tokens for s in samples)
     return {

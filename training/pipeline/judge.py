@@ -11,6 +11,7 @@ not order-consistent. Verdicts are written with the first answer's log-odds unde
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import time
@@ -165,6 +166,40 @@ def judge_pairs(
         if log is not None:
             log.write("judge", len(verdicts), len(pairs))
     return verdicts
+
+
+def judge_answers(
+    judge: str | None, prompts: Sequence[Messages], answers: Sequence[Sequence[str]]
+) -> list[list[dict[str, Any]]] | None:
+    """Under judge routing: per prompt, the verdict on every two of its distinct, non-empty
+    answers ({first, second: indices into its answers, and both orders' log-odds}); None
+    without a judge."""
+    if judge is None:
+        return None
+    config = JudgeConfig(judge=judge)
+    tokenizer = load_tokenizer(judge)
+    letter_ids(tokenizer)
+    model = load_causal_lm(judge)
+    where: list[tuple[int, int, int]] = []
+    pairs: list[JudgePair] = []
+    for index, (prompt, texts) in enumerate(zip(prompts, answers, strict=True)):
+        kept = {text.strip(): n for n, text in reversed(list(enumerate(texts))) if text.strip()}
+        order = sorted(kept.values())
+        for a, b in itertools.combinations(order, 2):
+            where.append((index, a, b))
+            pairs.append(JudgePair(prompt, texts[a], texts[b], {}))
+    verdicts = judge_pairs(model, tokenizer, pairs, config) if pairs else []
+    rows: list[list[dict[str, Any]]] = [[] for _ in prompts]
+    for (index, a, b), verdict in zip(where, verdicts, strict=True):
+        rows[index].append(
+            {
+                "first": a,
+                "second": b,
+                "first_shown_first": round(verdict.first_shown_first, 6),
+                "first_shown_second": round(verdict.first_shown_second, 6),
+            }
+        )
+    return rows
 
 
 def summarise(verdicts: Sequence[Verdict], prelabel_margin: float) -> dict[str, Any]:

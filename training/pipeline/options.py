@@ -367,6 +367,11 @@ class GenerationConfig:
         "uncertainty routing (the worker passes the campaign's newest). Default: none.",
         default=None,
     )
+    judge: str | None = model_input(
+        "LLM judge that compares every two answers of a prompt in both orders, for the "
+        "campaign's judge routing (the worker passes the campaign's judge model). Default: none.",
+        default=None,
+    )
     top_p: float = internal(0.95)
 
 

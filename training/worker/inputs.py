@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from annotation.models import RoutingMode
 from annotation.selectors import campaigns, judging, snapshots
 from training.hyperparameters import defaults_for
 from training.models import POLICY_KINDS, REWARD_DRIVEN_KINDS, ModelVersion, RunKind, TrainingRun
@@ -104,6 +105,8 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
         inputs += ["--out", str(folder / "generated.jsonl")]
         if run.reward_version is not None:  # the campaign routes by the ensemble's uncertainty
             inputs += ["--routing-reward", run.reward_version.artifact_path]
+        if run.campaign is not None and run.campaign.routing == RoutingMode.JUDGE:
+            inputs += ["--judge", run.campaign.judge_model]
     elif kind == RunKind.JUDGE:
         inputs = ["--judge", start, "--data", str(folder / "pairs.jsonl"), "--out", str(folder)]
     else:

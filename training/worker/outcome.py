@@ -13,10 +13,23 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from annotation.services.generated import GeneratedAnswers, Labeller, add_generated_tasks
+from annotation.models import Campaign, RoutingMode
+from annotation.services.generated import (
+    GeneratedAnswers,
+    GeneratedBatch,
+    Labeller,
+    add_generated_tasks,
+)
 from annotation.services.judging import Judge, VerdictRow, record_judge_verdicts
 from training.follow_ups import create_follow_up_run
-from training.models import POLICY_KINDS, RunKind, RunStatus, TrainingRun, VersionKind
+from training.models import (
+    POLICY_KINDS,
+    ModelVersion,
+    RunKind,
+    RunStatus,
+    TrainingRun,
+    VersionKind,
+)
 from training.pipeline.watch import version_metrics
 from training.registry import register_run_version
 from training.routing import routes_by_uncertainty, why_not_routed
@@ -130,50 +143,86 @@ def _scalars(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if isinstance(v, int | float | str | bool)}
 
 
+def _answers(prompt_id: int, row: dict[str, Any]) -> GeneratedAnswers:
+    """One prompt's answers as the stage wrote them, with the ensemble's scores or the judge's
+    verdicts (keyed by the answers' stripped texts) when it routed them."""
+    responses = row["responses"]
+    texts = [r["text"] for r in responses]
+    heads = [r["heads"] for r in responses] if all("heads" in r for r in responses) else None
+    verdicts = None
+    if "verdicts" in row:
+        verdicts = {
+            (texts[v["first"]].strip(), texts[v["second"]].strip()): (
+                float(v["first_shown_first"]),
+                float(v["first_shown_second"]),
+            )
+            for v in row["verdicts"]
+        }
+    return GeneratedAnswers(prompt_id, texts, heads, verdicts)
+
+
 def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
     prompt_ids = [
         json.loads(line).get("prompt_id")
         for line in (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     generated = (folder / "generated.jsonl").read_text(encoding="utf-8").splitlines()
-    rows = [json.loads(line)["responses"] for line in generated]
+    rows = [json.loads(line) for line in generated]
     answers = [
-        GeneratedAnswers(
-            int(prompt_id),
-            [r["text"] for r in responses],
-            [r["heads"] for r in responses] if all("heads" in r for r in responses) else None,
-        )
-        for prompt_id, responses in zip(prompt_ids, rows, strict=True)
+        _answers(int(prompt_id), row)
+        for prompt_id, row in zip(prompt_ids, rows, strict=True)
         if prompt_id is not None
     ]
     version = run.parent_version
     campaign = run.campaign
     assert campaign is not None  # prepare_inputs refused a generation run without one
     router = run.reward_version
+    judge = next((str(row["judge"]) for row in rows if row.get("judge")), None)
+    labeller = None
+    if router is not None:
+        labeller = Labeller(router.name, router.pk)
+    elif judge is not None:
+        labeller = Labeller(judge, None)
     batch = add_generated_tasks(
         campaign=campaign,
         answers=answers,
         generator=version.name if version else model_path(None, run.base),
         generator_version_id=version.pk if version else None,
         batch_key=f"training-run-{run.pk}",
-        labeller=Labeller(router.name, router.pk) if router is not None else None,
+        labeller=labeller,
     )
-    responses = sum(len(a.texts) for a in answers)
     result: dict[str, Any] = {
         "prompts": len(answers),
-        "responses": responses,
+        "responses": sum(len(a.texts) for a in answers),
         "tasks_created": batch.tasks,
     }
+    return result | _routing_result(campaign, router, judge, batch)
+
+
+def _routing_result(
+    campaign: Campaign, router: ModelVersion | None, judge: str | None, batch: GeneratedBatch
+) -> dict[str, Any]:
+    """What the run's result says about routing: who labelled how many tasks, or why nobody
+    did."""
+    counts = {
+        "model_labelled_tasks": batch.model_tasks,
+        "model_labels": batch.model_labels,
+        "over_budget_tasks": batch.over_budget,
+    }
     if routes_by_uncertainty(campaign):
-        result |= {
-            "routing_reward": router.name if router is not None else None,
-            "model_labelled_tasks": batch.model_tasks,
-            "model_labels": batch.model_labels,
-            "over_budget_tasks": batch.over_budget,
-        }
+        result = {"routing_reward": router.name if router is not None else None} | counts
         if router is None:
             result["routing_note"] = why_not_routed(campaign)
-    return result
+        return result
+    if campaign.routing == RoutingMode.JUDGE:
+        result = {"routing_judge": judge} | counts
+        if judge is None:
+            result["routing_note"] = (
+                "Judge routing was switched on after this round's answers were written, so no "
+                "judge compared them: every task went to raters."
+            )
+        return result
+    return {}
 
 
 def _import_verdicts(run: TrainingRun, folder: Path) -> dict[str, Any]:

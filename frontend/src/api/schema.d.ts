@@ -906,11 +906,13 @@ export interface components {
             routing?: components["schemas"]["RoutingEnum"];
             /**
              * Format: double
-             * @description A new task is confident, so labelled by the reward model, when each of its pairs' mean margin is at least this many ensemble standard deviations from zero.
+             * @description A new task is confident, so labelled by a model, when each of its pairs reaches this: its mean margin in ensemble standard deviations from zero (uncertainty), or the judge's log-odds in the less sure of its two orders (judge).
              */
             routing_confidence?: number;
             /** @description Most new tasks per prompt a round sends to raters (0: no limit). */
             human_tasks_per_prompt?: number;
+            /** @description Under judge routing: the causal LM that judges each new pair in both orders. */
+            judge_model?: string;
             /** Format: date-time */
             readonly created_at: string;
             /** @default 0 */
@@ -964,11 +966,13 @@ export interface components {
             routing?: components["schemas"]["RoutingEnum"];
             /**
              * Format: double
-             * @description A new task is confident, so labelled by the reward model, when each of its pairs' mean margin is at least this many ensemble standard deviations from zero.
+             * @description A new task is confident, so labelled by a model, when each of its pairs reaches this: its mean margin in ensemble standard deviations from zero (uncertainty), or the judge's log-odds in the less sure of its two orders (judge).
              */
             routing_confidence?: number;
             /** @description Most new tasks per prompt a round sends to raters (0: no limit). */
             human_tasks_per_prompt?: number;
+            /** @description Under judge routing: the causal LM that judges each new pair in both orders. */
+            judge_model?: string;
         };
         /**
          * @description * `draft` - Draft
@@ -1501,11 +1505,13 @@ export interface components {
             routing?: components["schemas"]["RoutingEnum"];
             /**
              * Format: double
-             * @description A new task is confident, so labelled by the reward model, when each of its pairs' mean margin is at least this many ensemble standard deviations from zero.
+             * @description A new task is confident, so labelled by a model, when each of its pairs reaches this: its mean margin in ensemble standard deviations from zero (uncertainty), or the judge's log-odds in the less sure of its two orders (judge).
              */
             routing_confidence?: number;
             /** @description Most new tasks per prompt a round sends to raters (0: no limit). */
             human_tasks_per_prompt?: number;
+            /** @description Under judge routing: the causal LM that judges each new pair in both orders. */
+            judge_model?: string;
         };
         PatchedPoolRequest: {
             name?: string;
@@ -1921,9 +1927,10 @@ export interface components {
         /**
          * @description * `everything` - Every new task to raters
          *     * `uncertainty` - Uncertain tasks to raters, the rest labelled by the reward model
+         *     * `judge` - Tasks the LLM judge is unsure of to raters, the rest pre-labelled by it
          * @enum {string}
          */
-        RoutingEnum: "everything" | "uncertainty";
+        RoutingEnum: "everything" | "uncertainty" | "judge";
         RowError: {
             line: number;
             reason: string;

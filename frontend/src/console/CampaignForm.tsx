@@ -38,6 +38,7 @@ const MODES: { value: JudgmentMode; text: string }[] = [
 const ROUTES: { value: Routing; text: string }[] = [
   { value: "everything", text: "Every generated task to raters" },
   { value: "uncertainty", text: "Uncertain tasks to raters, the rest labelled by the reward model" },
+  { value: "judge", text: "Tasks an LLM judge is unsure of to raters, the rest pre-labelled by it" },
 ];
 
 export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave, onCancel, parts = ["basics"] }: Props) {
@@ -161,7 +162,7 @@ export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave
               id={id("routing")}
               label="Routing"
               errors={errors.routing}
-              hint="By uncertainty: after a generation round, the tasks the newest reward ensemble is least sure of go to raters; the others are stored as model labels, never as judgments, and left out of training unless a run's dataset asks for them."
+              hint="After a generation round, the tasks the newest reward ensemble (by uncertainty) or an LLM judge asked in both orders (by judge) is least sure of go to raters; the others are stored as model labels, never as judgments, and left out of training unless a run's dataset asks for them."
             >
               <select
                 {...describedBy(id("routing"), errors.routing, `${id("routing")}-hint`)}
@@ -176,14 +177,36 @@ export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave
                 ))}
               </select>
             </Field>
-            {draft.routing === "uncertainty" && (
+            {draft.routing === "judge" && (
+              <Field
+                id={id("judge_model")}
+                label="Judge model"
+                errors={errors.judge_model}
+                hint="Any causal LM the worker can load: smollm2 (the embedded model), a Hugging Face id or a local path. The quality report scores it against your raters."
+              >
+                <input
+                  {...describedBy(id("judge_model"), errors.judge_model, `${id("judge_model")}-hint`)}
+                  className="input"
+                  value={draft.judge_model}
+                  onChange={set("judge_model")}
+                />
+              </Field>
+            )}
+            {draft.routing !== "everything" && (
               <div className="field-row">
-                {numberField(
-                  "routing_confidence",
-                  "Confident at (standard deviations)",
-                  "A task whose every pair's mean reward margin is at least this many ensemble standard deviations from zero is labelled by the model.",
-                  "any",
-                )}
+                {draft.routing === "uncertainty"
+                  ? numberField(
+                      "routing_confidence",
+                      "Confident at (standard deviations)",
+                      "A task whose every pair's mean reward margin is at least this many ensemble standard deviations from zero is labelled by the model.",
+                      "any",
+                    )
+                  : numberField(
+                      "routing_confidence",
+                      "Sure at (log-odds)",
+                      "A task is pre-labelled when the judge picks the same answer of each pair in both orders, with at least these log-odds in the less sure order (1 is about 73 %).",
+                      "any",
+                    )}
                 {numberField("human_tasks_per_prompt", "Human tasks per prompt", "Most tasks per prompt a round sends to raters, least confident first (0: no limit).", "1")}
               </div>
             )}

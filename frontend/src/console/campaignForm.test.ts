@@ -50,7 +50,15 @@ describe("createPayload", () => {
       routing: "everything",
       routing_confidence: 2,
       human_tasks_per_prompt: 0,
+      judge_model: "smollm2",
     });
+  });
+
+  it("needs a judge model under judge routing and trims it", () => {
+    const draft = { ...EMPTY_DRAFT, name: "x", routing: "judge" as const, judge_model: "  my/judge " };
+    expect(createPayload(draft)).toMatchObject({ routing: "judge", judge_model: "my/judge" });
+    expect(validateDraft({ ...draft, judge_model: " " })).toEqual({ judge_model: ["Name the model that judges."] });
+    expect(validateDraft({ ...draft, routing: "everything", judge_model: "" })).toEqual({});
   });
 
   it("sends the routing settings as typed and checks their limits", () => {

@@ -21,6 +21,7 @@ export interface CampaignDraft {
   routing: Routing;
   routing_confidence: string;
   human_tasks_per_prompt: string;
+  judge_model: string;
 }
 
 /** The form's parts: the basics, and gold and quality control (the Gold section shows only
@@ -43,6 +44,7 @@ export const CAMPAIGN_FIELDS = [
   "routing",
   "routing_confidence",
   "human_tasks_per_prompt",
+  "judge_model",
 ] as const;
 
 export const QUALITY_FIELDS = [
@@ -65,6 +67,7 @@ const BASIC_FIELDS = [
   "routing",
   "routing_confidence",
   "human_tasks_per_prompt",
+  "judge_model",
 ] as const;
 
 /** The fields a form with these parts shows. */
@@ -88,6 +91,7 @@ const API_DEFAULTS: Partial<Record<(typeof CAMPAIGN_FIELDS)[number], unknown>> =
   routing: "everything",
   routing_confidence: 2,
   human_tasks_per_prompt: 0,
+  judge_model: "smollm2",
 };
 
 /** The limits the server enforces (annotation/api/admin_serializers.py). */
@@ -121,6 +125,7 @@ export const EMPTY_DRAFT: CampaignDraft = {
   routing: "everything",
   routing_confidence: "2",
   human_tasks_per_prompt: "0",
+  judge_model: "smollm2",
 };
 
 export function draftFrom(campaign: Campaign): CampaignDraft {
@@ -140,6 +145,7 @@ export function draftFrom(campaign: Campaign): CampaignDraft {
     routing: campaign.routing ?? "everything",
     routing_confidence: String(campaign.routing_confidence ?? 2),
     human_tasks_per_prompt: String(campaign.human_tasks_per_prompt ?? 0),
+    judge_model: campaign.judge_model ?? "smollm2",
   };
 }
 
@@ -179,6 +185,8 @@ export function validateDraft(draft: CampaignDraft): FieldErrors {
   add("reading_floor_ms_per_char", numberIn(draft.reading_floor_ms_per_char, LIMITS.reading_floor_ms_per_char, false));
   add("routing_confidence", numberIn(draft.routing_confidence, LIMITS.routing_confidence, false));
   add("human_tasks_per_prompt", numberIn(draft.human_tasks_per_prompt, LIMITS.human_tasks_per_prompt, true));
+  if (draft.routing === "judge" && !draft.judge_model.trim()) add("judge_model", "Name the model that judges.");
+  else if (draft.judge_model.trim().length > 200) add("judge_model", "At most 200 characters.");
   if (!errors.responses_per_task && draft.judgment_mode === "pairwise" && Number(draft.responses_per_task) !== 2) {
     add("responses_per_task", "A pairwise campaign has exactly 2 responses per task.");
   }
@@ -203,6 +211,8 @@ export function createPayload(draft: CampaignDraft): CampaignRequest {
     routing: draft.routing,
     routing_confidence: Number(draft.routing_confidence),
     human_tasks_per_prompt: Number(draft.human_tasks_per_prompt),
+    // Left empty where no judge routes: the server's default, which it requires.
+    judge_model: draft.judge_model.trim() || "smollm2",
   };
 }
 
