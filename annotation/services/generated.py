@@ -32,6 +32,7 @@ from annotation.routing import (
     model_pairs,
     swapped,
     task_confidence,
+    task_information,
     to_raters,
 )
 
@@ -141,7 +142,15 @@ def _routes(
     for index, ((prompt_id, group), source) in enumerate(zip(grouped, sources, strict=True)):
         by_prompt.setdefault(prompt_id, []).append((index, _confidence(routing, source, group)))
     threshold = campaign.routing_confidence
-    human = to_raters(by_prompt, threshold, campaign.human_tasks_per_prompt)
+    # Under the ensemble, the tasks whose labels tell it most go first; under the judge,
+    # the least sure.
+    information = None
+    if routing == RoutingMode.UNCERTAINTY:
+        information = {
+            index: task_information([score for _, score in group])
+            for index, (_, group) in enumerate(grouped)
+        }
+    human = to_raters(by_prompt, threshold, campaign.human_tasks_per_prompt, information)
     return human, confident(by_prompt, threshold)
 
 

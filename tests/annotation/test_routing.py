@@ -17,7 +17,15 @@ from annotation.models import (
     RankingTask,
     Response,
 )
-from annotation.routing import confident, model_pairs, pair_confidence, task_confidence, to_raters
+from annotation.routing import (
+    confident,
+    model_pairs,
+    pair_confidence,
+    pair_information,
+    task_confidence,
+    task_information,
+    to_raters,
+)
 from annotation.services.generated import (
     GeneratedAnswers,
     GeneratedBatch,
@@ -50,6 +58,26 @@ def test_to_raters_takes_the_least_confident_below_the_threshold_within_the_budg
     assert to_raters(tasks, threshold=2.0, per_prompt=2) == {2, 0}
     assert to_raters(tasks, threshold=0.0, per_prompt=0) == set()  # nothing is below zero
     assert confident(tasks, threshold=2.0) == {1, 4}
+    # Given what each task's labels would tell, the most informative go first instead.
+    information = {0: 0.1, 1: 0.0, 2: 0.05, 3: 0.3, 4: 0.0}
+    assert to_raters(tasks, threshold=2.0, per_prompt=2, information=information) == {3, 0}
+
+
+def test_a_label_tells_most_where_the_heads_disagree_and_nothing_on_an_agreed_coin_toss() -> None:
+    coin_toss = pair_information([0.0, 0.0, 0.0], [0.0, 0.0, 0.0])
+    sure = pair_information([4.0, 4.0, 4.0], [0.0, 0.0, 0.0])
+    disputed = pair_information([3.0, -3.0, 3.0], [0.0, 0.0, 0.0])
+    assert coin_toss == pytest.approx(0.0, abs=1e-9)
+    assert sure == pytest.approx(0.0, abs=1e-9)
+    assert disputed > 0.3
+    # The agreed coin toss is the least confident pair there is, and the least informative.
+    assert pair_confidence([0.0, 0.0, 0.0], [0.0, 0.0, 0.0]) == 0.0
+    answers = [[3.0, -3.0, 3.0], [0.0, 0.0, 0.0], [0.1, 0.1, 0.1]]
+    assert task_information(answers) == pytest.approx(
+        pair_information(answers[0], answers[1])
+        + pair_information(answers[0], answers[2])
+        + pair_information(answers[1], answers[2])
+    )
 
 
 REWARD = Labeller("reward", None)
@@ -89,9 +117,10 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
     prompt = Prompt.objects.create(
         campaign=campaign, conversation=[{"role": "user", "content": "q"}]
     )
-    # Pairs (a, b), (c, d), (e, f): a vs b is a toss-up (confidence 0.2), c vs d clear (20),
-    # e vs f uncertain too (0.5) but over the budget of one human task per prompt: neither
-    # people nor the model judge it.
+    # Pairs (a, b), (c, d), (e, f): c vs d is clear (confidence 20); a vs b (0.2) and e vs f
+    # (0.5) are uncertain, and the heads disagree more on e vs f (margins 0.5, -0.5, -1.5
+    # against -0.4, 0.1, 0.6), so its label tells them more: it takes the budget of one human
+    # task per prompt, and a vs b gets neither people nor the model.
     texts = ["a", "b", "c", "d", "e", "f"]
     heads = [
         _heads(0.1, 0.5), _heads(0.0, 0.0),
@@ -108,7 +137,8 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
     assert again.tasks == again.model_labels == 0  # a repeat adds nothing
     task = RankingTask.objects.get(campaign=campaign)
     shown = set(Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True))
-    assert shown == {"a", "b"}  # the least confident pair goes to people
+    assert shown == {"e", "f"}  # the most informative uncertain pair goes to people
+    assert pair_information(heads[4], heads[5]) > pair_information(heads[0], heads[1])
     labels = {
         (label.chosen.text, label.rejected.text): label
         for label in ModelLabel.objects.select_related("chosen", "rejected")
@@ -116,7 +146,7 @@ def test_generated_pairs_split_between_raters_and_model_labels() -> None:
     assert set(labels) == {("c", "d")}  # the confident pair, higher mean reward chosen
     assert labels[("c", "d")].confidence == pytest.approx(20.0)
     assert labels[("c", "d")].margin == pytest.approx(2.0)
-    assert Response.objects.filter(prompt=prompt).count() == 6  # e and f are kept all the same
+    assert Response.objects.filter(prompt=prompt).count() == 6  # a and b are kept all the same
     assert {
         (label.source, label.labeller, label.labeller_version_id) for label in labels.values()
     } == {("model", "reward-v3", 42)}

@@ -1,6 +1,7 @@
 """Label savings from uncertainty routing (`make bench-active`): the reward model's held-out
-accuracy as a function of human judgments spent, when the pairs people judge are chosen by
-the ensemble's uncertainty against at random.
+accuracy as a function of human judgments spent, when the pairs people judge are chosen at
+random, least confident first (|mean margin| / std over the heads), or most informative first
+(BALD, the order the app routes by).
 
 The setting (Gao et al. 2022's gold reward model, with real texts):
 
@@ -12,14 +13,15 @@ The setting (Gao et al. 2022's gold reward model, with real texts):
   reading of those people); a held-out pair's gold order is its higher gold score;
 - simulated raters: a pool pair comes out a over b with probability sigma(s (g_a - g_b)), the
   gold's log-odds at face value (`--bt-scale` s, default 1), one draw per pair and seed, so
-  both routes see the same answers;
+  every route sees the same answers;
 - the reward model: K linear heads on those features, each on a bootstrap resample
   (training/pipeline/active.py), refitted after every batch of judgments.
 
 The gold is itself a linear head on these features, so the learner can match it exactly: the
 most favourable case for choosing pairs by uncertainty. The held-out human labels are
 reported beside it, where that advantage is gone. Prints the curve's points and a last JSON
-line with `human_judgments_saved` and `accuracy_at_budget` for both routes.
+line with `human_judgments_saved` (most informative first against random) and
+`accuracy_at_budget` for every route.
 """
 
 from __future__ import annotations
@@ -120,33 +122,47 @@ def spread(values: list[float]) -> str:
     return f"{mean(values):.3f} ± {standard_error(values):.3f}"
 
 
-def per_seed_saving(curves: dict[str, list[Any]], budgets: list[int]) -> list[float]:
-    """Each seed's own saving (its two routes compared), for the figure's spread."""
+def per_seed_saving(curves: dict[str, list[Any]], budgets: list[int], route: str) -> list[float]:
+    """Each seed's own saving (the route against random on that seed), for the spread."""
     return [
         judgments_saved(
             budgets, [p.accuracy for p in random_curve], [p.accuracy for p in routed_curve]
         )
-        for random_curve, routed_curve in zip(curves["random"], curves["uncertainty"], strict=True)
+        for random_curve, routed_curve in zip(curves["random"], curves[route], strict=True)
     ]
 
 
 def print_curve(curves: dict[str, list[Any]], budgets: list[int]) -> None:
     """The table: each budget's held-out accuracy per route, against gold and human labels."""
-    print(
-        f"{'judgments':>9}  {'random (gold)':>15}  {'routed (gold)':>15}  "
-        f"{'random (human)':>15}  {'routed (human)':>15}"
-    )
+    names = [f"{route} ({labels})" for labels in ("gold", "human") for route in ROUTES]
+    print(f"{'judgments':>9}  " + "  ".join(f"{name:>19}" for name in names))
     for index, budget in enumerate(budgets):
         cells = [
             spread([getattr(curve[index], field) for curve in curves[route]])
             for field in ("accuracy", "human_accuracy")
             for route in ROUTES
         ]
-        print(f"{budget:>9}  " + "  ".join(f"{cell:>15}" for cell in cells))
+        print(f"{budget:>9}  " + "  ".join(f"{cell:>19}" for cell in cells))
+
+
+def savings(
+    curves: dict[str, list[Any]], budgets: list[int], means: dict[str, Any], route: str
+) -> dict[str, Any]:
+    """One route's savings against random: from the seed-averaged curves, per seed (mean and
+    standard error) and on the held-out pairs' human labels."""
+    gold, human = means["accuracy"], means["human_accuracy"]
+    seeds = per_seed_saving(curves, budgets, route)
+    return {
+        "saved": round(judgments_saved(budgets, gold["random"], gold[route]), 3),
+        "seed_mean_se": [round(mean(seeds), 3), round(standard_error(seeds), 3)],
+        "per_seed": [round(v, 3) for v in seeds],
+        "on_human_labels": round(judgments_saved(budgets, human["random"], human[route]), 3),
+    }
 
 
 def summary(curves: dict[str, list[Any]], budgets: list[int]) -> dict[str, Any]:
-    """The JSON line's figures: savings from the seed-averaged curves and per seed."""
+    """The JSON line's figures. `human_judgments_saved` is for the order the app routes by
+    (annotation/routing.py: the most informative first); least-confident-first beside it."""
     means = {
         field: {
             route: [mean(getattr(c[i], field) for c in curves[route]) for i in range(len(budgets))]
@@ -154,22 +170,15 @@ def summary(curves: dict[str, list[Any]], budgets: list[int]) -> dict[str, Any]:
         }
         for field in ("accuracy", "human_accuracy")
     }
-    gold, human = means["accuracy"], means["human_accuracy"]
-    seeds_saved = per_seed_saving(curves, budgets)
+    informative = savings(curves, budgets, means, "informative")
     return {
-        "human_judgments_saved": round(
-            judgments_saved(budgets, gold["random"], gold["uncertainty"]), 3
-        ),
-        "human_judgments_saved_seed_mean_se": [
-            round(mean(seeds_saved), 3),
-            round(standard_error(seeds_saved), 3),
-        ],
-        "human_judgments_saved_per_seed": [round(v, 3) for v in seeds_saved],
-        "human_judgments_saved_on_human_labels": round(
-            judgments_saved(budgets, human["random"], human["uncertainty"]), 3
-        ),
-        "accuracy_at_budget": {route: round(gold[route][-1], 4) for route in ROUTES},
-        "human_accuracy_at_budget": {route: round(human[route][-1], 4) for route in ROUTES},
+        "human_judgments_saved": informative["saved"],
+        "human_judgments_saved_seed_mean_se": informative["seed_mean_se"],
+        "human_judgments_saved_per_seed": informative["per_seed"],
+        "human_judgments_saved_on_human_labels": informative["on_human_labels"],
+        "least_confident_first": savings(curves, budgets, means, "least_confident"),
+        "accuracy_at_budget": {r: round(means["accuracy"][r][-1], 4) for r in ROUTES},
+        "human_accuracy_at_budget": {r: round(means["human_accuracy"][r][-1], 4) for r in ROUTES},
         "budget": budgets[-1],
     }
 

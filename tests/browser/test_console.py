@@ -144,6 +144,22 @@ def change_settings_and_status(page: Any, campaign: Campaign) -> None:
         1.5,
         2,
     )
+    # Judge routing: the threshold is the judge's log-odds, and the judge is named.
+    assert detail.get_by_label("Judge model").count() == 0
+    detail.get_by_label("Routing").select_option("judge")
+    detail.get_by_label("Sure at (log-odds)").fill("2")
+    detail.get_by_label("Judge model").fill("")
+    detail.get_by_role("button", name="Save settings").click()
+    detail.get_by_text("Name the model that judges.").wait_for()
+    detail.get_by_label("Judge model").fill("my-judge")
+    detail.get_by_role("button", name="Save settings").click()
+    page.get_by_text("Saved 3 settings").wait_for()
+    campaign.refresh_from_db()
+    assert (campaign.routing, campaign.routing_confidence, campaign.judge_model) == (
+        "judge",
+        2.0,
+        "my-judge",
+    )
 
 
 def make_a_pool_with_two_raters_and_the_campaign(page: Any) -> None:

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from annotation.models import Campaign, Judgment, RankingTask, RaterProfile, RaterStatus
+from annotation.services.judging import Judge, VerdictRow, record_judge_verdicts
 
 from .conftest import PHONE, Browser, screenshot
 from .helpers import violations
@@ -73,6 +74,16 @@ def simulated(browser: Browser) -> dict[str, Any]:
         RaterProfile.objects.filter(user__username=f"sim-{number:02d}").update(
             demographics={"region": region}, demographics_consent=True
         )
+    # An LLM judge's verdicts on 40 of the pairs: sure of the lower id when it is shown
+    # first, and on every other pair also when it is shown second (order-consistent).
+    campaign = Campaign.objects.get(name=CAMPAIGN)
+    tasks = RankingTask.objects.filter(campaign=campaign).order_by("id")[:40]
+    rows = [
+        VerdictRow(*sorted(task.response_ids), 2.0, 1.5 if number % 2 else -1.0)
+        for number, task in enumerate(tasks)
+    ]
+    judge = Judge("smollm2", None, None)
+    record_judge_verdicts(campaign=campaign, judge=judge, rows=rows, prelabel_margin=1.0)
     return summary
 
 
@@ -165,6 +176,12 @@ def read_the_bias_report(page: Any, biased: str) -> Any:
     )
     assert chart.locator(".interval-row.is-flagged").count() == 1
     assert biased in (chart.locator(".interval-row.is-flagged").text_content() or "")
+    judges = page.get_by_test_id("judge-scores")
+    judge_row = judges.locator("tbody tr").filter(has_text="smollm2")
+    assert "Same verdict in both orders" in judges.inner_text()
+    assert "50%" in judge_row.inner_text()  # half its verdicts are order-consistent
+    assert "of 40" in judge_row.inner_text()
+    assert "of 80" in judge_row.inner_text()  # two calls per pair
     pools = page.locator(".group-comparison").filter(has_text="Pools")
     assert "Reviewers" in pools.inner_text()
     regions = page.locator(".group-comparison").filter(has_text="Self-reported region")

@@ -12,10 +12,12 @@ torch = pytest.importorskip("torch")
 from training.pipeline.active import (  # noqa: E402
     ROUTES,
     ActiveSetup,
+    Route,
     acquisition_curve,
     fit_ensemble,
     judgments_saved,
     judgments_to_reach,
+    label_information,
     margin_confidence,
 )
 
@@ -59,9 +61,10 @@ def test_fit_ensemble_learns_the_gold_with_distinct_heads() -> None:
     assert accuracy > 0.9
 
 
-def test_uncertainty_routing_reaches_the_random_routes_accuracy_with_fewer_judgments() -> None:
+def test_routing_reaches_the_random_routes_accuracy_with_fewer_judgments() -> None:
+    """Both orders (least confident first, most informative first) beat random here."""
     budgets = [20, 40, 60, 80, 100, 120]
-    saved = []
+    saved: dict[Route, list[float]] = {"least_confident": [], "informative": []}
     for seed in range(3):
         setup = linear_setup(seed)
         curves = {
@@ -71,9 +74,11 @@ def test_uncertainty_routing_reaches_the_random_routes_accuracy_with_fewer_judgm
             ]
             for route in ROUTES
         }
-        assert curves["random"][0] == curves["uncertainty"][0]  # the same random start
-        saved.append(judgments_saved(budgets, curves["random"], curves["uncertainty"]))
-    assert sum(saved) / len(saved) > 0.2, saved
+        assert curves["random"][0] == curves["least_confident"][0]  # the same random start
+        for route, figures in saved.items():
+            figures.append(judgments_saved(budgets, curves["random"], curves[route]))
+    for route, figures in saved.items():
+        assert sum(figures) / len(figures) > 0.2, (route, figures)
 
 
 def test_judgments_to_reach_interpolates_and_saved_is_signed() -> None:
@@ -89,3 +94,23 @@ def test_judgments_to_reach_interpolates_and_saved_is_signed() -> None:
     assert judgments_saved(judgments, [0.6, 0.7, 0.8, 0.9], [0.6, 0.65, 0.68, 0.7]) == (
         pytest.approx(-1.0)
     )
+
+
+def test_label_information_is_high_where_the_heads_disagree_and_zero_on_agreed_coin_tosses() -> (
+    None
+):
+    margins = torch.tensor(
+        [
+            [0.0, 0.0, 0.0, 0.0],  # every head calls it a coin toss: nothing to learn
+            [3.0, 3.0, 3.0, 3.0],  # every head is sure: nothing to learn either
+            [3.0, -3.0, 3.0, -3.0],  # the heads disagree: a label settles it
+            [0.5, -0.5, 0.5, -0.5],  # they disagree mildly
+        ]
+    )
+    information = label_information(margins)
+    assert information[0] == pytest.approx(0.0, abs=1e-6)
+    assert information[1] == pytest.approx(0.0, abs=1e-6)
+    assert information[2] > information[3] > 0
+    # Pure uncertainty ranks the agreed coin toss first; disagreement ranks it last.
+    assert int(margin_confidence(margins).argmin()) == 0
+    assert int(information.argmax()) == 2

@@ -1,7 +1,7 @@
 """Uncertainty routing through the worker (the pipeline as a real subprocess, tiny models for
 SmolLM2): a generation round of a routing campaign scores every answer under the newest
-reward ensemble's heads; the least confident task per prompt goes to raters, the others are
-stored as model labels. And the clear errors around it."""
+reward ensemble's heads; the uncertain task per prompt whose label tells the heads most goes
+to raters, the confident ones are stored as model labels. And the clear errors around it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from annotation.models import Judgment, ModelLabel, RankingTask, Response
-from annotation.routing import task_confidence
+from annotation.routing import task_information
 from annotation.services.generated import (
     GeneratedAnswers,
     Labeller,
@@ -58,18 +58,18 @@ def _scored_groups(settings: Any, run: TrainingRun) -> dict[int, list[Any]]:
     }
 
 
-def _assert_raters_got_the_least_confident(groups: dict[int, list[Any]], tasks: Any) -> None:
-    """Each prompt's one task for raters is its least confident group."""
+def _assert_raters_got_the_most_informative(groups: dict[int, list[Any]], tasks: Any) -> None:
+    """Each prompt's one task for raters is the group whose label tells the heads most."""
     assert tasks.count() == len(groups)
     for task in tasks:
         texts = set(
             Response.objects.filter(pk__in=task.response_ids).values_list("text", flat=True)
         )
-        confidences = {
-            frozenset(t for t, _ in group): task_confidence([h for _, h in group])
+        information = {
+            frozenset(t for t, _ in group): task_information([h for _, h in group])
             for group in groups[task.prompt_id]
         }
-        assert confidences[frozenset(texts)] == min(confidences.values())
+        assert information[frozenset(texts)] == max(information.values())
 
 
 def _train_ensemble(campaign: Any) -> ModelVersion:
@@ -129,7 +129,7 @@ def test_a_routing_campaign_sends_the_least_confident_task_per_prompt_to_raters(
     assert result["tasks_created"] == new_tasks.count() == 3  # one per prompt: the budget
     total = sum(len(g) for g in groups.values())
     assert (result["model_labels"], result["over_budget_tasks"]) == (0, total - 3)
-    _assert_raters_got_the_least_confident(groups, new_tasks)
+    _assert_raters_got_the_most_informative(groups, new_tasks)
 
     # At a threshold of 0 every task is confident: the model labels them all, people none.
     campaign.routing_confidence = 0.0

@@ -4,10 +4,13 @@ the next pairs for people chosen either at random or where the ensemble is least
 The ensemble here is the reward model's linear probe (probe.py) over frozen features: K
 Bradley-Terry heads, each on its own bootstrap resample (ensemble.py). A pair's confidence is
 how many head standard deviations its mean margin lies from zero, |mean| / std over the heads
-(the rule the campaign's routing applies, annotation/routing.py): small when the heads
-disagree, and small when they agree that the pair is a coin toss. The uncertainty route gives
-people the least confident pairs first. `make bench-active` (tests/benchmarks/bench_active.py)
-measures both routes on real pairs with simulated raters."""
+(the campaign's routing threshold, annotation/routing.py): small when the heads disagree, and
+small when they agree that the pair is a coin toss. The least-confident route gives people the
+least confident pairs first. The informative route gives them the pairs whose
+label would tell the heads most (BALD, `label_information`), which passes over coin tosses:
+the order the campaign's routing uses (annotation/routing.py), chosen by this measure.
+`make bench-active` (tests/benchmarks/bench_active.py) measures the routes on real pairs with
+simulated raters."""
 
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ import torch
 from training.pipeline.ensemble import bootstrap_counts
 from training.pipeline.probe import fit_linear_head
 
-Route = Literal["random", "uncertainty"]
-ROUTES: tuple[Route, ...] = ("random", "uncertainty")
+Route = Literal["random", "least_confident", "informative"]
+ROUTES: tuple[Route, ...] = ("random", "least_confident", "informative")
 
 
 def margin_confidence(margins: torch.Tensor) -> torch.Tensor:
@@ -33,6 +36,20 @@ def margin_confidence(margins: torch.Tensor) -> torch.Tensor:
     spread = margins.std(dim=1) if margins.shape[1] > 1 else torch.zeros(len(margins))
     ratio = mean.abs() / spread.clamp(min=1e-12)
     return torch.where(mean == 0, torch.zeros_like(ratio), ratio)
+
+
+def _entropy(p: torch.Tensor) -> torch.Tensor:
+    q = p.clamp(1e-12, 1 - 1e-12)
+    return -(q * q.log() + (1 - q) * (1 - q).log())
+
+
+def label_information(margins: torch.Tensor) -> torch.Tensor:
+    """(N, K) margins -> (N,) how much a person's label would tell the ensemble (BALD: the
+    mutual information between the label and the heads, in nats): the entropy of the heads'
+    mean P(first wins) minus their mean entropy. Large when the heads disagree; zero when
+    they all agree, even on a coin toss, whose label would teach nothing."""
+    p = torch.sigmoid(margins)
+    return _entropy(p.mean(dim=1)) - _entropy(p).mean(dim=1)
 
 
 PENALTIES = (1e-2, 0.1, 1.0)  # the L2 penalties cross-validation chooses among
@@ -92,6 +109,9 @@ def _next_pairs(
 ) -> list[int]:
     if route == "random":
         picked = torch.randperm(len(unlabelled), generator=rng)[:count]
+    elif route == "informative":
+        information = label_information(margins[unlabelled])
+        picked = torch.argsort(information, descending=True, stable=True)[:count]
     else:
         confidence = margin_confidence(margins[unlabelled])
         picked = torch.argsort(confidence, stable=True)[:count]

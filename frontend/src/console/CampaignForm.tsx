@@ -207,7 +207,7 @@ export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave
                       "A task is pre-labelled when the judge picks the same answer of each pair in both orders, with at least these log-odds in the less sure order (1 is about 73 %).",
                       "any",
                     )}
-                {numberField("human_tasks_per_prompt", "Human tasks per prompt", "Most tasks per prompt a round sends to raters, least confident first (0: no limit).", "1")}
+                {numberField("human_tasks_per_prompt", "Human tasks per prompt", draft.routing === "judge" ? "Most tasks per prompt a round sends to raters, those the judge is least sure of first (0: no limit)." : "Most tasks per prompt a round sends to raters, those whose labels would tell the ensemble most first (0: no limit).", "1")}
               </div>
             )}
           </fieldset>
