@@ -1,0 +1,182 @@
+"""Pure: a private arena's leaderboard and which comparison to ask for next. No ORM.
+
+Models answer the same prompts; people compare two answers blind and say which is better (a
+tie counts half). The leaderboard is a Bradley-Terry fit over the models: P(a beats b) =
+σ(s_a − s_b), scores centred on their mean, with 95 % bootstrap intervals (the comparisons
+resampled with replacement, every resample fitted at once by the quality report's batched
+Newton solver). The length-controlled variant adds the answers' log length ratio as a
+covariate, so a model cannot climb by writing more: its scores are what is left once length
+is accounted for, and the length coefficient says how much length itself won.
+
+The next comparison is chosen actively: among the pairs of models, the one whose outcome is
+most uncertain under the current fit, weighted by how uncertain its score difference still
+is (the width of its models' bootstrap intervals); but while the leader's lead over some model
+is not sure, the leader against the rival it is least sure to lead. Uniform choice is the baseline
+(tests/annotation/test_arena.py measures both).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+from annotation.quality.logistic import ridge_logistic_grouped
+from annotation.quality.stats import FloatArray, IntArray
+
+N_BOOT = 200
+# A weak prior on the scores (a normal of standard deviation about 3 log-odds): a model that
+# won (or lost) every comparison of a resample stays finite.
+SCORE_RIDGE = 0.1
+
+
+@dataclass(frozen=True)
+class Comparisons:
+    """One row per comparison: models `first` and `second` (indices 0..n-1), the outcome for
+    `first` (1 won, 0 lost, 0.5 tie), and the log of the answers' length ratio (first over
+    second) for the length-controlled fit."""
+
+    first: IntArray
+    second: IntArray
+    outcome: FloatArray
+    log_length_ratio: FloatArray
+
+    @property
+    def size(self) -> int:
+        return int(self.first.size)
+
+
+@dataclass(frozen=True)
+class Standing:
+    model: int
+    score: float  # Bradley-Terry log-strength, centred on the models' mean
+    low: float  # 95 % bootstrap interval
+    high: float
+    comparisons: int
+    # The leader's lead over this model: 95 % bootstrap interval of the score difference
+    # (0, 0 for the leader itself). Differences do not depend on the centring.
+    lead_low: float = 0.0
+    lead_high: float = 0.0
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    standings: tuple[Standing, ...]  # best first
+    comparisons: int
+    length_controlled: bool
+    length_coefficient: float | None  # log-odds per unit log length ratio (controlled only)
+    top_separated: bool  # in 97.5 % of the resamples the leader beats every other model
+
+
+class ArenaError(ValueError):
+    """An arena that cannot be ranked (fewer than two models, unknown models)."""
+
+
+def _design(c: Comparisons, models: int, length_controlled: bool) -> FloatArray:
+    """+1 for `first`, −1 for `second`; the last model is the reference (score 0 before
+    centring), so the columns are the other models (and the length covariate)."""
+    design = np.zeros((c.size, models - 1 + int(length_controlled)))
+    rows = np.arange(c.size)
+    first_in = c.first < models - 1
+    second_in = c.second < models - 1
+    design[rows[first_in], c.first[first_in]] += 1.0
+    design[rows[second_in], c.second[second_in]] -= 1.0
+    if length_controlled:
+        design[:, -1] = c.log_length_ratio
+    return design
+
+
+def _scores(coef: FloatArray, models: int) -> FloatArray:
+    """(G, p) coefficients -> (G, models) centred scores."""
+    scores = np.concatenate([coef[:, : models - 1], np.zeros((coef.shape[0], 1))], axis=1)
+    return scores - scores.mean(axis=1, keepdims=True)
+
+
+def _fits(
+    c: Comparisons, models: int, length_controlled: bool, n_boot: int, seed: int
+) -> FloatArray:
+    """(1 + n_boot, p) coefficients: the fit on the data, then on each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    picks = [np.arange(c.size)] + [rng.integers(0, c.size, c.size) for _ in range(n_boot)]
+    rows = np.concatenate(picks)
+    group = np.repeat(np.arange(len(picks)), c.size)
+    design = _design(c, models, length_controlled)
+    return ridge_logistic_grouped(
+        group, design[rows], c.outcome[rows], l2=SCORE_RIDGE, n_groups=len(picks)
+    )
+
+
+def fit_leaderboard(
+    c: Comparisons,
+    models: int,
+    *,
+    length_controlled: bool = False,
+    n_boot: int = N_BOOT,
+    seed: int = 0,
+) -> Leaderboard:
+    """The Bradley-Terry leaderboard with bootstrap intervals."""
+    if models < 2:
+        raise ArenaError("An arena needs at least two models to compare.")
+    if c.size and (
+        min(c.first.min(), c.second.min()) < 0 or max(c.first.max(), c.second.max()) >= models
+    ):
+        raise ArenaError("A comparison names a model outside the arena.")
+    if c.size == 0:
+        standings = tuple(Standing(m, 0.0, -math.inf, math.inf, 0) for m in range(models))
+        return Leaderboard(standings, 0, length_controlled, None, top_separated=False)
+    coef = _fits(c, models, length_controlled, n_boot, seed)
+    scores = _scores(coef, models)
+    resamples = scores[1:] if n_boot else scores[:1]
+    low, high = np.percentile(resamples, [2.5, 97.5], axis=0)
+    counts = np.bincount(c.first, minlength=models) + np.bincount(c.second, minlength=models)
+    order = np.argsort(-scores[0], kind="stable")
+    leader = int(order[0])
+    leads = resamples[:, [leader]] - resamples  # (B, models)
+    lead_low, lead_high = np.percentile(leads, [2.5, 97.5], axis=0)
+    standings = tuple(
+        Standing(
+            int(m),
+            float(scores[0, m]),
+            float(low[m]),
+            float(high[m]),
+            int(counts[m]),
+            float(lead_low[m]),
+            float(lead_high[m]),
+        )
+        for m in order
+    )
+    others = np.delete(leads, leader, axis=1)
+    separated = bool(np.percentile(others.min(axis=1), 2.5) > 0)
+    length = float(coef[0, -1]) if length_controlled else None
+    return Leaderboard(standings, c.size, length_controlled, length, separated)
+
+
+def win_probability(board: Leaderboard, a: int, b: int) -> float:
+    """P(model a's answer beats model b's) under the fit."""
+    scores = {s.model: s.score for s in board.standings}
+    return 1.0 / (1.0 + math.exp(scores[b] - scores[a]))
+
+
+def next_pair(board: Leaderboard) -> tuple[int, int]:
+    """The comparison that most narrows the leaderboard's uncertainty: while the leader's
+    lead over another model is not sure (its interval reaches 0), the leader against the
+    rival it is least sure to lead; otherwise the pair whose outcome is least predictable,
+    weighted by how wide its models' intervals still are. Before any data, the first two."""
+    standings = board.standings
+    if board.comparisons == 0 or len(standings) < 2:
+        return standings[0].model, standings[1].model
+    top = standings[0]
+    rivals = [s for s in standings[1:] if s.lead_low <= 0]
+    if rivals:  # the top is not separated yet: its most threatening rival
+        return top.model, min(rivals, key=lambda s: s.lead_low).model
+
+    def value(pair: tuple[Standing, Standing]) -> float:
+        a, b = pair
+        p = 1.0 / (1.0 + math.exp(b.score - a.score))
+        width = (a.high - a.low) + (b.high - b.low)
+        return p * (1 - p) * width
+
+    a, b = max(combinations(standings, 2), key=value)
+    return a.model, b.model

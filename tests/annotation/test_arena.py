@@ -1,0 +1,132 @@
+"""The arena's leaderboard and its choice of the next comparison (annotation/arena.py), on
+simulated raters comparing models of known gold quality."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from annotation.arena import (
+    ArenaError,
+    Comparisons,
+    Leaderboard,
+    fit_leaderboard,
+    next_pair,
+    win_probability,
+)
+
+GOLD = np.array([-0.6, 0.0, 0.6])  # three versions' true Bradley-Terry strengths
+
+
+def _compare(
+    a: int, b: int, rng: np.random.Generator, length_pull: float = 0.0
+) -> tuple[float, float]:
+    """A simulated rater's outcome for a's answer against b's, and the log length ratio:
+    model 2's answers are twice as long on average (each answer's length varies), which
+    `length_pull` rewards per unit log ratio."""
+    typical = np.log(np.array([100.0, 100.0, 200.0]))
+    ratio = float(typical[a] - typical[b] + rng.normal(0, 0.5) - rng.normal(0, 0.5))
+    p = 1.0 / (1.0 + math.exp(-(GOLD[a] - GOLD[b] + length_pull * ratio)))
+    return float(rng.random() < p), ratio
+
+
+def _uniform(n: int, seed: int, length_pull: float = 0.0, gold: np.ndarray = GOLD) -> Comparisons:
+    rng = np.random.default_rng(seed)
+    pairs = [tuple(rng.choice(len(gold), 2, replace=False)) for _ in range(n)]
+    rows = [_compare(int(a), int(b), rng, length_pull) for a, b in pairs]
+    return Comparisons(
+        first=np.array([a for a, _ in pairs]),
+        second=np.array([b for _, b in pairs]),
+        outcome=np.array([o for o, _ in rows]),
+        log_length_ratio=np.array([r for _, r in rows]),
+    )
+
+
+def test_the_leaderboard_orders_known_qualities_and_its_intervals_cover_them() -> None:
+    board = fit_leaderboard(_uniform(900, seed=1), 3, seed=1)
+    assert [s.model for s in board.standings] == [2, 1, 0]
+    for standing in board.standings:
+        assert standing.low < standing.score < standing.high
+    assert [s.lead_low > 0 for s in board.standings] == [False, True, True]
+    assert sum(s.comparisons for s in board.standings) == 2 * 900
+    assert board.top_separated
+    assert 0.5 < win_probability(board, 2, 0) < 1.0
+
+
+def test_intervals_cover_the_truth_in_most_repeats() -> None:
+    """95 % intervals: over 40 arenas of 300 comparisons each, the truth is inside about 95 %
+    of the time (each model's interval, so 120 chances)."""
+    truth = GOLD - GOLD.mean()
+    inside = [
+        s.low <= truth[s.model] <= s.high
+        for seed in range(40)
+        for s in fit_leaderboard(_uniform(300, seed), 3, n_boot=200, seed=seed).standings
+    ]
+    assert 0.88 <= sum(inside) / len(inside) <= 1.0
+
+
+def test_length_control_takes_out_what_length_alone_won() -> None:
+    """Model 2 is the best, and also writes twice as long, and the raters reward length on
+    top: the plain fit credits model 2 with both, the length-controlled one only with its
+    quality (and says how much length won)."""
+    data = _uniform(2000, seed=3, length_pull=1.5)
+    plain = fit_leaderboard(data, 3, seed=3)
+    controlled = fit_leaderboard(data, 3, length_controlled=True, seed=3)
+    scores = {s.model: s.score for s in plain.standings}
+    fair = {s.model: s.score for s in controlled.standings}
+    truth = GOLD - GOLD.mean()
+    assert scores[2] > truth[2] + 0.3  # inflated by length
+    assert fair[2] == pytest.approx(truth[2], abs=0.25)
+    assert controlled.length_coefficient == pytest.approx(1.5, abs=0.4)
+    assert plain.length_coefficient is None
+
+
+def _comparisons_to_separate(active: bool, seed: int, limit: int = 1500) -> int:
+    """Comparisons, in batches of 20, until the leader's interval clears every other's (five
+    models, the best 0.5 above the next)."""
+    gold = np.array([0.0, 0.5, 1.0, -0.3, -0.6])
+    rng = np.random.default_rng(seed)
+    first: list[int] = []
+    second: list[int] = []
+    outcome: list[float] = []
+    board: Leaderboard | None = None
+    while len(first) < limit:
+        for _ in range(20):
+            if active and board is not None:
+                a, b = next_pair(board)
+            else:
+                a, b = (int(m) for m in rng.choice(len(gold), 2, replace=False))
+            first.append(a)
+            second.append(b)
+            outcome.append(float(rng.random() < 1 / (1 + math.exp(gold[b] - gold[a]))))
+        data = Comparisons(
+            np.array(first), np.array(second), np.array(outcome), np.zeros(len(first))
+        )
+        board = fit_leaderboard(data, len(gold), n_boot=100, seed=seed)
+        if board.top_separated and board.standings[0].model == 2:
+            return len(first)
+    return limit
+
+
+def test_active_choice_separates_the_top_with_fewer_comparisons_than_uniform() -> None:
+    seeds = range(6)
+    uniform = [_comparisons_to_separate(False, seed) for seed in seeds]
+    active = [_comparisons_to_separate(True, seed) for seed in seeds]
+    assert sum(active) < 0.8 * sum(uniform), (active, uniform)
+
+
+def test_an_arena_with_one_model_or_an_unknown_model_is_refused() -> None:
+    one = Comparisons(np.array([0]), np.array([0]), np.array([1.0]), np.zeros(1))
+    with pytest.raises(ArenaError, match="at least two models"):
+        fit_leaderboard(one, 1)
+    stray = Comparisons(np.array([0]), np.array([3]), np.array([1.0]), np.zeros(1))
+    with pytest.raises(ArenaError, match="outside the arena"):
+        fit_leaderboard(stray, 3)
+    empty = fit_leaderboard(
+        Comparisons(*(np.zeros(0, dtype=int),) * 2, np.zeros(0), np.zeros(0)), 3
+    )
+    assert empty.comparisons == 0
+    assert not empty.top_separated
+    assert next_pair(empty) == (0, 1)
