@@ -79,8 +79,8 @@ def simulated(browser: Browser) -> dict[str, Any]:
     campaign = Campaign.objects.get(name=CAMPAIGN)
     tasks = RankingTask.objects.filter(campaign=campaign).order_by("id")[:40]
     rows = [
-        VerdictRow(*sorted(task.response_ids), 2.0, 1.5 if number % 2 else -1.0)
-        for number, task in enumerate(tasks)
+        VerdictRow(min(ids), max(ids), 2.0, 1.5 if number % 2 else -1.0)
+        for number, ids in enumerate(task.response_ids for task in tasks)
     ]
     judge = Judge("smollm2", None, None)
     record_judge_verdicts(campaign=campaign, judge=judge, rows=rows, prelabel_margin=1.0)
