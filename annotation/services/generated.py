@@ -94,7 +94,9 @@ def _task_groups(
 Group = tuple[int, list[tuple[str, HeadScores]]]  # a prompt's id and a task's answers
 
 
-def _routing(campaign: Campaign, answers: Sequence[GeneratedAnswers], labeller: object) -> str:
+def _routing(
+    campaign: Campaign, answers: Sequence[GeneratedAnswers], labeller: Labeller | None
+) -> str:
     """How this batch is routed: the campaign's routing when the answers carry what it reads
     (every answer scored by the ensemble, or every prompt's answers judged), else everything
     to people."""
