@@ -30,6 +30,10 @@ N_BOOT = 200
 # A weak prior on the scores (a normal of standard deviation about 3 log-odds): a model that
 # won (or lost) every comparison of a resample stays finite.
 SCORE_RIDGE = 0.1
+# The narrowest 95 % interval a score measured on n comparisons can honestly have is about
+# 2 x 1.96 x 2 / sqrt(n) (a comparison carries at most 1/4 of Fisher information); half that
+# is the floor next_pair uses.
+SPREAD_FLOOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,11 @@ def fit_leaderboard(
     length_controlled: bool = False,
     n_boot: int = N_BOOT,
     seed: int = 0,
+    min_comparisons: int = 0,
 ) -> Leaderboard:
-    """The Bradley-Terry leaderboard with bootstrap intervals."""
+    """The Bradley-Terry leaderboard with bootstrap intervals. The top counts as separated
+    only from `min_comparisons` on: a percentile bootstrap over a handful of comparisons
+    can look sure when it is not."""
     if models < 2:
         raise ArenaError("An arena needs at least two models to compare.")
     if c.size and (
@@ -148,7 +155,7 @@ def fit_leaderboard(
         for m in order
     )
     others = np.delete(leads, leader, axis=1)
-    separated = bool(np.percentile(others.min(axis=1), 2.5) > 0)
+    separated = bool(np.percentile(others.min(axis=1), 2.5) > 0) and c.size >= min_comparisons
     length = float(coef[0, -1]) if length_controlled else None
     return Leaderboard(standings, c.size, length_controlled, length, separated)
 
@@ -172,11 +179,39 @@ def next_pair(board: Leaderboard) -> tuple[int, int]:
     if rivals:  # the top is not separated yet: its most threatening rival
         return top.model, min(rivals, key=lambda s: s.lead_low).model
 
+    def spread(s: Standing) -> float:
+        # A model that won or lost every one of few comparisons has a bootstrap interval of
+        # almost no width (every resample says the same): at least the width its count allows.
+        return max(s.high - s.low, SPREAD_FLOOR / math.sqrt(1 + s.comparisons))
+
     def value(pair: tuple[Standing, Standing]) -> float:
         a, b = pair
         p = 1.0 / (1.0 + math.exp(b.score - a.score))
-        width = (a.high - a.low) + (b.high - b.low)
-        return p * (1 - p) * width
+        return p * (1 - p) * (spread(a) + spread(b))
 
     a, b = max(combinations(standings, 2), key=value)
     return a.model, b.model
+
+
+@dataclass(frozen=True)
+class HeadToHead:
+    """Model a against model b on their direct comparisons only."""
+
+    comparisons: int
+    wins: float  # a's wins, a tie counting half
+    win_probability: float  # P(a's answer beats b's) under the Bradley-Terry fit
+    low: float  # 95 % bootstrap interval
+    high: float
+
+
+def head_to_head(outcome: FloatArray, *, n_boot: int = N_BOOT, seed: int = 0) -> HeadToHead:
+    """P(a beats b) from the outcomes of their comparisons (1 a won, 0 lost, 0.5 tie), with
+    a 95 % bootstrap interval: what a promotion gate reads."""
+    n = int(outcome.size)
+    if n == 0:
+        return HeadToHead(0, 0.0, 0.5, 0.0, 1.0)
+    c = Comparisons(np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), outcome, np.zeros(n))
+    coef = _fits(c, 2, False, n_boot, seed)  # column 0: a's score minus b's (b the reference)
+    p = 1.0 / (1.0 + np.exp(-coef[:, 0]))
+    low, high = np.percentile(p[1:] if n_boot else p, [2.5, 97.5])
+    return HeadToHead(n, float(outcome.sum()), float(p[0]), float(low), float(high))

@@ -70,6 +70,8 @@ class ParsedImport:
     prompts: list[PromptRecord] = field(default_factory=list)
     preferences: list[PreferenceRecord] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # An arena takes one model's answer to a prompt on its own (a file per model).
+    single_answers: bool = False
 
 
 class RowInvalid(ValueError):
@@ -132,7 +134,7 @@ def _response(value: object, index: int) -> ResponseRecord:
     return ResponseRecord(_text(value, f"responses[{index}]"))
 
 
-def _raw_responses(row: dict[str, Any]) -> list[ResponseRecord]:
+def _raw_responses(row: dict[str, Any], single: bool = False) -> list[ResponseRecord]:
     raw = row.get("responses")
     if raw is None:
         columns = sorted(
@@ -141,8 +143,9 @@ def _raw_responses(row: dict[str, Any]) -> list[ResponseRecord]:
         raw = [row[k] for k in columns if row[k] not in (None, "")]
     if not isinstance(raw, list):
         raise RowInvalid("responses must be a list")
-    if len(raw) == 1 or len(raw) > MAX_RESPONSES:
-        raise RowInvalid(f"a prompt needs 0 or 2..{MAX_RESPONSES} responses, got {len(raw)}")
+    if (len(raw) == 1 and not single) or len(raw) > MAX_RESPONSES:
+        low = 1 if single else 2
+        raise RowInvalid(f"a prompt needs 0 or {low}..{MAX_RESPONSES} responses, got {len(raw)}")
     return [_response(value, index) for index, value in enumerate(raw)]
 
 
@@ -162,7 +165,7 @@ def _merge_identical(responses: list[ResponseRecord]) -> tuple[list[ResponseReco
         ResponseRecord(text, names[0], tuple(names) if len(names) > 1 else ())
         for text, names in zip(first_of, generators, strict=True)
     ]
-    if responses and len(merged) < 2:
+    if len(responses) > 1 and len(merged) < 2:
         raise RowInvalid(
             f"all {len(responses)} responses are identical: a prompt needs 2 different ones"
         )
@@ -268,14 +271,16 @@ def _check_storable(record: PromptRecord | PreferenceRecord) -> None:
                 raise RowInvalid("row contains text that is not valid Unicode") from None
 
 
-def _record(row: object, line: int, cells_are_text: bool) -> PromptRecord | PreferenceRecord:
+def _record(
+    row: object, line: int, cells_are_text: bool, single: bool = False
+) -> PromptRecord | PreferenceRecord:
     if not isinstance(row, dict):
         raise RowInvalid("each row must be a JSON object")
     if "chosen" in row or "rejected" in row:
         if "chosen" not in row or "rejected" not in row:
             raise RowInvalid("a preference row needs both chosen and rejected")
         return _preference(row, line, cells_are_text)
-    given = _raw_responses(row)
+    given = _raw_responses(row, single)
     gold = _gold_ranking(row.get("gold_ranking"), len(given))
     responses, where = _merge_identical(given)
     return PromptRecord(
@@ -325,7 +330,7 @@ def parse_row(row: object, line: int, parsed: ParsedImport, cells_are_text: bool
     """Parse one row into `parsed`, recording a RowError instead of raising. `cells_are_text`
     (CSV) lets a conversation be given as JSON text."""
     try:
-        record = _record(row, line, cells_are_text)
+        record = _record(row, line, cells_are_text, parsed.single_answers)
         _check_storable(record)
     except RowInvalid as error:
         parsed.errors.append(RowError(line, str(error)))
@@ -345,8 +350,8 @@ def _decode(data: bytes) -> str:
         raise RowInvalid(f"file is not UTF-8 (byte {error.start})") from None
 
 
-def parse_jsonl(data: bytes) -> ParsedImport:
-    parsed = ParsedImport()
+def parse_jsonl(data: bytes, single_answers: bool = False) -> ParsedImport:
+    parsed = ParsedImport(single_answers=single_answers)
     try:
         text = _decode(data)
     except RowInvalid as error:
@@ -369,8 +374,8 @@ def parse_jsonl(data: bytes) -> ParsedImport:
     return parsed
 
 
-def parse_csv(data: bytes) -> ParsedImport:
-    parsed = ParsedImport()
+def parse_csv(data: bytes, single_answers: bool = False) -> ParsedImport:
+    parsed = ParsedImport(single_answers=single_answers)
     try:
         reader = csv.DictReader(io.StringIO(_decode(data), newline=""))
         for row in reader:
@@ -389,9 +394,11 @@ def parse_csv(data: bytes) -> ParsedImport:
     return parsed
 
 
-def parse_import(data: bytes, file_format: str) -> ParsedImport:
-    """Parse a whole file; `file_format` is jsonl or csv (gzip is unpacked by the caller)."""
-    parsed = parse_csv(data) if file_format == "csv" else parse_jsonl(data)
+def parse_import(data: bytes, file_format: str, *, single_answers: bool = False) -> ParsedImport:
+    """Parse a whole file; `file_format` is jsonl or csv (gzip is unpacked by the caller).
+    `single_answers` (an arena) lets a prompt come with one response."""
+    parse = parse_csv if file_format == "csv" else parse_jsonl
+    parsed = parse(data, single_answers)
     if not parsed.errors and not parsed.prompts and not parsed.preferences:
         parsed.errors.append(RowError(0, "the file has no rows"))
     return parsed

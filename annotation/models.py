@@ -118,6 +118,11 @@ class Campaign(models.Model):
     human_tasks_per_prompt = models.PositiveSmallIntegerField(
         default=0, help_text="Most new tasks per prompt a round sends to raters (0: no limit)."
     )
+    # An arena: models' answers compared blind, two at a time; its tasks are chosen actively
+    # (annotation/services/arena.py), never built from an import or a generation round.
+    is_arena = models.BooleanField(default=False)
+    # Model pairs a promotion gate waits on ([[new, parent], ...]): asked before any other.
+    arena_focus = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -156,6 +161,10 @@ class Campaign(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(routing_confidence__gte=0), name="campaign_routing_confidence_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_arena=False) | Q(judgment_mode="pairwise"),
+                name="arena_campaign_is_pairwise",
             ),
         ]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from annotation.models import Campaign
 from common.errors import InvalidInput
 from training.models import (
     POLICY_KINDS,
@@ -16,13 +15,9 @@ from training.models import (
     TrainingRun,
     VersionKind,
 )
+from training.promotion import current_policy, open_gate
+from training.registry import lineage_base, register_base_version
 from training.services import RunRequest, create_run
-
-
-def _newest_policy(campaign: Campaign | None) -> ModelVersion | None:
-    if campaign is None:
-        return None
-    return ModelVersion.objects.filter(kind=VersionKind.POLICY, campaign=campaign).first()
 
 
 def _produced(finished: TrainingRun, kind: str) -> ModelVersion | None:
@@ -41,12 +36,22 @@ def _follow_up_request(finished: TrainingRun, kind: str, rest: tuple[str, ...]) 
         reward = _produced(finished, VersionKind.REWARD) if kind in REWARD_DRIVEN_KINDS else None
         return RunRequest(
             kind=kind,
-            parent_version=_newest_policy(finished.campaign),
+            parent_version=current_policy(finished.campaign),
             reward_version=reward,
             check_reward_version=schedule.check_reward_version if schedule else None,
             dataset=finished.dataset,
             hyperparameters=overrides,
             **common,
+        )
+    if kind == RunKind.ARENA:
+        return RunRequest(
+            kind=kind,
+            parent_version=_produced(finished, VersionKind.POLICY),
+            compare_version=_rival(finished),
+            hyperparameters=overrides,
+            campaign=schedule.arena_campaign if schedule else None,
+            schedule=schedule,
+            follow_up=rest,
         )
     if kind == RunKind.GENERATE:
         if schedule is not None:
@@ -74,4 +79,14 @@ def create_follow_up_run(*, finished: TrainingRun) -> TrainingRun | None:
         return existing
     kind, *rest = finished.follow_up
     request = _follow_up_request(finished, kind, tuple(rest))
-    return create_run(request=request, actor=finished.created_by, idempotency_key=key)
+    run = create_run(request=request, actor=finished.created_by, idempotency_key=key)
+    if kind == RunKind.ARENA and request.parent_version and request.compare_version:
+        open_gate(version=request.parent_version, rival=request.compare_version, arena_run=run)
+    return run
+
+
+def _rival(finished: TrainingRun) -> ModelVersion:
+    """What a gated policy must beat: the policy its round started from, or the base model."""
+    if finished.parent_version is not None:
+        return finished.parent_version
+    return register_base_version(base=lineage_base(finished))

@@ -26,6 +26,7 @@ class RunKind(models.TextChoices):
     GRPO = "grpo", "GRPO round"
     RLOO = "rloo", "RLOO round"
     JUDGE = "judge", "LLM judge"
+    ARENA = "arena", "Arena answers"
 
 
 # Policy rounds that sample answers and score them with a reward model; with DPO, every kind
@@ -49,6 +50,15 @@ class VersionKind(models.TextChoices):
     POLICY = "policy", "Policy"
     REWARD = "reward", "Reward model"
     REFERENCE = "reference", "Reference"
+
+
+class Promotion(models.TextChoices):
+    """Whether a policy may generate the campaign's next candidates (training/promotion.py)."""
+
+    UNGATED = "", "No gate"
+    PENDING = "pending", "Waiting on the arena"
+    PROMOTED = "promoted", "Promoted"
+    HELD = "held", "Kept, not promoted"
 
 
 class DatasetMode(models.TextChoices):
@@ -84,6 +94,12 @@ class ModelVersion(models.Model):
     )
     snapshot_hash = models.CharField(max_length=64, blank=True)
     metrics = models.JSONField(default=dict, blank=True)
+    # A policy under a promotion gate: pending until the arena decides; its figures (the
+    # arena, the rival, comparisons, win probability and interval) in promotion_detail.
+    promotion = models.CharField(
+        max_length=16, choices=Promotion.choices, default=Promotion.UNGATED, blank=True
+    )
+    promotion_detail = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -92,6 +108,11 @@ class ModelVersion(models.Model):
             models.CheckConstraint(
                 condition=Q(kind__in=VersionKind.values), name="model_version_kind_valid"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["promotion"], name="pending_promotion", condition=Q(promotion="pending")
+            )
         ]
 
     def __str__(self) -> str:
@@ -126,6 +147,17 @@ class TrainingSchedule(models.Model):
         on_delete=models.SET_NULL,
         related_name="check_reward_schedules",
     )
+    # The promotion gate: with an arena campaign, each new policy answers the arena's prompts
+    # beside its parent and becomes current only once people prefer it (the lower end of its
+    # win-probability interval above 0.5) within gate_max_comparisons comparisons.
+    arena_campaign = models.ForeignKey(
+        "annotation.Campaign",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="gated_schedules",
+    )
+    gate_max_comparisons = models.PositiveIntegerField(default=100)
     # Hyperparameter overrides per run kind: {"reward": {...}, "ppo": {...}, ...}.
     hyperparameters = models.JSONField(default=dict, blank=True)
     judgments_at_last_fire = models.PositiveIntegerField(default=0)
@@ -142,6 +174,9 @@ class TrainingSchedule(models.Model):
             models.CheckConstraint(
                 condition=Q(policy_kind__in=[kind.value for kind in POLICY_KINDS]),
                 name="schedule_policy_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(gate_max_comparisons__gte=1), name="schedule_gate_at_least_one"
             ),
         ]
 

@@ -43,10 +43,10 @@ def _record_version(version: ModelVersion) -> None:
 
 
 def register_run_version(
-    run: TrainingRun, *, kind: str, path: Path, metrics: dict[str, Any]
+    run: TrainingRun, *, kind: str, path: Path, metrics: dict[str, Any], promotion: str = ""
 ) -> ModelVersion:
     """The version a run produced, audited; registering twice (a retried finish) finds the
-    first and records nothing more."""
+    first and records nothing more. A policy a promotion gate will judge starts `pending`."""
     with transaction.atomic():
         version, created = ModelVersion.objects.get_or_create(
             name=f"{run.kind}-run-{run.pk}",
@@ -59,6 +59,7 @@ def register_run_version(
                 "campaign_id": run.campaign_id,
                 "snapshot_hash": run.snapshot_hash,
                 "metrics": metrics,
+                "promotion": promotion,
             },
         )
         if created:

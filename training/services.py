@@ -112,6 +112,8 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
         errors["check_reward_version_id"] = ["The second reward model must be another model."]
     if request.kind == RunKind.GENERATE and request.campaign is None:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
+    if request.kind == RunKind.ARENA and not (request.campaign and request.campaign.is_arena):
+        errors["campaign_id"] = ["Arena answers go to an arena campaign: name one."]
     if request.kind == RunKind.JUDGE and request.campaign is None:
         errors["campaign_id"] = ["A judge run needs the campaign whose pairs it judges."]
     if request.kind in _PROMPT_KINDS and _prompt_campaign(request) is None:
@@ -291,13 +293,15 @@ SCHEDULE_FIELDS = (
     "dataset",
     "hyperparameters",
     "check_reward_version",
+    "arena_campaign",
+    "gate_max_comparisons",
 )
 
 
 def _schedule_hyperparameters(schedule: TrainingSchedule) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for kind, overrides in (schedule.hyperparameters or {}).items():
-        if kind not in (RunKind.REWARD, schedule.policy_kind, RunKind.GENERATE):
+        if kind not in (RunKind.REWARD, schedule.policy_kind, RunKind.GENERATE, RunKind.ARENA):
             errors[kind] = ["The schedule starts no run of this kind."]
             continue
         try:
@@ -323,6 +327,8 @@ def _validate_schedule(schedule: TrainingSchedule) -> None:
     if schedule.every_n_judgments is None and not schedule.cron:
         errors["every_n_judgments"] = ["Give every_n_judgments, a cron, or both."]
     _check_version(errors, "check_reward_version_id", schedule.check_reward_version, _REWARD)
+    if schedule.arena_campaign is not None and not schedule.arena_campaign.is_arena:
+        errors["arena_campaign_id"] = ["The promotion gate needs an arena campaign."]
     if not isinstance(schedule.hyperparameters, dict):
         errors["hyperparameters"] = ["Must be an object of overrides per run kind."]
     elif problems := _schedule_hyperparameters(schedule):
@@ -435,7 +441,12 @@ def _fire(schedule: TrainingSchedule, *, judgments: int, now: datetime) -> Train
             dataset=schedule.dataset,
             hyperparameters=schedule.hyperparameters.get(RunKind.REWARD, {}),
             schedule=schedule,
-            follow_up=(schedule.policy_kind, RunKind.GENERATE.value),
+            # With a promotion gate, the chain stops at the arena: the gate's decision starts
+            # the generation (training/promotion.py).
+            follow_up=(
+                schedule.policy_kind,
+                RunKind.ARENA.value if schedule.arena_campaign_id else RunKind.GENERATE.value,
+            ),
         )
         key = f"schedule-{schedule.pk}-{judgments}-{now:%Y%m%dT%H%M%S}"
         try:

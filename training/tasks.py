@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from training import dispatch
+from training.promotion import decide_promotions
 from training.services import fire_due_schedules
 from training.worker import job, reconcile
 
@@ -42,9 +43,11 @@ def execute_run(run_id: int) -> str:
 
 @shared_task(acks_late=True, time_limit=300, soft_time_limit=240)
 def run_schedules() -> int:
-    """Start the runs whose schedule is due (after N new judgments, or on its cron)."""
+    """Start the runs whose schedule is due (after N new judgments, or on its cron), and
+    decide the promotion gates people have compared enough."""
     close_old_connections()
     try:
+        decide_promotions()
         return len(fire_due_schedules(now=timezone.now()))
     finally:
         close_old_connections()

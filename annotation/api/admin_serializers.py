@@ -52,6 +52,7 @@ class CampaignSerializer(serializers.ModelSerializer):
             "routing_confidence",
             "human_tasks_per_prompt",
             "judge_model",
+            "is_arena",
             "created_at",
             "task_count",
             "complete_count",
@@ -83,6 +84,12 @@ class CampaignSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"responses_per_task": "A pairwise campaign has exactly 2 responses per task."},
                 code="pairwise_needs_two",
+            )
+        arena = attrs.get("is_arena", getattr(self.instance, "is_arena", False))
+        if arena and mode != JudgmentMode.PAIRWISE:
+            raise serializers.ValidationError(
+                {"is_arena": "An arena compares two answers at a time: use pairwise mode."},
+                code="arena_needs_pairwise",
             )
         return attrs
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from annotation.api import admin_views, auth_views, quality_views, rater_views
+from annotation.api import admin_views, arena_views, auth_views, quality_views, rater_views
 
 router = DefaultRouter()
 router.register("campaigns", admin_views.CampaignViewSet, basename="campaign")
@@ -44,6 +44,7 @@ urlpatterns = [
         quality_views.QualityReportView.as_view(),
         name="campaign-quality",
     ),
+    path("campaigns/<int:pk>/arena/", arena_views.ArenaView.as_view(), name="campaign-arena"),
     path("tasks/<int:pk>/gold/", quality_views.TaskGoldView.as_view(), name="task-gold"),
     path("pools/<int:pk>/members/", admin_views.PoolMembersView.as_view(), name="pool-members"),
     path(

@@ -18,7 +18,7 @@ from common.errors import Conflict, InvalidInput
 
 # What a campaign's tasks were built for: each task holds K responses and its judgments were
 # given in this mode, so neither may change under them.
-FIXED_ONCE_TASKS_EXIST = ("judgment_mode", "responses_per_task")
+FIXED_ONCE_TASKS_EXIST = ("judgment_mode", "responses_per_task", "is_arena")
 
 
 def _validate(campaign: Campaign) -> None:

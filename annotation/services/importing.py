@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from annotation.models import (
     RaterProfile,
     Response,
 )
+from annotation.services.arena import top_up_arena
 from annotation.services.audit import record_audit_event
 from common.errors import InvalidInput, NotFound
 from common.roles import Role
@@ -102,7 +104,31 @@ def read_upload(data: bytes, filename: str) -> bytes:
     return unpacked
 
 
+def _check_arena_fit(parsed: ParsedImport) -> None:
+    """An arena takes models' answers, each naming its model; people's comparisons are made
+    here, and tasks are chosen by the arena itself."""
+    for record in parsed.prompts:
+        for index, response in enumerate(record.responses):
+            if not response.generator:
+                parsed.errors.append(
+                    RowError(
+                        record.line,
+                        f"responses[{index}] names no generator: an arena answer needs "
+                        "the name of the model that wrote it",
+                    )
+                )
+        if record.gold_ranking is not None:
+            parsed.errors.append(RowError(record.line, "an arena has no gold tasks"))
+    for preference in parsed.preferences:
+        parsed.errors.append(
+            RowError(preference.line, "an arena takes answers, not chosen/rejected pairs")
+        )
+
+
 def _check_campaign_fit(campaign: Campaign, parsed: ParsedImport) -> None:
+    if campaign.is_arena:
+        _check_arena_fit(parsed)
+        return
     if campaign.judgment_mode != JudgmentMode.PAIRWISE:
         return
     for record in parsed.prompts:
@@ -137,7 +163,10 @@ def _new_prompt(campaign: Campaign, record: PromptRecord | PreferenceRecord, sou
 def _write_prompts(
     campaign: Campaign, records: list[PromptRecord], source: str, report: ImportReport
 ) -> None:
-    prompts = Prompt.objects.bulk_create([_new_prompt(campaign, r, source) for r in records])
+    if campaign.is_arena:
+        prompts = _arena_prompts(campaign, records, source)
+    else:
+        prompts = Prompt.objects.bulk_create([_new_prompt(campaign, r, source) for r in records])
     responses = [
         Response(
             prompt=prompt,
@@ -152,6 +181,11 @@ def _write_prompts(
     by_prompt: dict[int, list[int]] = {}
     for response in responses:
         by_prompt.setdefault(response.prompt_id, []).append(response.pk)
+    report.prompts += len({prompt.pk for prompt in prompts})
+    report.responses += len(responses)
+    report.merged_responses += sum(record.merged for record in records)
+    if campaign.is_arena:  # its tasks come from top_up_arena, once this commits
+        return
     tasks = [
         RankingTask(
             campaign=campaign,
@@ -169,10 +203,26 @@ def _write_prompts(
         if prompt.pk in by_prompt
     ]
     RankingTask.objects.bulk_create(tasks)
-    report.prompts += len(prompts)
-    report.responses += len(responses)
     report.tasks += len(tasks)
-    report.merged_responses += sum(record.merged for record in records)
+
+
+def _arena_prompts(campaign: Campaign, records: list[PromptRecord], source: str) -> list[Prompt]:
+    """An arena's prompt for each record: the one it already has with the same conversation
+    (each model's answers may come in a file of its own), else a new one."""
+    known = {
+        json.dumps(prompt.conversation, sort_keys=True): prompt
+        for prompt in Prompt.objects.filter(campaign=campaign)
+    }
+    new: list[Prompt] = []
+    prompts = []
+    for record in records:
+        key = json.dumps(record.conversation, sort_keys=True)
+        if key not in known:
+            known[key] = _new_prompt(campaign, record, source)
+            new.append(known[key])
+        prompts.append(known[key])
+    Prompt.objects.bulk_create(new)
+    return prompts
 
 
 def _merged_from(generators: tuple[str, ...], source: str) -> dict[str, list[str]]:
@@ -293,7 +343,9 @@ def import_file(
 ) -> ImportReport:
     """Import a JSONL or CSV file into a campaign. Any bad row: a report with line numbers and
     reasons, and nothing written."""
-    parsed = parse_import(read_upload(data, filename), detect_format(filename))
+    parsed = parse_import(
+        read_upload(data, filename), detect_format(filename), single_answers=campaign.is_arena
+    )
     # Upload names may reach 255 characters; the source and generator columns hold 200.
     source = (source or filename.rsplit("/", 1)[-1])[:200]
     report = ImportReport()
@@ -320,6 +372,8 @@ def import_file(
                 "judgments": report.judgments,
             },
         )
+    if locked.is_arena:
+        report.tasks = top_up_arena(campaign_id=locked.pk)
     if report.tasks >= BULK_IMPORT_TASKS:
         refresh_planner_statistics()
     return report

@@ -24,6 +24,7 @@ from annotation.models import (
     Strength,
 )
 from annotation.ranking import RankingError, implied_pairs, labels_for, parse_tiers
+from annotation.services.arena import top_up_arena_after_commit
 from annotation.services.gold import apply_pause_rule
 from common.errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -103,6 +104,7 @@ class _Locked:
     judgment_mode: str
     rater_status: str | None
     is_gold: bool
+    arena_id: int | None  # the task's campaign when it is an arena
 
 
 def _lock(rater: User, assignment_id: int) -> _Locked:
@@ -113,12 +115,15 @@ def _lock(rater: User, assignment_id: int) -> _Locked:
             mode=F("task__campaign__judgment_mode"),
             rater_status=F("rater__rater_profile__status"),
             is_gold=F("task__is_gold"),
+            is_arena=F("task__campaign__is_arena"),
+            campaign_id=F("task__campaign_id"),
         )
         .first()
     )
     if row is None:
         raise NotFound("No such assignment.", code="assignment_not_found")
-    return _Locked(row, row.mode, row.rater_status, row.is_gold)
+    arena_id = row.campaign_id if row.is_arena else None
+    return _Locked(row, row.mode, row.rater_status, row.is_gold, arena_id)
 
 
 def _replay(assignment: Assignment, key: str) -> Judgment:
@@ -262,4 +267,6 @@ def _store(rater: User, locked: _Locked, submission: Submission) -> Judgment:
     )
     if locked.is_gold and not assignment.is_repeat:
         apply_pause_rule(rater=rater, task_id=assignment.task_id)
+    if locked.arena_id is not None:  # the arena's next task, chosen with this outcome in
+        top_up_arena_after_commit(locked.arena_id)
     return judgment

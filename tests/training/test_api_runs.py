@@ -352,7 +352,7 @@ def test_metrics_come_as_series_and_after_step_returns_only_newer_points(ml: API
 def test_options_offer_defaults_help_bases_campaigns_and_pools(ml: APIClient) -> None:
     campaign = make_campaign()
     options = ml.get("/api/v1/training/options/").json()
-    kinds = {"reward", "ppo", "grpo", "rloo", "dpo", "generate", "evaluate", "judge"}
+    kinds = {"reward", "ppo", "grpo", "rloo", "dpo", "generate", "evaluate", "judge", "arena"}
     assert set(options["defaults"]) == kinds
     assert options["defaults"]["grpo"]["group_size"] == 4
     assert set(options["help"]["rloo"]) == set(options["defaults"]["rloo"])

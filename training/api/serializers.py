@@ -313,6 +313,8 @@ class VersionSerializer(serializers.ModelSerializer[ModelVersion]):
             "dataset",
             "metrics",
             "watch_warnings",
+            "promotion",
+            "promotion_detail",
             "created_at",
         ]
         read_only_fields = fields
@@ -397,6 +399,9 @@ class ScheduleSerializer(serializers.ModelSerializer[TrainingSchedule]):
     hyperparameters = HyperparametersByKindField(
         child=HyperparametersField(), help_text="Overrides per run kind."
     )
+    arena_campaign = CampaignRefSerializer(
+        allow_null=True, help_text="The promotion gate's arena (none: no gate)."
+    )
     judgments_since_last_fire = serializers.SerializerMethodField()
 
     class Meta:
@@ -443,43 +448,15 @@ class ScheduleUpdateSerializer(_Strict):
         allow_null=True,
         help_text="A second reward model for each policy round's reward-hacking watch.",
     )
+    arena_campaign_id = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.filter(is_arena=True),
+        source="arena_campaign",
+        required=False,
+        allow_null=True,
+        help_text="Promotion gate: a new policy must beat its parent in this arena first.",
+    )
+    gate_max_comparisons = serializers.IntegerField(required=False, min_value=1, max_value=100000)
 
 
 class ScheduleCreateSerializer(ScheduleUpdateSerializer):
     campaign_id = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all())
-
-
-class CeilingQuerySerializer(serializers.Serializer[Any]):
-    campaign = serializers.IntegerField()
-
-
-class HumanAgreementSerializer(serializers.Serializer[Any]):
-    percent = serializers.FloatField(allow_null=True, help_text="Every rater pair, ties included.")
-    alpha = serializers.FloatField(allow_null=True)
-    n = serializers.IntegerField()
-    consensus = serializers.FloatField(
-        allow_null=True,
-        help_text="Like for like with the reward model: how often a rater's decided verdict "
-        "matches the other raters' decided majority (leave-one-out, ties left out).",
-    )
-    consensus_ci_low = serializers.FloatField(allow_null=True)
-    consensus_ci_high = serializers.FloatField(allow_null=True)
-    consensus_n = serializers.IntegerField(help_text="Ratings compared.")
-
-
-class RewardModelCeilingSerializer(serializers.Serializer[Any]):
-    version = VersionRefSerializer(allow_null=True)
-    val_accuracy = serializers.FloatField(allow_null=True)
-    val_ci_low = serializers.FloatField(allow_null=True)
-    val_ci_high = serializers.FloatField(allow_null=True)
-
-
-class CeilingSerializer(serializers.Serializer[Any]):
-    campaign = CampaignRefSerializer()
-    human_agreement = HumanAgreementSerializer()
-    reward_model = RewardModelCeilingSerializer()
-    verdict = serializers.ChoiceField(
-        choices=["above", "at", "below", "unknown"],
-        help_text="The reward model against the human figure, only as far as both 95 % "
-        "intervals allow: above or below when they do not overlap, at when they do.",
-    )

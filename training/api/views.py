@@ -16,6 +16,7 @@ from annotation.models import Campaign, RaterPool
 from annotation.selectors.campaigns import count_campaign_judgments
 from common.permissions import IsAdminOrMLEngineer, acting_user
 from training import selectors, services
+from training.api import ceiling_serializers as cs
 from training.api import serializers as s
 from training.api.watch_serializers import LengthPreferenceSerializer
 from training.hyperparameters import hyperparameter_limits, run_options
@@ -265,14 +266,14 @@ class CeilingView(APIView):
 
     permission_classes = [IsAdminOrMLEngineer]
 
-    @extend_schema(parameters=[s.CeilingQuerySerializer], responses=s.CeilingSerializer)
+    @extend_schema(parameters=[cs.CeilingQuerySerializer], responses=cs.CeilingSerializer)
     def get(self, request: Request) -> Response:
-        campaign_id = _query(s.CeilingQuerySerializer, request)["campaign"]
+        campaign_id = _query(cs.CeilingQuerySerializer, request)["campaign"]
         campaign = generics.get_object_or_404(Campaign, pk=campaign_id)
         ceiling = selectors.reward_ceiling(campaign=campaign)
         agreement = ceiling.human_agreement
         return Response(
-            s.CeilingSerializer(
+            cs.CeilingSerializer(
                 {
                     "campaign": campaign,
                     "human_agreement": {

@@ -121,6 +121,27 @@ def routing_heads(
     return [[round(float(v), 6) for v in row] for row in scores]
 
 
+def _answer(s: Sample) -> dict[str, Any]:
+    return {"text": s.text, "tokens": s.completion_tokens, "finished": s.finished}
+
+
+def rival_samples(
+    config: GenerationConfig, prompts: Sequence[Messages], report: BatchCallback
+) -> list[Sample] | None:
+    """The rival policy's answers to the same prompts (arena answers), or None without one;
+    progress counts on from the first policy's."""
+    if config.rival is None:
+        return None
+    tokenizer = load_tokenizer(config.rival)
+    model = load_causal_lm(config.rival, dtype=policy_dtype(config))
+    first = len(prompts) * config.k
+    samples = sample(
+        model, tokenizer, prompts, config, on_batch=lambda d, t, n: report(first + d, first + t, n)
+    )
+    del model
+    return samples
+
+
 def generate_to_file(
     config: GenerationConfig, prompts: Sequence[Messages], out: Path
 ) -> dict[str, Any]:
@@ -136,8 +157,9 @@ def generate_to_file(
         log.write("generate", done, total, {"tokens_per_second": speed})
 
     samples = sample(model, tokenizer, prompts, config, on_batch=report)
-    seconds = time.perf_counter() - started
     del model
+    rival = rival_samples(config, prompts, report)
+    seconds = time.perf_counter() - started
     heads = routing_heads(config.routing_reward, prompts, samples)
     texts = [[s.text for s in samples if s.prompt_index == i] for i in range(len(prompts))]
     verdicts = judge_answers(config.judge, prompts, texts)
@@ -145,18 +167,18 @@ def generate_to_file(
     with out.open("w", encoding="utf-8") as handle:
         for index, prompt in enumerate(prompts):
             mine = [(n, s) for n, s in enumerate(samples) if s.prompt_index == index]
-            row = {
+            row: dict[str, Any] = {
                 "prompt": prompt,
                 "responses": [
-                    {"text": s.text, "tokens": s.completion_tokens, "finished": s.finished}
-                    | ({"heads": heads[n]} if heads is not None else {})
-                    for n, s in mine
+                    _answer(s) | ({"heads": heads[n]} if heads is not None else {}) for n, s in mine
                 ],
             }
             if verdicts is not None:
                 row |= {"judge": config.judge, "verdicts": verdicts[index]}
+            if rival is not None:
+                row["rival_responses"] = [_answer(s) for s in rival if s.prompt_index == index]
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    tokens = sum(s.completion_tokens for s in samples)
+    tokens = sum(s.completion_tokens for s in [*samples, *(rival or [])])
     return {
         "prompts": len(prompts),
         "samples": len(samples),

@@ -10,14 +10,12 @@ Each field has a scope, saying who sets it:
 - `pipeline`: a command-line option the app does not offer (an engineer's switch);
 - `internal`: a constant of the method, on neither;
 - `worker`: the app's own setting, never a command-line option (how many prompts it writes).
-(The field helpers that set a scope, and `Option`, which reads one back, are in declarations.py.)
-
-Torch-free and Django-free: the web app imports it.
-"""
+The helpers that set a scope, and `Option`, which reads one back, are in declarations.py.
+Torch-free and Django-free: the web app imports it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from training.pipeline.declarations import (
     pipeline_switch,
 )
 from training.pipeline.strategies import STRATEGIES
+from training.pipeline.worker_settings import ArenaWorkerSettings as ArenaSettings
 from training.pipeline.worker_settings import (
     EvaluationWorkerSettings,
     GenerationWorkerSettings,
@@ -372,6 +371,11 @@ class GenerationConfig:
         "campaign's judge routing (the worker passes the campaign's judge model). Default: none.",
         default=None,
     )
+    rival: str | None = model_input(
+        "A second policy that answers the same prompts (arena answers: a new policy and the "
+        "parent its promotion gate compares it with). Default: none.",
+        default=None,
+    )
     top_p: float = internal(0.95)
 
 
@@ -409,9 +413,6 @@ class JudgeConfig:
 @dataclass(kw_only=True)
 class RewardAccuracyConfig:
     reward: str = model_input("Reward model folder.")
-
-
-# ---- the stages ------------------------------------------------------------------------------
 
 
 _PAIRS = FileArgument("data", "Preference pairs, JSONL.")
@@ -479,6 +480,8 @@ STAGES: tuple[Stage, ...] = (
 )
 
 RUN_KINDS: dict[str, Stage] = {stage.kind: stage for stage in STAGES if stage.kind is not None}
+# Arena answers: a generation whose answers enter an arena campaign (the worker's settings differ).
+RUN_KINDS["arena"] = replace(RUN_KINDS["generate"], kind="arena", worker_settings=ArenaSettings)
 
 
 def cli_options(stage: Stage) -> list[Option]:

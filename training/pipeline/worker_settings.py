@@ -23,6 +23,13 @@ class GenerationWorkerSettings:
 
 
 @dataclass(kw_only=True)
+class ArenaWorkerSettings:
+    prompts: int = worker_setting(
+        50, "How many of the arena's prompts each model answers.", minimum=1, maximum=100000
+    )
+
+
+@dataclass(kw_only=True)
 class EvaluationWorkerSettings:
     prompts: int = worker_setting(
         16, "How many of the campaign's prompts both policies answer.", minimum=1, maximum=10000

@@ -107,6 +107,11 @@ def stage_arguments(run: TrainingRun, folder: Path) -> list[str]:
             inputs += ["--routing-reward", run.reward_version.artifact_path]
         if run.campaign is not None and run.campaign.routing == RoutingMode.JUDGE:
             inputs += ["--judge", run.campaign.judge_model]
+    elif kind == RunKind.ARENA:  # the policy, and the rival it is compared with, answer
+        inputs = ["--policy", start, "--prompts", str(folder / "prompts.jsonl")]
+        inputs += ["--out", str(folder / "generated.jsonl")]
+        if run.compare_version is not None:
+            inputs += ["--rival", run.compare_version.artifact_path]
     elif kind == RunKind.JUDGE:
         inputs = ["--judge", start, "--data", str(folder / "pairs.jsonl"), "--out", str(folder)]
     else:

@@ -14,6 +14,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from annotation.models import Campaign, RoutingMode
+from annotation.services.arena import add_arena_answers
 from annotation.services.generated import (
     GeneratedAnswers,
     GeneratedBatch,
@@ -25,6 +26,7 @@ from training.follow_ups import create_follow_up_run
 from training.models import (
     POLICY_KINDS,
     ModelVersion,
+    Promotion,
     RunKind,
     RunStatus,
     TrainingRun,
@@ -131,9 +133,15 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
             **_scalars(metrics.get("final") or {}),
             **version_metrics(metrics.get("watch")),
         }
-        register_run_version(run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat)
+        gated = run.schedule is not None and run.schedule.arena_campaign_id is not None
+        promotion = Promotion.PENDING if gated else Promotion.UNGATED
+        register_run_version(
+            run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat, promotion=promotion
+        )
     elif run.kind == RunKind.GENERATE:
         metrics = _import_generated(run, folder)
+    elif run.kind == RunKind.ARENA:
+        metrics = _import_arena_answers(run, folder)
     elif run.kind == RunKind.JUDGE:
         metrics |= _import_verdicts(run, folder)
     return metrics
@@ -197,6 +205,35 @@ def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
         "tasks_created": batch.tasks,
     }
     return result | _routing_result(campaign, router, judge, batch)
+
+
+def _import_arena_answers(run: TrainingRun, folder: Path) -> dict[str, Any]:
+    """Both policies' answers stored under their names in the arena, which then chooses its
+    next tasks."""
+    prompt_ids = [
+        int(json.loads(line)["prompt_id"])
+        for line in (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    rows = [
+        json.loads(line)
+        for line in (folder / "generated.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert run.campaign is not None  # create_run refused arena answers without an arena
+    entrants = [(run.parent_version, "responses"), (run.compare_version, "rival_responses")]
+    stored = 0
+    for version, key in entrants:
+        if key == "responses" or version is not None:
+            stored += add_arena_answers(
+                campaign=run.campaign,
+                answers={
+                    prompt_id: [r["text"] for r in row[key]]
+                    for prompt_id, row in zip(prompt_ids, rows, strict=True)
+                },
+                generator=version.name if version else model_path(None, run.base),
+                generator_version_id=version.pk if version else None,
+                batch_key=f"training-run-{run.pk}",
+            )
+    return {"prompts": len(rows), "responses": stored}
 
 
 def _routing_result(

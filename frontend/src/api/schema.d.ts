@@ -239,6 +239,26 @@ export interface paths {
         patch: operations["campaigns_partial_update"];
         trace?: never;
     };
+    "/api/v1/campaigns/{id}/arena/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The arena's leaderboards. A campaign that is not an arena, or an arena with fewer than
+         *     two models, is a 400 that says so.
+         */
+        get: operations["campaigns_arena_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/campaigns/{id}/import/": {
         parameters: {
             query?: never;
@@ -841,6 +861,58 @@ export interface components {
             is_gold: boolean;
             gold_ranking: number[][] | null;
         };
+        Arena: {
+            campaign: number;
+            models: string[];
+            plain: components["schemas"]["ArenaBoard"];
+            length_controlled: components["schemas"]["ArenaBoard"];
+            /** @description The two models the next new task compares. */
+            next_pair: string[];
+            open_tasks: number;
+            min_comparisons: number;
+        };
+        ArenaBoard: {
+            /** @description Best first. */
+            standings: components["schemas"]["ArenaStanding"][];
+            comparisons: number;
+            length_controlled: boolean;
+            /**
+             * Format: double
+             * @description Log-odds per unit log length ratio (length-controlled fit).
+             */
+            length_coefficient: number | null;
+            /** @description The leader beats every other model in 97.5 % of the resamples, after at least min_comparisons comparisons. */
+            top_separated: boolean;
+        };
+        ArenaStanding: {
+            /** @description The model's name (a version's, or an external one). */
+            model: string;
+            /**
+             * Format: double
+             * @description Bradley-Terry log-strength, centred on the mean.
+             */
+            score: number;
+            /**
+             * Format: double
+             * @description 95 % bootstrap interval.
+             */
+            low: number | null;
+            /** Format: double */
+            high: number | null;
+            comparisons: number;
+            /**
+             * Format: double
+             * @description P(this model's answer beats the leader's) under the fit (0.5 for the leader).
+             */
+            win_probability_vs_leader: number;
+            /**
+             * Format: double
+             * @description The leader's lead over it: 95 % interval.
+             */
+            lead_low: number;
+            /** Format: double */
+            lead_high: number;
+        };
         AssignmentOut: {
             id: number;
             status: string;
@@ -913,6 +985,7 @@ export interface components {
             human_tasks_per_prompt?: number;
             /** @description Under judge routing: the causal LM that judges each new pair in both orders. */
             judge_model?: string;
+            is_arena?: boolean;
             /** Format: date-time */
             readonly created_at: string;
             /** @default 0 */
@@ -973,6 +1046,7 @@ export interface components {
             human_tasks_per_prompt?: number;
             /** @description Under judge routing: the causal LM that judges each new pair in both orders. */
             judge_model?: string;
+            is_arena?: boolean;
         };
         /**
          * @description * `draft` - Draft
@@ -1342,6 +1416,9 @@ export interface components {
                 judge?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                arena?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             help: {
                 [key: string]: {
@@ -1512,6 +1589,7 @@ export interface components {
             human_tasks_per_prompt?: number;
             /** @description Under judge routing: the causal LM that judges each new pair in both orders. */
             judge_model?: string;
+            is_arena?: boolean;
         };
         PatchedPoolRequest: {
             name?: string;
@@ -1551,9 +1629,15 @@ export interface components {
                 judge?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                arena?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description A second reward model for each policy round's reward-hacking watch. */
             check_reward_version_id?: number | null;
+            /** @description Promotion gate: a new policy must beat its parent in this arena first. */
+            arena_campaign_id?: number | null;
+            gate_max_comparisons?: number;
         };
         PauseInRequest: {
             reason?: string;
@@ -1626,6 +1710,14 @@ export interface components {
             kind: components["schemas"]["RunKindEnum"];
             status: components["schemas"]["RunStatusEnum"];
         };
+        /**
+         * @description * `` - No gate
+         *     * `pending` - Waiting on the arena
+         *     * `promoted` - Promoted
+         *     * `held` - Kept, not promoted
+         * @enum {string}
+         */
+        PromotionEnum: "pending" | "promoted" | "held";
         QualityAgreement: {
             percent_agreement: components["schemas"]["QualityEstimate"];
             percent_agreement_no_ties: components["schemas"]["QualityEstimate"];
@@ -2004,9 +2096,10 @@ export interface components {
          *     * `grpo` - GRPO round
          *     * `rloo` - RLOO round
          *     * `judge` - LLM judge
+         *     * `arena` - Arena answers
          * @enum {string}
          */
-        RunKindEnum: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo" | "judge";
+        RunKindEnum: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo" | "judge" | "arena";
         /**
          * @description * `queued` - Queued
          *     * `running` - Running
@@ -2052,9 +2145,15 @@ export interface components {
                 judge?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                arena?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description The second reward model each round's watch scores with. */
             check_reward_version: components["schemas"]["VersionRef"] | null;
+            /** @description The promotion gate's arena (none: no gate). */
+            arena_campaign: components["schemas"]["CampaignRef"] | null;
+            readonly gate_max_comparisons: number;
             readonly judgments_at_last_fire: number;
             readonly judgments_since_last_fire: number;
             /** Format: date-time */
@@ -2094,9 +2193,15 @@ export interface components {
                 judge?: {
                     [key: string]: (number | string | boolean) | null;
                 };
+                arena?: {
+                    [key: string]: (number | string | boolean) | null;
+                };
             };
             /** @description A second reward model for each policy round's reward-hacking watch. */
             check_reward_version_id?: number | null;
+            /** @description Promotion gate: a new policy must beat its parent in this arena first. */
+            arena_campaign_id?: number | null;
+            gate_max_comparisons?: number;
             campaign_id: number;
         };
         SkipInRequest: {
@@ -2238,6 +2343,8 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly watch_warnings: components["schemas"]["WatchWarning"][];
+            readonly promotion: components["schemas"]["PromotionEnum"] | components["schemas"]["BlankEnum"];
+            readonly promotion_detail: unknown;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2256,6 +2363,8 @@ export interface components {
                 [key: string]: unknown;
             };
             readonly watch_warnings: components["schemas"]["WatchWarning"][];
+            readonly promotion: components["schemas"]["PromotionEnum"] | components["schemas"]["BlankEnum"];
+            readonly promotion_detail: unknown;
             /** Format: date-time */
             readonly created_at: string;
             readonly lineage: components["schemas"]["LineageEntry"][];
@@ -4008,6 +4117,85 @@ export interface operations {
             };
             /** @description The body's Content-Type is not one this endpoint takes. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many requests; see Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The database is unavailable; retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    campaigns_arena_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Arena"];
+                };
+            };
+            /** @description Malformed request: bad JSON, bad fields, too many fields, invalid text. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not signed in, or the token is unknown, expired or revoked. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Signed in, but this role may not do this (or the CSRF check failed). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such row, or not one this user may see. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6785,8 +6973,9 @@ export interface operations {
                  *     * `grpo` - GRPO round
                  *     * `rloo` - RLOO round
                  *     * `judge` - LLM judge
+                 *     * `arena` - Arena answers
                  */
-                kind?: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo" | "judge";
+                kind?: "reward" | "ppo" | "dpo" | "generate" | "evaluate" | "grpo" | "rloo" | "judge" | "arena";
                 /** @description Number of results to return per page. */
                 limit?: number;
                 /** @description The initial index from which to return the results. */

@@ -52,6 +52,7 @@ def test_create_campaign(admin: Client) -> None:
         "routing_confidence": 2.0,
         "human_tasks_per_prompt": 0,
         "judge_model": "smollm2",
+        "is_arena": False,
         "task_count": 0,
         "complete_count": 0,
         "judgment_count": 0,
