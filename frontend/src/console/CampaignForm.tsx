@@ -8,6 +8,7 @@ import {
   LIMITS,
   onlyFields,
   validateDraft,
+  withArena,
   withMode,
   type CampaignDraft,
   type FormPart,
@@ -131,6 +132,26 @@ export function CampaignForm({ idPrefix, initial, submitLabel, busyLabel, onSave
               ))}
             </select>
           </Field>
+          <div className={`field${errors.is_arena ? " has-error" : ""}`}>
+            <label className="check">
+              <input
+                {...describedBy(id("is_arena"), errors.is_arena, `${id("is_arena")}-hint`)}
+                type="checkbox"
+                checked={draft.is_arena}
+                onChange={(event) => setDraft((current) => withArena(current, event.target.checked))}
+              />
+              Arena (blind model comparisons)
+            </label>
+            <p id={`${id("is_arena")}-hint`} className="field-hint">
+              Raters see two answers to the same prompt from two different models, without their names, and say which is better; the console ranks the models from these votes.
+              {draft.is_arena ? " An arena always compares two answers, so it uses pairwise mode with K = 2." : ""} It cannot change once the campaign has tasks.
+            </p>
+            {errors.is_arena && (
+              <p id={`${id("is_arena")}-error`} className="field-error">
+                {errors.is_arena.join(" ")}
+              </p>
+            )}
+          </div>
           <div className="field-row">
             {numberField(
               "responses_per_task",

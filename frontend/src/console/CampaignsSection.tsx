@@ -9,7 +9,7 @@ import { AnnotatedJudgments } from "./AnnotatedJudgments";
 import { JudgmentTrend } from "./JudgmentTrend";
 import type { Column } from "../shared/table";
 import { Done, ErrorNotice, Loading, revealOnMount, useLoad } from "../shared/ui";
-import { StatusBadge } from "./StatusBadge";
+import { ArenaBadge, StatusBadge } from "./StatusBadge";
 import { RefreshButton, SectionHead } from "../shared/SectionHead";
 
 const STATUSES: { value: CampaignStatus; text: string; hint: string }[] = [
@@ -35,7 +35,22 @@ export function CampaignsSection() {
     () => [
       { key: "name", header: "Name", value: (c) => c.name, render: (c) => <span className="cell-strong">{c.name}</span> },
       { key: "status", header: "Status", value: (c) => c.status, render: (c) => <StatusBadge status={c.status ?? "active"} /> },
-      { key: "mode", header: "Mode", value: (c) => MODE_TEXT[c.judgment_mode ?? "rank"] ?? c.judgment_mode },
+      {
+        key: "mode",
+        header: "Mode",
+        value: (c) => `${MODE_TEXT[c.judgment_mode ?? "rank"] ?? c.judgment_mode}${c.is_arena ? " arena" : ""}`,
+        render: (c) => (
+          <>
+            {MODE_TEXT[c.judgment_mode ?? "rank"] ?? c.judgment_mode}
+            {c.is_arena && (
+              <>
+                {" "}
+                <ArenaBadge />
+              </>
+            )}
+          </>
+        ),
+      },
       { key: "overlap", header: "Overlap", value: (c) => c.overlap, numeric: true },
       { key: "k", header: "K", value: (c) => c.responses_per_task, numeric: true },
       {
@@ -222,6 +237,11 @@ function CampaignDetail({ campaign, onChanged, onImported }: DetailProps) {
           />
         </div>
         <div className="detail-side">
+          {campaign.is_arena && (
+            <p>
+              <ArenaBadge /> Its raters compare two models' answers blind: <a href={`#quality/${campaign.id}`}>see the arena leaderboard</a>.
+            </p>
+          )}
           <ImportPanel campaign={campaign} onImported={onImported} />
           <JudgmentTrend key={campaign.judgment_count} campaignId={campaign.id} />
           <AnnotatedJudgments key={`annotated-${campaign.judgment_count}`} campaignId={campaign.id} />

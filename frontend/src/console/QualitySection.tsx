@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { LineChart } from "../charts/LineChart";
 import { consoleApi, type Campaign } from "./api";
+import { ArenaPanel } from "./ArenaPanel";
 import { BiasReport } from "./BiasReport";
 import { CampaignSectionHead, useCampaignChoice } from "./CampaignPicker";
 import { saveFile } from "./download";
@@ -16,6 +17,7 @@ export function QualitySection() {
     <>
       <CampaignSectionHead title="Quality" pickerId="quality-campaign" campaigns={campaigns} value={campaign} onChange={choose} />
       {campaigns.data?.length === 0 && <p className="muted">No campaigns yet.</p>}
+      {campaign?.is_arena && <ArenaPanel key={`arena-${campaign.id}`} campaign={campaign} />}
       {campaign && <CampaignQuality key={campaign.id} campaign={campaign} />}
     </>
   );

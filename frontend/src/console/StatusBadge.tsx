@@ -18,3 +18,12 @@ const STATUS_TONE: Record<string, Tone> = {
 export function StatusBadge({ status }: { status: string }) {
   return <Badge tone={STATUS_TONE[status]}>{STATUS_TEXT[status] ?? status}</Badge>;
 }
+
+/** Marks an arena campaign: blind comparisons of named models' answers. */
+export function ArenaBadge() {
+  return (
+    <Badge tone="accent" status="arena">
+      Arena
+    </Badge>
+  );
+}

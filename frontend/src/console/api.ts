@@ -3,6 +3,7 @@
 import { ApiError, call, data, NetworkError } from "../api/client";
 import { allPages, type Page } from "../api/pages";
 import type { components } from "../api/schema";
+import type { Arena } from "./arena";
 import type { QualityReport } from "./qualityTypes";
 
 type Schemas = components["schemas"];
@@ -65,6 +66,8 @@ export const consoleApi = {
     data<Page<Judgment>>("GET", `/judgments/?campaign=${campaignId}&annotated=true&limit=${limit}`),
 
   qualityReport: (campaignId: number) => data<QualityReport>("GET", `/campaigns/${campaignId}/quality/`),
+  /** The arena's leaderboards; a 400 (not_an_arena, arena_needs_two_models) says why not. */
+  arena: (campaignId: number) => data<Arena>("GET", `/campaigns/${campaignId}/arena/`),
   qualityCsv: (campaignId: number) => fileText(`/campaigns/${campaignId}/quality/?format=csv`),
   tasks: (campaignId: number, gold: boolean, offset: number, limit: number) =>
     data<Page<AdminTask>>("GET", `/campaigns/${campaignId}/tasks/?gold=${gold}&limit=${limit}&offset=${offset}`),

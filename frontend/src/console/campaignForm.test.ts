@@ -10,6 +10,7 @@ import {
   onlyFields,
   patchPayload,
   validateDraft,
+  withArena,
   withMode,
 } from "./campaignForm";
 
@@ -51,6 +52,7 @@ describe("createPayload", () => {
       routing_confidence: 2,
       human_tasks_per_prompt: 0,
       judge_model: "smollm2",
+      is_arena: false,
     });
   });
 
@@ -162,6 +164,23 @@ describe("withMode", () => {
   it("sets K to 2 when switching to pairwise and keeps K otherwise", () => {
     expect(withMode(EMPTY_DRAFT, "pairwise").responses_per_task).toBe("2");
     expect(withMode({ ...EMPTY_DRAFT, responses_per_task: "5" }, "rank").responses_per_task).toBe("5");
+  });
+});
+
+describe("withArena", () => {
+  it("sets pairwise mode and K = 2, and leaving pairwise leaves the arena", () => {
+    const arena = withArena({ ...EMPTY_DRAFT, responses_per_task: "5" }, true);
+    expect(arena).toMatchObject({ is_arena: true, judgment_mode: "pairwise", responses_per_task: "2" });
+    expect(validateDraft({ ...arena, name: "a" })).toEqual({});
+    expect(withMode(arena, "rank").is_arena).toBe(false);
+    expect(withArena(arena, false)).toMatchObject({ is_arena: false, judgment_mode: "pairwise" });
+  });
+
+  it("sends is_arena only when it changed", () => {
+    expect(patchPayload(campaign, withArena(draftFrom(campaign), true))).toEqual({ is_arena: true, judgment_mode: "pairwise", responses_per_task: 2 });
+    expect(validateDraft({ ...EMPTY_DRAFT, name: "a", is_arena: true })).toEqual({
+      is_arena: ["An arena compares two answers at a time: use pairwise mode."],
+    });
   });
 });
 

@@ -22,6 +22,8 @@ export interface CampaignDraft {
   routing_confidence: string;
   human_tasks_per_prompt: string;
   judge_model: string;
+  /** Blind comparisons of named models' answers, two at a time. */
+  is_arena: boolean;
 }
 
 /** The form's parts: the basics, and gold and quality control (the Gold section shows only
@@ -45,6 +47,7 @@ export const CAMPAIGN_FIELDS = [
   "routing_confidence",
   "human_tasks_per_prompt",
   "judge_model",
+  "is_arena",
 ] as const;
 
 export const QUALITY_FIELDS = [
@@ -68,6 +71,7 @@ const BASIC_FIELDS = [
   "routing_confidence",
   "human_tasks_per_prompt",
   "judge_model",
+  "is_arena",
 ] as const;
 
 /** The fields a form with these parts shows. */
@@ -92,6 +96,7 @@ const API_DEFAULTS: Partial<Record<(typeof CAMPAIGN_FIELDS)[number], unknown>> =
   routing_confidence: 2,
   human_tasks_per_prompt: 0,
   judge_model: "smollm2",
+  is_arena: false,
 };
 
 /** The limits the server enforces (annotation/api/admin_serializers.py). */
@@ -126,6 +131,7 @@ export const EMPTY_DRAFT: CampaignDraft = {
   routing_confidence: "2",
   human_tasks_per_prompt: "0",
   judge_model: "smollm2",
+  is_arena: false,
 };
 
 export function draftFrom(campaign: Campaign): CampaignDraft {
@@ -146,12 +152,24 @@ export function draftFrom(campaign: Campaign): CampaignDraft {
     routing_confidence: String(campaign.routing_confidence ?? 2),
     human_tasks_per_prompt: String(campaign.human_tasks_per_prompt ?? 0),
     judge_model: campaign.judge_model ?? "smollm2",
+    is_arena: campaign.is_arena ?? false,
   };
 }
 
-/** Pairwise means exactly two responses: switching the mode sets K to match. */
+/** Pairwise means exactly two responses: switching the mode sets K to match. Leaving pairwise
+ * leaves the arena too, which only compares pairs. */
 export function withMode(draft: CampaignDraft, mode: JudgmentMode): CampaignDraft {
-  return { ...draft, judgment_mode: mode, responses_per_task: mode === "pairwise" ? "2" : draft.responses_per_task };
+  return {
+    ...draft,
+    judgment_mode: mode,
+    responses_per_task: mode === "pairwise" ? "2" : draft.responses_per_task,
+    is_arena: mode === "pairwise" && draft.is_arena,
+  };
+}
+
+/** An arena compares two models' answers at a time: turning it on sets pairwise mode and K = 2. */
+export function withArena(draft: CampaignDraft, isArena: boolean): CampaignDraft {
+  return isArena ? { ...withMode(draft, "pairwise"), is_arena: true } : { ...draft, is_arena: false };
 }
 
 function numberIn(text: string, limit: { min: number; max: number }, integer: boolean): string | null {
@@ -190,6 +208,7 @@ export function validateDraft(draft: CampaignDraft): FieldErrors {
   if (!errors.responses_per_task && draft.judgment_mode === "pairwise" && Number(draft.responses_per_task) !== 2) {
     add("responses_per_task", "A pairwise campaign has exactly 2 responses per task.");
   }
+  if (draft.is_arena && draft.judgment_mode !== "pairwise") add("is_arena", "An arena compares two answers at a time: use pairwise mode.");
   return errors;
 }
 
@@ -213,6 +232,7 @@ export function createPayload(draft: CampaignDraft): CampaignRequest {
     human_tasks_per_prompt: Number(draft.human_tasks_per_prompt),
     // Left empty where no judge routes: the server's default, which it requires.
     judge_model: draft.judge_model.trim() || "smollm2",
+    is_arena: draft.is_arena,
   };
 }
 

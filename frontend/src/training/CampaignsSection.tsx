@@ -123,7 +123,17 @@ function ScheduleEditor({ campaign }: { campaign: NamedRef }) {
   );
 }
 
-const SCHEDULE_FIELDS = ["enabled", "every_n_judgments", "cron", "policy_kind", "generate_prompts", "responses_per_prompt", "check_reward_version_id"];
+const SCHEDULE_FIELDS = [
+  "enabled",
+  "every_n_judgments",
+  "cron",
+  "policy_kind",
+  "generate_prompts",
+  "responses_per_prompt",
+  "check_reward_version_id",
+  "arena_campaign_id",
+  "gate_max_comparisons",
+];
 
 function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; schedule: Schedule | null; onSaved: () => void }) {
   const initial = schedule ? scheduleDraft(schedule) : EMPTY_SCHEDULE;
@@ -137,6 +147,7 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
   const set = (field: keyof ScheduleDraft) => (event: { target: { value: string } }) => setDraft((d) => ({ ...d, [field]: event.target.value }));
   const fid = (field: string) => `schedule-${field}`;
   const versions = useLoad(() => trainingApi.versions());
+  const arenas = useLoad(() => trainingApi.arenaCampaigns());
 
   async function save(event: FormEvent) {
     event.preventDefault();
@@ -254,6 +265,48 @@ function ScheduleForm({ campaign, schedule, onSaved }: { campaign: NamedRef; sch
           )}
         </select>
       </Field>
+      <div className="field-row">
+        <Field
+          id={fid("arena_campaign_id")}
+          label="Promotion gate: arena"
+          errors={errors.arena_campaign_id}
+          hint="With a gate, each round's new policy and its parent answer this arena's prompts; the new one is promoted only when raters prefer it, else it is kept but not promoted."
+        >
+          <select
+            {...describedBy(fid("arena_campaign_id"), errors.arena_campaign_id, `${fid("arena_campaign_id")}-hint`)}
+            className="input"
+            value={draft.arena_campaign_id}
+            onChange={set("arena_campaign_id")}
+          >
+            <option value="">No gate: every new policy is used</option>
+            {(arenas.data ?? []).map((arena) => (
+              <option key={arena.id} value={String(arena.id)}>
+                {arena.name}
+              </option>
+            ))}
+            {draft.arena_campaign_id !== "" && !(arenas.data ?? []).some((a) => String(a.id) === draft.arena_campaign_id) && (
+              <option value={draft.arena_campaign_id}>{schedule?.arena_campaign?.name ?? `Campaign ${draft.arena_campaign_id}`}</option>
+            )}
+          </select>
+        </Field>
+        <Field
+          id={fid("gate_max_comparisons")}
+          label="At most N comparisons"
+          errors={errors.gate_max_comparisons}
+          hint="The gate decides by this many comparisons at the latest, 1 to 100000."
+        >
+          <input
+            {...describedBy(fid("gate_max_comparisons"), errors.gate_max_comparisons, `${fid("gate_max_comparisons")}-hint`)}
+            className="input"
+            inputMode="numeric"
+            value={draft.gate_max_comparisons}
+            onChange={set("gate_max_comparisons")}
+          />
+        </Field>
+      </div>
+      {arenas.data && arenas.data.length === 0 && (
+        <p className="field-hint">No arena campaign yet: an admin creates one in the console with “Arena” ticked.</p>
+      )}
       {failure && (
         <p className="notice error" role="alert">
           {failure}

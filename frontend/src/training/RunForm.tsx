@@ -11,6 +11,7 @@ import {
   KINDS,
   NEEDS,
   WATCHED_KINDS,
+  RIVAL_KINDS,
   newDraft,
   newIdempotencyKey,
   runRequest,
@@ -24,11 +25,14 @@ import {
   type UnsafeTreatment,
 } from "./runForm";
 import type { NamedRef, Run, TrainingOptions, Version } from "./types";
+import { VersionSelect } from "./VersionSelect";
 
 /** The start-a-run page: loads the server's defaults and the model versions, then the form. */
 export function StartRunSection({ onStarted }: { onStarted: (run: Run) => void }) {
   const options = useLoad(() => trainingApi.options());
   const versions = useLoad(() => trainingApi.versions());
+  // Only arena answers need these; the form does not wait for them.
+  const arenas = useLoad(() => trainingApi.arenaCampaigns());
   return (
     <>
       <div className="section-head">
@@ -38,7 +42,7 @@ export function StartRunSection({ onStarted }: { onStarted: (run: Run) => void }
       </div>
       <ErrorNotice error={options.error ?? versions.error} onRetry={() => (options.error ? options.reload() : versions.reload())} />
       {options.data && versions.data ? (
-        <RunForm options={options.data} versions={versions.data} onStarted={onStarted} />
+        <RunForm options={options.data} versions={versions.data} arenas={arenas.data} onStarted={onStarted} />
       ) : (
         !options.error && !versions.error && <Loading what="the defaults" />
       )}
@@ -49,13 +53,15 @@ export function StartRunSection({ onStarted }: { onStarted: (run: Run) => void }
 interface Props {
   options: TrainingOptions;
   versions: Version[];
+  /** The arena campaigns; null while loading or when they could not be read. */
+  arenas?: NamedRef[] | null;
   onStarted: (run: Run) => void;
 }
 
 const ID = "run";
 const id = (field: string) => `${ID}-${field.replace(/\./g, "-")}`;
 
-export function RunForm({ options, versions, onStarted }: Props) {
+export function RunForm({ options, versions, arenas = null, onStarted }: Props) {
   const [draft, setDraft] = useState(() => newDraft(options));
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<unknown>(null);
@@ -72,6 +78,8 @@ export function RunForm({ options, versions, onStarted }: Props) {
   const help = options.help[draft.kind] ?? {};
   const defaults = options.defaults[draft.kind] ?? {};
   const fallback = needs.campaign === "prompts" ? fallbackCampaign(draft, versions) : null;
+  const isArena = draft.kind === "arena";
+  const targets = isArena ? (arenas ?? []) : options.campaigns;
 
   const update = setDraft;
   const set = (field: "base" | "parent_version_id" | "reward_version_id" | "compare_version_id" | "check_reward_version_id" | "campaign_id") =>
@@ -198,7 +206,7 @@ export function RunForm({ options, versions, onStarted }: Props) {
                 </datalist>
               </Field>
             ) : (
-              <VersionSelect field="parent_version_id" label={draft.kind === "reward" ? "Parent reward model" : draft.kind === "judge" ? "Judge policy" : "Parent policy"} value={draft.parent_version_id} versions={starts} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
+              <VersionSelect field="parent_version_id" label={draft.kind === "reward" ? "Parent reward model" : draft.kind === "judge" ? "Judge policy" : isArena ? "Policy whose answers enter the arena" : "Parent policy"} value={draft.parent_version_id} versions={starts} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
             )}
           </>
         )}
@@ -207,6 +215,18 @@ export function RunForm({ options, versions, onStarted }: Props) {
             <VersionSelect field="parent_version_id" label="Policy A" value={draft.parent_version_id} versions={policies} errors={errors.parent_version_id} onChange={set("parent_version_id")} />
             <VersionSelect field="compare_version_id" label="Policy B" value={draft.compare_version_id} versions={policies} errors={errors.compare_version_id} onChange={set("compare_version_id")} />
           </div>
+        )}
+        {RIVAL_KINDS.includes(draft.kind) && (
+          <VersionSelect
+            field="compare_version_id"
+            label="Rival policy (optional)"
+            value={draft.compare_version_id}
+            versions={policies}
+            errors={errors.compare_version_id}
+            onChange={set("compare_version_id")}
+            empty="A second policy that answers the same prompts, so raters compare the two. None: the arena's other models."
+            noneLabel="None"
+          />
         )}
         {needs.reward && (
           <VersionSelect
@@ -241,17 +261,21 @@ export function RunForm({ options, versions, onStarted }: Props) {
         {needs.campaign && (
           <Field
             id={id("campaign_id")}
-            label={needs.campaign === "required" ? "Target campaign" : "Prompts from campaign"}
+            label={isArena ? "Arena campaign" : needs.campaign === "required" ? "Target campaign" : "Prompts from campaign"}
             errors={errors.campaign_id}
             hint={
-              needs.campaign === "required"
-                ? "Receives the new ranking tasks, so the next judgments are about this policy."
-                : `The prompts the policy answers. Empty: ${fallback ? `${fallback.name}, where the chosen models came from` : "the campaign the chosen models came from"}.`
+              isArena
+                ? arenas && arenas.length === 0
+                  ? "No arena campaign yet: an admin creates one in the console with “Arena” ticked."
+                  : "Its prompts are answered, and the answers become blind pairs for its raters."
+                : needs.campaign === "required"
+                  ? "Receives the new ranking tasks, so the next judgments are about this policy."
+                  : `The prompts the policy answers. Empty: ${fallback ? `${fallback.name}, where the chosen models came from` : "the campaign the chosen models came from"}.`
             }
           >
             <select {...describedBy(id("campaign_id"), errors.campaign_id, `${id("campaign_id")}-hint`)} className="input" value={draft.campaign_id} onChange={set("campaign_id")}>
-              <option value="">{needs.campaign === "required" ? "Choose a campaign…" : "Where the models came from"}</option>
-              {options.campaigns.map((c) => (
+              <option value="">{isArena ? "Choose an arena…" : needs.campaign === "required" ? "Choose a campaign…" : "Where the models came from"}</option>
+              {targets.map((c) => (
                 <option key={c.id} value={c.id}>
                   {c.name}
                 </option>
@@ -295,30 +319,6 @@ export function RunForm({ options, versions, onStarted }: Props) {
         </button>
       </div>
     </form>
-  );
-}
-
-function VersionSelect(props: {
-  field: string;
-  label: string;
-  value: string;
-  versions: Version[];
-  errors?: string[];
-  onChange: (event: { target: { value: string } }) => void;
-  empty?: string;
-}) {
-  const { field, label, value, versions, errors, onChange, empty } = props;
-  return (
-    <Field id={id(field)} label={label} errors={errors} hint={empty}>
-      <select {...describedBy(id(field), errors, empty ? `${id(field)}-hint` : undefined)} className="input" value={value} onChange={onChange}>
-        <option value="">Choose a version…</option>
-        {versions.map((v) => (
-          <option key={v.id} value={v.id}>
-            {v.name} ({v.kind})
-          </option>
-        ))}
-      </select>
-    </Field>
   );
 }
 

@@ -7,9 +7,10 @@ import { trainingApi } from "./api";
 import { CompareView } from "./CompareView";
 import { formatValue, formatWhen, KIND_NAMES, shortHash } from "./format";
 import { describeDataset, lineageLine, lineageOf } from "./lineage";
-import type { Version } from "./types";
+import type { Version, VersionDetail as VersionDetailType } from "./types";
 import { LengthPreferencePanel, WatchWarnings } from "./WatchPanel";
-import { Facts } from "./widgets";
+import { comparisonsText, readPromotion, winProbabilityText } from "./promotion";
+import { Facts, PromotionBadge } from "./widgets";
 
 interface Props {
   versionId: number | null;
@@ -38,6 +39,12 @@ export function VersionsSection({ versionId, compare, navigate }: Props) {
         ),
       },
       { key: "kind", header: "Kind", value: (v) => v.kind },
+      {
+        key: "promotion",
+        header: "Promotion",
+        value: (v) => v.promotion,
+        render: (v) => (v.promotion ? <PromotionBadge promotion={v.promotion} /> : <span className="muted">no gate</span>),
+      },
       {
         key: "lineage",
         header: "Lineage",
@@ -156,6 +163,7 @@ function VersionDetail({ versionId }: { versionId: number }) {
           ...metrics.map(([key, value]): [string, string] => [key, typeof value === "number" ? formatValue(value) : String(value)]),
         ]}
       />
+      <PromotionGate version={v} />
       {v.kind === "policy" && <LengthPreferencePanel versionId={v.id} />}
       <h3>Lineage</h3>
       <ol className="lineage" aria-label={`Lineage of ${v.name}, newest first`}>
@@ -177,5 +185,35 @@ function VersionDetail({ versionId }: { versionId: number }) {
         <li className="muted">{v.base} (base model)</li>
       </ol>
     </section>
+  );
+}
+
+/** The arena gate's figures for a new policy: how far the comparisons got and what it decided. */
+function PromotionGate({ version }: { version: VersionDetailType }) {
+  const detail = readPromotion(version.promotion_detail);
+  if (!version.promotion || !detail) return null;
+  const decided = detail.decided_at ? formatWhen(detail.decided_at) : null;
+  return (
+    <div className="promotion-gate" data-testid="promotion-gate">
+      <h3>
+        Promotion gate <PromotionBadge promotion={version.promotion} />
+      </h3>
+      <Facts
+        label="The promotion gate's figures"
+        items={[
+          ["Arena", detail.arena_campaign || (detail.arena_campaign_id !== null ? `Campaign ${detail.arena_campaign_id}` : null)],
+          [
+            "Against",
+            detail.rival_version_id !== null ? <a href={`#versions/${detail.rival_version_id}`}>{detail.rival || `Version ${detail.rival_version_id}`}</a> : detail.rival,
+          ],
+          ["Comparisons", comparisonsText(detail)],
+          ["Wins", detail.comparisons > 0 ? `${detail.wins} of ${detail.comparisons}` : null],
+          ["Chance it beats its rival", winProbabilityText(detail) ?? "not known yet"],
+          ["Decided", decided ?? (version.promotion === "pending" ? "not yet" : null)],
+          ["Why", detail.reason],
+          ["Arena answers", detail.arena_run_id !== null ? <a href={`#runs/${detail.arena_run_id}`}>Run #{detail.arena_run_id}</a> : null],
+        ]}
+      />
+    </div>
   );
 }

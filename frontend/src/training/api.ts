@@ -2,10 +2,12 @@
 
 import { call, data } from "../api/client";
 import { allPages } from "../api/pages";
+import type { components } from "../api/schema";
 import type {
   Ceiling,
   Comparison,
   LengthPreference,
+  NamedRef,
   MetricsAnswer,
   Run,
   RunPage,
@@ -40,6 +42,15 @@ export const trainingApi = {
   updateSchedule: (id: number, body: ScheduleChange) =>
     data<Schedule>("PATCH", `${ROOT}/schedules/${id}/`, body),
   deleteSchedule: (id: number) => call<null>("DELETE", `${ROOT}/schedules/${id}/`),
+
+  /** The arena campaigns (a promotion gate's or arena answers' target), by name. */
+  async arenaCampaigns(): Promise<NamedRef[]> {
+    const campaigns = await allPages<components["schemas"]["Campaign"]>("/campaigns/?limit=200", 40);
+    return campaigns
+      .filter((campaign) => campaign.is_arena)
+      .map(({ id, name }) => ({ id, name }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  },
 
   ceiling: (campaignId: number) => data<Ceiling>("GET", `${ROOT}/ceiling/?campaign=${campaignId}`),
 };

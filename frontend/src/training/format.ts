@@ -67,6 +67,7 @@ export const KIND_NAMES: Record<RunKind, string> = {
   generate: "Generation",
   evaluate: "Evaluation",
   judge: "LLM judge",
+  arena: "Arena answers",
 };
 
 export const STATUS_NAMES: Record<RunStatus, string> = {

@@ -16,6 +16,8 @@ function version(id: number, parent: number | null, kind: Version["kind"] = "pol
     dataset: null,
     metrics: {},
     watch_warnings: [],
+    promotion: "",
+    promotion_detail: {},
     created_at: "2025-03-01T10:00:00Z",
   };
 }

@@ -92,6 +92,7 @@ const CHARTS: Record<RunKind, ChartSpec[]> = {
   generate: [],
   evaluate: [],
   judge: [],
+  arena: [],
 };
 
 /** The kind's own charts, then one chart for each other series the run reported. */

@@ -336,3 +336,16 @@ describe("strategyProblem", () => {
     expect(strategyProblem([], "strategy", "deepspeed-zero2")).toBeNull();
   });
 });
+
+describe("arena answers", () => {
+  it("needs an arena campaign and sends the rival only when one is chosen", () => {
+    const arena = draft({ start: "version", parent_version_id: "4" }, "arena");
+    expect(validateRun(arena, OPTIONS)).toEqual({ campaign_id: ["Choose the arena campaign that receives the answers."] });
+    const chosen = { ...arena, campaign_id: "9" };
+    expect(runRequest(chosen, OPTIONS, "k")).toEqual({ kind: "arena", idempotency_key: "k", parent_version_id: 4, campaign_id: 9 });
+    expect(runRequest({ ...chosen, compare_version_id: "5" }, OPTIONS, "k")).toMatchObject({ parent_version_id: 4, compare_version_id: 5 });
+    expect(validateRun({ ...chosen, compare_version_id: "4" }, OPTIONS)).toEqual({
+      compare_version_id: ["Choose a different policy from the first, or none."],
+    });
+  });
+});

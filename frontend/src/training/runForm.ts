@@ -57,6 +57,7 @@ export const KINDS: { value: RunKind; text: string; hint: string }[] = [
   { value: "dpo", text: "DPO round", hint: "Improve a policy straight from the preference pairs." },
   { value: "generate", text: "Generation", hint: "Answer a campaign's prompts with a policy: new tasks for raters." },
   { value: "evaluate", text: "Evaluation", hint: "Compare two policies on the same prompts, scored by a reward model." },
+  { value: "arena", text: "Arena answers", hint: "Answer an arena campaign's prompts with a policy (and a rival, if chosen): raters then compare the models blind." },
 ];
 
 /** The policy rounds whose reward-hacking watch may name a second reward model. */
@@ -80,7 +81,11 @@ export const NEEDS: Record<
   generate: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
   evaluate: { start: false, reward: true, compare: true, campaign: "prompts", dataset: false },
   judge: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
+  arena: { start: true, reward: false, compare: false, campaign: "required", dataset: false },
 };
+
+/** Arena answers may name a rival policy that answers the same prompts. */
+export const RIVAL_KINDS: readonly RunKind[] = ["arena"];
 
 /** The campaign a PPO or evaluation run would take prompts from when none is chosen: the
  * first of its models (parent, compared, reward) that came from one; as the server picks it. */
@@ -186,7 +191,10 @@ export function validateRun(
     if (isBlank(draft.compare_version_id)) add("compare_version_id", "Choose the second policy.");
     else if (draft.compare_version_id === draft.parent_version_id) add("compare_version_id", "Choose a different policy from the first.");
   }
-  if (needs.campaign === "required" && isBlank(draft.campaign_id)) add("campaign_id", "Choose the campaign that receives the new tasks.");
+  if (RIVAL_KINDS.includes(draft.kind) && !isBlank(draft.compare_version_id) && draft.start === "version" && draft.compare_version_id === draft.parent_version_id)
+    add("compare_version_id", "Choose a different policy from the first, or none.");
+  if (needs.campaign === "required" && isBlank(draft.campaign_id))
+    add("campaign_id", draft.kind === "arena" ? "Choose the arena campaign that receives the answers." : "Choose the campaign that receives the new tasks.");
   if (needs.campaign === "prompts" && isBlank(draft.campaign_id) && !fallbackCampaign(draft, versions))
     add("campaign_id", "Choose the campaign whose prompts to use: none of the chosen models came from one.");
   if (needs.dataset) {
@@ -257,7 +265,7 @@ export function runRequest(draft: RunDraft, options: TrainingOptions, idempotenc
   if (needs.start && draft.start === "base") request.base = draft.base.trim();
   if ((needs.start && draft.start === "version") || draft.kind === "evaluate") request.parent_version_id = id(draft.parent_version_id);
   if (needs.reward) request.reward_version_id = id(draft.reward_version_id);
-  if (needs.compare) request.compare_version_id = id(draft.compare_version_id);
+  if (needs.compare || (RIVAL_KINDS.includes(draft.kind) && !isBlank(draft.compare_version_id))) request.compare_version_id = id(draft.compare_version_id);
   if (WATCHED_KINDS.includes(draft.kind) && !isBlank(draft.check_reward_version_id)) request.check_reward_version_id = id(draft.check_reward_version_id);
   if (needs.campaign && !isBlank(draft.campaign_id)) request.campaign_id = id(draft.campaign_id);
   if (needs.dataset) request.dataset = datasetOf(draft.dataset);

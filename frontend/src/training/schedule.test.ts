@@ -62,6 +62,8 @@ describe("scheduleRequest and scheduleChanges", () => {
     dataset: {},
     hyperparameters: {},
     check_reward_version: { id: 7, name: "gold-rm", kind: "reward" },
+    arena_campaign: null,
+    gate_max_comparisons: 100,
     judgments_at_last_fire: 40,
     judgments_since_last_fire: 12,
     last_fired_at: null,
@@ -76,6 +78,8 @@ describe("scheduleRequest and scheduleChanges", () => {
       generate_prompts: 10,
       responses_per_prompt: 4,
       check_reward_version_id: 7,
+      arena_campaign_id: null,
+      gate_max_comparisons: 100,
     });
   });
 
@@ -89,6 +93,18 @@ describe("scheduleRequest and scheduleChanges", () => {
     const before = scheduleDraft(schedule);
     expect(scheduleChanges(before, { ...before, check_reward_version_id: "" })).toEqual({ check_reward_version_id: null });
     expect(scheduleRequest(EMPTY_SCHEDULE).check_reward_version_id).toBeNull();
+  });
+});
+
+describe("the promotion gate", () => {
+  it("sets and clears the arena, and checks the comparisons' limit", () => {
+    const before = { ...EMPTY_SCHEDULE };
+    expect(scheduleChanges(before, { ...before, arena_campaign_id: "5", gate_max_comparisons: "300" })).toEqual({
+      arena_campaign_id: 5,
+      gate_max_comparisons: 300,
+    });
+    expect(scheduleChanges({ ...before, arena_campaign_id: "5" }, before)).toEqual({ arena_campaign_id: null });
+    expect(validateSchedule({ ...before, gate_max_comparisons: "0" })).toEqual({ gate_max_comparisons: ["Enter a number from 1 to 100000."] });
   });
 });
 

@@ -13,6 +13,10 @@ export interface ScheduleDraft {
   responses_per_prompt: string;
   /** A reward version's id, or "" for none: the second judge of each round's watch. */
   check_reward_version_id: string;
+  /** The promotion gate's arena campaign id, or "" for no gate. */
+  arena_campaign_id: string;
+  /** The most comparisons the gate waits for before it decides. */
+  gate_max_comparisons: string;
 }
 
 export const EMPTY_SCHEDULE: ScheduleDraft = {
@@ -23,6 +27,8 @@ export const EMPTY_SCHEDULE: ScheduleDraft = {
   generate_prompts: "20",
   responses_per_prompt: "4",
   check_reward_version_id: "",
+  arena_campaign_id: "",
+  gate_max_comparisons: "100",
 };
 
 export function scheduleDraft(schedule: Schedule): ScheduleDraft {
@@ -34,6 +40,8 @@ export function scheduleDraft(schedule: Schedule): ScheduleDraft {
     generate_prompts: String(schedule.generate_prompts),
     responses_per_prompt: String(schedule.responses_per_prompt),
     check_reward_version_id: schedule.check_reward_version ? String(schedule.check_reward_version.id) : "",
+    arena_campaign_id: schedule.arena_campaign ? String(schedule.arena_campaign.id) : "",
+    gate_max_comparisons: String(schedule.gate_max_comparisons),
   };
 }
 
@@ -80,6 +88,8 @@ export function validateSchedule(draft: ScheduleDraft): FieldErrors {
   if (prompts) errors.generate_prompts = [prompts];
   const k = wholeNumber(draft.responses_per_prompt, 2, 16);
   if (k) errors.responses_per_prompt = [k];
+  const gate = wholeNumber(draft.gate_max_comparisons, 1, 100_000);
+  if (gate) errors.gate_max_comparisons = [gate];
   return errors;
 }
 
@@ -93,6 +103,8 @@ export function scheduleRequest(draft: ScheduleDraft): ScheduleRequest {
     generate_prompts: Number(draft.generate_prompts),
     responses_per_prompt: Number(draft.responses_per_prompt),
     check_reward_version_id: draft.check_reward_version_id === "" ? null : Number(draft.check_reward_version_id),
+    arena_campaign_id: draft.arena_campaign_id === "" ? null : Number(draft.arena_campaign_id),
+    gate_max_comparisons: Number(draft.gate_max_comparisons),
   };
 }
 

@@ -43,6 +43,7 @@ export type LengthPreference = Schemas["LengthPreference"];
 export type PolicyRound = Schemas["PolicyRound"];
 
 export type Version = Schemas["Version"];
+export type Promotion = Version["promotion"];
 export type LineageStep = Schemas["LineageEntry"];
 export type VersionDetail = Schemas["VersionDetail"];
 export type ComparisonSample = Schemas["CompareSample"];
@@ -55,7 +56,15 @@ export type ScheduleChange = Schemas["PatchedScheduleUpdateRequest"];
 export type ScheduleRequest = Required<
   Pick<
     ScheduleChange,
-    "enabled" | "every_n_judgments" | "cron" | "policy_kind" | "generate_prompts" | "responses_per_prompt" | "check_reward_version_id"
+    | "enabled"
+    | "every_n_judgments"
+    | "cron"
+    | "policy_kind"
+    | "generate_prompts"
+    | "responses_per_prompt"
+    | "check_reward_version_id"
+    | "arena_campaign_id"
+    | "gate_max_comparisons"
   >
 >;
 

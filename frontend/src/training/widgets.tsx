@@ -1,6 +1,7 @@
 import { Badge, type Tone } from "../shared/Badge";
 import { percentOf, progressText, STATUS_NAMES } from "./format";
-import type { Run, RunStatus } from "./types";
+import { PROMOTION_NAMES, PROMOTION_TONES } from "./promotion";
+import type { Promotion, Run, RunStatus } from "./types";
 
 const RUN_TONE: Record<RunStatus, Tone> = {
   queued: "neutral",
@@ -14,6 +15,16 @@ export function RunStatusBadge({ status, stopping = false }: { status: RunStatus
   return (
     <Badge tone={RUN_TONE[status]} status={status}>
       {stopping && status === "running" ? "Stopping" : STATUS_NAMES[status]}
+    </Badge>
+  );
+}
+
+/** A policy version's promotion gate, as a badge; nothing when it has no gate. */
+export function PromotionBadge({ promotion }: { promotion: Promotion }) {
+  if (promotion === "") return null;
+  return (
+    <Badge tone={PROMOTION_TONES[promotion]} status={promotion}>
+      {PROMOTION_NAMES[promotion]}
     </Badge>
   );
 }

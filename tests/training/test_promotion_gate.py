@@ -1,0 +1,212 @@
+"""The promotion gate through the worker's code path (the pipeline as a real subprocess, tiny
+models for SmolLM2): a gated schedule's policy round ends in the arena, people compare the new
+policy with its parent there, and the gate promotes the better policy and holds back the worse
+one; whichever is current then writes the campaign's next candidates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from annotation.models import Assignment, Campaign, RankingTask, Response
+from annotation.services.arena import ARENA_OPEN_TASKS
+from annotation.services.importing import import_file
+from common.roles import Role
+from tests.factories import make_campaign, make_pool
+from tests.training.test_worker_chain import tiny_smollm2
+from training.models import ModelVersion, Promotion, RunStatus, TrainingRun, TrainingSchedule
+from training.promotion import MIN_GATE_COMPARISONS, current_policy, decide_promotions
+from training.services import fire_due_schedules
+from training.worker.job import execute_run
+
+__all__ = ["tiny_smollm2"]
+
+pytestmark = [pytest.mark.django_db]
+
+
+def _import(campaign: Campaign, rows: list[dict[str, Any]], name: str) -> None:
+    data = "\n".join(json.dumps(row) for row in rows).encode()
+    report = import_file(actor=None, campaign=campaign, data=data, filename=name)
+    assert report.is_ok, report.errors
+
+
+def _run_queued(limit: int) -> list[str]:
+    kinds = []
+    while (run := TrainingRun.objects.filter(status=RunStatus.QUEUED).first()) is not None:
+        kinds.append(run.kind)
+        assert execute_run(run.pk) == "succeeded", TrainingRun.objects.get(pk=run.pk).error
+        assert len(kinds) <= limit, kinds
+    return kinds
+
+
+def _judge_arena(rater: Any, prefer: str, judgments: int, on_commit: Any) -> None:
+    """A rater who always prefers `prefer`'s answer (the test knows who wrote what; the rater's
+    screen does not say)."""
+    for n in range(judgments):
+        reply = rater.post("/api/v1/assignments/next/")
+        assert reply.status_code == 200, reply.content
+        body = reply.json()
+        order = Assignment.objects.get(pk=body["id"]).display_order
+        names = dict(Response.objects.filter(pk__in=order).values_list("pk", "generator"))
+        first_wins = names[order[0]] == prefer
+        with on_commit(execute=True):
+            submitted = rater.post(
+                f"/api/v1/assignments/{body['id']}/submit/",
+                {
+                    "ranking": [["A"], ["B"]] if first_wins else [["B"], ["A"]],
+                    "strength": "better",
+                    "idempotency_key": f"key-{prefer}-{n:04d}",
+                },
+                format="json",
+            )
+        assert submitted.status_code == 201, submitted.content
+
+
+def _preferences(campaign: Campaign, offset: int) -> None:
+    rows = [
+        {"prompt": f"Greet me ({i})", "chosen": f"Hello, friend {i}!", "rejected": "No."}
+        for i in range(offset, offset + 12)
+    ]
+    _import(campaign, rows, f"hh-{offset}.jsonl")
+
+
+def _gated_schedule(campaign: Campaign, arena: Campaign) -> TrainingSchedule:
+    return TrainingSchedule.objects.create(
+        campaign=campaign,
+        every_n_judgments=10,
+        generate_prompts=2,
+        responses_per_prompt=2,
+        dataset={"mode": "all"},
+        arena_campaign=arena,
+        gate_max_comparisons=12,
+        hyperparameters={
+            "reward": {"epochs": 1.0, "batch_size": 4, "max_length": 128},
+            "ppo": {"steps": 2, "batch_size": 2, "minibatch_size": 2, "max_new_tokens": 6},
+            "arena": {"prompts": 3, "k": 2, "max_new_tokens": 6},
+            "generate": {"max_new_tokens": 6},
+        },
+    )
+
+
+def _round_one_is_held_back(
+    campaign: Campaign, arena: Campaign, rater: Any, on_commit: Any
+) -> ModelVersion:
+    """The chain stops at the arena; people prefer the parent's answers: held back."""
+    fired = fire_due_schedules(now=timezone.now())
+    assert [(r.kind, r.follow_up) for r in fired] == [("reward", ["ppo", "arena"])]
+    assert _run_queued(limit=3) == ["reward", "ppo", "arena"]
+    first = ModelVersion.objects.get(kind="policy")
+    assert first.promotion == Promotion.PENDING
+    assert first.promotion_detail["rival"] == "base:smollm2"
+    assert current_policy(campaign) is None  # waiting in the arena, not current
+    answered = Response.objects.filter(prompt__campaign=arena).values_list("generator", flat=True)
+    assert set(answered) == {first.name, "base:smollm2"}
+    assert decide_promotions() == []  # nobody has compared them yet
+
+    _judge_arena(rater, "base:smollm2", 12, on_commit)  # the gate's 12 comparisons
+
+    assert [v.pk for v in decide_promotions()] == [first.pk]
+    first.refresh_from_db()
+    assert first.promotion == Promotion.HELD
+    detail = first.promotion_detail
+    assert (detail["comparisons"], detail["wins"]) == (12, 0)
+    assert detail["high"] < 0.5
+    assert "did not pass 0.5" in detail["reason"]
+    assert current_policy(campaign) is None
+    assert Campaign.objects.get(pk=arena.pk).arena_focus == []
+    # The chain goes on with the current policy (still the base model).
+    generation = TrainingRun.objects.get(pk=detail["generation_run_id"])
+    assert (generation.kind, generation.parent_version, generation.campaign) == (
+        "generate",
+        None,
+        campaign,
+    )
+    assert _run_queued(limit=1) == ["generate"]
+    return first
+
+
+def _round_two_is_promoted(campaign: Campaign, rater: Any, on_commit: Any, held: Any) -> None:
+    """The next round starts from the current policy; people prefer the new one: promoted,
+    and it writes the campaign's next candidates."""
+    fired = fire_due_schedules(now=timezone.now())
+    assert [r.kind for r in fired] == ["reward"]
+    assert _run_queued(limit=3) == ["reward", "ppo", "arena"]
+    second = ModelVersion.objects.filter(kind="policy").exclude(pk=held.pk).get()
+    assert second.parent is None  # not the held-back policy
+    assert second.promotion == Promotion.PENDING
+    # (The arena's tasks still open from round 1 come first: the gate's pair follows them.)
+    _judge_arena(rater, second.name, ARENA_OPEN_TASKS + MIN_GATE_COMPARISONS, on_commit)
+
+    assert [v.pk for v in decide_promotions()] == [second.pk]
+    second.refresh_from_db()
+    assert second.promotion == Promotion.PROMOTED
+    detail = second.promotion_detail
+    assert detail["comparisons"] >= MIN_GATE_COMPARISONS
+    assert detail["wins"] == detail["comparisons"]
+    assert detail["low"] > 0.5
+    assert current_policy(campaign) == second
+    generation = TrainingRun.objects.get(pk=detail["generation_run_id"])
+    assert generation.parent_version == second
+    before = RankingTask.objects.filter(campaign=campaign).count()
+    assert _run_queued(limit=1) == ["generate"]
+    new_answers = Response.objects.filter(prompt__campaign=campaign, generator=second.name)
+    assert new_answers.count() == 4  # 2 prompts, K = 2: the promoted policy wrote them
+    assert RankingTask.objects.filter(campaign=campaign).count() == before + 2
+
+
+@pytest.mark.slow
+def test_the_gate_holds_back_a_worse_policy_and_promotes_a_better_one(
+    tiny_smollm2: None,
+    tmp_path: Path,
+    settings: Any,
+    client_for: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    settings.TRAINING_ARTIFACTS_DIR = tmp_path / "artifacts"
+    settings.TRAINING_POLL_S = 0.2
+    campaign = make_campaign(responses_per_task=2, overlap=2)
+    arena = make_campaign(is_arena=True, judgment_mode="pairwise", responses_per_task=2, overlap=1)
+    _import(arena, [{"prompt": f"Tell me about tides ({i})"} for i in range(3)], "arena.jsonl")
+    rater = client_for(Role.ANNOTATOR)
+    make_pool(members=[rater.user], campaigns=[arena])
+    _preferences(campaign, 0)
+    _gated_schedule(campaign, arena)
+
+    held = _round_one_is_held_back(campaign, arena, rater, django_capture_on_commit_callbacks)
+    _preferences(campaign, 100)  # enough new judgments for the schedule to fire again
+    _round_two_is_promoted(campaign, rater, django_capture_on_commit_callbacks, held)
+
+
+def test_a_gate_whose_arena_answers_failed_holds_the_version_back() -> None:
+    campaign = make_campaign()
+    arena = make_campaign(is_arena=True, judgment_mode="pairwise", responses_per_task=2)
+    failed = TrainingRun.objects.create(kind="arena", campaign=arena, status=RunStatus.FAILED)
+    version = ModelVersion.objects.create(
+        name="ppo-run-x",
+        kind="policy",
+        base="smollm2",
+        artifact_path="/nowhere",
+        campaign=campaign,
+        promotion=Promotion.PENDING,
+        promotion_detail={
+            "arena_campaign_id": arena.pk,
+            "arena_run_id": failed.pk,
+            "rival": "base:smollm2",
+            "max_comparisons": 50,
+        },
+    )
+    ungated = ModelVersion.objects.create(
+        name="older", kind="policy", base="smollm2", artifact_path="/x", campaign=campaign
+    )
+    ModelVersion.objects.filter(pk=ungated.pk).update(created_at=timezone.now().replace(year=2020))
+
+    assert current_policy(campaign) == ungated  # the pending version is newer, not current
+    assert [v.pk for v in decide_promotions()] == [version.pk]
+    version.refresh_from_db()
+    assert version.promotion == Promotion.HELD
+    assert "arena run did not succeed" in version.promotion_detail["reason"]
+    assert current_policy(campaign) == ungated
