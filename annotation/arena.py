@@ -112,6 +112,18 @@ def _fits(
     )
 
 
+def _wald_covariance(c: Comparisons, coef: FloatArray, models: int) -> FloatArray:
+    """Covariance of the centred scores from the penalised fit's curvature: what the data can
+    honestly say, which a bootstrap cannot when a model won (or lost) every comparison (every
+    resample then says the same, and its interval shrinks to nothing)."""
+    design = _design(c, models, False)
+    p = 1.0 / (1.0 + np.exp(-(design @ coef[: models - 1])))
+    information = (design * (p * (1 - p))[:, None]).T @ design + SCORE_RIDGE * np.eye(models - 1)
+    # scores = centring @ [coef, 0]: the reference model's score is 0 before centring.
+    centring = (np.eye(models) - 1.0 / models)[:, : models - 1]
+    return centring @ np.linalg.inv(information) @ centring.T
+
+
 def fit_leaderboard(
     c: Comparisons,
     models: int,
@@ -137,11 +149,23 @@ def fit_leaderboard(
     scores = _scores(coef, models)
     resamples = scores[1:] if n_boot else scores[:1]
     low, high = np.percentile(resamples, [2.5, 97.5], axis=0)
+    # Each interval is the wider of the bootstrap's and the Wald interval (length covariate
+    # left out of the latter: a floor, not an estimate).
+    wald = _wald_covariance(c, coef[0], models)
+    half = 1.96 * np.sqrt(np.clip(np.diag(wald), 0.0, None))
+    low, high = np.minimum(low, scores[0] - half), np.maximum(high, scores[0] + half)
     counts = np.bincount(c.first, minlength=models) + np.bincount(c.second, minlength=models)
     order = np.argsort(-scores[0], kind="stable")
     leader = int(order[0])
     leads = resamples[:, [leader]] - resamples  # (B, models)
     lead_low, lead_high = np.percentile(leads, [2.5, 97.5], axis=0)
+    lead = scores[0, leader] - scores[0]
+    lead_var = wald[leader, leader] + np.diag(wald) - 2 * wald[leader]
+    lead_half = 1.96 * np.sqrt(np.clip(lead_var, 0.0, None))
+    lead_low, lead_high = (
+        np.minimum(lead_low, lead - lead_half),
+        np.maximum(lead_high, lead + lead_half),
+    )
     standings = tuple(
         Standing(
             int(m),
@@ -155,7 +179,11 @@ def fit_leaderboard(
         for m in order
     )
     others = np.delete(leads, leader, axis=1)
-    separated = bool(np.percentile(others.min(axis=1), 2.5) > 0) and c.size >= min_comparisons
+    separated = (
+        bool(np.percentile(others.min(axis=1), 2.5) > 0)
+        and bool(np.delete(lead_low, leader).min() > 0)
+        and c.size >= min_comparisons
+    )
     length = float(coef[0, -1]) if length_controlled else None
     return Leaderboard(standings, c.size, length_controlled, length, separated)
 

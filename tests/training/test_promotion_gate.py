@@ -25,6 +25,9 @@ from training.worker.job import execute_run
 
 __all__ = ["tiny_smollm2"]
 
+RUNS = "/api/v1/training/runs/"
+SCHEDULES = "/api/v1/training/schedules/"
+
 pytestmark = [pytest.mark.django_db]
 
 
@@ -210,3 +213,46 @@ def test_a_gate_whose_arena_answers_failed_holds_the_version_back() -> None:
     assert version.promotion == Promotion.HELD
     assert "arena run did not succeed" in version.promotion_detail["reason"]
     assert current_policy(campaign) == ungated
+
+
+def test_a_schedule_gate_names_an_arena_and_a_positive_budget(ml: Any) -> None:
+    campaign, ranked = make_campaign(), make_campaign()
+    arena = make_campaign(is_arena=True, judgment_mode="pairwise", responses_per_task=2)
+    base = {"campaign_id": campaign.pk, "every_n_judgments": 5}
+
+    refused = [
+        ml.post(SCHEDULES, {**base, "arena_campaign_id": ranked.pk}, format="json"),
+        ml.post(SCHEDULES, {**base, "arena_campaign_id": arena.pk, "gate_max_comparisons": 0}),
+    ]
+    assert [r.status_code for r in refused] == [400, 400]
+    assert refused[0].json()["errors"]["arena_campaign_id"] == [
+        f"Campaign {ranked.pk} is not an arena campaign."
+    ]
+    assert list(refused[1].json()["errors"]) == ["gate_max_comparisons"]
+    assert not TrainingSchedule.objects.exists()
+
+    body = {**base, "arena_campaign_id": arena.pk, "gate_max_comparisons": 40}
+    created = ml.post(SCHEDULES, body, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["arena_campaign"] == {"id": arena.pk, "name": arena.name}
+    assert created.json()["gate_max_comparisons"] == 40
+    schedule_id = created.json()["id"]
+    off = ml.patch(f"{SCHEDULES}{schedule_id}/", {"arena_campaign_id": None}, format="json")
+    assert off.status_code == 200
+    assert off.json()["arena_campaign"] is None
+
+
+def test_arena_answers_go_to_an_arena_campaign(ml: Any) -> None:
+    ranked = make_campaign()
+    arena = make_campaign(is_arena=True, judgment_mode="pairwise", responses_per_task=2)
+
+    refused = ml.post(RUNS, {"kind": "arena", "campaign_id": ranked.pk}, format="json")
+    started = ml.post(RUNS, {"kind": "arena", "campaign_id": arena.pk}, format="json")
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["campaign_id"] == [
+        "Arena answers go to an arena campaign: name one."
+    ]
+    assert started.status_code == 201, started.json()
+    run = TrainingRun.objects.get(pk=started.json()["id"])
+    assert (run.kind, run.campaign, run.config["prompts"]) == ("arena", arena, 50)

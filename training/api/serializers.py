@@ -454,6 +454,7 @@ class ScheduleUpdateSerializer(_Strict):
         required=False,
         allow_null=True,
         help_text="Promotion gate: a new policy must beat its parent in this arena first.",
+        error_messages={"does_not_exist": "Campaign {pk_value} is not an arena campaign."},
     )
     gate_max_comparisons = serializers.IntegerField(required=False, min_value=1, max_value=100000)
 
