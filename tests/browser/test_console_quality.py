@@ -82,9 +82,14 @@ def simulated(browser: Browser) -> dict[str, Any]:
         VerdictRow(min(ids), max(ids), 2.0, 1.5 if number % 2 else -1.0)
         for number, ids in enumerate(task.response_ids for task in tasks)
     ]
-    judge = Judge("smollm2", None, None)
+    judge = Judge(JUDGE, None, None)
     record_judge_verdicts(campaign=campaign, judge=judge, rows=rows, prelabel_margin=1.0)
     return summary
+
+
+# A judge named by a long path (what a worker's local model often is): the table must wrap or
+# scroll in its own frame, never widen the page.
+JUDGE = "/srv/models/an-organisation/judge-model-with-a-long-name-2026-instruct-preview"
 
 
 def position_biased(summary: dict[str, Any]) -> str:
@@ -177,7 +182,7 @@ def read_the_bias_report(page: Any, biased: str) -> Any:
     assert chart.locator(".interval-row.is-flagged").count() == 1
     assert biased in (chart.locator(".interval-row.is-flagged").text_content() or "")
     judges = page.get_by_test_id("judge-scores")
-    judge_row = judges.locator("tbody tr").filter(has_text="smollm2")
+    judge_row = judges.locator("tbody tr").filter(has_text=JUDGE)
     assert "Same verdict in both orders" in judges.inner_text()
     assert "50%" in judge_row.inner_text()  # half its verdicts are order-consistent
     assert "of 40" in judge_row.inner_text()
