@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import combinations
+from statistics import NormalDist
 
 import numpy as np
 
@@ -124,6 +125,16 @@ def _wald_covariance(c: Comparisons, coef: FloatArray, models: int) -> FloatArra
     return centring @ np.linalg.inv(information) @ centring.T
 
 
+def _widen_leads(
+    low: FloatArray, high: FloatArray, scores: FloatArray, wald: FloatArray, leader: int
+) -> tuple[FloatArray, FloatArray]:
+    """The leader's lead intervals, at least as wide as their Wald intervals."""
+    lead = scores[leader] - scores
+    variance = wald[leader, leader] + np.diag(wald) - 2 * wald[leader]
+    half = 1.96 * np.sqrt(np.clip(variance, 0.0, None))
+    return np.minimum(low, lead - half), np.maximum(high, lead + half)
+
+
 def fit_leaderboard(
     c: Comparisons,
     models: int,
@@ -159,13 +170,7 @@ def fit_leaderboard(
     leader = int(order[0])
     leads = resamples[:, [leader]] - resamples  # (B, models)
     lead_low, lead_high = np.percentile(leads, [2.5, 97.5], axis=0)
-    lead = scores[0, leader] - scores[0]
-    lead_var = wald[leader, leader] + np.diag(wald) - 2 * wald[leader]
-    lead_half = 1.96 * np.sqrt(np.clip(lead_var, 0.0, None))
-    lead_low, lead_high = (
-        np.minimum(lead_low, lead - lead_half),
-        np.maximum(lead_high, lead + lead_half),
-    )
+    lead_low, lead_high = _widen_leads(lead_low, lead_high, scores[0], wald, leader)
     standings = tuple(
         Standing(
             int(m),
@@ -194,16 +199,23 @@ def win_probability(board: Leaderboard, a: int, b: int) -> float:
     return 1.0 / (1.0 + math.exp(scores[b] - scores[a]))
 
 
-def next_pair(board: Leaderboard) -> tuple[int, int]:
+def next_pair(board: Leaderboard, allowed: set[frozenset[int]] | None = None) -> tuple[int, int]:
     """The comparison that most narrows the leaderboard's uncertainty: while the leader's
     lead over another model is not sure (its interval reaches 0), the leader against the
     rival it is least sure to lead; otherwise the pair whose outcome is least predictable,
-    weighted by how wide its models' intervals still are. Before any data, the first two."""
+    weighted by how wide its models' intervals still are. Before any data, the first two.
+    `allowed`: the pairs that can be compared at all (None: every pair)."""
     standings = board.standings
-    if board.comparisons == 0 or len(standings) < 2:
-        return standings[0].model, standings[1].model
+
+    def askable(a: Standing, b: Standing) -> bool:
+        return allowed is None or frozenset((a.model, b.model)) in allowed
+
+    candidates = [pair for pair in combinations(standings, 2) if askable(*pair)]
+    if board.comparisons == 0 or len(standings) < 2 or not candidates:
+        first, second = candidates[0] if candidates else (standings[0], standings[1])
+        return first.model, second.model
     top = standings[0]
-    rivals = [s for s in standings[1:] if s.lead_low <= 0]
+    rivals = [s for s in standings[1:] if s.lead_low <= 0 and askable(top, s)]
     if rivals:  # the top is not separated yet: its most threatening rival
         return top.model, min(rivals, key=lambda s: s.lead_low).model
 
@@ -217,7 +229,7 @@ def next_pair(board: Leaderboard) -> tuple[int, int]:
         p = 1.0 / (1.0 + math.exp(b.score - a.score))
         return p * (1 - p) * (spread(a) + spread(b))
 
-    a, b = max(combinations(standings, 2), key=value)
+    a, b = max(candidates, key=value)
     return a.model, b.model
 
 
@@ -227,19 +239,23 @@ class HeadToHead:
 
     comparisons: int
     wins: float  # a's wins, a tie counting half
-    win_probability: float  # P(a's answer beats b's) under the Bradley-Terry fit
-    low: float  # 95 % bootstrap interval
+    win_probability: float  # a's share of the wins: P(a's answer beats b's) with two models
+    low: float  # Wilson score interval at the confidence asked for
     high: float
 
 
-def head_to_head(outcome: FloatArray, *, n_boot: int = N_BOOT, seed: int = 0) -> HeadToHead:
-    """P(a beats b) from the outcomes of their comparisons (1 a won, 0 lost, 0.5 tie), with
-    a 95 % bootstrap interval: what a promotion gate reads."""
+def head_to_head(outcome: FloatArray, *, confidence: float = 0.95) -> HeadToHead:
+    """P(a beats b) from the outcomes of their comparisons (1 a won, 0 lost, 0.5 tie; or a
+    task's mean over its raters, so that several raters of one pair count once), with a
+    two-sided Wilson score interval: what a promotion gate reads. With two models the
+    Bradley-Terry fit is just this share; unlike a bootstrap, the interval keeps its width
+    when a won every comparison."""
     n = int(outcome.size)
     if n == 0:
         return HeadToHead(0, 0.0, 0.5, 0.0, 1.0)
-    c = Comparisons(np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64), outcome, np.zeros(n))
-    coef = _fits(c, 2, False, n_boot, seed)  # column 0: a's score minus b's (b the reference)
-    p = 1.0 / (1.0 + np.exp(-coef[:, 0]))
-    low, high = np.percentile(p[1:] if n_boot else p, [2.5, 97.5])
-    return HeadToHead(n, float(outcome.sum()), float(p[0]), float(low), float(high))
+    wins = float(outcome.sum())
+    share = wins / n
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return HeadToHead(n, wins, share, max(centre - half, 0.0), min(centre + half, 1.0))

@@ -282,7 +282,8 @@ def _record(
         return _preference(row, line, cells_are_text)
     given = _raw_responses(row, single)
     gold = _gold_ranking(row.get("gold_ranking"), len(given))
-    responses, where = _merge_identical(given)
+    # In an arena each answer is one model's, even when another model wrote the same text.
+    responses, where = (given, list(range(len(given)))) if single else _merge_identical(given)
     return PromptRecord(
         line,
         _conversation(row, cells_are_text),

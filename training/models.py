@@ -61,6 +61,10 @@ class Promotion(models.TextChoices):
     HELD = "held", "Kept, not promoted"
 
 
+# A promotion gate's budget may not be below this: the fewest comparisons it promotes on.
+GATE_MIN_COMPARISONS = 10
+
+
 class DatasetMode(models.TextChoices):
     CONSENSUS = "consensus", "Consensus pairs"
     ALL = "all", "All judgments"

@@ -14,19 +14,21 @@ now is, writes the campaign's next candidates.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
 from annotation.arena import head_to_head
-from annotation.models import Campaign
+from annotation.models import Campaign, CampaignStatus
 from annotation.selectors.arena import head_to_head_outcomes
 from annotation.services.arena import set_arena_focus
 from annotation.services.audit import record_audit_event
 from common.errors import ServiceError
 from training.models import (
-    FINISHED_STATUSES,
+    GATE_MIN_COMPARISONS,
     ModelVersion,
     Promotion,
     RunKind,
@@ -39,8 +41,10 @@ from training.services import RunRequest, create_run
 
 logger = logging.getLogger(__name__)
 
-# A gate never decides "better" on fewer direct comparisons than this.
-MIN_GATE_COMPARISONS = 10
+# The gate looks at the comparisons once per this many (and at its budget): the fewest it
+# can promote on, and what its budget may not be below.
+GATE_LOOK_EVERY = GATE_MIN_COMPARISONS
+GATE_ALPHA = 0.025  # the one-sided chance of promoting a policy no better than its parent
 
 
 def current_policy(campaign: Campaign | None) -> ModelVersion | None:
@@ -66,7 +70,7 @@ def open_gate(*, version: ModelVersion, rival: ModelVersion, arena_run: Training
         "rival": rival.name,
         "rival_version_id": rival.pk,
         "max_comparisons": schedule.gate_max_comparisons if schedule else 100,
-        "min_comparisons": MIN_GATE_COMPARISONS,
+        "min_comparisons": GATE_LOOK_EVERY,
         "comparisons": 0,
         "wins": 0.0,
         "win_probability": None,
@@ -83,24 +87,62 @@ def open_gate(*, version: ModelVersion, rival: ModelVersion, arena_run: Training
     )
 
 
-def _verdict(detail: dict[str, Any], arena_status: str | None) -> tuple[str, str] | None:
+def gate_confidence(max_comparisons: int) -> float:
+    """The two-sided confidence of each look's interval: the gate looks at most once per
+    GATE_LOOK_EVERY comparisons, so its one-sided false-promotion rate (2.5 %) is split
+    evenly over those looks (Bonferroni), which keeps it at 2.5 % however often the beat
+    asks."""
+    looks = math.ceil(max_comparisons / GATE_LOOK_EVERY)
+    return 1 - 2 * GATE_ALPHA / looks
+
+
+def _figures(detail: dict[str, Any], outcomes: np.ndarray) -> dict[str, Any]:
+    """The gate's figures at its latest look: the first multiple of GATE_LOOK_EVERY
+    comparisons (or the whole budget) that people have reached."""
+    budget = int(detail["max_comparisons"])
+    n = int(outcomes.size)
+    looked_at = budget if n >= budget else (n // GATE_LOOK_EVERY) * GATE_LOOK_EVERY
+    figures = head_to_head(outcomes[:looked_at], confidence=gate_confidence(budget))
+    return {
+        "comparisons": n,
+        "looked_at": looked_at,
+        "confidence": round(gate_confidence(budget), 6),
+        "wins": figures.wins,
+        "win_probability": figures.win_probability if looked_at else None,
+        "low": figures.low if looked_at else None,
+        "high": figures.high if looked_at else None,
+    }
+
+
+def _verdict(detail: dict[str, Any], arena_problem: str | None) -> tuple[str, str] | None:
     """Promoted or held, and why; None while the gate still waits."""
-    n, low = detail["comparisons"], detail["low"]
-    if n >= MIN_GATE_COMPARISONS and low is not None and low > 0.5:
+    looked_at, low = detail["looked_at"], detail["low"]
+    if looked_at and low is not None and low > 0.5:
         return Promotion.PROMOTED, (
             f"people preferred it to {detail['rival']}: win probability "
-            f"{detail['win_probability']:.2f} ({low:.2f}-{detail['high']:.2f}) over {n} comparisons"
+            f"{detail['win_probability']:.2f} ({low:.2f}-{detail['high']:.2f}) over "
+            f"{looked_at} comparisons"
         )
-    if n >= detail["max_comparisons"]:
+    if looked_at >= detail["max_comparisons"]:
         return Promotion.HELD, (
-            f"after {n} comparisons with {detail['rival']} the lower end of its win probability "
-            f"({low:.2f}) did not pass 0.5"
+            f"after {looked_at} comparisons with {detail['rival']} the lower end of its win "
+            f"probability ({low:.2f}) did not pass 0.5"
         )
-    if arena_status in (RunStatus.FAILED, RunStatus.CANCELLED) or arena_status is None:
-        return (
-            Promotion.HELD,
-            "its arena answers were never written (the arena run did not succeed)",
-        )
+    if arena_problem:
+        return Promotion.HELD, arena_problem
+    return None
+
+
+def _arena_problem(detail: dict[str, Any]) -> str | None:
+    """Why the arena will never give this gate its comparisons, if it will not."""
+    arena = Campaign.objects.filter(pk=detail.get("arena_campaign_id") or 0).first()
+    if arena is None:
+        return "its arena campaign no longer exists"
+    if arena.status == CampaignStatus.ARCHIVED:
+        return f"its arena {arena.name!r} was archived before people had compared enough"
+    run = TrainingRun.objects.filter(pk=detail.get("arena_run_id") or 0).first()
+    if run is None or run.status in (RunStatus.FAILED, RunStatus.CANCELLED):
+        return "its arena answers were never written (the arena run did not succeed)"
     return None
 
 
@@ -136,59 +178,61 @@ def _decide(version_id: int) -> ModelVersion | None:
         if version is None:
             return None
         detail = dict(version.promotion_detail)
-        arena_id = detail.get("arena_campaign_id")
-        if arena_id is not None:
-            outcomes = head_to_head_outcomes(
-                campaign_id=arena_id, a=version.name, b=detail["rival"]
-            )
-            figures = head_to_head(outcomes)
-            detail |= {
-                "comparisons": figures.comparisons,
-                "wins": figures.wins,
-                "win_probability": figures.win_probability,
-                "low": figures.low,
-                "high": figures.high,
-            }
-        arena_run = TrainingRun.objects.filter(pk=detail.get("arena_run_id") or 0).first()
-        status = arena_run.status if arena_run is not None else None
-        if status is not None and status not in FINISHED_STATUSES:
-            status = RunStatus.RUNNING  # still answering: not a reason to decide
-        verdict = _verdict(detail, status) if detail else (Promotion.HELD, "no gate record")
+        if not {"arena_campaign_id", "rival", "max_comparisons"} <= set(detail):
+            # Registered pending but no gate was opened (its chain could not continue).
+            return _close(version, detail, Promotion.HELD, "no arena comparison was ever set up")
+        outcomes = head_to_head_outcomes(
+            campaign_id=detail["arena_campaign_id"], a=version.name, b=detail["rival"]
+        )
+        detail |= _figures(detail, outcomes)
+        verdict = _verdict(detail, _arena_problem(detail))
         if verdict is None:
             ModelVersion.objects.filter(pk=version.pk).update(promotion_detail=detail)
             return None
-        version.promotion, detail["reason"] = verdict
-        detail["decided_at"] = timezone.now().isoformat()
-        version.promotion_detail = detail
-        version.save(update_fields=["promotion", "promotion_detail"])
-        if arena_id is not None:
-            set_arena_focus(
-                campaign_id=arena_id, pair=(version.name, detail["rival"]), waiting=False
-            )
-        promoted = version.promotion == Promotion.PROMOTED
-        record_audit_event(
-            actor=None,
-            action=f"model_version.{'promote' if promoted else 'hold'}",
-            target=version,
-            details={k: detail[k] for k in ("comparisons", "win_probability", "low", "high")},
-        )
-        try:
-            run = _next_generation(version)
-        except ServiceError as error:
-            logger.warning("Gate of version %s: no generation started: %s", version.pk, error)
-            run = None
-        if run is not None:
-            detail["generation_run_id"] = run.pk
-            ModelVersion.objects.filter(pk=version.pk).update(promotion_detail=detail)
+        return _close(version, detail, *verdict)
+
+
+def _close(
+    version: ModelVersion, detail: dict[str, Any], outcome: str, reason: str
+) -> ModelVersion:
+    """Records the gate's decision (audited), stops the arena asking for the pair, and goes
+    on with the chain: the generation from the campaign's current policy."""
+    detail |= {"reason": reason, "decided_at": timezone.now().isoformat()}
+    version.promotion, version.promotion_detail = outcome, detail
+    version.save(update_fields=["promotion", "promotion_detail"])
+    if detail.get("arena_campaign_id") and detail.get("rival"):
+        pair = (version.name, detail["rival"])
+        set_arena_focus(campaign_id=detail["arena_campaign_id"], pair=pair, waiting=False)
+    promoted = outcome == Promotion.PROMOTED
+    record_audit_event(
+        actor=None,
+        action=f"model_version.{'promote' if promoted else 'hold'}",
+        target=version,
+        details={k: detail.get(k) for k in ("comparisons", "win_probability", "low", "high")}
+        | {"reason": reason},
+    )
+    try:
+        run = _next_generation(version)
+    except ServiceError as error:
+        logger.warning("Gate of version %s: no generation started: %s", version.pk, error)
+        run = None
+    if run is not None:
+        detail["generation_run_id"] = run.pk
+        ModelVersion.objects.filter(pk=version.pk).update(promotion_detail=detail)
     return version
 
 
 def decide_promotions() -> list[ModelVersion]:
-    """Every pending gate's figures brought up to date; the versions decided this time."""
+    """Every pending gate's figures brought up to date; the versions decided this time. One
+    gate's failure is logged and leaves the others (and the beat's schedules) alone."""
     pending = ModelVersion.objects.filter(promotion=Promotion.PENDING).values_list("pk", flat=True)
     decided = []
     for version_id in list(pending):
-        version = _decide(version_id)
+        try:
+            version = _decide(version_id)
+        except Exception:
+            logger.exception("The promotion gate of version %s could not decide", version_id)
+            continue
         if version is not None:
             decided.append(version)
     return decided

@@ -31,6 +31,7 @@ from training import dispatch
 from training.cron import cron_due, parse_cron
 from training.datasets import dataset_filter, normalize_dataset
 from training.hyperparameters import resolve_hyperparameters
+from training.models import GATE_MIN_COMPARISONS as GATE_MIN
 from training.models import (
     POLICY_KINDS,
     REWARD_DRIVEN_KINDS,
@@ -114,6 +115,11 @@ def _required(request: RunRequest) -> dict[str, list[str]]:
         errors["campaign_id"] = ["A generation run needs the campaign that receives its tasks."]
     if request.kind == RunKind.ARENA and not (request.campaign and request.campaign.is_arena):
         errors["campaign_id"] = ["Arena answers go to an arena campaign: name one."]
+    if request.kind == RunKind.GENERATE and request.campaign and request.campaign.is_arena:
+        errors["campaign_id"] = ["An arena takes models' answers through an arena-answers run."]
+    rival = request.compare_version
+    if request.kind == RunKind.ARENA and rival is not None and rival == request.parent_version:
+        errors["compare_version_id"] = ["The rival must be another policy."]
     if request.kind == RunKind.JUDGE and request.campaign is None:
         errors["campaign_id"] = ["A judge run needs the campaign whose pairs it judges."]
     if request.kind in _PROMPT_KINDS and _prompt_campaign(request) is None:
@@ -329,6 +335,10 @@ def _validate_schedule(schedule: TrainingSchedule) -> None:
     _check_version(errors, "check_reward_version_id", schedule.check_reward_version, _REWARD)
     if schedule.arena_campaign is not None and not schedule.arena_campaign.is_arena:
         errors["arena_campaign_id"] = ["The promotion gate needs an arena campaign."]
+    if schedule.arena_campaign is not None and schedule.gate_max_comparisons < GATE_MIN:
+        errors["gate_max_comparisons"] = [f"A gate needs at least {GATE_MIN} comparisons."]
+    if schedule.campaign.is_arena:
+        errors["campaign_id"] = ["An arena is not trained on: schedule its ranking campaign."]
     if not isinstance(schedule.hyperparameters, dict):
         errors["hyperparameters"] = ["Must be an object of overrides per run kind."]
     elif problems := _schedule_hyperparameters(schedule):
@@ -413,8 +423,11 @@ def judgments_since_last_fire(schedule: TrainingSchedule) -> int:
 
 
 def _is_busy(schedule: TrainingSchedule) -> bool:
-    """A chain the schedule started is still queued or running: the next fire waits for it."""
-    return schedule.runs.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).exists()
+    """A chain the schedule started is still queued or running, or its policy still waits on
+    its promotion gate: the next fire waits for it."""
+    if schedule.runs.filter(status__in=(RunStatus.QUEUED, RunStatus.RUNNING)).exists():
+        return True
+    return ModelVersion.objects.filter(produced_by__schedule=schedule, promotion="pending").exists()
 
 
 def _is_due(schedule: TrainingSchedule, *, judgments: int, now: datetime) -> bool:

@@ -7,6 +7,7 @@ import math
 from collections import Counter
 
 import numpy as np
+from django.db.models import F
 
 from annotation.arena import Comparisons
 from annotation.models import Preference, RankingTask, Response
@@ -70,9 +71,25 @@ def arena_comparisons(*, campaign_id: int, models: list[str]) -> Comparisons:
 
 
 def head_to_head_outcomes(*, campaign_id: int, a: str, b: str) -> np.ndarray:
-    """The outcomes for `a` of people's direct comparisons of `a` with `b` (1, 0, 0.5)."""
-    c = arena_comparisons(campaign_id=campaign_id, models=[a, b])
-    return np.where(c.first == 0, c.outcome, 1.0 - c.outcome)
+    """The outcomes for `a` of people's direct comparisons of `a` with `b`, one per task (the
+    mean over its raters: 1, 0, 0.5 for a tie, or between), in the order the tasks were
+    first judged (repeats and gold tasks left out)."""
+    rows = (
+        Preference.objects.filter(
+            task__campaign_id=campaign_id,
+            task__is_gold=False,
+            judgment__is_repeat=False,
+            chosen__generator__in=(a, b),
+            rejected__generator__in=(a, b),
+        )
+        .exclude(chosen__generator=F("rejected__generator"))
+        .order_by("judgment__submitted_at", "id")
+        .values_list("task_id", "chosen__generator", "is_tie")
+    )
+    per_task: dict[int, list[float]] = {}
+    for task_id, chosen, tie in rows:
+        per_task.setdefault(task_id, []).append(0.5 if tie else float(chosen == a))
+    return np.array([sum(v) / len(v) for v in per_task.values()], dtype=np.float64)
 
 
 def tasks_per_prompt(*, campaign_id: int) -> Counter[int]:

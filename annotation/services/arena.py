@@ -78,7 +78,10 @@ def arena_boards(campaign: Campaign) -> ArenaBoards:
     controlled = fit_leaderboard(
         comparisons, len(models), length_controlled=True, min_comparisons=ARENA_MIN_COMPARISONS
     )
-    a, b = _focus(campaign, models) or next_pair(plain)
+    answers = arena_answers(campaign_id=campaign.pk)
+    allowed = askable_pairs(answers, models)
+    focus = _focus(campaign, models)
+    a, b = focus if focus and frozenset(focus) in allowed else next_pair(plain, allowed or None)
     return ArenaBoards(
         tuple(models),
         plain,
@@ -96,17 +99,37 @@ def _focus(campaign: Campaign, models: list[str]) -> tuple[int, int] | None:
     return None
 
 
-def _pairs_to_ask(campaign: Campaign, models: list[str], need: int) -> list[tuple[int, int]]:
+def askable_pairs(answers: AnswersByPrompt, models: list[str]) -> set[frozenset[int]]:
+    """The model pairs that answered at least one prompt in common (the only ones a task can
+    compare)."""
+    index = {name: i for i, name in enumerate(models)}
+    pairs: set[frozenset[int]] = set()
+    for by in answers.values():
+        answered = sorted(index[name] for name in by if name in index)
+        pairs.update(frozenset(pair) for pair in combinations(answered, 2))
+    return pairs
+
+
+def _pairs_to_ask(
+    campaign: Campaign, answers: AnswersByPrompt, models: list[str], need: int
+) -> list[tuple[int, int]]:
     """The model pairs of the next `need` tasks: a gate's pair; before any comparison, every
-    pair in turn; otherwise the pair the current fit most wants compared."""
+    pair in turn; otherwise the pair the current fit most wants compared. Only pairs that
+    answered a prompt in common (else a pair no task can compare would be asked forever)."""
+    allowed = askable_pairs(answers, models)
     focus = _focus(campaign, models)
-    if focus is not None:
+    if focus is not None and frozenset(focus) in allowed:
         return [focus] * need
+    if not allowed:
+        return []
     comparisons = arena_comparisons(campaign_id=campaign.pk, models=models)
     if comparisons.size == 0:
-        return list(islice(cycle(combinations(range(len(models)), 2)), need))
+        in_turn = [
+            pair for pair in combinations(range(len(models)), 2) if frozenset(pair) in allowed
+        ]
+        return list(islice(cycle(in_turn), need))
     board = fit_leaderboard(comparisons, len(models), n_boot=CHOICE_BOOTSTRAP)
-    return [next_pair(board)] * need
+    return [next_pair(board, allowed)] * need
 
 
 def _new_tasks(
@@ -135,22 +158,33 @@ def _new_tasks(
     return RankingTask.objects.bulk_create(tasks)
 
 
+def _wanted(campaign_id: int) -> tuple[Campaign, AnswersByPrompt, list[str], int] | None:
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is None or not campaign.is_arena or campaign.status == CampaignStatus.ARCHIVED:
+        return None
+    need = ARENA_OPEN_TASKS - open_task_count(campaign_id=campaign_id)
+    if need <= 0:
+        return None
+    answers = arena_answers(campaign_id=campaign_id)
+    models = sorted({name for by in answers.values() for name in by})
+    return (campaign, answers, models, need) if len(models) >= 2 else None
+
+
 def top_up_arena(*, campaign_id: int) -> int:
     """Up to ARENA_OPEN_TASKS open tasks, each new one chosen from the current comparisons;
-    returns how many were created. Serialised per arena by the campaign's row lock."""
+    returns how many were created. The choice is computed first; the tasks are written under
+    the campaign's row lock, after counting the open ones again (so two top-ups at once never
+    overfill, and an import or an edit of the campaign never waits on a fit)."""
+    wanted = _wanted(campaign_id)
+    if wanted is None:
+        return 0
+    campaign, answers, models, need = wanted
+    pairs = [(models[a], models[b]) for a, b in _pairs_to_ask(campaign, answers, models, need)]
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
-        if campaign is None or not campaign.is_arena:
-            return 0
-        if campaign.status == CampaignStatus.ARCHIVED:
+        if Campaign.objects.select_for_update().filter(pk=campaign_id).first() is None:
             return 0
         need = ARENA_OPEN_TASKS - open_task_count(campaign_id=campaign_id)
-        answers = arena_answers(campaign_id=campaign_id)
-        models = sorted({name for by in answers.values() for name in by})
-        if need <= 0 or len(models) < 2:
-            return 0
-        pairs = [(models[a], models[b]) for a, b in _pairs_to_ask(campaign, models, need)]
-        return len(_new_tasks(campaign, answers, pairs))
+        return len(_new_tasks(campaign, answers, pairs[: max(need, 0)]))
 
 
 def top_up_arena_after_commit(campaign_id: int) -> None:
@@ -162,7 +196,9 @@ def top_up_arena_after_commit(campaign_id: int) -> None:
 def set_arena_focus(*, campaign_id: int, pair: tuple[str, str], waiting: bool) -> None:
     """Adds (waiting) or removes a model pair a promotion gate waits on."""
     with transaction.atomic():
-        campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        if campaign is None:  # the arena is gone: nothing waits on it any more
+            return
         focus = [list(p) for p in campaign.arena_focus or [] if list(p) != list(pair)]
         if waiting:
             focus.append(list(pair))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -42,6 +43,8 @@ from common.roles import Role
 
 FORMATS = ("jsonl", "csv")
 BULK_IMPORT_TASKS = 1000  # imports at least this big refresh the planner's statistics
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -372,8 +375,11 @@ def import_file(
                 "judgments": report.judgments,
             },
         )
-    if locked.is_arena:
-        report.tasks = top_up_arena(campaign_id=locked.pk)
+    if locked.is_arena:  # stored already: a failure to open tasks is logged, not an error
+        try:
+            report.tasks = top_up_arena(campaign_id=locked.pk)
+        except Exception:
+            logger.exception("Arena %s: no new tasks after the import", locked.pk)
     if report.tasks >= BULK_IMPORT_TASKS:
         refresh_planner_statistics()
     return report

@@ -175,7 +175,7 @@ def _simulated_rater_session(
         body = reply.json()
         order = Assignment.objects.get(pk=body["id"]).display_order
         names = dict(Response.objects.filter(pk__in=order).values_list("pk", "generator"))
-        a, b = (QUALITY[names[pk]] for pk in order)
+        a, b = (QUALITY.get(names[pk], 0.0) for pk in order)
         a_wins = rng.random() < 1 / (1 + math.exp(b - a))
         ranking = [["A"], ["B"]] if a_wins else [["B"], ["A"]]
         with on_commit(execute=True):
@@ -270,3 +270,52 @@ def test_raters_cannot_read_the_leaderboard(client_for: Any) -> None:
     import_answers(campaign, list(QUALITY), prompts=2)
 
     assert client_for().get(f"/api/v1/campaigns/{campaign.pk}/arena/").status_code == 403
+
+
+def _one_model_file(campaign: Campaign, name: str, prompts: range, text: str = "") -> None:
+    rows = [
+        {
+            "prompt": f"Question {i}",
+            "responses": [{"text": text or f"{i}: {name[-1]}", "generator": name}],
+        }
+        for i in prompts
+    ]
+    data = "\n".join(json.dumps(row) for row in rows).encode()
+    report = import_file(actor=None, campaign=campaign, data=data, filename=f"{name}.jsonl")
+    assert report.is_ok, report.errors
+
+
+def test_models_with_no_prompt_in_common_are_never_the_pair_asked(
+    client_for: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    campaign = arena()
+    rater = client_for()
+    make_pool(members=[rater.user], campaigns=[campaign])
+    _one_model_file(campaign, "model-a", range(4))
+    _one_model_file(campaign, "model-b", range(4))
+    _one_model_file(campaign, "model-c", range(10, 14))  # answered other prompts only
+
+    _simulated_rater_session(rater, random.Random(3), 12, django_capture_on_commit_callbacks)
+
+    pairs = {frozenset(task_models(t)) for t in RankingTask.objects.filter(campaign=campaign)}
+    assert pairs == {frozenset(("model-a", "model-b"))}
+    assert RankingTask.objects.filter(campaign=campaign, status="open").count() == ARENA_OPEN_TASKS
+
+
+def test_two_models_giving_the_same_answer_keep_an_answer_each() -> None:
+    campaign = arena()
+    row = {
+        "prompt": "Say yes",
+        "responses": [
+            {"text": "Yes.", "generator": "model-a"},
+            {"text": "Yes.", "generator": "model-b"},
+        ],
+    }
+
+    report = import_file(
+        actor=None, campaign=campaign, data=json.dumps(row).encode(), filename="same.jsonl"
+    )
+
+    assert report.is_ok, report.errors
+    answers = Response.objects.filter(prompt__campaign=campaign)
+    assert sorted(answers.values_list("generator", flat=True)) == ["model-a", "model-b"]

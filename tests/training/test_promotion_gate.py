@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from django.utils import timezone
 
@@ -19,7 +20,13 @@ from common.roles import Role
 from tests.factories import make_campaign, make_pool
 from tests.training.test_worker_chain import tiny_smollm2
 from training.models import ModelVersion, Promotion, RunStatus, TrainingRun, TrainingSchedule
-from training.promotion import MIN_GATE_COMPARISONS, current_policy, decide_promotions
+from training.promotion import (
+    GATE_LOOK_EVERY,
+    _figures,
+    _verdict,
+    current_policy,
+    decide_promotions,
+)
 from training.services import fire_due_schedules
 from training.worker.job import execute_run
 
@@ -142,13 +149,13 @@ def _round_two_is_promoted(campaign: Campaign, rater: Any, on_commit: Any, held:
     assert second.parent is None  # not the held-back policy
     assert second.promotion == Promotion.PENDING
     # (The arena's tasks still open from round 1 come first: the gate's pair follows them.)
-    _judge_arena(rater, second.name, ARENA_OPEN_TASKS + MIN_GATE_COMPARISONS, on_commit)
+    _judge_arena(rater, second.name, ARENA_OPEN_TASKS + GATE_LOOK_EVERY, on_commit)
 
     assert [v.pk for v in decide_promotions()] == [second.pk]
     second.refresh_from_db()
     assert second.promotion == Promotion.PROMOTED
     detail = second.promotion_detail
-    assert detail["comparisons"] >= MIN_GATE_COMPARISONS
+    assert detail["comparisons"] >= GATE_LOOK_EVERY
     assert detail["wins"] == detail["comparisons"]
     assert detail["low"] > 0.5
     assert current_policy(campaign) == second
@@ -222,7 +229,7 @@ def test_a_schedule_gate_names_an_arena_and_a_positive_budget(ml: Any) -> None:
 
     refused = [
         ml.post(SCHEDULES, {**base, "arena_campaign_id": ranked.pk}, format="json"),
-        ml.post(SCHEDULES, {**base, "arena_campaign_id": arena.pk, "gate_max_comparisons": 0}),
+        ml.post(SCHEDULES, {**base, "arena_campaign_id": arena.pk, "gate_max_comparisons": 5}),
     ]
     assert [r.status_code for r in refused] == [400, 400]
     assert refused[0].json()["errors"]["arena_campaign_id"] == [
@@ -256,3 +263,78 @@ def test_arena_answers_go_to_an_arena_campaign(ml: Any) -> None:
     assert started.status_code == 201, started.json()
     run = TrainingRun.objects.get(pk=started.json()["id"])
     assert (run.kind, run.campaign, run.config["prompts"]) == ("arena", arena, 50)
+
+
+def _gate_on_simulated_people(win_probability: float, seed: int, budget: int = 100) -> str:
+    """The gate's decision when people prefer the new policy with this probability, looked at
+    after every comparison (as a busy beat would)."""
+    rng = np.random.default_rng(seed)
+    outcomes = (rng.random(budget) < win_probability).astype(float)
+    detail: dict[str, Any] = {"max_comparisons": budget, "rival": "parent"}
+    for n in range(1, budget + 1):
+        verdict = _verdict(detail | _figures(detail, outcomes[:n]), None)
+        if verdict is not None:
+            return verdict[0]
+    return "waiting"
+
+
+def test_the_gate_seldom_promotes_an_equal_policy_however_often_it_looks() -> None:
+    equal = [_gate_on_simulated_people(0.5, seed) for seed in range(400)]
+    better = [_gate_on_simulated_people(0.75, seed) for seed in range(200)]
+
+    assert equal.count(Promotion.PROMOTED) / len(equal) <= 0.04  # designed for 2.5 %
+    assert "waiting" not in equal  # the budget always ends the gate
+    assert better.count(Promotion.PROMOTED) / len(better) >= 0.9
+
+
+def test_a_schedule_waits_while_its_policy_waits_on_the_gate() -> None:
+    campaign = make_campaign()
+    arena = make_campaign(is_arena=True, judgment_mode="pairwise", responses_per_task=2)
+    schedule = TrainingSchedule.objects.create(
+        campaign=campaign, every_n_judgments=1, arena_campaign=arena, judgments_at_last_fire=0
+    )
+    finished = TrainingRun.objects.create(
+        kind="ppo", status=RunStatus.SUCCEEDED, campaign=campaign, schedule=schedule
+    )
+    version = ModelVersion.objects.create(
+        name="ppo-run-waiting",
+        kind="policy",
+        base="smollm2",
+        artifact_path="/x",
+        campaign=campaign,
+        produced_by=finished,
+        promotion=Promotion.PENDING,
+    )
+    _import(campaign, [{"prompt": "Hi", "chosen": "Hello!", "rejected": "No."}], "one.jsonl")
+
+    fire_due_schedules(now=timezone.now())  # a judgment came, but the gate waits
+    assert TrainingSchedule.objects.get(pk=schedule.pk).last_fired_at is None
+
+    # A version registered pending whose gate never opened is held, and the beat goes on.
+    assert [v.pk for v in decide_promotions()] == [version.pk]
+    version.refresh_from_db()
+    assert version.promotion == Promotion.HELD
+    assert version.promotion_detail["reason"] == "no arena comparison was ever set up"
+    # The chain goes on (the current policy generates); once that is done, the next round.
+    generation = TrainingRun.objects.get(pk=version.promotion_detail["generation_run_id"])
+    assert (generation.kind, generation.schedule) == ("generate", schedule)
+    TrainingRun.objects.filter(pk=generation.pk).update(status=RunStatus.SUCCEEDED)
+    fire_due_schedules(now=timezone.now())
+    assert TrainingSchedule.objects.get(pk=schedule.pk).last_fired_at is not None
+
+
+def test_runs_and_schedules_that_would_mix_an_arena_up_are_refused(ml: Any) -> None:
+    arena = make_campaign(is_arena=True, judgment_mode="pairwise", responses_per_task=2)
+    policy = ModelVersion.objects.create(name="p", kind="policy", base="s", artifact_path="/p")
+
+    generate = ml.post(RUNS, {"kind": "generate", "campaign_id": arena.pk}, format="json")
+    same = {"kind": "arena", "campaign_id": arena.pk}
+    same |= {"parent_version_id": policy.pk, "compare_version_id": policy.pk}
+    rival = ml.post(RUNS, same, format="json")
+    schedule = ml.post(SCHEDULES, {"campaign_id": arena.pk, "every_n_judgments": 5})
+
+    assert [r.status_code for r in (generate, rival, schedule)] == [400, 400, 400]
+    assert "arena-answers run" in generate.json()["errors"]["campaign_id"][0]
+    assert rival.json()["errors"]["compare_version_id"] == ["The rival must be another policy."]
+    assert "ranking campaign" in schedule.json()["errors"]["campaign_id"][0]
+    assert not TrainingRun.objects.exists()

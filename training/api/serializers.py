@@ -13,6 +13,7 @@ from annotation.selectors.safety import UNSAFE_TREATMENTS
 from training.api.watch_serializers import WatchSerializer, WatchWarningSerializer
 from training.hyperparameters import PARAMS
 from training.models import (
+    GATE_MIN_COMPARISONS,
     POLICY_KINDS,
     DatasetMode,
     ModelVersion,
@@ -456,7 +457,9 @@ class ScheduleUpdateSerializer(_Strict):
         help_text="Promotion gate: a new policy must beat its parent in this arena first.",
         error_messages={"does_not_exist": "Campaign {pk_value} is not an arena campaign."},
     )
-    gate_max_comparisons = serializers.IntegerField(required=False, min_value=1, max_value=100000)
+    gate_max_comparisons = serializers.IntegerField(
+        required=False, min_value=GATE_MIN_COMPARISONS, max_value=100000
+    )
 
 
 class ScheduleCreateSerializer(ScheduleUpdateSerializer):

@@ -133,7 +133,9 @@ def _outputs(run: TrainingRun, folder: Path) -> dict[str, Any]:
             **_scalars(metrics.get("final") or {}),
             **version_metrics(metrics.get("watch")),
         }
-        gated = run.schedule is not None and run.schedule.arena_campaign_id is not None
+        # Gated when its chain goes on to the arena (as recorded when the chain started, not
+        # as the schedule says now: it may have been edited or deleted since).
+        gated = bool(run.follow_up) and run.follow_up[0] == RunKind.ARENA
         promotion = Promotion.PENDING if gated else Promotion.UNGATED
         register_run_version(
             run, kind=VersionKind.POLICY, path=folder / "policy", metrics=flat, promotion=promotion
