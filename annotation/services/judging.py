@@ -95,5 +95,18 @@ def record_judge_verdicts(
             ModelLabel.objects.filter(
                 either_way, campaign=campaign, source=LabelSource.JUDGE, labeller=judge.name[:200]
             ).delete()
-        ModelLabel.objects.bulk_create(labels, ignore_conflicts=True)
+        # One judge pre-label per pair: another judge's label on it, either way round, stays
+        # and this one is not added (two judges' opposite labels would both reach training).
+        taken = (
+            {
+                frozenset(pair)
+                for pair in ModelLabel.objects.filter(either_way, campaign=campaign)
+                .filter(source=LabelSource.JUDGE)
+                .values_list("chosen_id", "rejected_id")
+            }
+            if verdicts
+            else set()
+        )
+        labels = [x for x in labels if frozenset((x.chosen_id, x.rejected_id)) not in taken]
+        ModelLabel.objects.bulk_create(labels)
     return VerdictBatch(len(verdicts), len(labels))
