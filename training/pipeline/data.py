@@ -162,22 +162,28 @@ def fold_by_prompt(pairs: Sequence[PreferencePair], folds: int, seed: int) -> li
     return [fold_of_prompt[pair.prompt_key] for pair in pairs]
 
 
+def nonblank_lines(path: Path, what: str) -> list[tuple[int, str]]:
+    """A stage's input file's lines that hold something, with their 1-based numbers; a
+    missing file, or one with nothing in it, is an error that names `what` it should hold."""
+    if not path.is_file():
+        raise PipelineError(f"No such {what} file: {path}")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = [(line, text) for line, text in enumerate(lines, start=1) if text.strip()]
+    if not found:
+        raise PipelineError(f"{path} holds no {what}")
+    return found
+
+
 def read_prompts(path: Path) -> list[Messages]:
     """JSONL rows with `prompt` (text or messages), or plain text lines."""
-    if not path.is_file():
-        raise PipelineError(f"No such prompts file: {path}")
     prompts = []
-    for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not text.strip():
-            continue
+    for line, text in nonblank_lines(path, "prompts"):
         try:
             row = json.loads(text)
         except json.JSONDecodeError:
             row = {"prompt": text}
         value = row.get("prompt", row.get("conversation")) if isinstance(row, dict) else row
         prompts.append(as_messages(value, line))
-    if not prompts:
-        raise PipelineError(f"{path} holds no prompts")
     return prompts
 
 

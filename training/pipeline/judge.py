@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from training.pipeline.data import Messages, as_messages, encode_prompt
+from training.pipeline.data import Messages, as_messages, encode_prompt, nonblank_lines
 from training.pipeline.errors import PipelineError
 from training.pipeline.model_loading import load_causal_lm, load_tokenizer, model_max_length
 from training.pipeline.options import JudgeConfig
@@ -63,12 +63,8 @@ class Verdict:
 
 def read_judge_pairs(path: Path) -> list[JudgePair]:
     """JSONL rows {prompt, first, second, ...}; the other keys ride along to the verdicts."""
-    if not path.is_file():
-        raise PipelineError(f"No such pairs file: {path}")
     pairs = []
-    for line, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not text.strip():
-            continue
+    for line, text in nonblank_lines(path, "pairs"):
         try:
             row = json.loads(text)
         except json.JSONDecodeError as error:
@@ -82,8 +78,6 @@ def read_judge_pairs(path: Path) -> list[JudgePair]:
             raise PipelineError(f"line {line}: first and second must be non-empty text")
         extra = {k: v for k, v in row.items() if k not in ("prompt", "first", "second")}
         pairs.append(JudgePair(as_messages(row.get("prompt"), line), first, second, extra))
-    if not pairs:
-        raise PipelineError(f"{path} holds no pairs")
     return pairs
 
 

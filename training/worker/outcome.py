@@ -171,18 +171,20 @@ def _answers(prompt_id: int, row: dict[str, Any]) -> GeneratedAnswers:
     return GeneratedAnswers(prompt_id, texts, heads, verdicts)
 
 
-def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
-    prompt_ids = [
-        json.loads(line).get("prompt_id")
-        for line in (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+def _generated_rows(folder: Path) -> list[tuple[Any, dict[str, Any]]]:
+    """Each prompt's id (None for a snapshot's prompt) beside the stage's row for it."""
+    prompts = (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
     generated = (folder / "generated.jsonl").read_text(encoding="utf-8").splitlines()
-    rows = [json.loads(line) for line in generated]
-    answers = [
-        _answers(int(prompt_id), row)
-        for prompt_id, row in zip(prompt_ids, rows, strict=True)
-        if prompt_id is not None
+    return [
+        (json.loads(prompt).get("prompt_id"), json.loads(row))
+        for prompt, row in zip(prompts, generated, strict=True)
     ]
+
+
+def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
+    pairs = _generated_rows(folder)
+    rows = [row for _, row in pairs]
+    answers = [_answers(int(prompt_id), row) for prompt_id, row in pairs if prompt_id is not None]
     version = run.parent_version
     campaign = run.campaign
     assert campaign is not None  # prepare_inputs refused a generation run without one
@@ -212,14 +214,7 @@ def _import_generated(run: TrainingRun, folder: Path) -> dict[str, Any]:
 def _import_arena_answers(run: TrainingRun, folder: Path) -> dict[str, Any]:
     """Both policies' answers stored under their names in the arena, which then chooses its
     next tasks."""
-    prompt_ids = [
-        int(json.loads(line)["prompt_id"])
-        for line in (folder / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    rows = [
-        json.loads(line)
-        for line in (folder / "generated.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
+    rows = _generated_rows(folder)
     assert run.campaign is not None  # create_run refused arena answers without an arena
     entrants = [(run.parent_version, "responses"), (run.compare_version, "rival_responses")]
     stored = 0
@@ -227,10 +222,7 @@ def _import_arena_answers(run: TrainingRun, folder: Path) -> dict[str, Any]:
         if key == "responses" or version is not None:
             stored += add_arena_answers(
                 campaign=run.campaign,
-                answers={
-                    prompt_id: [r["text"] for r in row[key]]
-                    for prompt_id, row in zip(prompt_ids, rows, strict=True)
-                },
+                answers={int(prompt_id): [r["text"] for r in row[key]] for prompt_id, row in rows},
                 generator=version.name if version else model_path(None, run.base),
                 generator_version_id=version.pk if version else None,
                 batch_key=f"training-run-{run.pk}",
