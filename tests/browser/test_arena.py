@@ -195,14 +195,16 @@ def test_the_training_dashboard_gates_promotion_on_an_arena(browser: Browser) ->
     assert "100 of at most 100 comparisons" in (gate.text_content() or "")
     assert "41 % (95 %: 32 % to 50 %)" in (gate.text_content() or "")
     assert violations(page) == []
+    screenshot(page, "training-promotion-gate")
 
-    page.goto(f"/training#campaigns/{campaign.pk}")
-    form = page.get_by_role("form", name=f"Retraining schedule for {campaign.name}")
+    ranked = Campaign.objects.create(name="Tides ranking", responses_per_task=2, overlap=1)
+    page.goto(f"/training#campaigns/{ranked.pk}")
+    form = page.get_by_role("form", name=f"Retraining schedule for {ranked.name}")
     form.get_by_label("Promotion gate: arena").select_option(label=campaign.name)
     form.get_by_label("At most N comparisons").fill("300")
     form.get_by_role("button", name="Create schedule").click()
     form.get_by_role("button", name="Save schedule").wait_for()
-    schedule = TrainingSchedule.objects.get(campaign=campaign)
+    schedule = TrainingSchedule.objects.get(campaign=ranked)
     assert (schedule.arena_campaign_id, schedule.gate_max_comparisons) == (campaign.pk, 300)
     assert violations(page) == []
 

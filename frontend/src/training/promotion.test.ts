@@ -29,6 +29,8 @@ describe("readPromotion", () => {
     expect(comparisonsText(detail!)).toBe("40 of at most 100 comparisons (at least 20 before it decides)");
     expect(winProbabilityText(detail!)).toBe("62.5 % (95 %: 51.2 % to 72.9 %)");
     expect(winProbabilityText({ ...detail!, win_probability: null })).toBeNull();
+    const looked = { ...detail!, confidence: 0.995, looked_at: 30, comparisons: 34 };
+    expect(winProbabilityText(looked)).toBe("62.5 % (99.5 %: 51.2 % to 72.9 %) over the first 30 comparisons");
   });
 
   it("takes a malformed figure as unknown", () => {

@@ -17,6 +17,10 @@ export interface PromotionDetail {
   win_probability: number | null;
   low: number | null;
   high: number | null;
+  /** The interval's two-sided confidence (the gate splits its error over its looks). */
+  confidence: number | null;
+  /** How many comparisons the figures are from (the gate looks once per 10). */
+  looked_at: number | null;
   decided_at: string | null;
   reason: string;
   generation_run_id: number | null;
@@ -59,6 +63,8 @@ export function readPromotion(detail: unknown): PromotionDetail | null {
     win_probability: numberOr(d.win_probability, null),
     low: numberOr(d.low, null),
     high: numberOr(d.high, null),
+    confidence: numberOr(d.confidence, null),
+    looked_at: numberOr(d.looked_at, null),
     decided_at: typeof d.decided_at === "string" ? d.decided_at : null,
     reason: text(d.reason),
     generation_run_id: numberOr(d.generation_run_id, null),
@@ -76,9 +82,12 @@ export function comparisonsText(detail: PromotionDetail): string {
   return detail.min_comparisons === null ? most : `${most} (at least ${detail.min_comparisons} before it decides)`;
 }
 
-/** "62.5 % (95 %: 51.2 % to 72.9 %)", or null before any comparison. */
+/** "62.5 % (95 %: 51.2 % to 72.9 %)", or null before the gate's first look; the interval's
+ * confidence as the gate used it, and how many comparisons the figures are from. */
 export function winProbabilityText(detail: PromotionDetail): string | null {
   if (detail.win_probability === null) return null;
-  const interval = detail.low !== null && detail.high !== null ? ` (95 %: ${percent(detail.low)} to ${percent(detail.high)})` : "";
-  return `${percent(detail.win_probability)}${interval}`;
+  const level = detail.confidence === null ? "95 %" : percent(detail.confidence);
+  const interval = detail.low !== null && detail.high !== null ? ` (${level}: ${percent(detail.low)} to ${percent(detail.high)})` : "";
+  const from = detail.looked_at !== null && detail.looked_at !== detail.comparisons ? ` over the first ${detail.looked_at} comparisons` : "";
+  return `${percent(detail.win_probability)}${interval}${from}`;
 }
