@@ -104,7 +104,7 @@ describe("the promotion gate", () => {
       gate_max_comparisons: 300,
     });
     expect(scheduleChanges({ ...before, arena_campaign_id: "5" }, before)).toEqual({ arena_campaign_id: null });
-    expect(validateSchedule({ ...before, gate_max_comparisons: "0" })).toEqual({ gate_max_comparisons: ["Enter a number from 1 to 100000."] });
+    expect(validateSchedule({ ...before, gate_max_comparisons: "5" })).toEqual({ gate_max_comparisons: ["Enter a number from 10 to 100000."] });
   });
 });
 

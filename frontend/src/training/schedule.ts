@@ -46,6 +46,10 @@ export function scheduleDraft(schedule: Schedule): ScheduleDraft {
 }
 
 // minute hour day-of-month month day-of-week, each a list of values, ranges and steps.
+/** The fewest comparisons a promotion gate may be given: it looks once per 10 (the server's
+ * GATE_MIN_COMPARISONS). */
+export const GATE_MIN_COMPARISONS = 10;
+
 const CRON_FIELD = /^(\*|[0-9a-z]+(-[0-9a-z]+)?)(\/[0-9]+)?(,(\*|[0-9a-z]+(-[0-9a-z]+)?)(\/[0-9]+)?)*$/i;
 const CRON_MAX = [59, 23, 31, 12, 7];
 
@@ -88,7 +92,7 @@ export function validateSchedule(draft: ScheduleDraft): FieldErrors {
   if (prompts) errors.generate_prompts = [prompts];
   const k = wholeNumber(draft.responses_per_prompt, 2, 16);
   if (k) errors.responses_per_prompt = [k];
-  const gate = wholeNumber(draft.gate_max_comparisons, 1, 100_000);
+  const gate = wholeNumber(draft.gate_max_comparisons, GATE_MIN_COMPARISONS, 100_000);
   if (gate) errors.gate_max_comparisons = [gate];
   return errors;
 }
