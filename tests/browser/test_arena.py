@@ -196,6 +196,11 @@ def test_the_training_dashboard_gates_promotion_on_an_arena(browser: Browser) ->
     assert "41 % (95 %: 32 % to 50 %)" in (gate.text_content() or "")
     assert violations(page) == []
     screenshot(page, "training-promotion-gate")
+    page.set_viewport_size({"width": 320, "height": 800})
+    gate.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    screenshot(page, "training-promotion-gate-320")
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     ranked = Campaign.objects.create(name="Tides ranking", responses_per_task=2, overlap=1)
     page.goto(f"/training#campaigns/{ranked.pk}")
