@@ -156,12 +156,12 @@ def test_an_arena_with_one_model_says_why_it_has_no_leaderboard(browser: Browser
     assert violations(page) == []
 
 
-def test_the_training_dashboard_gates_promotion_on_an_arena(browser: Browser) -> None:
-    campaign = arena_with("Gate arena", MODELS[:2])
+def held_back_policy(campaign: Campaign) -> ModelVersion:
+    """A policy the gate on `campaign` kept back: 41 wins in 100 against its parent."""
     parent = ModelVersion.objects.create(
         name="policy-1", kind="policy", base="smollm2", artifact_path="/artifacts/p1"
     )
-    held = ModelVersion.objects.create(
+    return ModelVersion.objects.create(
         name="policy-2",
         kind="policy",
         base="smollm2",
@@ -185,6 +185,11 @@ def test_the_training_dashboard_gates_promotion_on_an_arena(browser: Browser) ->
             "reason": "The raters did not prefer it to its parent.",
         },
     )
+
+
+def test_the_training_dashboard_gates_promotion_on_an_arena(browser: Browser) -> None:
+    campaign = arena_with("Gate arena", MODELS[:2])
+    held = held_back_policy(campaign)
     page = audited_page(browser)
     log_in(page, "mlengineer")
 

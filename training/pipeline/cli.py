@@ -37,6 +37,7 @@ from typing import Any
 from training.pipeline.declarations import Option, Stage
 from training.pipeline.errors import PipelineError
 from training.pipeline.options import STAGES, cli_options
+from training.pipeline.processes import leave_process_group
 
 # A stage's work given its config and the parsed command line (for the files it reads).
 Runner = Callable[[Any, argparse.Namespace], dict[str, Any]]
@@ -224,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    finally:
+        leave_process_group()
     if os.environ.get("RANK", "0") != "0":
         return 0  # under a multi-process launcher, the first process reports for all
     text = json.dumps(result, indent=2, default=str)

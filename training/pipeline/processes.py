@@ -44,3 +44,15 @@ def any_process(flag: bool) -> bool:
         value = value.cuda()
     dist.all_reduce(value, op=dist.ReduceOp.MAX)
     return bool(value.item() > 0)
+
+
+def leave_process_group() -> None:
+    """Take down the process group a launcher's run set up, before the interpreter exits.
+    Left to the exit, its backend's threads can be torn down while still running, and the
+    process aborts ("terminate called without an active exception") after its work is done,
+    which torchrun reports as a failed run."""
+    import sys
+
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
