@@ -4,7 +4,10 @@ Models answer the same prompts; people compare two answers blind and say which i
 tie counts half). The leaderboard is a Bradley-Terry fit over the models: P(a beats b) =
 σ(s_a − s_b), scores centred on their mean, with 95 % bootstrap intervals (the comparisons
 resampled with replacement, every resample fitted at once by the quality report's batched
-Newton solver). The length-controlled variant adds the answers' log length ratio as a
+Newton solver). When several raters judged one task, the task is what is resampled (its
+judgments share its two answers, so they are not independent evidence about the models; counted
+one by one, three raters per task would make every interval about √3 too narrow). The
+length-controlled variant adds the answers' log length ratio as a
 covariate, so a model cannot climb by writing more: its scores are what is left once length
 is accounted for, and the length coefficient says how much length itself won.
 
@@ -41,12 +44,14 @@ SPREAD_FLOOR = 4.0
 class Comparisons:
     """One row per comparison: models `first` and `second` (indices 0..n-1), the outcome for
     `first` (1 won, 0 lost, 0.5 tie), and the log of the answers' length ratio (first over
-    second) for the length-controlled fit."""
+    second) for the length-controlled fit. `cluster` groups the comparisons that share their
+    answers (one task's raters), which the bootstrap resamples together; none: each its own."""
 
     first: IntArray
     second: IntArray
     outcome: FloatArray
     log_length_ratio: FloatArray
+    cluster: IntArray | None = None
 
     @property
     def size(self) -> int:
@@ -99,14 +104,28 @@ def _scores(coef: FloatArray, models: int) -> FloatArray:
     return scores - scores.mean(axis=1, keepdims=True)
 
 
+def _resample(c: Comparisons, rng: np.random.Generator) -> IntArray:
+    """The rows of one bootstrap resample: as many clusters as there are, drawn with
+    replacement, each with all its rows."""
+    if c.cluster is None:
+        return rng.integers(0, c.size, c.size)
+    order = np.argsort(c.cluster, kind="stable")
+    _, starts, sizes = np.unique(c.cluster[order], return_index=True, return_counts=True)
+    pick = rng.integers(0, starts.size, starts.size)
+    lengths = sizes[pick]
+    # Row j of the resample is row (j - where its cluster begins in the resample) of its cluster.
+    shift = np.repeat(starts[pick] - (np.cumsum(lengths) - lengths), lengths)
+    return order[shift + np.arange(lengths.sum())]
+
+
 def _fits(
     c: Comparisons, models: int, length_controlled: bool, n_boot: int, seed: int
 ) -> FloatArray:
     """(1 + n_boot, p) coefficients: the fit on the data, then on each bootstrap resample."""
     rng = np.random.default_rng(seed)
-    picks = [np.arange(c.size)] + [rng.integers(0, c.size, c.size) for _ in range(n_boot)]
+    picks = [np.arange(c.size)] + [_resample(c, rng) for _ in range(n_boot)]
     rows = np.concatenate(picks)
-    group = np.repeat(np.arange(len(picks)), c.size)
+    group = np.repeat(np.arange(len(picks)), [pick.size for pick in picks])
     design = _design(c, models, length_controlled)
     return ridge_logistic_grouped(
         group, design[rows], c.outcome[rows], l2=SCORE_RIDGE, n_groups=len(picks)

@@ -43,7 +43,8 @@ def arena_models(*, campaign_id: int) -> list[str]:
 
 def arena_comparisons(*, campaign_id: int, models: list[str]) -> Comparisons:
     """People's comparisons between the named models (repeats and gold tasks left out), with
-    the log length ratio of the two answers; `first` is the answer they chose (a tie: 0.5)."""
+    the log length ratio of the two answers; `first` is the answer they chose (a tie: 0.5).
+    One task's raters form a cluster (the bootstrap resamples tasks, not judgments)."""
     index = {name: i for i, name in enumerate(models)}
     rows = Preference.objects.filter(
         task__campaign_id=campaign_id, task__is_gold=False, judgment__is_repeat=False
@@ -53,11 +54,13 @@ def arena_comparisons(*, campaign_id: int, models: list[str]) -> Comparisons:
         "is_tie",
         "chosen__length_chars",
         "rejected__length_chars",
+        "task_id",
     )
-    first, second, outcome, ratio = [], [], [], []
-    for chosen, rejected, tie, chosen_len, rejected_len in rows:
+    first, second, outcome, ratio, task = [], [], [], [], []
+    for chosen, rejected, tie, chosen_len, rejected_len, task_id in rows:
         if chosen not in index or rejected not in index or chosen == rejected:
             continue
+        task.append(task_id)
         first.append(index[chosen])
         second.append(index[rejected])
         outcome.append(0.5 if tie else 1.0)
@@ -67,6 +70,7 @@ def arena_comparisons(*, campaign_id: int, models: list[str]) -> Comparisons:
         np.array(second, dtype=np.int64),
         np.array(outcome, dtype=np.float64),
         np.array(ratio, dtype=np.float64),
+        cluster=np.array(task, dtype=np.int64),
     )
 
 

@@ -67,6 +67,53 @@ def test_intervals_cover_the_truth_in_most_repeats() -> None:
     assert 0.88 <= sum(inside) / len(inside) <= 1.0
 
 
+def _tasks_judged_by_several(seed: int, tasks: int, raters: int, spread: float) -> Comparisons:
+    """Tasks of two answers each judged by `raters` people. The two answers have a chance of
+    their own to win, drawn around the models' (Beta with concentration `spread`; 0: exactly
+    the models'), so one task's judgments share more than the models' strengths."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for task in range(tasks):
+        a, b = (int(m) for m in rng.choice(3, 2, replace=False))
+        q = 1.0 / (1.0 + math.exp(GOLD[b] - GOLD[a]))
+        p = rng.beta(spread * q, spread * (1 - q)) if spread else q
+        rows += [(a, b, float(rng.random() < p), task) for _ in range(raters)]
+    first, second, outcome, cluster = (np.array(column) for column in zip(*rows, strict=True))
+    return Comparisons(first, second, outcome, np.zeros(len(rows)), cluster=cluster)
+
+
+def _coverage_and_width(arenas: list[Comparisons]) -> tuple[float, float]:
+    truth = GOLD - GOLD.mean()
+    standings = [
+        s for seed, data in enumerate(arenas) for s in fit_leaderboard(data, 3, seed=seed).standings
+    ]
+    inside = [s.low <= truth[s.model] <= s.high for s in standings]
+    return sum(inside) / len(inside), float(np.mean([s.high - s.low for s in standings]))
+
+
+def _unclustered(data: Comparisons) -> Comparisons:
+    return Comparisons(data.first, data.second, data.outcome, data.log_length_ratio)
+
+
+def test_a_tasks_raters_are_resampled_together_so_intervals_still_cover_the_truth() -> None:
+    """Five raters per task, answers whose own chance varies: counted one by one, the judgments
+    look five times as many as they are worth, and the intervals cover the truth about 3 times
+    in 4 (measured 0.73 over 150 arenas); resampled by task, about 95 % (0.93)."""
+    arenas = [_tasks_judged_by_several(seed, 100, 5, spread=1.0) for seed in range(60)]
+    clustered, clustered_width = _coverage_and_width(arenas)
+    naive, naive_width = _coverage_and_width([_unclustered(a) for a in arenas])
+    assert clustered >= 0.88, clustered
+    assert naive < clustered - 0.08, (naive, clustered)
+    assert clustered_width > 1.3 * naive_width
+
+
+def test_resampling_by_task_costs_no_width_when_a_tasks_judgments_are_independent() -> None:
+    arenas = [_tasks_judged_by_several(seed, 100, 5, spread=0.0) for seed in range(20)]
+    _, clustered_width = _coverage_and_width(arenas)
+    _, naive_width = _coverage_and_width([_unclustered(a) for a in arenas])
+    assert clustered_width == pytest.approx(naive_width, rel=0.05)
+
+
 def test_length_control_takes_out_what_length_alone_won() -> None:
     """Model 2 is the best, and also writes twice as long, and the raters reward length on
     top: the plain fit credits model 2 with both, the length-controlled one only with its
