@@ -78,6 +78,8 @@ class Leaderboard:
     length_controlled: bool
     length_coefficient: float | None  # log-odds per unit log length ratio (controlled only)
     top_separated: bool  # in 97.5 % of the resamples the leader beats every other model
+    # Bootstrap resamples behind the intervals; 0: the fit's (task-clustered) Wald intervals.
+    resamples: int = 0
 
 
 class ArenaError(ValueError):
@@ -132,16 +134,35 @@ def _fits(
     )
 
 
+def _design_effect(
+    c: Comparisons, design: FloatArray, p: FloatArray, covariance: FloatArray
+) -> float:
+    """How much wider than independent comparisons allow the scores really vary, given that
+    one task's judgments share their answers: the task-clustered sandwich's total variance
+    over the model-based one's (never below 1; 1 when there are no clusters)."""
+    if c.cluster is None:
+        return 1.0
+    _, task = np.unique(c.cluster, return_inverse=True)
+    per_task = np.zeros((int(task.max()) + 1, design.shape[1]))
+    np.add.at(per_task, task, design * (c.outcome - p)[:, None])
+    sandwich = covariance @ (per_task.T @ per_task) @ covariance
+    return max(1.0, float(np.trace(sandwich) / np.trace(covariance)))
+
+
 def _wald_covariance(c: Comparisons, coef: FloatArray, models: int) -> FloatArray:
-    """Covariance of the centred scores from the penalised fit's curvature: what the data can
-    honestly say, which a bootstrap cannot when a model won (or lost) every comparison (every
-    resample then says the same, and its interval shrinks to nothing)."""
+    """Covariance of the centred scores from the penalised fit's curvature, scaled up by the
+    tasks' design effect: what the data can honestly say, which a bootstrap cannot when a
+    model won (or lost) every comparison (every resample then says the same, and its interval
+    shrinks to nothing). Alone (a fit with n_boot=0) it is fast enough to choose every next
+    task from."""
     design = _design(c, models, False)
     p = 1.0 / (1.0 + np.exp(-(design @ coef[: models - 1])))
     information = (design * (p * (1 - p))[:, None]).T @ design + SCORE_RIDGE * np.eye(models - 1)
+    covariance = np.asarray(np.linalg.inv(information), dtype=np.float64)
+    covariance *= _design_effect(c, design, p, covariance)
     # scores = centring @ [coef, 0]: the reference model's score is 0 before centring.
     centring = (np.eye(models) - 1.0 / models)[:, : models - 1]
-    return centring @ np.linalg.inv(information) @ centring.T
+    return centring @ covariance @ centring.T
 
 
 def _widen_leads(
@@ -174,7 +195,7 @@ def fit_leaderboard(
         raise ArenaError("A comparison names a model outside the arena.")
     if c.size == 0:
         standings = tuple(Standing(m, 0.0, -math.inf, math.inf, 0) for m in range(models))
-        return Leaderboard(standings, 0, length_controlled, None, top_separated=False)
+        return Leaderboard(standings, 0, length_controlled, None, False, n_boot)
     coef = _fits(c, models, length_controlled, n_boot, seed)
     scores = _scores(coef, models)
     resamples = scores[1:] if n_boot else scores[:1]
@@ -209,7 +230,7 @@ def fit_leaderboard(
         and c.size >= min_comparisons
     )
     length = float(coef[0, -1]) if length_controlled else None
-    return Leaderboard(standings, c.size, length_controlled, length, separated)
+    return Leaderboard(standings, c.size, length_controlled, length, separated, n_boot)
 
 
 def win_probability(board: Leaderboard, a: int, b: int) -> float:

@@ -21,7 +21,7 @@ from common.permissions import IsAdminOrMLEngineer
 class ArenaStandingSerializer(serializers.Serializer):
     model = serializers.CharField(help_text="The model's name (a version's, or an external one).")
     score = serializers.FloatField(help_text="Bradley-Terry log-strength, centred on the mean.")
-    low = serializers.FloatField(allow_null=True, help_text="95 % bootstrap interval.")
+    low = serializers.FloatField(allow_null=True, help_text="95 % interval (see resamples).")
     high = serializers.FloatField(allow_null=True)
     comparisons = serializers.IntegerField()
     win_probability_vs_leader = serializers.FloatField(
@@ -39,8 +39,12 @@ class ArenaBoardSerializer(serializers.Serializer):
         allow_null=True, help_text="Log-odds per unit log length ratio (length-controlled fit)."
     )
     top_separated = serializers.BooleanField(
-        help_text="The leader beats every other model in 97.5 % of the resamples, after at "
-        "least min_comparisons comparisons."
+        help_text="The leader beats every other model in 97.5 % of the resamples, every lead's "
+        "interval is above 0, and there are at least min_comparisons comparisons."
+    )
+    resamples = serializers.IntegerField(
+        help_text="Bootstrap resamples of the tasks behind the intervals; 0 past 10,000 "
+        "comparisons: the fit's Wald intervals, widened for tasks judged by several raters."
     )
 
 
@@ -80,6 +84,7 @@ def _board(board: Leaderboard, models: tuple[str, ...]) -> dict[str, Any]:
         "length_controlled": board.length_controlled,
         "length_coefficient": board.length_coefficient,
         "top_separated": board.top_separated,
+        "resamples": board.resamples,
     }
 
 

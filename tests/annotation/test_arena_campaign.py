@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
+from annotation.arena import N_BOOT
 from annotation.models import Assignment, Campaign, Judgment, RankingTask, Response
+from annotation.services import arena as arena_services
 from annotation.services.arena import ARENA_OPEN_TASKS, set_arena_focus, top_up_arena
 from annotation.services.importing import import_file
 from common.roles import Role
@@ -188,7 +190,7 @@ def _simulated_rater_session(
 
 
 def test_the_leaderboard_orders_the_models_and_new_tasks_follow_the_judgments(
-    client_for: Any, django_capture_on_commit_callbacks: Any
+    client_for: Any, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raters = [client_for() for _ in range(3)]
     campaign = arena()
@@ -220,6 +222,14 @@ def test_the_leaderboard_orders_the_models_and_new_tasks_follow_the_judgments(
     assert len(body["next_pair"]) == 2
     assert set(body["next_pair"]) <= set(QUALITY)
     assert body["min_comparisons"] >= 1
+    assert body["plain"]["resamples"] == N_BOOT  # a bootstrap of the tasks
+
+    # Past the bootstrap's limit the intervals are the fit's own, and still rank and cover.
+    monkeypatch.setattr(arena_services, "LEADERBOARD_BOOTSTRAP_MAX", 100)
+    large = engineer.get(f"/api/v1/campaigns/{campaign.pk}/arena/").json()["plain"]
+    assert large["resamples"] == 0
+    assert [s["model"] for s in large["standings"]] == list(QUALITY)
+    assert all(s["low"] < s["score"] < s["high"] for s in large["standings"])
 
 
 def test_a_gate_pair_is_asked_before_any_other() -> None:

@@ -881,8 +881,10 @@ export interface components {
              * @description Log-odds per unit log length ratio (length-controlled fit).
              */
             length_coefficient: number | null;
-            /** @description The leader beats every other model in 97.5 % of the resamples, after at least min_comparisons comparisons. */
+            /** @description The leader beats every other model in 97.5 % of the resamples, every lead's interval is above 0, and there are at least min_comparisons comparisons. */
             top_separated: boolean;
+            /** @description Bootstrap resamples of the tasks behind the intervals; 0 past 10,000 comparisons: the fit's Wald intervals, widened for tasks judged by several raters. */
+            resamples: number;
         };
         ArenaStanding: {
             /** @description The model's name (a version's, or an external one). */
@@ -894,7 +896,7 @@ export interface components {
             score: number;
             /**
              * Format: double
-             * @description 95 % bootstrap interval.
+             * @description 95 % interval (see resamples).
              */
             low: number | null;
             /** Format: double */

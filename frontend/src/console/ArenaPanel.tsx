@@ -8,6 +8,7 @@ import { consoleApi, type Campaign } from "./api";
 import {
   chartItems,
   formatScore,
+  intervalSourceText,
   intervalText,
   leaderSentence,
   lengthSentence,
@@ -80,7 +81,7 @@ function ArenaView({ arena }: { arena: Arena }) {
       </p>
       <StandingsTable board={arena.plain} />
       <p className="field-hint">
-        A score is a log-strength: a model 1 point above another wins about 73% of their comparisons. The interval comes from refitting on resampled comparisons.
+        A score is a log-strength: a model 1 point above another wins about 73% of their comparisons. {intervalSourceText(arena.plain)}
       </p>
     </>
   );

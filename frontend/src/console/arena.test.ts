@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chartItems, formatScore, intervalText, leaderSentence, lengthSentence, nextPairText, percentText, type ArenaBoard } from "./arena";
+import { chartItems, formatScore, intervalSourceText, intervalText, leaderSentence, lengthSentence, nextPairText, percentText, type ArenaBoard } from "./arena";
 
 function board(change: Partial<ArenaBoard> = {}): ArenaBoard {
   return {
@@ -11,6 +11,7 @@ function board(change: Partial<ArenaBoard> = {}): ArenaBoard {
     length_controlled: false,
     length_coefficient: null,
     top_separated: false,
+    resamples: 200,
     ...change,
   };
 }
@@ -38,6 +39,13 @@ describe("arena figures", () => {
     expect(leaderSentence(board(), 50)).toBe("30 comparisons. model-a leads, but not clearly yet: a leader is called only after at least 50 comparisons.");
     expect(leaderSentence(board({ comparisons: 80 }), 50)).toContain("still within the noise");
     expect(leaderSentence(board({ top_separated: true }), 20)).toContain("model-a leads, clearly ahead of every other model");
+    expect(leaderSentence(board({ top_separated: true }), 20)).toContain("97.5% of the resamples");
+    expect(leaderSentence(board({ top_separated: true, resamples: 0 }), 20)).toContain("its lead over each has a 95% interval above 0");
+  });
+
+  it("says where the intervals come from", () => {
+    expect(intervalSourceText({ resamples: 200 })).toContain("refitting on 200 resamples of the tasks");
+    expect(intervalSourceText({ resamples: 0 })).toContain("widened for tasks that several raters judged");
     expect(leaderSentence(board({ comparisons: 0 }), 50)).toMatch(/^No comparisons yet/);
   });
 

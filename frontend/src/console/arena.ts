@@ -48,7 +48,8 @@ export function leaderSentence(board: ArenaBoard, minComparisons: number): strin
     return `No comparisons yet: every model scores 0 until raters judge the arena's tasks. A leader can be called after at least ${minComparisons.toLocaleString("en")} comparisons.`;
   }
   if (board.top_separated) {
-    return `${count} ${noun}. ${leader.model} leads, clearly ahead of every other model (it beats each in at least 97.5% of the resamples).`;
+    const how = board.resamples > 0 ? "it beats each in at least 97.5% of the resamples" : "its lead over each has a 95% interval above 0";
+    return `${count} ${noun}. ${leader.model} leads, clearly ahead of every other model (${how}).`;
   }
   const short = board.comparisons < minComparisons;
   return `${count} ${noun}. ${leader.model} leads, but not clearly yet: ${
@@ -71,4 +72,12 @@ export function lengthSentence(board: ArenaBoard): string {
 /** "model-a against model-b", the pair the next new task compares. */
 export function nextPairText(pair: readonly string[]): string {
   return pair.length === 2 ? `${pair[0]} against ${pair[1]}` : "none";
+}
+
+/** Where the intervals come from: resampled tasks, or (for a large arena) the fit itself. */
+export function intervalSourceText(board: Pick<ArenaBoard, "resamples">): string {
+  if (board.resamples > 0) {
+    return `Each interval comes from refitting on ${board.resamples.toLocaleString("en")} resamples of the tasks (a task's raters stay together: they judged the same two answers).`;
+  }
+  return "Each interval comes from the fit's own curvature, widened for tasks that several raters judged: with this many comparisons, refitting on resamples would take too long and would say the same.";
 }
