@@ -132,17 +132,18 @@ def test_length_control_takes_out_what_length_alone_won() -> None:
 
 def _comparisons_to_separate(active: bool, seed: int, limit: int = 1500) -> int:
     """Comparisons, in batches of 20, until the leader's interval clears every other's (five
-    models, the best 0.5 above the next)."""
+    models, the best 0.5 above the next). Active choice reads the fit's Wald intervals, as
+    the arena's service does; separation is the leaderboard's bootstrap test."""
     gold = np.array([0.0, 0.5, 1.0, -0.3, -0.6])
     rng = np.random.default_rng(seed)
     first: list[int] = []
     second: list[int] = []
     outcome: list[float] = []
-    board: Leaderboard | None = None
+    choice: Leaderboard | None = None
     while len(first) < limit:
         for _ in range(20):
-            if active and board is not None:
-                a, b = next_pair(board)
+            if active and choice is not None:
+                a, b = next_pair(choice)
             else:
                 a, b = (int(m) for m in rng.choice(len(gold), 2, replace=False))
             first.append(a)
@@ -152,6 +153,7 @@ def _comparisons_to_separate(active: bool, seed: int, limit: int = 1500) -> int:
             np.array(first), np.array(second), np.array(outcome), np.zeros(len(first))
         )
         board = fit_leaderboard(data, len(gold), n_boot=100, seed=seed)
+        choice = fit_leaderboard(data, len(gold), n_boot=0)
         if board.top_separated and board.standings[0].model == 2:
             return len(first)
     return limit

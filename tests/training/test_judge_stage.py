@@ -4,6 +4,7 @@ orders, batched without changing a verdict, and its file and summary."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from training.pipeline.errors import PipelineError
 from training.pipeline.judge import (
     JudgePair,
     Verdict,
+    _questions,
     judge_pairs,
     judge_to_folder,
     read_judge_pairs,
@@ -94,3 +96,39 @@ def test_bad_pair_files_are_refused_with_their_line(tmp_path: Path) -> None:
         read_judge_pairs(path)
     with pytest.raises(PipelineError, match="No such pairs file"):
         read_judge_pairs(tmp_path / "missing.jsonl")
+
+
+def test_a_conversation_too_long_for_the_judge_keeps_its_end(tiny_model: Path) -> None:
+    """A long conversation is cut from its start, the same in both orders, so the judge still
+    answers (one long prompt must not fail a whole round); the request being judged, at the
+    end, is kept."""
+    tokenizer = load_tokenizer(tiny_model)
+    model = load_causal_lm(tiny_model)
+    model.config.max_position_embeddings = 256
+    history = " ".join(f"Earlier turn {n} about the garden." for n in range(200))
+    prompt = [
+        {"role": "user", "content": history},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": "How do I keep basil alive indoors?"},
+    ]
+    pair = JudgePair(prompt, ANSWERS[0], ANSWERS[2], {})
+    both = _questions(tokenizer, pair, pair.first, pair.second, 256, 1)
+    for ids in both:
+        text = tokenizer.decode(ids)
+        assert len(ids) <= 256
+        assert "[...]" in text
+        assert "Earlier turn 0 " not in text
+        assert "Earlier turn 199" in text
+        assert "How do I keep basil alive indoors?" in text
+    assert tokenizer.decode(both[0]).index("Answer A:\n" + ANSWERS[0]) > 0
+    assert tokenizer.decode(both[1]).index("Answer A:\n" + ANSWERS[2]) > 0
+
+    config = JudgeConfig(judge=str(tiny_model), max_answer_tokens=32)
+    [verdict] = judge_pairs(model, tokenizer, [pair], config)
+    assert math.isfinite(verdict.first_shown_first)
+    assert math.isfinite(verdict.first_shown_second)
+
+    essay = " ".join(["Basil wants light."] * 200)
+    too_long = JudgeConfig(judge=str(tiny_model), max_answer_tokens=512)
+    with pytest.raises(PipelineError, match=r"pair 1 is \d+ tokens .* 256 even with"):
+        judge_pairs(model, tokenizer, [JudgePair(prompt, essay, ANSWERS[0], {})], too_long)

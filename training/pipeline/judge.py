@@ -102,10 +102,40 @@ def _clip(tokenizer: PreTrainedTokenizerBase, text: str, tokens: int) -> str:
     return str(tokenizer.decode(ids[:tokens], skip_special_tokens=True)) + " [...]"
 
 
-def _question(prompt: Messages, a: str, b: str) -> Messages:
-    conversation = "\n".join(f"{m['role'].upper()}: {m['content']}" for m in prompt)
+def _question(conversation: str, a: str, b: str) -> Messages:
     body = f"Conversation:\n{conversation}\n\nAnswer A:\n{a}\n\nAnswer B:\n{b}\n\nBetter answer:"
     return [{"role": "system", "content": INSTRUCTIONS}, {"role": "user", "content": body}]
+
+
+# Tokens given up beyond the overflow when a conversation is cut: the cut mark, and text that
+# tokenizes a little differently once cut.
+CUT_SLACK = 16
+
+
+def _questions(
+    tokenizer: PreTrainedTokenizerBase, pair: JudgePair, a: str, b: str, limit: int, number: int
+) -> tuple[list[int], list[int]]:
+    """The token ids of the question in each order, within the judge's context. A
+    conversation too long for it keeps its end (the latest turns, with the request the
+    answers reply to), cut the same for both orders; answers too long even then are the
+    settings' fault (max_answer_tokens), said as such."""
+    conversation = "\n".join(f"{m['role'].upper()}: {m['content']}" for m in pair.prompt)
+    orders = [encode_prompt(tokenizer, _question(conversation, x, y)) for x, y in ((a, b), (b, a))]
+    overflow = max(len(ids) for ids in orders) - limit
+    if overflow <= 0:
+        return orders[0], orders[1]
+    own = tokenizer.encode(conversation, add_special_tokens=False)
+    keep = len(own) - overflow - CUT_SLACK
+    if keep > 0:
+        end = "[...] " + str(tokenizer.decode(own[-keep:], skip_special_tokens=True))
+        orders = [encode_prompt(tokenizer, _question(end, x, y)) for x, y in ((a, b), (b, a))]
+    longest = max(len(ids) for ids in orders)
+    if longest > limit:
+        raise PipelineError(
+            f"pair {number} is {longest} tokens with its question, over the judge's {limit} "
+            "even with its conversation cut: lower max_answer_tokens"
+        )
+    return orders[0], orders[1]
 
 
 @torch.no_grad()
@@ -140,18 +170,11 @@ def judge_pairs(
     limit = model_max_length(model)
     verdicts: list[Verdict] = []
     for start in tqdm(range(0, len(pairs), config.batch_size), desc="judge", unit="batch"):
-        questions = []
-        for offset, pair in enumerate(pairs[start : start + config.batch_size]):
+        questions: list[list[int]] = []
+        for number, pair in enumerate(pairs[start : start + config.batch_size], start + 1):
             first = _clip(tokenizer, pair.first, config.max_answer_tokens)
             second = _clip(tokenizer, pair.second, config.max_answer_tokens)
-            for a, b in ((first, second), (second, first)):
-                ids = encode_prompt(tokenizer, _question(pair.prompt, a, b))
-                if len(ids) > limit:
-                    raise PipelineError(
-                        f"pair {start + offset + 1} is {len(ids)} tokens with its question, "
-                        f"over the judge's {limit}: lower max_answer_tokens"
-                    )
-                questions.append(ids)
+            questions += _questions(tokenizer, pair, first, second, limit, number)
         odds = _log_odds(model, tokenizer, questions)
         if not all(math.isfinite(v) for v in odds):
             raise PipelineError("the judge gave a log-odds that is not a number")
