@@ -80,6 +80,7 @@ class Leaderboard:
     top_separated: bool  # in 97.5 % of the resamples the leader beats every other model
     # Bootstrap resamples behind the intervals; 0: the fit's (task-clustered) Wald intervals.
     resamples: int = 0
+    tasks: int = 0  # pairs of answers compared (clusters), however many raters judged each
 
 
 class ArenaError(ValueError):
@@ -134,35 +135,49 @@ def _fits(
     )
 
 
-def _design_effect(
+def _clustered(
     c: Comparisons, design: FloatArray, p: FloatArray, covariance: FloatArray
-) -> float:
-    """How much wider than independent comparisons allow the scores really vary, given that
-    one task's judgments share their answers: the task-clustered sandwich's total variance
-    over the model-based one's (never below 1; 1 when there are no clusters)."""
+) -> FloatArray:
+    """The covariance widened for tasks judged by several raters: in every direction of the
+    scores, the larger of the model-based variance and the task-clustered sandwich's (so a
+    model with few comparisons, whose variance the prior sets, keeps it, and the contrasts
+    people measured twice over one pair of answers are not taken for independent). None
+    narrower than the model-based; unchanged without clusters."""
     if c.cluster is None:
-        return 1.0
+        return covariance
     _, task = np.unique(c.cluster, return_inverse=True)
     per_task = np.zeros((int(task.max()) + 1, design.shape[1]))
     np.add.at(per_task, task, design * (c.outcome - p)[:, None])
     sandwich = covariance @ (per_task.T @ per_task) @ covariance
-    return max(1.0, float(np.trace(sandwich) / np.trace(covariance)))
+    # In the coordinates where the model-based covariance is the identity, raise every
+    # eigenvalue of the sandwich below 1 to 1: the result is at least both matrices.
+    values, vectors = np.linalg.eigh(covariance)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    inverse_root = vectors / np.sqrt(np.clip(values, 1e-300, None))
+    relative = inverse_root.T @ sandwich @ inverse_root
+    r_values, r_vectors = np.linalg.eigh((relative + relative.T) / 2)
+    widened = (r_vectors * np.clip(r_values, 1.0, None)) @ r_vectors.T
+    return np.asarray(root @ widened @ root.T, dtype=np.float64)
 
 
-def _wald_covariance(c: Comparisons, coef: FloatArray, models: int) -> FloatArray:
-    """Covariance of the centred scores from the penalised fit's curvature, scaled up by the
-    tasks' design effect: what the data can honestly say, which a bootstrap cannot when a
+def _wald_covariance(
+    c: Comparisons, coef: FloatArray, models: int, length_controlled: bool
+) -> FloatArray:
+    """Covariance of the centred scores from the penalised fit's curvature, widened for tasks
+    several raters judged: what the data can honestly say, which a bootstrap cannot when a
     model won (or lost) every comparison (every resample then says the same, and its interval
     shrinks to nothing). Alone (a fit with n_boot=0) it is fast enough to choose every next
     task from."""
-    design = _design(c, models, False)
-    p = 1.0 / (1.0 + np.exp(-(design @ coef[: models - 1])))
-    information = (design * (p * (1 - p))[:, None]).T @ design + SCORE_RIDGE * np.eye(models - 1)
-    covariance = np.asarray(np.linalg.inv(information), dtype=np.float64)
-    covariance *= _design_effect(c, design, p, covariance)
-    # scores = centring @ [coef, 0]: the reference model's score is 0 before centring.
+    design = _design(c, models, length_controlled)
+    p = 1.0 / (1.0 + np.exp(-(design @ coef)))
+    columns = design.shape[1]
+    information = (design * (p * (1 - p))[:, None]).T @ design + SCORE_RIDGE * np.eye(columns)
+    covariance = _clustered(c, design, p, np.asarray(np.linalg.inv(information), np.float64))
+    # scores = centring @ [coef, 0]: the reference model's score is 0 before centring (the
+    # length coefficient, if any, is the last column and left out).
     centring = (np.eye(models) - 1.0 / models)[:, : models - 1]
-    return centring @ covariance @ centring.T
+    scores = covariance[: models - 1, : models - 1]
+    return np.asarray(centring @ scores @ centring.T, dtype=np.float64)
 
 
 def _widen_leads(
@@ -182,11 +197,11 @@ def fit_leaderboard(
     length_controlled: bool = False,
     n_boot: int = N_BOOT,
     seed: int = 0,
-    min_comparisons: int = 0,
+    min_tasks: int = 0,
 ) -> Leaderboard:
     """The Bradley-Terry leaderboard with bootstrap intervals. The top counts as separated
-    only from `min_comparisons` on: a percentile bootstrap over a handful of comparisons
-    can look sure when it is not."""
+    only from `min_tasks` tasks on (a task's raters count once): a percentile bootstrap, or
+    a sandwich, over a handful of tasks can look sure when it is not."""
     if models < 2:
         raise ArenaError("An arena needs at least two models to compare.")
     if c.size and (
@@ -195,14 +210,13 @@ def fit_leaderboard(
         raise ArenaError("A comparison names a model outside the arena.")
     if c.size == 0:
         standings = tuple(Standing(m, 0.0, -math.inf, math.inf, 0) for m in range(models))
-        return Leaderboard(standings, 0, length_controlled, None, False, n_boot)
+        return Leaderboard(standings, 0, length_controlled, None, False, resamples=0)
     coef = _fits(c, models, length_controlled, n_boot, seed)
     scores = _scores(coef, models)
     resamples = scores[1:] if n_boot else scores[:1]
     low, high = np.percentile(resamples, [2.5, 97.5], axis=0)
-    # Each interval is the wider of the bootstrap's and the Wald interval (length covariate
-    # left out of the latter: a floor, not an estimate).
-    wald = _wald_covariance(c, coef[0], models)
+    # Each interval is the wider of the bootstrap's and the Wald interval.
+    wald = _wald_covariance(c, coef[0], models, length_controlled)
     half = 1.96 * np.sqrt(np.clip(np.diag(wald), 0.0, None))
     low, high = np.minimum(low, scores[0] - half), np.maximum(high, scores[0] + half)
     counts = np.bincount(c.first, minlength=models) + np.bincount(c.second, minlength=models)
@@ -224,13 +238,14 @@ def fit_leaderboard(
         for m in order
     )
     others = np.delete(leads, leader, axis=1)
+    tasks = c.size if c.cluster is None else int(np.unique(c.cluster).size)
     separated = (
         bool(np.percentile(others.min(axis=1), 2.5) > 0)
         and bool(np.delete(lead_low, leader).min() > 0)
-        and c.size >= min_comparisons
+        and tasks >= min_tasks
     )
     length = float(coef[0, -1]) if length_controlled else None
-    return Leaderboard(standings, c.size, length_controlled, length, separated, n_boot)
+    return Leaderboard(standings, c.size, length_controlled, length, separated, n_boot, tasks)
 
 
 def win_probability(board: Leaderboard, a: int, b: int) -> float:

@@ -33,14 +33,17 @@ class ArenaStandingSerializer(serializers.Serializer):
 
 class ArenaBoardSerializer(serializers.Serializer):
     standings = ArenaStandingSerializer(many=True, help_text="Best first.")
-    comparisons = serializers.IntegerField()
+    comparisons = serializers.IntegerField(help_text="Judgments between two models' answers.")
     length_controlled = serializers.BooleanField()
     length_coefficient = serializers.FloatField(
         allow_null=True, help_text="Log-odds per unit log length ratio (length-controlled fit)."
     )
     top_separated = serializers.BooleanField(
         help_text="The leader beats every other model in 97.5 % of the resamples, every lead's "
-        "interval is above 0, and there are at least min_comparisons comparisons."
+        "interval is above 0, and at least min_tasks tasks were judged."
+    )
+    tasks = serializers.IntegerField(
+        help_text="Pairs of answers compared: a task judged by several raters counts once."
     )
     resamples = serializers.IntegerField(
         help_text="Bootstrap resamples of the tasks behind the intervals; 0 past 10,000 "
@@ -57,7 +60,9 @@ class ArenaSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="The two models the next new task compares."
     )
     open_tasks = serializers.IntegerField()
-    min_comparisons = serializers.IntegerField()
+    min_tasks = serializers.IntegerField(
+        help_text="Tasks judged before the top can be called separated."
+    )
 
 
 def _finite(value: float) -> float | None:
@@ -85,6 +90,7 @@ def _board(board: Leaderboard, models: tuple[str, ...]) -> dict[str, Any]:
         "length_coefficient": board.length_coefficient,
         "top_separated": board.top_separated,
         "resamples": board.resamples,
+        "tasks": board.tasks,
     }
 
 
@@ -96,7 +102,7 @@ def arena_payload(campaign: Campaign, boards: ArenaBoards) -> dict[str, Any]:
         "length_controlled": _board(boards.length_controlled, boards.models),
         "next_pair": list(boards.next_pair),
         "open_tasks": boards.open_tasks,
-        "min_comparisons": boards.min_comparisons,
+        "min_tasks": boards.min_tasks,
     }
 
 

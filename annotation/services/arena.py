@@ -35,8 +35,9 @@ logger = logging.getLogger(__name__)
 # Open tasks an arena keeps ready: enough for a few raters at once, few enough that each new
 # task is chosen from a recent fit.
 ARENA_OPEN_TASKS = 6
-# The top is not called separated on fewer comparisons than this, whatever the bootstrap says.
-ARENA_MIN_COMPARISONS = 20
+# The top is not called separated on fewer tasks than this (a task's raters count once),
+# whatever the bootstrap says.
+ARENA_MIN_TASKS = 20
 # Up to this many comparisons the leaderboard's intervals come from annotation.arena.N_BOOT
 # bootstrap resamples of the tasks; beyond it (where each fit of a resample costs more than a
 # page should wait, about 0.6 s per 5,000 comparisons here), from the fit's task-clustered
@@ -53,7 +54,7 @@ class ArenaBoards:
     length_controlled: Leaderboard
     next_pair: tuple[str, str]
     open_tasks: int
-    min_comparisons: int = ARENA_MIN_COMPARISONS
+    min_tasks: int = ARENA_MIN_TASKS
 
 
 def _require_arena(campaign: Campaign) -> list[str]:
@@ -84,7 +85,7 @@ def arena_boards(campaign: Campaign) -> ArenaBoards:
             len(models),
             length_controlled=controlled,
             n_boot=resamples,
-            min_comparisons=ARENA_MIN_COMPARISONS,
+            min_tasks=ARENA_MIN_TASKS,
         )
         for controlled in (False, True)
     )

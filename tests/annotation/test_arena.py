@@ -114,6 +114,45 @@ def test_resampling_by_task_costs_no_width_when_a_tasks_judgments_are_independen
     assert clustered_width == pytest.approx(naive_width, rel=0.05)
 
 
+def _with_an_uncompared_model(seed: int, uncompared: int) -> Comparisons:
+    """Four models, one of which has answers but was never compared (as when a model has
+    just entered the arena); 400 tasks of five raters among the other three, answers whose
+    own chance varies."""
+    rng = np.random.default_rng(seed)
+    strengths = np.array([0.0, 0.4, 0.8, 0.2])
+    compared = [m for m in range(4) if m != uncompared]
+    rows = []
+    for task in range(400):
+        a, b = (int(m) for m in rng.choice(compared, 2, replace=False))
+        q = 1.0 / (1.0 + math.exp(strengths[b] - strengths[a]))
+        p = rng.beta(q, 1 - q)
+        rows += [(a, b, float(rng.random() < p), task) for _ in range(5)]
+    first, second, outcome, cluster = (np.array(column) for column in zip(*rows, strict=True))
+    return Comparisons(first, second, outcome, np.zeros(len(rows)), cluster=cluster)
+
+
+@pytest.mark.parametrize("uncompared", [3, 0])  # the fit's reference model, or another
+def test_the_wald_intervals_widen_for_shared_tasks_even_beside_an_uncompared_model(
+    uncompared: int,
+) -> None:
+    """The fast intervals the next task is chosen from (and a large arena's leaderboard) are
+    about as wide as the task bootstrap's for the models people compared: a model with no
+    comparisons, whose variance only the prior sets, must not hide the clustering (one
+    design effect for the whole fit did: 0.6 of the bootstrap's width)."""
+    ratios = []
+    for seed in range(4):
+        data = _with_an_uncompared_model(seed, uncompared)
+        fast = fit_leaderboard(data, 4, n_boot=0)
+        boot = fit_leaderboard(data, 4, n_boot=200, seed=seed)
+        width = {s.model: s.lead_high - s.lead_low for s in fast.standings}
+        ratios += [
+            width[s.model] / (s.lead_high - s.lead_low)
+            for s in boot.standings[1:]
+            if s.model != uncompared
+        ]
+    assert np.mean(ratios) > 0.9, ratios
+
+
 def test_length_control_takes_out_what_length_alone_won() -> None:
     """Model 2 is the best, and also writes twice as long, and the raters reward length on
     top: the plain fit credits model 2 with both, the length-controlled one only with its

@@ -221,7 +221,8 @@ def test_the_leaderboard_orders_the_models_and_new_tasks_follow_the_judgments(
     assert controlled["length_coefficient"] is not None
     assert len(body["next_pair"]) == 2
     assert set(body["next_pair"]) <= set(QUALITY)
-    assert body["min_comparisons"] >= 1
+    assert body["min_tasks"] >= 1
+    assert body["plain"]["tasks"] == 180  # one rater a task here
     assert body["plain"]["resamples"] == N_BOOT  # a bootstrap of the tasks
 
     # Past the bootstrap's limit the intervals are the fit's own, and still rank and cover.

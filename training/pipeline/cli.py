@@ -225,8 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PipelineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    finally:
-        leave_process_group()
+    # Only after success: a rank that failed may have peers still waiting in a collective,
+    # and taking an NCCL group down under them can hang instead of exiting with the error.
+    leave_process_group()
     if os.environ.get("RANK", "0") != "0":
         return 0  # under a multi-process launcher, the first process reports for all
     text = json.dumps(result, indent=2, default=str)

@@ -107,35 +107,33 @@ def _question(conversation: str, a: str, b: str) -> Messages:
     return [{"role": "system", "content": INSTRUCTIONS}, {"role": "user", "content": body}]
 
 
-# Tokens given up beyond the overflow when a conversation is cut: the cut mark, and text that
-# tokenizes a little differently once cut.
-CUT_SLACK = 16
-
-
 def _questions(
     tokenizer: PreTrainedTokenizerBase, pair: JudgePair, a: str, b: str, limit: int, number: int
 ) -> tuple[list[int], list[int]]:
     """The token ids of the question in each order, within the judge's context. A
-    conversation too long for it keeps its end (the latest turns, with the request the
-    answers reply to), cut the same for both orders; answers too long even then are the
-    settings' fault (max_answer_tokens), said as such."""
+    conversation too long for it keeps its end (the latest turns; a last turn too long alone
+    keeps its own end), cut the same for both orders; answers that leave the conversation no
+    room are the settings' fault (max_answer_tokens), said as such."""
     conversation = "\n".join(f"{m['role'].upper()}: {m['content']}" for m in pair.prompt)
-    orders = [encode_prompt(tokenizer, _question(conversation, x, y)) for x, y in ((a, b), (b, a))]
-    overflow = max(len(ids) for ids in orders) - limit
-    if overflow <= 0:
-        return orders[0], orders[1]
     own = tokenizer.encode(conversation, add_special_tokens=False)
-    keep = len(own) - overflow - CUT_SLACK
-    if keep > 0:
-        end = "[...] " + str(tokenizer.decode(own[-keep:], skip_special_tokens=True))
-        orders = [encode_prompt(tokenizer, _question(end, x, y)) for x, y in ((a, b), (b, a))]
-    longest = max(len(ids) for ids in orders)
-    if longest > limit:
-        raise PipelineError(
-            f"pair {number} is {longest} tokens with its question, over the judge's {limit} "
-            "even with its conversation cut: lower max_answer_tokens"
+    keep = len(own)
+    while True:
+        text = (
+            conversation
+            if keep == len(own)
+            else "[...] " + str(tokenizer.decode(own[len(own) - keep :], skip_special_tokens=True))
         )
-    return orders[0], orders[1]
+        orders = [encode_prompt(tokenizer, _question(text, x, y)) for x, y in ((a, b), (b, a))]
+        overflow = max(len(ids) for ids in orders) - limit
+        if overflow <= 0:
+            return orders[0], orders[1]
+        # Text re-tokenises a little differently once cut: give up a few tokens more each try.
+        keep -= overflow + 8
+        if keep <= 0:
+            raise PipelineError(
+                f"pair {number}'s answers leave no room for its conversation within the "
+                f"judge's {limit} tokens: lower max_answer_tokens"
+            )
 
 
 @torch.no_grad()

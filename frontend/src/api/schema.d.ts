@@ -869,11 +869,13 @@ export interface components {
             /** @description The two models the next new task compares. */
             next_pair: string[];
             open_tasks: number;
-            min_comparisons: number;
+            /** @description Tasks judged before the top can be called separated. */
+            min_tasks: number;
         };
         ArenaBoard: {
             /** @description Best first. */
             standings: components["schemas"]["ArenaStanding"][];
+            /** @description Judgments between two models' answers. */
             comparisons: number;
             length_controlled: boolean;
             /**
@@ -881,8 +883,10 @@ export interface components {
              * @description Log-odds per unit log length ratio (length-controlled fit).
              */
             length_coefficient: number | null;
-            /** @description The leader beats every other model in 97.5 % of the resamples, every lead's interval is above 0, and there are at least min_comparisons comparisons. */
+            /** @description The leader beats every other model in 97.5 % of the resamples, every lead's interval is above 0, and at least min_tasks tasks were judged. */
             top_separated: boolean;
+            /** @description Pairs of answers compared: a task judged by several raters counts once. */
+            tasks: number;
             /** @description Bootstrap resamples of the tasks behind the intervals; 0 past 10,000 comparisons: the fit's Wald intervals, widened for tasks judged by several raters. */
             resamples: number;
         };

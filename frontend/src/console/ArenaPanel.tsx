@@ -53,7 +53,7 @@ export function ArenaPanel({ campaign }: { campaign: Campaign }) {
 function ArenaView({ arena }: { arena: Arena }) {
   return (
     <>
-      <p data-testid="arena-summary">{leaderSentence(arena.plain, arena.min_comparisons)}</p>
+      <p data-testid="arena-summary">{leaderSentence(arena.plain, arena.min_tasks)}</p>
       <dl className="figures">
         <div>
           <dt>Models</dt>

@@ -12,6 +12,7 @@ function board(change: Partial<ArenaBoard> = {}): ArenaBoard {
     length_coefficient: null,
     top_separated: false,
     resamples: 200,
+    tasks: 30,
     ...change,
   };
 }
@@ -36,8 +37,10 @@ describe("arena figures", () => {
   });
 
   it("says whether the top is separated and what it waits for", () => {
-    expect(leaderSentence(board(), 50)).toBe("30 comparisons. model-a leads, but not clearly yet: a leader is called only after at least 50 comparisons.");
-    expect(leaderSentence(board({ comparisons: 80 }), 50)).toContain("still within the noise");
+    expect(leaderSentence(board(), 50)).toBe("30 comparisons. model-a leads, but not clearly yet: a leader is called only once 50 tasks have been judged (30 tasks so far; a task's raters count once).");
+    expect(leaderSentence(board({ comparisons: 80, tasks: 80 }), 50)).toContain("still within the noise");
+    // Three raters on each of 20 tasks: 60 comparisons, still short of 50 tasks.
+    expect(leaderSentence(board({ comparisons: 60, tasks: 20 }), 50)).toContain("20 tasks so far");
     expect(leaderSentence(board({ top_separated: true }), 20)).toContain("model-a leads, clearly ahead of every other model");
     expect(leaderSentence(board({ top_separated: true }), 20)).toContain("97.5% of the resamples");
     expect(leaderSentence(board({ top_separated: true, resamples: 0 }), 20)).toContain("its lead over each has a 95% interval above 0");

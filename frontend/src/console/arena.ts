@@ -39,22 +39,27 @@ export function chartItems(board: ArenaBoard): IntervalItem[] {
   }));
 }
 
+/** "20 tasks", "1 task". */
+function tasksText(tasks: number): string {
+  return `${tasks.toLocaleString("en")} ${tasks === 1 ? "task" : "tasks"}`;
+}
+
 /** Who leads, and whether the lead is clear yet. */
-export function leaderSentence(board: ArenaBoard, minComparisons: number): string {
+export function leaderSentence(board: ArenaBoard, minTasks: number): string {
   const leader = board.standings[0];
   const count = board.comparisons.toLocaleString("en");
   const noun = board.comparisons === 1 ? "comparison" : "comparisons";
   if (!leader || board.comparisons === 0) {
-    return `No comparisons yet: every model scores 0 until raters judge the arena's tasks. A leader can be called after at least ${minComparisons.toLocaleString("en")} comparisons.`;
+    return `No comparisons yet: every model scores 0 until raters judge the arena's tasks. A leader can be called once ${tasksText(minTasks)} have been judged.`;
   }
   if (board.top_separated) {
     const how = board.resamples > 0 ? "it beats each in at least 97.5% of the resamples" : "its lead over each has a 95% interval above 0";
     return `${count} ${noun}. ${leader.model} leads, clearly ahead of every other model (${how}).`;
   }
-  const short = board.comparisons < minComparisons;
+  const short = board.tasks < minTasks;
   return `${count} ${noun}. ${leader.model} leads, but not clearly yet: ${
     short
-      ? `a leader is called only after at least ${minComparisons.toLocaleString("en")} comparisons.`
+      ? `a leader is called only once ${tasksText(minTasks)} have been judged (${tasksText(board.tasks)} so far; a task's raters count once).`
       : "its lead over another model is still within the noise."
   }`;
 }
