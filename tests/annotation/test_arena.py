@@ -98,7 +98,7 @@ def _unclustered(data: Comparisons) -> Comparisons:
 def test_a_tasks_raters_are_resampled_together_so_intervals_still_cover_the_truth() -> None:
     """Five raters per task, answers whose own chance varies: counted one by one, the judgments
     look five times as many as they are worth, and the intervals cover the truth about 3 times
-    in 4 (measured 0.73 over 150 arenas); resampled by task, about 95 % (0.93)."""
+    in 4 (0.73 here); resampled by task, about 95 % (0.94)."""
     arenas = [_tasks_judged_by_several(seed, 100, 5, spread=1.0) for seed in range(60)]
     clustered, clustered_width = _coverage_and_width(arenas)
     naive, naive_width = _coverage_and_width([_unclustered(a) for a in arenas])
