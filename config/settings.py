@@ -285,6 +285,8 @@ if REDIS_URL:
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
+    # kombu's filesystem transport, with each message written whole (config/broker_files.py).
+    CELERY_BROKER_TRANSPORT = "config.broker_files:Transport"
     _queue_dir = str(VAR_DIR / "celery" / "queue")
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": _queue_dir,
