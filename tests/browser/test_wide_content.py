@@ -36,6 +36,7 @@ WIDE = (
     + "`\n"
 )
 WIDTHS = (320, 375, 768, 1280, 1920)
+LONG_CAMPAIGN_NAME = "https://models.example.org/" + "an-unbroken-name-segment-" * 6 + "v2"
 
 # Every element of a card whose right edge passes the card's, unless it sits inside a code
 # block or table of the card (those scroll sideways within themselves, and are checked too).
@@ -84,6 +85,8 @@ def test_wide_response_stays_in_its_card(browser: Browser, width: int) -> None:
     Response.objects.filter(pk__in=task.response_ids).update(text=WIDE)  # whichever shows as A
     prompt = [{"role": "user", "content": WIDE}]
     Prompt.objects.filter(pk=task.prompt_id).update(conversation=prompt)
+    # The page's heading is the campaign's name: one long unbroken word must wrap too.
+    Campaign.objects.filter(pk=task.campaign_id).update(name=LONG_CAMPAIGN_NAME)
     page.reload()
     page.locator("#response-A .md table").first.wait_for()
 

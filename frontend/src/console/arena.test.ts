@@ -47,8 +47,9 @@ describe("arena figures", () => {
   });
 
   it("says where the intervals come from", () => {
-    expect(intervalSourceText({ resamples: 200 })).toContain("refitting on 200 resamples of the tasks");
-    expect(intervalSourceText({ resamples: 0 })).toContain("widened for tasks that several raters judged");
+    expect(intervalSourceText({ resamples: 200, comparisons: 30 })).toContain("refitting on 200 resamples of the tasks");
+    expect(intervalSourceText({ resamples: 0, comparisons: 12000 })).toContain("widened for tasks that several raters judged");
+    expect(intervalSourceText({ resamples: 0, comparisons: 0 })).toContain("once raters have judged");
     expect(leaderSentence(board({ comparisons: 0 }), 50)).toMatch(/^No comparisons yet/);
   });
 

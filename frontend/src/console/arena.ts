@@ -80,7 +80,10 @@ export function nextPairText(pair: readonly string[]): string {
 }
 
 /** Where the intervals come from: resampled tasks, or (for a large arena) the fit itself. */
-export function intervalSourceText(board: Pick<ArenaBoard, "resamples">): string {
+export function intervalSourceText(board: Pick<ArenaBoard, "resamples" | "comparisons">): string {
+  if (board.comparisons === 0) {
+    return "Each model gets a 95% interval once raters have judged some of the arena's tasks.";
+  }
   if (board.resamples > 0) {
     return `Each interval comes from refitting on ${board.resamples.toLocaleString("en")} resamples of the tasks (a task's raters stay together: they judged the same two answers).`;
   }
