@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from statistics import NormalDist
 
@@ -56,6 +57,17 @@ class Comparisons:
     @property
     def size(self) -> int:
         return int(self.first.size)
+
+    @cached_property
+    def task_index(self) -> IntArray:
+        """Each comparison's cluster numbered 0..tasks-1 (each its own without clusters)."""
+        if self.cluster is None:
+            return np.arange(self.size)
+        return np.unique(self.cluster, return_inverse=True)[1].ravel()
+
+    @property
+    def tasks(self) -> int:
+        return int(self.task_index.max()) + 1 if self.size else 0
 
 
 @dataclass(frozen=True)
@@ -107,26 +119,22 @@ def _scores(coef: FloatArray, models: int) -> FloatArray:
     return scores - scores.mean(axis=1, keepdims=True)
 
 
-def _resample(c: Comparisons, rng: np.random.Generator) -> IntArray:
-    """The rows of one bootstrap resample: as many clusters as there are, drawn with
-    replacement, each with all its rows."""
-    if c.cluster is None:
-        return rng.integers(0, c.size, c.size)
-    order = np.argsort(c.cluster, kind="stable")
-    _, starts, sizes = np.unique(c.cluster[order], return_index=True, return_counts=True)
-    pick = rng.integers(0, starts.size, starts.size)
-    lengths = sizes[pick]
-    # Row j of the resample is row (j - where its cluster begins in the resample) of its cluster.
-    shift = np.repeat(starts[pick] - (np.cumsum(lengths) - lengths), lengths)
-    return order[shift + np.arange(lengths.sum())]
-
-
 def _fits(
     c: Comparisons, models: int, length_controlled: bool, n_boot: int, seed: int
 ) -> FloatArray:
-    """(1 + n_boot, p) coefficients: the fit on the data, then on each bootstrap resample."""
+    """(1 + n_boot, p) coefficients: the fit on the data, then on each bootstrap resample (as
+    many tasks as there are, drawn with replacement, each with all its comparisons)."""
     rng = np.random.default_rng(seed)
-    picks = [np.arange(c.size)] + [_resample(c, rng) for _ in range(n_boot)]
+    order = np.argsort(c.task_index, kind="stable")  # the comparisons, task by task
+    sizes = np.bincount(c.task_index)
+    starts = np.cumsum(sizes) - sizes
+    picks = [np.arange(c.size)]
+    for _ in range(n_boot):
+        drawn = rng.integers(0, sizes.size, sizes.size)
+        lengths = sizes[drawn]
+        # Row j of the resample is row (j - where its task begins in the resample) of its task.
+        shift = np.repeat(starts[drawn] - (np.cumsum(lengths) - lengths), lengths)
+        picks.append(order[shift + np.arange(lengths.sum())])
     rows = np.concatenate(picks)
     group = np.repeat(np.arange(len(picks)), [pick.size for pick in picks])
     design = _design(c, models, length_controlled)
@@ -145,9 +153,8 @@ def _clustered(
     narrower than the model-based; unchanged without clusters."""
     if c.cluster is None:
         return covariance
-    _, task = np.unique(c.cluster, return_inverse=True)
-    per_task = np.zeros((int(task.max()) + 1, design.shape[1]))
-    np.add.at(per_task, task, design * (c.outcome - p)[:, None])
+    per_task = np.zeros((c.tasks, design.shape[1]))
+    np.add.at(per_task, c.task_index, design * (c.outcome - p)[:, None])
     sandwich = covariance @ (per_task.T @ per_task) @ covariance
     # In the coordinates where the model-based covariance is the identity, raise every
     # eigenvalue of the sandwich below 1 to 1: the result is at least both matrices.
@@ -238,14 +245,13 @@ def fit_leaderboard(
         for m in order
     )
     others = np.delete(leads, leader, axis=1)
-    tasks = c.size if c.cluster is None else int(np.unique(c.cluster).size)
     separated = (
         bool(np.percentile(others.min(axis=1), 2.5) > 0)
         and bool(np.delete(lead_low, leader).min() > 0)
-        and tasks >= min_tasks
+        and c.tasks >= min_tasks
     )
     length = float(coef[0, -1]) if length_controlled else None
-    return Leaderboard(standings, c.size, length_controlled, length, separated, n_boot, tasks)
+    return Leaderboard(standings, c.size, length_controlled, length, separated, n_boot, c.tasks)
 
 
 def win_probability(board: Leaderboard, a: int, b: int) -> float:

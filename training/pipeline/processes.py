@@ -5,6 +5,7 @@ is set."""
 from __future__ import annotations
 
 import os
+import sys
 
 from training.pipeline.errors import PipelineError
 
@@ -50,9 +51,8 @@ def leave_process_group() -> None:
     """Take down the process group a launcher's run set up, before the interpreter exits.
     Left to the exit, its backend's threads can be torn down while still running, and the
     process aborts ("terminate called without an active exception") after its work is done,
-    which torchrun reports as a failed run."""
-    import sys
-
+    which torchrun reports as a failed run. Nothing to do where torch.distributed was never
+    imported."""
     dist = sys.modules.get("torch.distributed")
     if dist is not None and dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()
