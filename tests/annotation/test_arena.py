@@ -67,15 +67,24 @@ def test_intervals_cover_the_truth_in_most_repeats() -> None:
     assert 0.88 <= sum(inside) / len(inside) <= 1.0
 
 
-def _tasks_judged_by_several(seed: int, tasks: int, raters: int, spread: float) -> Comparisons:
-    """Tasks of two answers each judged by `raters` people. The two answers have a chance of
-    their own to win, drawn around the models' (Beta with concentration `spread`; 0: exactly
-    the models'), so one task's judgments share more than the models' strengths."""
+def _tasks_judged_by_several(
+    seed: int,
+    tasks: int,
+    raters: int,
+    spread: float,
+    strengths: np.ndarray = GOLD,
+    compared: list[int] | None = None,
+) -> Comparisons:
+    """Tasks of two answers each judged by `raters` people, between the `compared` models
+    (default all). The two answers have a chance of their own to win, drawn around the
+    models' (Beta with concentration `spread`; 0: exactly the models'), so one task's
+    judgments share more than the models' strengths."""
     rng = np.random.default_rng(seed)
+    among = len(strengths) if compared is None else compared
     rows = []
     for task in range(tasks):
-        a, b = (int(m) for m in rng.choice(3, 2, replace=False))
-        q = 1.0 / (1.0 + math.exp(GOLD[b] - GOLD[a]))
+        a, b = (int(m) for m in rng.choice(among, 2, replace=False))
+        q = 1.0 / (1.0 + math.exp(strengths[b] - strengths[a]))
         p = rng.beta(spread * q, spread * (1 - q)) if spread else q
         rows += [(a, b, float(rng.random() < p), task) for _ in range(raters)]
     first, second, outcome, cluster = (np.array(column) for column in zip(*rows, strict=True))
@@ -118,17 +127,9 @@ def _with_an_uncompared_model(seed: int, uncompared: int) -> Comparisons:
     """Four models, one of which has answers but was never compared (as when a model has
     just entered the arena); 400 tasks of five raters among the other three, answers whose
     own chance varies."""
-    rng = np.random.default_rng(seed)
     strengths = np.array([0.0, 0.4, 0.8, 0.2])
     compared = [m for m in range(4) if m != uncompared]
-    rows = []
-    for task in range(400):
-        a, b = (int(m) for m in rng.choice(compared, 2, replace=False))
-        q = 1.0 / (1.0 + math.exp(strengths[b] - strengths[a]))
-        p = rng.beta(q, 1 - q)
-        rows += [(a, b, float(rng.random() < p), task) for _ in range(5)]
-    first, second, outcome, cluster = (np.array(column) for column in zip(*rows, strict=True))
-    return Comparisons(first, second, outcome, np.zeros(len(rows)), cluster=cluster)
+    return _tasks_judged_by_several(seed, 400, 5, 1.0, strengths, compared)
 
 
 @pytest.mark.parametrize("uncompared", [3, 0])  # the fit's reference model, or another
